@@ -1,0 +1,53 @@
+# patchtrail — see README.md.
+GO      ?= go
+BIN     := bin/patchtrail
+SHARED  ?= $(abspath ../shared)
+CACHE   ?= $(abspath .cache)
+DEMO    ?= $(CACHE)/demo-data
+
+# Real data for tests and benchmarks: the io-uring epoch from ../shared is
+# unpacked once into the cache; tests skip what they cannot find.
+export PATCHTRAIL_CORPUS ?= $(CACHE)/corpus
+export PATCHTRAIL_VULNS  ?= $(SHARED)/corpus/vulns
+
+.PHONY: all build test race fuzz bench demo corpus vet clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/patchtrail
+
+vet:
+	$(GO) vet ./...
+
+corpus:
+	@if [ -f $(SHARED)/corpus/io-uring-epoch0.tar ] && [ ! -d $(PATCHTRAIL_CORPUS)/io-uring/git/0.git ]; then \
+		echo "unpacking io-uring-epoch0.tar into $(PATCHTRAIL_CORPUS)"; \
+		mkdir -p $(PATCHTRAIL_CORPUS) && tar -C $(PATCHTRAIL_CORPUS) -xf $(SHARED)/corpus/io-uring-epoch0.tar; \
+	fi
+
+test: corpus vet
+	$(GO) test -count=1 -timeout 20m ./...
+
+race: corpus
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+# Long fuzzing, not part of `make test` (which runs the seed corpora).
+FUZZTIME ?= 60s
+fuzz:
+	@for t in $$($(GO) test -list '^Fuzz' ./... | grep -E '^(Fuzz|ok)' | awk '/^Fuzz/{f=f" "$$1} /^ok/{if(f!="")print $$2":"f; f=""}'); do \
+		pkg=$${t%%:*}; for f in $${t#*:}; do \
+			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; done
+
+bench: corpus build
+	./.ci/bench.sh
+
+# The main job on the sample archive: import, then show what it holds.
+demo: build
+	rm -rf $(DEMO)
+	$(BIN) --data $(DEMO) import testdata/sample/sample.mbox
+	$(BIN) --data $(DEMO) stats
+
+clean:
+	rm -rf bin $(CACHE)

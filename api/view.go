@@ -1,0 +1,181 @@
+// Package api serves patchtrail over HTTP with echo: the JSON API under
+// /api/v1, the lore-compatible endpoints b4 and lei use, and the HTML
+// pages. This file holds the wire types and the functions that assemble
+// them from the store; the CLI prints the same views with --json.
+package api
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"patchtrail/indexer"
+	"patchtrail/internal/message"
+	"patchtrail/internal/store"
+	"patchtrail/internal/thread"
+)
+
+// Address is a mail address on the wire.
+type Address struct {
+	Name  string `json:"name,omitempty"`
+	Email string `json:"email"`
+}
+
+// Message is the parsed view of one message.
+type Message struct {
+	MessageID   string                   `json:"message_id"`
+	IDs         []string                 `json:"message_ids"`
+	Subject     string                   `json:"subject"`
+	From        Address                  `json:"from"`
+	To          []Address                `json:"to"`
+	Cc          []Address                `json:"cc"`
+	Date        time.Time                `json:"date"`
+	DateSource  string                   `json:"date_source"`
+	Received    *time.Time               `json:"received,omitempty"`
+	Lists       []string                 `json:"lists"`
+	ListIDs     []string                 `json:"list_ids"`
+	ThreadID    int64                    `json:"thread_id"`
+	Parent      string                   `json:"in_reply_to,omitempty"`
+	References  []string                 `json:"references"`
+	Size        int                      `json:"size"`
+	Deleted     bool                     `json:"deleted,omitempty"`
+	Attachments []indexer.AttachmentMeta `json:"attachments"`
+	Problems    []string                 `json:"problems"`
+	Body        string                   `json:"body"`
+	RawURL      string                   `json:"raw_url"`
+}
+
+func addr(a message.Address) Address { return Address{Name: a.Name, Email: a.Email} }
+
+func addrs(as []message.Address) []Address {
+	out := make([]Address, 0, len(as))
+	for _, a := range as {
+		out = append(out, addr(a))
+	}
+	return out
+}
+
+// LoadMessage assembles the view of the message named by mid.
+func LoadMessage(ctx context.Context, st *store.Store, mid string) (*Message, *message.Message, error) {
+	sm, err := st.MessageByID(ctx, mid)
+	if err != nil {
+		return nil, nil, err
+	}
+	raw, err := st.Raw(ctx, sm.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	pm, err := message.Parse(raw, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("api: stored message %s no longer parses: %w", sm.MessageID, err)
+	}
+	meta, err := indexer.DecodeMeta(sm.Meta)
+	if err != nil {
+		return nil, nil, err
+	}
+	v := &Message{
+		MessageID:   sm.MessageID,
+		IDs:         sm.IDs,
+		Subject:     sm.Subject,
+		From:        Address{Name: sm.FromName, Email: sm.FromEmail},
+		To:          addrs(pm.To),
+		Cc:          addrs(pm.Cc),
+		Date:        sm.Date,
+		DateSource:  meta.DateSource,
+		Lists:       nonNil(sm.Lists),
+		ListIDs:     nonNil(pm.ListIDs),
+		ThreadID:    sm.Thread,
+		Parent:      sm.Parent,
+		References:  nonNil(pm.References),
+		Size:        sm.Size,
+		Deleted:     sm.Deleted,
+		Attachments: meta.Attachments,
+		Problems:    nonNil(sm.Problems),
+		Body:        pm.Text,
+		RawURL:      rawURL(sm),
+	}
+	if v.Attachments == nil {
+		v.Attachments = []indexer.AttachmentMeta{}
+	}
+	if !sm.Received.IsZero() {
+		r := sm.Received
+		v.Received = &r
+	}
+	return v, pm, nil
+}
+
+func rawURL(sm *store.Message) string {
+	list := "all"
+	if len(sm.Lists) > 0 {
+		list = sm.Lists[0]
+	}
+	return "/" + list + "/" + escapeMID(sm.MessageID) + "/raw"
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// ThreadNode is one message (or ghost) of a thread tree.
+type ThreadNode struct {
+	MessageID string        `json:"message_id"`
+	Ghost     bool          `json:"ghost,omitempty"`
+	Subject   string        `json:"subject,omitempty"`
+	From      *Address      `json:"from,omitempty"`
+	Date      *time.Time    `json:"date,omitempty"`
+	Children  []*ThreadNode `json:"children,omitempty"`
+}
+
+// ThreadSummary is a message listed outside the tree.
+type ThreadSummary struct {
+	MessageID string    `json:"message_id"`
+	Subject   string    `json:"subject"`
+	From      Address   `json:"from"`
+	Date      time.Time `json:"date"`
+	ThreadID  int64     `json:"thread_id"`
+}
+
+// Thread is the strict reply tree of a thread, and apart from it the
+// messages with the same normalised subject.
+type Thread struct {
+	ThreadID    int64           `json:"thread_id"`
+	Messages    int             `json:"messages"`
+	Roots       []*ThreadNode   `json:"roots"`
+	SameSubject []ThreadSummary `json:"same_subject"`
+}
+
+// LoadThread assembles the thread of the message named by mid.
+func LoadThread(ctx context.Context, st *store.Store, mid string) (*Thread, *thread.View, error) {
+	id, err := st.Resolve(ctx, mid)
+	if err != nil {
+		return nil, nil, err
+	}
+	tv, err := thread.Load(ctx, st, id, 200)
+	if err != nil {
+		return nil, nil, err
+	}
+	v := &Thread{ThreadID: tv.ID, Messages: len(tv.Messages), SameSubject: []ThreadSummary{}}
+	var conv func(n *thread.Node) *ThreadNode
+	conv = func(n *thread.Node) *ThreadNode {
+		tn := &ThreadNode{MessageID: n.MessageID, Ghost: n.Ghost}
+		if m, ok := n.Value.(*store.Message); ok {
+			d := m.Date
+			tn.Subject, tn.From, tn.Date = m.Subject, &Address{Name: m.FromName, Email: m.FromEmail}, &d
+		}
+		for _, c := range n.Children {
+			tn.Children = append(tn.Children, conv(c))
+		}
+		return tn
+	}
+	for _, r := range tv.Roots {
+		v.Roots = append(v.Roots, conv(r))
+	}
+	for _, m := range tv.SameSubject {
+		v.SameSubject = append(v.SameSubject, ThreadSummary{MessageID: m.MessageID, Subject: m.Subject,
+			From: Address{Name: m.FromName, Email: m.FromEmail}, Date: m.Date, ThreadID: m.Thread})
+	}
+	return v, tv, nil
+}

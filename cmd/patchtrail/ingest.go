@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"patchtrail/indexer"
+	"patchtrail/internal/store"
+)
+
+func init() {
+	register(&command{name: "import", args: "[--list NAME] [--json] SOURCE...", short: "import mbox files, Maildirs and public-inbox archives", run: runImport})
+	register(&command{name: "stats", args: "[--json]", short: "count what the store holds", run: runStats})
+}
+
+func runImport(ctx context.Context, e *env, args []string) error {
+	fs := flags("import")
+	list := fs.String("list", "", "list name (default: the inbox name or List-Id)")
+	asJSON := fs.Bool("json", false, "print the results as JSON")
+	workers := fs.Int("workers", 0, "parse workers (default: one per CPU)")
+	batch := fs.Int("batch-size", 0, "messages per store transaction (default 2000)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usageError("no SOURCE given")
+	}
+	st, err := store.Open(ctx, e.data, nil)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	hooks, closeHooks, err := importHooks(ctx, e, st)
+	if err != nil {
+		return err
+	}
+	defer closeHooks()
+	var results []*indexer.Result
+	var errs []error
+	for _, src := range fs.Args() {
+		res, err := indexer.Import(ctx, st, src, &indexer.Options{
+			List: *list, Workers: *workers, BatchSize: *batch, Logger: e.log, Progress: e.stderr, Hooks: hooks,
+		})
+		if res != nil {
+			results = append(results, res)
+		}
+		if err != nil {
+			e.log.Error("import failed", "source", src, "err", err)
+			errs = append(errs, err)
+			if ctx.Err() != nil {
+				break
+			}
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(results); err != nil {
+			return err
+		}
+	} else {
+		for _, r := range results {
+			fmt.Fprintf(e.stdout, "%s (%s): read %d, added %d, duplicates %d, deleted %d, rejected %d, %.1f MB in %s\n",
+				r.Source, r.List, r.Read, r.Added, r.Duplicates, r.Deleted, r.Rejected, float64(r.Bytes)/1e6, r.Elapsed.Round(1e6))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func runStats(ctx context.Context, e *env, args []string) error {
+	fs := flags("stats")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, e.data, &store.Options{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	s, err := st.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e, s)
+	}
+	fmt.Fprintf(e.stdout, "messages  %d\nthreads   %d\nghosts    %d\nlists     %d\nsources   %d\nproblems  %d (%d messages, %d source items)\ndeleted   %d\n",
+		s.Messages, s.Threads, s.Ghosts, s.Lists, s.Sources, s.Problems, s.MessagesWithProblems, s.SourceProblems, s.Deleted)
+	return nil
+}
+
+func writeJSON(e *env, v any) error {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}

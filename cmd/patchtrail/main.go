@@ -1,0 +1,190 @@
+// Command patchtrail ingests mailing-list archives, understands the
+// patches and reviews in them, links them to git commits and serves it all
+// through full-text search: an HTTP API, web pages and this CLI.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"sort"
+	"strings"
+	"syscall"
+
+	"golang.org/x/term"
+)
+
+// command is one subcommand.
+type command struct {
+	name  string
+	args  string
+	short string
+	run   func(ctx context.Context, env *env, args []string) error
+}
+
+var commands []*command
+
+func register(c *command) { commands = append(commands, c) }
+
+// env is what every subcommand gets: the global flags and outputs.
+type env struct {
+	data   string
+	log    *slog.Logger
+	stdout io.Writer
+	stderr *os.File
+}
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	global := flag.NewFlagSet("patchtrail", flag.ContinueOnError)
+	defData := os.Getenv("PATCHTRAIL_DATA")
+	if defData == "" {
+		defData = "./patchtrail-data"
+	}
+	data := global.String("data", defData, "data directory holding all state (env PATCHTRAIL_DATA)")
+	verbose := global.Bool("v", false, "verbose logging")
+	quiet := global.Bool("q", false, "log warnings and errors only")
+	cpuprofile := global.String("cpuprofile", "", "write a CPU profile to `FILE`")
+	global.Usage = func() { usage(global) }
+	if err := global.Parse(args); err != nil {
+		return 2
+	}
+	rest := global.Args()
+	if len(rest) == 0 {
+		usage(global)
+		return 2
+	}
+	var cmd *command
+	for _, c := range commands {
+		if c.name == rest[0] {
+			cmd = c
+		}
+	}
+	if cmd == nil {
+		fmt.Fprintf(os.Stderr, "patchtrail: unknown command %q (see `patchtrail help`)\n", rest[0])
+		return 2
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	if *quiet {
+		level = slog.LevelWarn
+	}
+	e := &env{
+		data:   *data,
+		stdout: os.Stdout,
+		stderr: os.Stderr,
+		log:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "patchtrail: %v\n", err)
+			return 1
+		}
+		pprof.StartCPUProfile(f)
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := cmd.run(ctx, e, rest[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(os.Stderr, "patchtrail %s: %v\nusage: patchtrail %s %s\n", cmd.name, err, cmd.name, cmd.args)
+			return 2
+		}
+		fmt.Fprintf(os.Stderr, "patchtrail %s: %v\n", cmd.name, err)
+		if ctx.Err() != nil {
+			return 130
+		}
+		return 1
+	}
+	return 0
+}
+
+// usageError is a wrong invocation of a subcommand.
+type usageError string
+
+func (u usageError) Error() string { return string(u) }
+
+func usage(global *flag.FlagSet) {
+	w := os.Stderr
+	fmt.Fprintf(w, "usage: patchtrail [global flags] COMMAND [flags] [args]\n\nglobal flags:\n")
+	global.SetOutput(w)
+	global.PrintDefaults()
+	fmt.Fprintf(w, "\ncommands:\n")
+	cs := append([]*command(nil), commands...)
+	sort.Slice(cs, func(i, j int) bool { return cs[i].name < cs[j].name })
+	for _, c := range cs {
+		fmt.Fprintf(w, "  %-8s %-28s %s\n", c.name, c.args, c.short)
+	}
+}
+
+// flags makes the flag set of a subcommand; parse errors are usage errors.
+func flags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("patchtrail "+name, flag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	// Allow flags after positional arguments, as users type them.
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return usageError(err.Error())
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	return fs.Parse(append([]string{"--"}, pos...))
+}
+
+// isTerminal reports whether f is a terminal.
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+func init() {
+	register(&command{name: "help", args: "[TOPIC]", short: "show help (topics: search)", run: runHelp})
+}
+
+func runHelp(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 {
+		if h, ok := helpTopics[args[0]]; ok {
+			fmt.Fprint(e.stdout, h())
+			return nil
+		}
+		return usageError(fmt.Sprintf("no help topic %q (topics: %s)", args[0], strings.Join(topicNames(), ", ")))
+	}
+	usage(flag.CommandLine)
+	return nil
+}
+
+var helpTopics = map[string]func() string{}
+
+func topicNames() []string {
+	var out []string
+	for k := range helpTopics {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

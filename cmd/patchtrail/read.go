@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"patchtrail/api"
+	"patchtrail/internal/store"
+)
+
+func init() {
+	register(&command{name: "show", args: "[--json|--raw] MSGID", short: "show one message", run: runShow})
+	register(&command{name: "thread", args: "[--json] MSGID", short: "show the thread of a message as a tree", run: runThread})
+}
+
+func openRead(ctx context.Context, e *env) (*store.Store, error) {
+	return store.Open(ctx, e.data, &store.Options{ReadOnly: true})
+}
+
+func oneArg(fs interface{ NArg() int }, what string) error {
+	if fs.NArg() != 1 {
+		return usageError("want exactly one " + what)
+	}
+	return nil
+}
+
+func runShow(ctx context.Context, e *env, args []string) error {
+	fs := flags("show")
+	asJSON := fs.Bool("json", false, "print the parsed message as JSON")
+	raw := fs.Bool("raw", false, "print the raw message")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := oneArg(fs, "MSGID"); err != nil {
+		return err
+	}
+	st, err := openRead(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	mid := fs.Arg(0)
+	if *raw {
+		id, err := st.Resolve(ctx, mid)
+		if err != nil {
+			return err
+		}
+		b, err := st.Raw(ctx, id)
+		if err != nil {
+			return err
+		}
+		_, err = e.stdout.Write(b)
+		return err
+	}
+	v, err := api.LoadMessageDetail(ctx, st, mid)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e, v)
+	}
+	w := e.stdout
+	fmt.Fprintf(w, "Message-ID: <%s>\n", v.MessageID)
+	fmt.Fprintf(w, "From: %s\n", formatAddr(v.From))
+	if len(v.To) > 0 {
+		fmt.Fprintf(w, "To: %s\n", formatAddrs(v.To))
+	}
+	if len(v.Cc) > 0 {
+		fmt.Fprintf(w, "Cc: %s\n", formatAddrs(v.Cc))
+	}
+	fmt.Fprintf(w, "Subject: %s\n", v.Subject)
+	fmt.Fprintf(w, "Date: %s\n", v.Date.Format("Mon, 2 Jan 2006 15:04:05 -0700"))
+	fmt.Fprintf(w, "Lists: %s\n", strings.Join(v.Lists, ", "))
+	if v.Parent != "" {
+		fmt.Fprintf(w, "In-Reply-To: <%s>\n", v.Parent)
+	}
+	for _, a := range v.Attachments {
+		fmt.Fprintf(w, "Attachment: %s (%s, %d bytes)\n", a.Name, a.Type, a.Size)
+	}
+	for _, p := range v.Problems {
+		fmt.Fprintf(w, "Problem: %s\n", p)
+	}
+	fmt.Fprintf(w, "\n%s", v.Body)
+	if !strings.HasSuffix(v.Body, "\n") {
+		fmt.Fprintln(w)
+	}
+	return nil
+}
+
+func formatAddr(a api.Address) string {
+	if a.Name == "" {
+		return a.Email
+	}
+	return fmt.Sprintf("%s <%s>", a.Name, a.Email)
+}
+
+func formatAddrs(as []api.Address) string {
+	var s []string
+	for _, a := range as {
+		s = append(s, formatAddr(a))
+	}
+	return strings.Join(s, ", ")
+}
+
+func runThread(ctx context.Context, e *env, args []string) error {
+	fs := flags("thread")
+	asJSON := fs.Bool("json", false, "print the thread as JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := oneArg(fs, "MSGID"); err != nil {
+		return err
+	}
+	st, err := openRead(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	v, _, err := api.LoadThread(ctx, st, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e, v)
+	}
+	w := e.stdout
+	var walk func(ns []*api.ThreadNode, depth int)
+	walk = func(ns []*api.ThreadNode, depth int) {
+		for _, n := range ns {
+			ind := strings.Repeat("  ", depth)
+			if n.Ghost {
+				fmt.Fprintf(w, "%s[not received] <%s>\n", ind, n.MessageID)
+			} else {
+				fmt.Fprintf(w, "%s%s  %s  %s  <%s>\n", ind, n.Date.Format("2006-01-02 15:04"), n.Subject, formatAddr(*n.From), n.MessageID)
+			}
+			walk(n.Children, depth+1)
+		}
+	}
+	fmt.Fprintf(w, "thread %d: %d messages\n", v.ThreadID, v.Messages)
+	walk(v.Roots, 0)
+	if len(v.SameSubject) > 0 {
+		fmt.Fprintf(w, "\nsame subject, not in this thread:\n")
+		for _, m := range v.SameSubject {
+			fmt.Fprintf(w, "  %s  %s  %s  <%s>\n", m.Date.Format("2006-01-02 15:04"), m.Subject, formatAddr(m.From), m.MessageID)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,29 @@
+package indexer
+
+import "patchtrail/internal/store"
+
+// Hook lets a later stage (patch analysis, the search index) take part in
+// an import: it prepares per-message work in the parse workers and writes
+// inside the writer's store transaction.
+type Hook interface {
+	// Begin is called when the writer opens a store transaction.
+	Begin(tx *store.Tx) (HookBatch, error)
+}
+
+// Preparer is a Hook that also does work in the parse workers; what
+// Prepare returns is handed back in Parsed.Prepared.
+type Preparer interface {
+	Prepare(p *Parsed) (any, error)
+}
+
+// HookBatch is a hook's part of one store transaction.
+type HookBatch interface {
+	// Stored is called for every message stored (or found duplicate).
+	Stored(a *store.Added, p *Parsed) error
+	// Deleted is called when a message left the archive.
+	Deleted(id int64) error
+	// Commit is called just before the store transaction commits.
+	Commit() error
+	// Committed is called once the store transaction is durable.
+	Committed()
+}

@@ -1,0 +1,434 @@
+// Package indexer is the ingestion pipeline: one source reader → parse
+// workers (MIME parsing, patch analysis, compression, on every core) → one
+// writer that owns the store transaction. The writer applies results in
+// archive order, so a checkpoint stored with a batch always covers exactly
+// the messages before it; a crash or Ctrl-C loses at most the open batch,
+// which the next run reads again.
+package indexer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"patchtrail/internal/progress"
+	"patchtrail/internal/store"
+	"patchtrail/mbox"
+)
+
+// Options tunes Import. A nil *Options means defaults.
+type Options struct {
+	// List names the list the messages belong to; "" takes the source's
+	// own name (public-inbox directory) or the first List-Id.
+	List string
+	// Workers is the number of parse workers; 0 means one per CPU.
+	Workers int
+	// BatchSize is how many messages a store transaction covers.
+	BatchSize int
+	// BatchInterval bounds how long a batch stays open.
+	BatchInterval time.Duration
+	// Logger receives progress lines and problems; nil discards.
+	Logger *slog.Logger
+	// Progress, when a terminal, shows a progress bar.
+	Progress io.Writer
+	// Hooks are told about every stored message (search index, patches).
+	Hooks []Hook
+}
+
+func (o *Options) withDefaults() *Options {
+	var c Options
+	if o != nil {
+		c = *o
+	}
+	if c.Workers <= 0 {
+		c.Workers = runtime.NumCPU()
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 2000
+	}
+	if c.BatchInterval <= 0 {
+		c.BatchInterval = 2 * time.Second
+	}
+	// Patch analysis is part of every import.
+	c.Hooks = append([]Hook{PatchHook{}}, c.Hooks...)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &c
+}
+
+// Result counts what an import did.
+type Result struct {
+	Source     string        `json:"source"`
+	List       string        `json:"list"`
+	Read       int           `json:"read"`       // items read from the source
+	Added      int           `json:"added"`      // new messages stored
+	Duplicates int           `json:"duplicates"` // already stored (maybe on another list)
+	Deleted    int           `json:"deleted"`    // deletions applied
+	Rejected   int           `json:"rejected"`   // unreadable items, recorded as source problems
+	Bytes      int64         `json:"bytes"`      // raw bytes read
+	Elapsed    time.Duration `json:"elapsed_ns"`
+}
+
+// Import reads source (a path) into st, resuming from its checkpoints.
+func Import(ctx context.Context, st *store.Store, source string, opts *Options) (*Result, error) {
+	o := opts.withDefaults()
+	path, err := filepath.Abs(source)
+	if err != nil {
+		return nil, fmt.Errorf("indexer: %w", err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("indexer: %w", err)
+	}
+	cps, err := st.Checkpoints(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	r, err := mbox.Open(ctx, path, &mbox.Options{
+		Checkpoint: func(key string) (string, bool) { v, ok := cps[key]; return v, ok },
+		Logger:     o.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	list := o.List
+	if list == "" {
+		if list, err = st.SourceList(ctx, path); err != nil {
+			return nil, err
+		}
+	}
+	if list == "" {
+		list = r.Name()
+	}
+	return run(ctx, st, r, path, list, o)
+}
+
+// item is one message travelling through the pipeline.
+type item struct {
+	seq    int64
+	in     *mbox.Message
+	parsed *Parsed
+	err    error // parse failure: the item is rejected
+}
+
+func run(ctx context.Context, st *store.Store, r mbox.Reader, path, list string, o *Options) (*Result, error) {
+	start := time.Now()
+	parent := ctx
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	res := &Result{Source: path, List: list}
+	var total int64
+	if t, ok := r.(interface{ Total() int64 }); ok {
+		total = t.Total()
+	}
+	bar := progress.New(o.Progress, "import "+filepath.Base(path), total)
+
+	work := make(chan *item, o.Workers*8)
+	done := make(chan *item, o.Workers*8)
+	var readErr error
+	go func() {
+		defer close(work)
+		for seq := int64(0); ; seq++ {
+			m, err := r.Next()
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					readErr = err
+				}
+				return
+			}
+			select {
+			case work <- &item{seq: seq, in: m}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for i := 0; i < o.Workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range work {
+				if it.in.Err == nil {
+					it.parsed, it.err = Parse(it.in, st, o.Hooks)
+				}
+				select {
+				case done <- it:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+
+	w := &writer{st: st, path: path, list: list, o: o, res: res, bar: bar, cps: map[string]string{}}
+	err := w.loop(ctx, done)
+	if errors.Is(err, context.Canceled) {
+		err = parent.Err()
+	}
+	if err != nil && !errors.Is(err, context.Canceled) && w.tx != nil {
+		// A half-applied message must not be committed.
+		w.tx.Rollback()
+		w.tx = nil
+	}
+	cancel()
+	for range done { // let the workers finish
+	}
+	bar.Finish()
+	if err == nil && readErr != nil {
+		err = readErr
+	}
+	if err == nil {
+		err = parent.Err()
+	}
+	res.Elapsed = time.Since(start)
+	if ferr := w.finish(err); ferr != nil && err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return res, fmt.Errorf("indexer: %s: %w", path, err)
+	}
+	o.Logger.Info("import done", "source", path, "list", res.List, "read", res.Read, "added", res.Added,
+		"duplicates", res.Duplicates, "rejected", res.Rejected, "deleted", res.Deleted,
+		"mb", fmt.Sprintf("%.1f", float64(res.Bytes)/1e6), "elapsed", res.Elapsed.Round(time.Millisecond))
+	return res, nil
+}
+
+// writer applies parsed items in archive order inside batched store
+// transactions, with the checkpoints they reached.
+type writer struct {
+	st     *store.Store
+	path   string
+	list   string
+	listID int64
+	source int64
+	o      *Options
+	res    *Result
+	bar    *progress.Bar
+
+	tx      *store.Tx
+	opened  time.Time
+	inBatch int
+	cps     map[string]string // checkpoints reached in the open batch
+	hookTx  []HookBatch
+}
+
+func (w *writer) loop(ctx context.Context, done <-chan *item) error {
+	pending := map[int64]*item{}
+	var next int64
+	tick := time.NewTicker(w.o.BatchInterval / 2)
+	defer tick.Stop()
+	for {
+		select {
+		case it, ok := <-done:
+			if !ok {
+				if len(pending) > 0 {
+					return errors.New("pipeline ended with messages out of order")
+				}
+				return nil
+			}
+			pending[it.seq] = it
+			for {
+				it := pending[next]
+				if it == nil {
+					break
+				}
+				delete(pending, next)
+				next++
+				if err := w.apply(ctx, it); err != nil {
+					return err
+				}
+			}
+		case <-tick.C:
+			if w.tx != nil && time.Since(w.opened) >= w.o.BatchInterval {
+				if err := w.commit(); err != nil {
+					return err
+				}
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (w *writer) begin(ctx context.Context) error {
+	tx, err := w.st.Begin(context.WithoutCancel(ctx))
+	if err != nil {
+		return err
+	}
+	w.tx, w.opened, w.inBatch = tx, time.Now(), 0
+	w.hookTx = w.hookTx[:0]
+	for _, h := range w.o.Hooks {
+		hb, err := h.Begin(tx)
+		if err != nil {
+			tx.Rollback()
+			w.tx = nil
+			return err
+		}
+		w.hookTx = append(w.hookTx, hb)
+	}
+	return nil
+}
+
+// ensureSource creates the list and source rows once the list name is known.
+func (w *writer) ensureSource(p *Parsed) error {
+	if w.source != 0 {
+		return nil
+	}
+	listID := ""
+	if p != nil && len(p.ListIDs) > 0 {
+		listID = p.ListIDs[0]
+	}
+	if w.list == "" {
+		w.list = listNameFromID(listID)
+	}
+	if w.list == "" {
+		w.list = strings.TrimSuffix(filepath.Base(w.path), filepath.Ext(w.path))
+		for _, ext := range []string{".mbox", ".mbx"} {
+			w.list = strings.TrimSuffix(w.list, ext)
+		}
+	}
+	w.res.List = w.list
+	var err error
+	if w.listID, err = w.tx.EnsureList(w.list, listID); err != nil {
+		return err
+	}
+	w.source, err = w.tx.EnsureSource(w.path, w.listID)
+	return err
+}
+
+// listNameFromID turns a List-Id such as io-uring.vger.kernel.org into a
+// list name (io-uring), as lore names its lists.
+func listNameFromID(id string) string {
+	if i := strings.IndexByte(id, '.'); i > 0 {
+		return id[:i]
+	}
+	return id
+}
+
+func (w *writer) apply(ctx context.Context, it *item) error {
+	if w.tx == nil {
+		if err := w.begin(ctx); err != nil {
+			return err
+		}
+	}
+	if err := w.ensureSource(it.parsed); err != nil {
+		return err
+	}
+	in := it.in
+	w.res.Read++
+	w.res.Bytes += int64(len(in.Data))
+	switch {
+	case in.Err != nil:
+		w.res.Rejected++
+		w.o.Logger.Warn("unreadable item skipped", "where", in.Where, "err", in.Err)
+		if err := w.tx.AddSourceProblem(w.source, in.Where, in.Err.Error()); err != nil {
+			return err
+		}
+	case it.err != nil:
+		w.res.Rejected++
+		w.o.Logger.Warn("message rejected", "where", in.Where, "err", it.err)
+		if err := w.tx.AddSourceProblem(w.source, in.Where, it.err.Error()); err != nil {
+			return err
+		}
+	case in.Deleted:
+		id, err := w.tx.RemoveMessage(it.parsed.Msg.IDs, it.parsed.Msg.ContentHash, w.listID)
+		if err != nil {
+			return err
+		}
+		if id != 0 {
+			w.res.Deleted++
+			for _, h := range w.hookTx {
+				if err := h.Deleted(id); err != nil {
+					return err
+				}
+			}
+		}
+	default:
+		nm := it.parsed.storeMessage(w.listID, w.source)
+		added, err := w.tx.AddMessage(nm)
+		if err != nil {
+			return fmt.Errorf("%s: %w", in.Where, err)
+		}
+		if added.Duplicate {
+			w.res.Duplicates++
+		} else {
+			w.res.Added++
+		}
+		for _, h := range w.hookTx {
+			if err := h.Stored(added, it.parsed); err != nil {
+				return fmt.Errorf("%s: %w", in.Where, err)
+			}
+		}
+	}
+	w.cps[in.Key] = in.Checkpoint
+	w.inBatch++
+	w.bar.Add(1, int64(len(in.Data)))
+	if w.inBatch >= w.o.BatchSize {
+		return w.commit()
+	}
+	return nil
+}
+
+func (w *writer) commit() error {
+	if w.tx == nil {
+		return nil
+	}
+	for k, v := range w.cps {
+		if err := w.tx.SetCheckpoint(w.source, k, v); err != nil {
+			return err
+		}
+		delete(w.cps, k)
+	}
+	for _, h := range w.hookTx {
+		if err := h.Commit(); err != nil {
+			return err
+		}
+	}
+	err := w.tx.Commit()
+	w.tx = nil
+	if err != nil {
+		return err
+	}
+	for _, h := range w.hookTx {
+		h.Committed()
+	}
+	w.o.Logger.Debug("batch committed", "read", w.res.Read, "added", w.res.Added)
+	return nil
+}
+
+// finish commits what was applied (also after an error or Ctrl-C: every
+// applied message is complete, and its checkpoint covers only it) and
+// records the sync on the source.
+func (w *writer) finish(runErr error) error {
+	if w.tx == nil && w.source != 0 {
+		if err := w.begin(context.Background()); err != nil {
+			return err
+		}
+	}
+	if w.tx == nil {
+		return nil
+	}
+	msg := ""
+	if runErr != nil && !errors.Is(runErr, context.Canceled) {
+		msg = runErr.Error()
+	}
+	if w.source != 0 {
+		if err := w.tx.SourceSynced(w.source, time.Now(), w.res.Added, msg); err != nil {
+			w.tx.Rollback()
+			return err
+		}
+	}
+	return w.commit()
+}

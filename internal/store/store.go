@@ -1,0 +1,266 @@
+// Package store is patchtrail's durable state: one SQLite database (WAL
+// mode, through the pure-Go modernc.org/sqlite driver) in the data
+// directory holding raw messages (zstd-compressed), their parsed metadata,
+// thread membership with ghosts, list and source memberships, per-source
+// checkpoints and per-message problems.
+//
+// There is one writer at a time (an exclusive lock file in the data
+// directory); readers may run alongside it. A write transaction (Tx)
+// covers a batch of messages together with the checkpoints of the source
+// positions they came from, so a crash at any moment leaves either the
+// whole batch or none of it: re-running the import resumes from the last
+// committed checkpoint and the result equals a clean import.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+
+	"github.com/klauspost/compress/zstd"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// SchemaVersion is the version of the database layout below. A database
+// written by another version is refused with a clear error.
+const SchemaVersion = 1
+
+// ErrNotFound is returned when a message, thread or source is unknown.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrLocked is returned when another process holds the write lock.
+var ErrLocked = errors.New("store: data directory is locked by another patchtrail process")
+
+// Options tunes Open. A nil *Options means defaults.
+type Options struct {
+	// ReadOnly opens the database for reading only, without the write lock.
+	ReadOnly bool
+}
+
+// Store is an open data directory.
+type Store struct {
+	dir      string
+	db       *sql.DB
+	lock     *os.File
+	readOnly bool
+
+	encOnce sync.Once
+	enc     *zstd.Encoder
+	dec     *zstd.Decoder
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS lists (
+	id INTEGER PRIMARY KEY,
+	name TEXT NOT NULL UNIQUE,
+	list_id TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS sources (
+	id INTEGER PRIMARY KEY,
+	path TEXT NOT NULL UNIQUE,
+	list INTEGER NOT NULL REFERENCES lists(id),
+	last_sync INTEGER NOT NULL DEFAULT 0,
+	last_error TEXT NOT NULL DEFAULT '',
+	messages INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS checkpoints (
+	source INTEGER NOT NULL REFERENCES sources(id),
+	key TEXT NOT NULL,
+	value TEXT NOT NULL,
+	PRIMARY KEY (source, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS messages (
+	id INTEGER PRIMARY KEY,
+	message_id TEXT NOT NULL UNIQUE,
+	content_hash BLOB NOT NULL,
+	thread INTEGER NOT NULL,
+	subject TEXT NOT NULL,
+	norm_subject TEXT NOT NULL,
+	from_name TEXT NOT NULL,
+	from_email TEXT NOT NULL,
+	date INTEGER NOT NULL,
+	received INTEGER NOT NULL,
+	size INTEGER NOT NULL,
+	deleted INTEGER NOT NULL DEFAULT 0,
+	parent TEXT NOT NULL DEFAULT '',
+	meta BLOB NOT NULL,
+	raw BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_thread ON messages(thread, date);
+CREATE INDEX IF NOT EXISTS messages_norm_subject ON messages(norm_subject);
+CREATE INDEX IF NOT EXISTS messages_date ON messages(date);
+-- Every Message-ID ever seen: a real message's ids (message > 0) and
+-- ghosts (message = 0), ids referenced by some message but never received.
+CREATE TABLE IF NOT EXISTS mids (
+	mid TEXT PRIMARY KEY,
+	message INTEGER NOT NULL,
+	thread INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS mids_thread ON mids(thread);
+CREATE INDEX IF NOT EXISTS mids_message ON mids(message);
+CREATE TABLE IF NOT EXISTS refs (
+	message INTEGER NOT NULL,
+	pos INTEGER NOT NULL,
+	mid TEXT NOT NULL,
+	PRIMARY KEY (message, pos)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS refs_mid ON refs(mid);
+CREATE TABLE IF NOT EXISTS memberships (
+	message INTEGER NOT NULL,
+	list INTEGER NOT NULL,
+	source INTEGER NOT NULL,
+	PRIMARY KEY (message, list)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS memberships_list ON memberships(list, message);
+CREATE TABLE IF NOT EXISTS problems (
+	id INTEGER PRIMARY KEY,
+	message INTEGER NOT NULL DEFAULT 0,
+	source INTEGER NOT NULL DEFAULT 0,
+	location TEXT NOT NULL,
+	problem TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS problems_message ON problems(message);
+CREATE UNIQUE INDEX IF NOT EXISTS problems_source ON problems(source, location, problem) WHERE message = 0;
+`
+
+// Open opens (creating if needed) the store in the data directory dir.
+func Open(ctx context.Context, dir string, opts *Options) (*Store, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	s := &Store{dir: dir, readOnly: opts.ReadOnly}
+	path := filepath.Join(dir, "store.db")
+	if opts.ReadOnly {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("store: no store in %s (run `patchtrail import` first): %w", dir, err)
+		}
+	} else {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		lock, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			lock.Close()
+			return nil, fmt.Errorf("%w (%s)", ErrLocked, dir)
+		}
+		s.lock = lock
+	}
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(0)&_pragma=cache_size(-65536)&_txlock=immediate"
+	if opts.ReadOnly {
+		dsn = "file:" + path + "?mode=ro&_pragma=busy_timeout(10000)&_pragma=cache_size(-65536)"
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s.db = db
+	if !opts.ReadOnly {
+		// One connection writes; the writer serialises everything anyway.
+		db.SetMaxOpenConns(1)
+		if err := s.migrate(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+	} else if err := s.checkVersion(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	if err := s.checkVersion(ctx); err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if _, err := s.db.ExecContext(ctx, schema+patchSchema); err != nil {
+		return fmt.Errorf("store: create schema: %w", err)
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)`, fmt.Sprint(SchemaVersion))
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+// checkVersion returns ErrNotFound for an empty database, an error for a
+// database of another schema version, nil when it matches.
+func (s *Store) checkVersion(ctx context.Context) error {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'meta'`).Scan(&n); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&v)
+	if err != nil {
+		return fmt.Errorf("store: read schema version: %w", err)
+	}
+	if v != fmt.Sprint(SchemaVersion) {
+		return fmt.Errorf("store: %s has schema version %s, this patchtrail needs %d: re-import into a new data directory", s.dir, v, SchemaVersion)
+	}
+	return nil
+}
+
+// Dir is the data directory.
+func (s *Store) Dir() string { return s.dir }
+
+// DB exposes the database for packages that keep their own tables in the
+// store (patches, links, CVEs).
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Close closes the database and releases the write lock. It is idempotent.
+func (s *Store) Close() error {
+	var err error
+	if s.db != nil {
+		err = s.db.Close()
+		s.db = nil
+	}
+	if s.lock != nil {
+		s.lock.Close()
+		s.lock = nil
+	}
+	if s.enc != nil {
+		s.enc.Close()
+		s.enc = nil
+	}
+	if s.dec != nil {
+		s.dec.Close()
+		s.dec = nil
+	}
+	return err
+}
+
+func (s *Store) codecs() {
+	s.encOnce.Do(func() {
+		s.enc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+		s.dec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
+	})
+}
+
+// Compress returns the stored form of raw message bytes. It is safe for
+// concurrent use, so parse workers compress before the writer stores.
+func (s *Store) Compress(raw []byte) []byte {
+	s.codecs()
+	return s.enc.EncodeAll(raw, make([]byte, 0, len(raw)/3+64))
+}
+
+func (s *Store) decompress(b []byte) ([]byte, error) {
+	s.codecs()
+	out, err := s.dec.DecodeAll(b, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: decompress: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,281 @@
+package mbox
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// gitProc is one running git child process with its pipes. The owner
+// calls close exactly once in the end: it kills the process if it still
+// runs, drains its output and waits for it.
+type gitProc struct {
+	dir    string
+	args   []string
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser // nil unless asked for
+	stdout io.ReadCloser
+	stderr *tailBuffer
+
+	once    sync.Once
+	waitErr error
+}
+
+// startGit starts `git --git-dir=dir args...`. The process is killed when
+// ctx is done.
+func startGit(ctx context.Context, dir string, withStdin bool, args ...string) (*gitProc, error) {
+	full := append([]string{"--git-dir=" + dir}, args...)
+	cmd := exec.CommandContext(ctx, "git", full...)
+	p := &gitProc{dir: dir, args: args, cmd: cmd, stderr: &tailBuffer{max: 4096}}
+	cmd.Stderr = p.stderr
+	var err error
+	if withStdin {
+		if p.stdin, err = cmd.StdinPipe(); err != nil {
+			return nil, fmt.Errorf("mbox: git %s: %w", args[0], err)
+		}
+	}
+	// Our own pipe rather than StdoutPipe: a larger pipe buffer lets
+	// git write whole messages without waiting for us.
+	pr, pw, err := newPipe()
+	if err != nil {
+		return nil, fmt.Errorf("mbox: git %s: %w", args[0], err)
+	}
+	cmd.Stdout = pw
+	err = cmd.Start()
+	pw.Close()
+	if err != nil {
+		pr.Close()
+		if p.stdin != nil {
+			p.stdin.Close()
+		}
+		return nil, fmt.Errorf("mbox: %s: git %s: %w", dir, args[0], err)
+	}
+	p.stdout = pr
+	return p, nil
+}
+
+// kill stops the process without waiting for it; safe to call many times
+// and concurrently with readers of its pipes.
+func (p *gitProc) kill() {
+	if p.stdin != nil {
+		p.stdin.Close()
+	}
+	_ = p.cmd.Process.Kill()
+}
+
+// wait waits for a process whose stdout was read to the end and reports
+// how it exited.
+func (p *gitProc) wait() error {
+	p.once.Do(func() {
+		if p.stdin != nil {
+			p.stdin.Close()
+		}
+		p.waitErr = p.exitError(p.cmd.Wait())
+		p.stdout.Close()
+	})
+	return p.waitErr
+}
+
+// close kills, drains and waits. Nothing else may read stdout meanwhile.
+func (p *gitProc) close() {
+	p.kill()
+	_, _ = io.Copy(io.Discard, p.stdout)
+	_ = p.wait()
+}
+
+// finish lets the process end by itself: it closes stdin, reads what is
+// left of stdout and waits.
+func (p *gitProc) finish() error {
+	if p.stdin != nil {
+		p.stdin.Close()
+	}
+	_, _ = io.Copy(io.Discard, p.stdout)
+	return p.wait()
+}
+
+func (p *gitProc) exitError(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := strings.TrimSpace(p.stderr.String())
+	if msg != "" {
+		return fmt.Errorf("mbox: %s: git %s: %w: %s", p.dir, p.args[0], err, msg)
+	}
+	return fmt.Errorf("mbox: %s: git %s: %w", p.dir, p.args[0], err)
+}
+
+// gitOutput runs a short git command and returns its standard output.
+func gitOutput(ctx context.Context, dir string, args ...string) ([]byte, error) {
+	p, err := startGit(ctx, dir, false, args...)
+	if err != nil {
+		return nil, err
+	}
+	out, rerr := io.ReadAll(io.LimitReader(p.stdout, 1<<20))
+	if err := p.finish(); err != nil {
+		return nil, err
+	}
+	if rerr != nil {
+		return nil, fmt.Errorf("mbox: %s: git %s: %w", dir, args[0], rerr)
+	}
+	return out, nil
+}
+
+// gitExitCode runs a git command for its exit status: 0 or 1 are
+// answers, anything else an error.
+func gitExitCode(ctx context.Context, dir string, args ...string) (int, error) {
+	p, err := startGit(ctx, dir, false, args...)
+	if err != nil {
+		return 0, err
+	}
+	err = p.finish()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() == 1 {
+		return 1, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return 0, nil
+}
+
+// resolveTip returns the commit HEAD names, or "" for an empty repository.
+func resolveTip(ctx context.Context, dir string) (string, error) {
+	p, err := startGit(ctx, dir, false, "rev-parse", "--verify", "-q", "HEAD^{commit}")
+	if err != nil {
+		return "", err
+	}
+	out, _ := io.ReadAll(io.LimitReader(p.stdout, 4096))
+	err = p.finish()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() == 1 {
+		return "", nil // unborn HEAD: no commits yet
+	}
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+func splitLines(b []byte) []string {
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
+
+// catFile reads blobs from a running `git cat-file --batch`. Requests are
+// written by one goroutine (see epochReader.feed), answers read in the
+// same order by another.
+type catFile struct {
+	proc *gitProc
+	in   *bufio.Writer
+	out  *bufio.Reader
+}
+
+func startCatFile(ctx context.Context, dir string) (*catFile, error) {
+	p, err := startGit(ctx, dir, true, "cat-file", "--batch")
+	if err != nil {
+		return nil, err
+	}
+	return &catFile{
+		proc: p,
+		in:   bufio.NewWriterSize(p.stdin, 4096),
+		out:  bufio.NewReaderSize(p.stdout, 256<<10),
+	}, nil
+}
+
+// request asks for one object. It flushes at once: cat-file answers
+// each request as soon as it reads it, and the reader may be waiting.
+func (c *catFile) request(oid []byte) error {
+	c.in.Write(oid)
+	c.in.WriteByte('\n')
+	return c.in.Flush()
+}
+
+// errMissing is returned by read for an object the repository lacks.
+var errMissing = errors.New("object missing")
+
+// read returns the next answer, which must be for oid. The returned
+// slice is freshly allocated and owned by the caller.
+func (c *catFile) read(oid []byte) ([]byte, error) {
+	line, err := c.out.ReadSlice('\n')
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	line = line[:len(line)-1]
+	// "<oid> <type> <size>" or "<oid> missing".
+	sp := bytes.IndexByte(line, ' ')
+	if sp < 0 || !bytes.Equal(line[:sp], oid) {
+		return nil, fmt.Errorf("unexpected cat-file answer %q for %s", line, oid)
+	}
+	rest := line[sp+1:]
+	if string(rest) == "missing" {
+		return nil, errMissing
+	}
+	sp = bytes.IndexByte(rest, ' ')
+	if sp < 0 {
+		return nil, fmt.Errorf("unexpected cat-file answer %q for %s", line, oid)
+	}
+	typ := rest[:sp]
+	size, perr := strconv.ParseInt(string(rest[sp+1:]), 10, 64)
+	if perr != nil || size < 0 || size > maxBlob {
+		return nil, fmt.Errorf("unexpected cat-file answer %q for %s", line, oid)
+	}
+	if string(typ) != "blob" {
+		if _, err := c.out.Discard(int(size) + 1); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("object %s is a %s, not a blob", oid, typ)
+	}
+	data := make([]byte, size)
+	if _, err := io.ReadFull(c.out, data); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	if b, err := c.out.ReadByte(); err != nil || b != '\n' {
+		return nil, fmt.Errorf("cat-file answer for %s not terminated", oid)
+	}
+	return data, nil
+}
+
+// maxBlob bounds the size of one message blob (public-inbox itself
+// refuses far smaller messages); a larger size means a corrupt stream.
+const maxBlob = 1 << 30
+
+// tailBuffer keeps the last max bytes written to it (stderr of a child).
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > t.max {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.max:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.buf)
+}

@@ -1,0 +1,131 @@
+package mbox
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// maildirFixture writes files into a Maildir; names maps "sub/name" to
+// content, each file getting an mtime one minute after the last.
+func maildirFixture(t *testing.T, files [][2]string) (string, map[string]time.Time) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "Mail")
+	for _, sub := range []string{"cur", "new", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mtimes := map[string]time.Time{}
+	for i, f := range files {
+		p := filepath.Join(dir, f[0])
+		writeFile(t, p, []byte(f[1]))
+		mt := time.Unix(1700000000+int64(60*i), 0).UTC()
+		if err := os.Chtimes(p, mt, mt); err != nil {
+			t.Fatal(err)
+		}
+		mtimes[p] = mt
+	}
+	return dir, mtimes
+}
+
+func TestMaildir(t *testing.T) {
+	dir, mtimes := maildirFixture(t, [][2]string{
+		{"new/1700000003.M1P1.host", "Subject: c\n\n3\n"},
+		{"cur/1700000001.M1P1.host:2,S", "Subject: a\n\n1\n"},
+		{"cur/1700000002.M1P1.host:2,RS", "Subject: b\n\n2\n"},
+		{"tmp/1700000004.M1P1.host", "Subject: in delivery\n\n"},
+		{"cur/.hidden", "not mail"},
+	})
+	if err := os.Mkdir(filepath.Join(dir, "cur", "subdir"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	type mitem struct {
+		Key, Checkpoint, Where, Data string
+		Received                     time.Time
+	}
+	all := func(o *Options) []mitem {
+		ms, err := openAll(t, dir, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []mitem
+		for _, m := range ms {
+			if m.Err != nil {
+				t.Fatalf("%s: %v", m.Where, m.Err)
+			}
+			out = append(out, mitem{m.Key, m.Checkpoint, m.Where, string(m.Data), m.Received})
+		}
+		return out
+	}
+	p1 := filepath.Join(dir, "cur/1700000001.M1P1.host:2,S")
+	p2 := filepath.Join(dir, "cur/1700000002.M1P1.host:2,RS")
+	p3 := filepath.Join(dir, "new/1700000003.M1P1.host")
+	want := []mitem{
+		{"maildir:1700000001.M1P1.host", "1", p1, "Subject: a\n\n1\n", mtimes[p1]},
+		{"maildir:1700000002.M1P1.host", "1", p2, "Subject: b\n\n2\n", mtimes[p2]},
+		{"maildir:1700000003.M1P1.host", "1", p3, "Subject: c\n\n3\n", mtimes[p3]},
+	}
+	if diff := cmp.Diff(want, all(nil)); diff != "" {
+		t.Errorf("items differ (-want +got):\n%s", diff)
+	}
+	// Resuming skips the messages with a checkpoint, also when their
+	// flags changed since.
+	if err := os.Rename(p1, strings.Replace(p1, ":2,S", ":2,ST", 1)); err != nil {
+		t.Fatal(err)
+	}
+	done := map[string]bool{"maildir:1700000001.M1P1.host": true, "maildir:1700000003.M1P1.host": true}
+	got := all(&Options{Checkpoint: func(k string) (string, bool) { return "1", done[k] }})
+	if diff := cmp.Diff(want[1:2], got); diff != "" {
+		t.Errorf("resumed items differ (-want +got):\n%s", diff)
+	}
+}
+
+// TestMaildirMoved reads a message that a mail client moved from new/ to
+// cur/ after the directory was listed.
+func TestMaildirMoved(t *testing.T) {
+	dir, _ := maildirFixture(t, [][2]string{
+		{"new/1.a.host", "Subject: a\n\n1\n"},
+		{"new/2.b.host", "Subject: b\n\n2\n"},
+	})
+	r, err := Open(context.Background(), dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	moved := filepath.Join(dir, "cur", "2.b.host:2,S")
+	if err := os.Rename(filepath.Join(dir, "new", "2.b.host"), moved); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, "new", "1.a.host"))
+	m1, err := r.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m1.Err == nil || m1.Data != nil || m1.Key != "maildir:1.a.host" {
+		t.Errorf("vanished message: %+v, want Err and Key maildir:1.a.host", m1)
+	}
+	m2, err := r.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m2.Err != nil || string(m2.Data) != "Subject: b\n\n2\n" || m2.Where != moved {
+		t.Errorf("moved message: %+v, want it read from %s", m2, moved)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Open(context.Background(), filepath.Join(dir, "absent"), nil); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Open(absent) = %v, want os.ErrNotExist", err)
+	}
+	if _, err := Open(context.Background(), dir, nil); err == nil || !strings.Contains(err.Error(), dir) {
+		t.Errorf("Open(empty dir) = %v, want an error naming it", err)
+	}
+}

@@ -1,0 +1,154 @@
+// Package mbox reads mail archives as a stream of raw messages with a
+// resumable position: mbox files (mboxrd, mboxo, mboxcl, mboxcl2, detected
+// automatically, optionally gzip/xz/zstd compressed), Maildir directories and
+// public-inbox archives (v2 inboxes with all epochs, single epoch git
+// directories, v1 inboxes) read through one streaming `git cat-file --batch`.
+//
+// Every reader yields *Message values through Next until io.EOF. Each
+// message carries a checkpoint (Key, Checkpoint) that the caller stores once
+// the message is durable; passing the stored checkpoints back through
+// Options.Checkpoint resumes after the last durable message. A Reader is
+// not safe for concurrent use.
+//
+// # Detection
+//
+// Open looks at what is at the path, never at its name: a directory with
+// git/N.git subdirectories is a public-inbox v2 inbox; a bare git
+// directory (HEAD and objects/) is a single v2 epoch when the tree at HEAD
+// holds m or d, a v1 inbox otherwise; a directory with cur/ or new/ is a
+// Maildir; anything else is an mbox file, decompressed when it starts with
+// the magic bytes of gzip (all members), xz, zstd or bzip2.
+//
+// # public-inbox
+//
+// The formats are public-inbox-v2-format(5) and public-inbox-v1-format(5).
+// Each epoch is read by exactly two processes, `git log --reverse --raw`
+// and `git cat-file --batch`, never one per message; epochs are read in
+// numeric order, one at a time. A commit that adds or changes m is a
+// message, one that adds d a deletion (Deleted, Data is the removed
+// message); in a v1 inbox an added file is a message and a removed file a
+// deletion. Commits that change nothing are skipped: public-inbox makes
+// one when the very same message is delivered twice (io-uring epoch 0,
+// commit d3b5277e3a7c). Received is the committer time. Key is "git/N.git"
+// ("" for a v1 inbox, the directory name for an epoch outside an
+// INBOX/git/ layout); Checkpoint is the commit id, and resuming reads
+// CHECKPOINT..HEAD. A checkpoint commit that is no longer in the history of
+// HEAD (the epoch was rewritten, e.g. by public-inbox-purge) makes Open
+// fail with ErrRewritten. A blob missing from a partial copy is an item
+// with Err; reading goes on.
+//
+// # mbox
+//
+// The variants are those of qmail's mbox(5) and RFC 4155. A message starts
+// at a line beginning "From " that is the first line of the stream, follows
+// a blank line, or has the shape of a postmark ("From SENDER DATE" with a
+// time hh:mm and a four digit year); the "From " line and the blank line
+// before the next one are not part of Data. The variant is decided as the
+// file is read, since a stream cannot be scanned twice:
+//
+//   - A message with a Content-Length header whose body ends exactly where
+//     the next "From " line (after at most one blank line) or the end of the
+//     file starts is framed by that length (mboxcl, mboxcl2); "From " lines
+//     inside such a body do not split it. Such bodies are unescaped like
+//     mboxo (one '>' off ">From "), as mboxcl writes them, until one holds an
+//     unescaped "From " line: from then on the file is mboxcl2 and nothing
+//     is unescaped. A Content-Length that does not fit is ignored (the
+//     message ends at the first separator inside the assumed body), and
+//     after more failures than successes (plus two) no longer consulted.
+//   - Everything else is read as mboxrd: one '>' is removed from every line
+//     matching ^>+From. mboxo, which removes one only from ^>From, reads the
+//     same except for lines ">>From ", which an mboxo writer never produces
+//     by escaping and which (like any line of the form) are taken as a sign
+//     of mboxrd; so an ambiguous file is read as mboxrd.
+//
+// Line ends are kept as they are: CRLF files yield CRLF messages (the
+// separator and blank-line rules accept both). NUL bytes are kept. A
+// truncated last message, or a truncated compressed stream, yields what is
+// there, noted in the log. Bytes before the first "From " line other than
+// white space are reported as an item with Err naming the file and offset,
+// and no Data. A message larger than 512 MiB is skipped as an item with
+// Err. Memory stays bounded by the current message: lines are read through
+// a 64 KiB buffer, longer ones in pieces.
+//
+// Key is ""; Checkpoint is "OFFSET:GUARD", OFFSET the position in the
+// decompressed stream after the message and GUARD the hex SHA-256 of the
+// 4096 bytes before OFFSET. Resuming seeks (or, when compressed, reads) to
+// OFFSET and fails with ErrRewritten when the file is shorter or the guard
+// does not match. Where is "PATH:offset N" with N the offset of the
+// message's "From " line.
+//
+// # Maildir
+//
+// The files of cur/ and new/ (not tmp/), sorted by name. Key is "maildir:"
+// and the unique part of the file name (before ":2,"), Checkpoint is "1";
+// messages whose key has a checkpoint are skipped. Received is the file's
+// modification time.
+package mbox
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// Message is one item read from a source.
+type Message struct {
+	// Data is the raw RFC 5322 message (headers, blank line, body) with
+	// the mbox "From " separator line removed and mbox escaping undone.
+	// Nil when Err is set and nothing could be read.
+	Data []byte
+	// Key names the part of the source the checkpoint belongs to: the
+	// epoch ("git/0.git") of a public-inbox, "" for an mbox file, the
+	// unique file name for a Maildir message.
+	Key string
+	// Checkpoint is the value to store under Key once this message (and
+	// every message before it) is durable.
+	Checkpoint string
+	// Where names the input and position for error messages:
+	// "archive.mbox:offset 1234", "inbox/git/0.git commit abc123…",
+	// "Maildir/cur/123.abc:2,S".
+	Where string
+	// Received is when the archive received the message, if it knows
+	// (public-inbox commit time, Maildir file time); zero otherwise.
+	Received time.Time
+	// Deleted marks a public-inbox deletion: Data is the message that was
+	// removed from the archive.
+	Deleted bool
+	// Err is set when this item could not be read (a missing git blob, a
+	// piece of an mbox that is no message). The caller records it as a
+	// problem of the source and stores the checkpoint; reading goes on.
+	Err error
+}
+
+// Reader yields the messages of one source in archive order.
+type Reader interface {
+	// Next returns the next message, or io.EOF at the end. Any other
+	// error is sticky: the reader cannot go on.
+	Next() (*Message, error)
+	// Close releases files and child processes; it is idempotent.
+	Close() error
+	// Name is the default list name of the source: the inbox directory
+	// name for a public-inbox, "" when the source does not tell.
+	Name() string
+}
+
+// Options tunes Open. A nil *Options means defaults.
+type Options struct {
+	// Checkpoint returns the checkpoint stored for key, and whether there
+	// is one. Nil means start from the beginning.
+	Checkpoint func(key string) (string, bool)
+	// Logger receives progress and problems; nil discards.
+	Logger *slog.Logger
+}
+
+// ErrRewritten reports a source that no longer matches its checkpoint:
+// an mbox that shrank or whose bytes before the checkpoint changed, an
+// epoch whose history no longer contains the checkpoint commit.
+var ErrRewritten = errors.New("mbox: source was rewritten since the last import")
+
+// Open detects the kind of source at path (mbox file, Maildir,
+// public-inbox v2 inbox, single epoch git dir, v1 inbox) and opens it.
+func Open(ctx context.Context, path string, opts *Options) (Reader, error) {
+	return open(ctx, path, opts)
+}

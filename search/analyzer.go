@@ -1,0 +1,140 @@
+package search
+
+import (
+	"bytes"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/registry"
+)
+
+// AnalyzerName is the bleve analyzer used for every text field; it is
+// registered with bleve's registry so an index on disk can be reopened.
+const AnalyzerName = "patchtrail_words"
+
+// maxWordBytes drops longer words (base64 and uuencode debris); the
+// position still advances so a phrase never bridges a dropped word.
+// SHA-256 hex ids (64 bytes) stay searchable.
+const maxWordBytes = 64
+
+func init() {
+	err := registry.RegisterAnalyzer(AnalyzerName, func(map[string]interface{}, *registry.Cache) (analysis.Analyzer, error) {
+		return wordAnalyzer{}, nil
+	})
+	if err != nil {
+		panic(err)
+	}
+}
+
+// wordAnalyzer splits text into words: maximal runs of letters, digits,
+// combining marks and '_', lowercased. Han, Hiragana, Katakana and Hangul
+// characters are one word each (there are no spaces to split on). Everything
+// else separates words: "fs/io_uring.c" is fs, io_uring, c and
+// "Jens Axboe <axboe@kernel.dk>" is jens, axboe, axboe, kernel, dk.
+type wordAnalyzer struct{}
+
+func (wordAnalyzer) Analyze(input []byte) analysis.TokenStream {
+	var slab []analysis.Token
+	stream := make(analysis.TokenStream, 0, len(input)/8+1)
+	pos := 0
+	emit := func(start, end int, term []byte, typ analysis.TokenType) {
+		pos++
+		if end-start > maxWordBytes {
+			return
+		}
+		if len(slab) == cap(slab) {
+			slab = make([]analysis.Token, 0, 64)
+		}
+		slab = append(slab, analysis.Token{Start: start, End: end, Term: term, Position: pos, Type: typ})
+		stream = append(stream, &slab[len(slab)-1])
+	}
+	i := 0
+	for i < len(input) {
+		c := input[i]
+		if c < utf8.RuneSelf && !isASCIIWord(c) {
+			i++
+			continue
+		}
+		r, size := rune(c), 1
+		if c >= utf8.RuneSelf {
+			r, size = utf8.DecodeRune(input[i:])
+			if isIdeograph(r) {
+				emit(i, i+size, lowerWord(input[i:i+size], false), analysis.Ideographic)
+				i += size
+				continue
+			}
+			if !isWordRune(r) {
+				i += size
+				continue
+			}
+		}
+		start := i
+		simple := true // ASCII without upper case: the term can alias input
+		for i < len(input) {
+			c := input[i]
+			if c < utf8.RuneSelf {
+				if !isASCIIWord(c) {
+					break
+				}
+				if 'A' <= c && c <= 'Z' {
+					simple = false
+				}
+				i++
+				continue
+			}
+			r, size := utf8.DecodeRune(input[i:])
+			if !isWordRune(r) || isIdeograph(r) {
+				break
+			}
+			simple = false
+			i += size
+		}
+		emit(start, i, lowerWord(input[start:i], simple), analysis.AlphaNumeric)
+	}
+	return stream
+}
+
+func lowerWord(w []byte, simple bool) []byte {
+	if simple {
+		return w
+	}
+	return bytes.ToLower(w)
+}
+
+func isASCIIWord(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_'
+}
+
+func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return isASCIIWord(byte(r))
+	}
+	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r))
+}
+
+func isIdeograph(r rune) bool {
+	return r >= 0x2E80 && (unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) ||
+		unicode.Is(unicode.Katakana, r) || unicode.Is(unicode.Hangul, r))
+}
+
+// Words returns the words the index holds for text: the analyzer's output
+// as strings. Query terms go through the same function.
+func Words(text string) []string {
+	toks := wordAnalyzer{}.Analyze([]byte(text))
+	out := make([]string, 0, len(toks))
+	for _, t := range toks {
+		out = append(out, string(t.Term))
+	}
+	return out
+}
+
+// hasWord reports whether text contains at least one indexable word.
+func hasWord(text string) bool {
+	for _, t := range (wordAnalyzer{}).Analyze([]byte(text)) {
+		if len(t.Term) > 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,204 @@
+package search
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/document"
+)
+
+// Address is one mailbox of a From, To or Cc header.
+type Address struct {
+	Name string // display name, decoded; may be empty
+	Addr string // addr-spec, e.g. axboe@kernel.dk; may be empty for junk
+}
+
+// String returns "Name <addr>", or just the address when there is no name.
+func (a Address) String() string {
+	switch {
+	case a.Name == "":
+		return a.Addr
+	case a.Addr == "":
+		return a.Name
+	}
+	return a.Name + " <" + a.Addr + ">"
+}
+
+// Doc is what the index knows about one message. The indexer fills it; only
+// MessageID is required. Text fields may be filled directly or, for message
+// bodies, with AddBodyText, which applies public-inbox's split into
+// non-quoted text, quoted text and diff pieces. There is no separate "whole
+// body" field: b: searches the union of the body fields, so body text is
+// indexed once.
+type Doc struct {
+	MessageID  string   // primary Message-ID without <>; the document id
+	MessageIDs []string // every Message-ID of the message (MessageID is added if absent)
+	ThreadID   string   // thread the message belongs to (for t=1 collapsing)
+	List       string   // patchtrail's list name, e.g. "io-uring"
+	ListIDs    []string // List-Id header values, with or without <>
+
+	Subject    string
+	From       []Address
+	To         []Address
+	Cc         []Address
+	References []string // Message-IDs referenced (References + In-Reply-To)
+
+	Date     time.Time // Date: header (after the fallbacks)
+	Received time.Time // arrival time; zero = same as Date
+	Size     int64     // raw message size in bytes
+
+	NonQuoted       string   // body text outside quotes and diffs (nq:)
+	Quoted          string   // quoted lines, "> " kept (q:)
+	AttachmentNames []string // file names of attachments (n:)
+
+	DiffFileNames   []string // old and new paths of every file in a diff (dfn:)
+	DiffRemoved     string   // removed lines without the "-" (dfa:)
+	DiffAdded       string   // added lines without the "+" (dfb:)
+	DiffHunkHeaders string   // text after the second "@@" of hunk headers (dfhh:)
+	DiffContext     string   // context lines (dfctx:)
+	DiffPreBlobs    []string // pre-image blob ids from "index a..b" lines (dfpre:)
+	DiffPostBlobs   []string // post-image blob ids (dfpost:)
+	PatchIDs        []string // `git patch-id --stable` of the patch(es) in the message
+}
+
+// ErrNoMessageID is returned when a Doc without MessageID is indexed.
+var ErrNoMessageID = errors.New("search: document has no Message-ID")
+
+// toDocument builds the bleve document for d. Field options come from
+// schemaFields, so this stays in step with NewMapping.
+func toDocument(d *Doc, words, kw analysis.Analyzer) (*document.Document, error) {
+	id := trimID(d.MessageID)
+	if id == "" {
+		return nil, ErrNoMessageID
+	}
+	doc := document.NewDocument(id)
+	add := func(name, value string, arrayPos []uint64) {
+		if value == "" {
+			return
+		}
+		spec := specByName[name]
+		an := words
+		if spec.kind == kindKeyword {
+			an = kw
+		}
+		doc.AddField(document.NewTextFieldCustom(name, arrayPos, []byte(value), spec.opts, an))
+	}
+	addAll := func(name string, values []string, norm func(string) string) {
+		n := 0
+		for _, v := range values {
+			if norm != nil {
+				v = norm(v)
+			}
+			if v == "" {
+				continue
+			}
+			add(name, v, []uint64{uint64(n)})
+			n++
+		}
+	}
+	addNum := func(name string, v float64) {
+		doc.AddField(document.NewNumericFieldWithIndexingOptions(name, nil, v, specByName[name].opts))
+	}
+
+	mids := append([]string{id}, d.MessageIDs...)
+	mids = uniq(mids, trimID)
+	addAll(FieldMID, mids, nil)
+	addAll(FieldMIDWords, mids, nil)
+	add(FieldThreadID, d.ThreadID, nil)
+	add(FieldList, d.List, nil)
+	addAll(FieldListID, d.ListIDs, normListID)
+	addAll(FieldListWords, d.ListIDs, normListID)
+	add(FieldSubject, d.Subject, nil)
+	for _, h := range []struct {
+		words, addrs string
+		list         []Address
+	}{
+		{FieldFrom, FieldFromAddr, d.From},
+		{FieldTo, FieldToAddr, d.To},
+		{FieldCc, FieldCcAddr, d.Cc},
+	} {
+		var text, addrs []string
+		for _, a := range h.list {
+			text = append(text, a.String())
+			addrs = append(addrs, a.Addr)
+		}
+		addAll(h.words, text, nil)
+		addAll(h.addrs, addrs, normAddr)
+	}
+	if len(d.From) > 0 {
+		add(FieldFromShow, d.From[0].String(), nil)
+	}
+	addNum(FieldDate, float64(unix(d.Date)))
+	rt := d.Received
+	if rt.IsZero() {
+		rt = d.Date
+	}
+	addNum(FieldReceived, float64(unix(rt)))
+	addNum(FieldSize, float64(d.Size))
+	add(FieldNonQuoted, d.NonQuoted, nil)
+	add(FieldQuoted, d.Quoted, nil)
+	addAll(FieldAttachment, d.AttachmentNames, nil)
+	addAll(FieldRefs, uniq(d.References, trimID), nil)
+	addAll(FieldDiffName, uniq(d.DiffFileNames, nil), nil)
+	add(FieldDiffRemove, d.DiffRemoved, nil)
+	add(FieldDiffAdd, d.DiffAdded, nil)
+	add(FieldDiffHunk, d.DiffHunkHeaders, nil)
+	add(FieldDiffCtx, d.DiffContext, nil)
+	addAll(FieldDiffPre, uniq(d.DiffPreBlobs, strings.ToLower), nil)
+	addAll(FieldDiffPost, uniq(d.DiffPostBlobs, strings.ToLower), nil)
+	addAll(FieldPatchID, uniq(d.PatchIDs, strings.ToLower), nil)
+	return doc, nil
+}
+
+// unix is t in unix seconds, 0 for the zero time.
+func unix(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
+
+// trimID strips blanks and one pair of angle brackets from a Message-ID.
+func trimID(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) >= 2 && s[0] == '<' && s[len(s)-1] == '>' {
+		s = strings.TrimSpace(s[1 : len(s)-1])
+	}
+	return s
+}
+
+// normListID reduces a List-Id header value to the id inside <>,
+// lowercased, as public-inbox does ("io-uring.vger.kernel.org").
+func normListID(s string) string {
+	if i := strings.LastIndexByte(s, '<'); i >= 0 {
+		if j := strings.IndexByte(s[i:], '>'); j > 0 {
+			s = s[i+1 : i+j]
+		}
+	}
+	return strings.ToLower(strings.TrimSpace(s))
+}
+
+func normAddr(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// uniq normalises values with norm (if not nil) and drops empty strings and
+// duplicates, keeping the first occurrence.
+func uniq(values []string, norm func(string) string) []string {
+	if len(values) == 0 {
+		return nil
+	}
+	seen := make(map[string]bool, len(values))
+	out := make([]string, 0, len(values))
+	for _, v := range values {
+		if norm != nil {
+			v = norm(v)
+		}
+		if v == "" || seen[v] {
+			continue
+		}
+		seen[v] = true
+		out = append(out, v)
+	}
+	return out
+}

@@ -1,0 +1,270 @@
+package search
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/mapping"
+)
+
+// MetaFile is the file in the index directory that records the schema
+// version and the shard count.
+const MetaFile = "patchtrail-search.json"
+
+// Options configure Open. The zero value and nil mean the defaults.
+type Options struct {
+	// Shards is the number of shards of a new index; default
+	// max(2, runtime.NumCPU()). An existing index keeps the count it was
+	// created with (documents are routed by hash, so it cannot change
+	// without a rebuild) and this field is then ignored.
+	Shards int
+
+	// ReadOnly opens an existing index for searching only; no directory
+	// or index is created and batches fail.
+	ReadOnly bool
+
+	// NoSync makes a batch return once its documents are searchable,
+	// before the segments are written to disk (scorch's "unsafe_batch").
+	// A crash loses the last batches but never corrupts the index. Use it
+	// for bulk (re)indexing where the caller can redo the tail; leave it
+	// off when a checkpoint is recorded after each batch.
+	NoSync bool
+
+	// MaxWildcardTerms caps how many distinct words a `word*` may expand
+	// to in one field of one shard; more is a *ParseError-like error
+	// (ErrWildcardTooBroad). Default 1024.
+	MaxWildcardTerms int
+
+	// Logger receives debug messages; default discards.
+	Logger *slog.Logger
+}
+
+const defaultMaxWildcardTerms = 1024
+
+func (o *Options) withDefaults() Options {
+	var r Options
+	if o != nil {
+		r = *o
+	}
+	if r.Shards <= 0 {
+		r.Shards = max(2, runtime.NumCPU())
+	}
+	if r.MaxWildcardTerms <= 0 {
+		r.MaxWildcardTerms = defaultMaxWildcardTerms
+	}
+	if r.Logger == nil {
+		r.Logger = slog.New(slog.DiscardHandler)
+	}
+	return r
+}
+
+// SchemaError reports an index written by another schema version (or not
+// by patchtrail at all). The index must be rebuilt.
+type SchemaError struct {
+	Dir   string
+	Found int // version on disk; 0 when unknown
+	Want  int // SchemaVersion
+	Why   string
+}
+
+func (e *SchemaError) Error() string {
+	why := e.Why
+	if why == "" {
+		why = fmt.Sprintf("schema version %d, this patchtrail needs %d", e.Found, e.Want)
+	}
+	return fmt.Sprintf("search: index %s: %s; rebuild it with `patchtrail reindex`", e.Dir, why)
+}
+
+// ErrClosed is returned by operations on a closed Index.
+var ErrClosed = errors.New("search: index closed")
+
+type meta struct {
+	SchemaVersion int `json:"schema_version"`
+	Shards        int `json:"shards"`
+}
+
+// Index is a sharded bleve index. Searching is safe for concurrent use;
+// batches may be built concurrently but each Batch by one goroutine.
+type Index struct {
+	dir    string
+	opts   Options
+	shards []bleve.Index
+	alias  bleve.IndexAlias
+	words  analysis.Analyzer
+	kw     analysis.Analyzer
+
+	mu     sync.RWMutex
+	closed bool
+}
+
+func shardDir(dir string, i int) string { return filepath.Join(dir, fmt.Sprintf("shard-%02d", i)) }
+
+// Open opens the index in dir, creating it (and dir) if dir is empty or
+// absent. An index of another schema version is a *SchemaError.
+//
+// Each shard is a scorch index (bleve's segment-based engine, zap files +
+// a bolt root); segments are merged in the background. Queries run on all
+// shards in parallel through a bleve IndexAlias and merge by sort key.
+func Open(dir string, opts *Options) (*Index, error) {
+	o := opts.withDefaults()
+	m, err := readMeta(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if o.ReadOnly {
+			return nil, fmt.Errorf("search: open %s: no index: %w", dir, fs.ErrNotExist)
+		}
+		if ents, _ := os.ReadDir(dir); len(ents) > 0 {
+			return nil, &SchemaError{Dir: dir, Want: SchemaVersion, Why: "directory is not empty but has no " + MetaFile}
+		}
+		return create(dir, o)
+	case err != nil:
+		return nil, err
+	case m.SchemaVersion != SchemaVersion:
+		return nil, &SchemaError{Dir: dir, Found: m.SchemaVersion, Want: SchemaVersion}
+	case m.Shards < 1:
+		return nil, &SchemaError{Dir: dir, Found: m.SchemaVersion, Want: SchemaVersion, Why: "meta file has no shard count"}
+	}
+	o.Shards = m.Shards
+	ix := newIndex(dir, o)
+	for i := 0; i < m.Shards; i++ {
+		s, err := bleve.OpenUsing(shardDir(dir, i), runtimeConfig(o))
+		if err != nil {
+			ix.closeShards()
+			return nil, fmt.Errorf("search: open shard %d of %s: %w", i, dir, err)
+		}
+		ix.shards = append(ix.shards, s)
+	}
+	ix.alias = bleve.NewIndexAlias(ix.shards...)
+	o.Logger.Debug("search index opened", "dir", dir, "shards", m.Shards)
+	return ix, nil
+}
+
+func newIndex(dir string, o Options) *Index {
+	im := NewMapping().(*mapping.IndexMappingImpl)
+	return &Index{dir: dir, opts: o, words: wordAnalyzer{}, kw: im.AnalyzerNamed(keyword.Name)}
+}
+
+func runtimeConfig(o Options) map[string]interface{} {
+	return map[string]interface{}{
+		"read_only":    o.ReadOnly,
+		"unsafe_batch": o.NoSync,
+	}
+}
+
+func create(dir string, o Options) (*Index, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("search: create index: %w", err)
+	}
+	ix := newIndex(dir, o)
+	for i := 0; i < o.Shards; i++ {
+		s, err := bleve.NewUsing(shardDir(dir, i), NewMapping(), scorch.Name, scorch.Name, runtimeConfig(o))
+		if err != nil {
+			ix.closeShards()
+			return nil, fmt.Errorf("search: create shard %d of %s: %w", i, dir, err)
+		}
+		ix.shards = append(ix.shards, s)
+	}
+	if err := writeMeta(dir, meta{SchemaVersion: SchemaVersion, Shards: o.Shards}); err != nil {
+		ix.closeShards()
+		return nil, err
+	}
+	ix.alias = bleve.NewIndexAlias(ix.shards...)
+	o.Logger.Debug("search index created", "dir", dir, "shards", o.Shards)
+	return ix, nil
+}
+
+func readMeta(dir string) (meta, error) {
+	var m meta
+	b, err := os.ReadFile(filepath.Join(dir, MetaFile))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return m, err
+		}
+		return m, fmt.Errorf("search: read index meta: %w", err)
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return m, &SchemaError{Dir: dir, Want: SchemaVersion, Why: "unreadable " + MetaFile + ": " + err.Error()}
+	}
+	return m, nil
+}
+
+// writeMeta writes the meta file atomically (temp file, fsync, rename).
+func writeMeta(dir string, m meta) error {
+	b, _ := json.MarshalIndent(m, "", "  ")
+	f, err := os.CreateTemp(dir, ".meta-*")
+	if err != nil {
+		return fmt.Errorf("search: write index meta: %w", err)
+	}
+	_, err = f.Write(append(b, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), filepath.Join(dir, MetaFile))
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("search: write index meta: %w", err)
+	}
+	return nil
+}
+
+// Dir returns the index directory.
+func (ix *Index) Dir() string { return ix.dir }
+
+// Shards returns the number of shards.
+func (ix *Index) Shards() int { return len(ix.shards) }
+
+// DocCount returns the number of documents in all shards.
+func (ix *Index) DocCount() (uint64, error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.closed {
+		return 0, ErrClosed
+	}
+	n, err := ix.alias.DocCount()
+	if err != nil {
+		return 0, fmt.Errorf("search: count: %w", err)
+	}
+	return n, nil
+}
+
+// Close closes every shard. It is idempotent; it waits for running
+// searches and batches.
+func (ix *Index) Close() error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.closed {
+		return nil
+	}
+	ix.closed = true
+	return ix.closeShards()
+}
+
+func (ix *Index) closeShards() error {
+	var errs []string
+	for i, s := range ix.shards {
+		if err := s.Close(); err != nil {
+			errs = append(errs, fmt.Sprintf("shard %d: %v", i, err))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("search: close %s: %s", ix.dir, strings.Join(errs, "; "))
+	}
+	return nil
+}

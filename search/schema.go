@@ -1,0 +1,153 @@
+package search
+
+import (
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/mapping"
+	index "github.com/blevesearch/bleve_index_api"
+)
+
+// SchemaVersion is the version of the index layout below. Bump it whenever a
+// field, analyzer or the document building in document.go changes in a way
+// that old indexes would answer differently; Open then refuses the old index
+// with a *SchemaError asking for `patchtrail reindex`.
+const SchemaVersion = 1
+
+// Index field names. The bleve document id is the primary Message-ID.
+//
+// What is stored (returned with hits without a database round trip):
+// subject, from (display form), date, list and thread id — the fields of
+// [Hit]. Everything else is indexed only; full messages come from the store
+// by Message-ID.
+const (
+	FieldMID        = "mid"        // keyword: every Message-ID, exact (mid:)
+	FieldMIDWords   = "mid_words"  // words of every Message-ID (m:)
+	FieldThreadID   = "tid"        // keyword, stored
+	FieldList       = "list"       // keyword, stored: patchtrail's list name
+	FieldListID     = "lid"        // keyword: List-Id without <>, lowercased (lid:)
+	FieldListWords  = "lid_words"  // words of the List-Ids (l:)
+	FieldSubject    = "subject"    // words, stored (s:)
+	FieldFrom       = "from"       // words of names and addresses (f:)
+	FieldTo         = "to"         // (t:)
+	FieldCc         = "cc"         // (c:)
+	FieldFromAddr   = "from_addr"  // keyword: lowercased addresses
+	FieldToAddr     = "to_addr"    //
+	FieldCcAddr     = "cc_addr"    //
+	FieldFromShow   = "from_show"  // stored only: "Name <addr>" of the first From
+	FieldDate       = "date"       // numeric unix seconds, stored, doc values (sort)
+	FieldReceived   = "received"   // numeric unix seconds (rt:)
+	FieldSize       = "size"       // numeric bytes (z:)
+	FieldNonQuoted  = "nq"         // words: body outside quotes and diffs (nq:)
+	FieldQuoted     = "quoted"     // words: quoted lines (q:)
+	FieldAttachment = "attachment" // words of attachment file names (n:)
+	FieldRefs       = "refs"       // keyword: referenced Message-IDs (references:)
+	FieldDiffName   = "dfn"        // words of old and new paths
+	FieldDiffRemove = "dfa"        // words of removed ("-") lines
+	FieldDiffAdd    = "dfb"        // words of added ("+") lines
+	FieldDiffHunk   = "dfhh"       // words of hunk header contexts
+	FieldDiffCtx    = "dfctx"      // words of context lines
+	FieldDiffPre    = "dfpre"      // keyword: lowercased pre-image blob ids
+	FieldDiffPost   = "dfpost"     // keyword: lowercased post-image blob ids
+	FieldPatchID    = "patchid"    // keyword: git patch-id --stable
+)
+
+// fieldKind says how a field is indexed; schemaFields is the single source
+// for both NewMapping and the documents built in document.go.
+type fieldKind int
+
+const (
+	kindText    fieldKind = iota // words with positions (phrases)
+	kindKeyword                  // the whole value is one term
+	kindNumber                   // bleve numeric
+	kindStored                   // stored, not searchable
+)
+
+type fieldSpec struct {
+	name string
+	kind fieldKind
+	opts index.FieldIndexingOptions
+}
+
+const (
+	optText    = index.IndexField | index.IncludeTermVectors
+	optKeyword = index.IndexField | index.SkipFreqNorm
+	optNumber  = index.IndexField
+)
+
+var schemaFields = []fieldSpec{
+	{FieldMID, kindKeyword, optKeyword},
+	{FieldMIDWords, kindText, optText},
+	{FieldThreadID, kindKeyword, optKeyword | index.StoreField},
+	{FieldList, kindKeyword, optKeyword | index.StoreField},
+	{FieldListID, kindKeyword, optKeyword},
+	{FieldListWords, kindText, optText},
+	{FieldSubject, kindText, optText | index.StoreField},
+	{FieldFrom, kindText, optText},
+	{FieldTo, kindText, optText},
+	{FieldCc, kindText, optText},
+	{FieldFromAddr, kindKeyword, optKeyword},
+	{FieldToAddr, kindKeyword, optKeyword},
+	{FieldCcAddr, kindKeyword, optKeyword},
+	{FieldFromShow, kindStored, index.StoreField},
+	{FieldDate, kindNumber, optNumber | index.StoreField | index.DocValues},
+	{FieldReceived, kindNumber, optNumber},
+	{FieldSize, kindNumber, optNumber},
+	{FieldNonQuoted, kindText, optText},
+	{FieldQuoted, kindText, optText},
+	{FieldAttachment, kindText, optText},
+	{FieldRefs, kindKeyword, optKeyword},
+	{FieldDiffName, kindText, optText},
+	{FieldDiffRemove, kindText, optText},
+	{FieldDiffAdd, kindText, optText},
+	{FieldDiffHunk, kindText, optText},
+	{FieldDiffCtx, kindText, optText},
+	{FieldDiffPre, kindKeyword, optKeyword},
+	{FieldDiffPost, kindKeyword, optKeyword},
+	{FieldPatchID, kindKeyword, optKeyword},
+}
+
+var specByName = func() map[string]fieldSpec {
+	m := make(map[string]fieldSpec, len(schemaFields))
+	for _, f := range schemaFields {
+		m[f.name] = f
+	}
+	return m
+}()
+
+// NewMapping returns the bleve mapping of the index: dynamic mapping off,
+// no _all field, every field declared with its analyzer and options.
+// Documents are built directly from [Doc] (bleve's IndexAdvanced) with the
+// same options; the mapping is what bleve records on disk and what query
+// analysis consults.
+func NewMapping() mapping.IndexMapping {
+	dm := mapping.NewDocumentStaticMapping()
+	for _, f := range schemaFields {
+		fm := &mapping.FieldMapping{
+			Name:               f.name,
+			Store:              f.opts.IsStored(),
+			Index:              f.opts.IsIndexed(),
+			IncludeTermVectors: f.opts.IncludeTermVectors(),
+			DocValues:          f.opts.IncludeDocValues(),
+			SkipFreqNorm:       f.opts.SkipFreqNorm(),
+		}
+		switch f.kind {
+		case kindText, kindStored:
+			fm.Type = "text"
+			fm.Analyzer = AnalyzerName
+		case kindKeyword:
+			fm.Type = "text"
+			fm.Analyzer = keyword.Name
+		case kindNumber:
+			fm.Type = "number"
+		}
+		dm.AddFieldMappingsAt(f.name, fm)
+	}
+	im := mapping.NewIndexMapping()
+	im.DefaultMapping = dm
+	im.DefaultAnalyzer = AnalyzerName
+	im.DefaultField = FieldNonQuoted
+	im.IndexDynamic = false
+	im.StoreDynamic = false
+	im.DocValuesDynamic = false
+	im.TypeField = "_patchtrail_type" // never present: every document uses DefaultMapping
+	return im
+}

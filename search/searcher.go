@@ -1,0 +1,345 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	bsearch "github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+)
+
+// Sort orders.
+const (
+	SortDate      = "date"      // newest first (the default, like lore)
+	SortRelevance = "relevance" // best score first, then newest
+)
+
+// Paging limits.
+const (
+	DefaultLimit = 50    // hits per page when Limit is 0 (public-inbox's default)
+	MaxLimit     = 1000  // larger limits are cut to this
+	MaxOffset    = 10000 // deeper pages are an error; use Iterate to export everything
+
+	// maxCollapseScan bounds the messages read to fill one page of
+	// collapsed threads.
+	maxCollapseScan = 100000
+	scanPage        = 1000
+)
+
+var errBadSort = errors.New("search: unknown sort")
+
+// ErrOffsetTooLarge is returned for SearchOptions.Offset > MaxOffset.
+var ErrOffsetTooLarge = fmt.Errorf("search: offset larger than %d", MaxOffset)
+
+// SearchOptions control one search. nil means the defaults.
+type SearchOptions struct {
+	Limit  int    // hits per page; 0 = DefaultLimit, capped at MaxLimit
+	Offset int    // hits (threads when Threads) to skip; at most MaxOffset
+	Sort   string // SortDate (default) or SortRelevance
+	// Threads collapses the hits to one per ThreadID: the first hit of
+	// each thread in sort order (the newest, or the best). Cost: messages
+	// are read in pages until Offset+Limit distinct threads are found
+	// (or maxCollapseScan messages were read), so a page of threads costs
+	// about as much as the number of matching messages it skips over.
+	Threads  bool
+	Now      time.Time // anchors relative dates; zero = time.Now()
+	List     string    // only this list ("" = all lists)
+	ThreadID string    // only this thread ("" = all threads)
+}
+
+// Result is one page of hits.
+type Result struct {
+	Total uint64 // matching messages (before thread collapsing)
+	Hits  []Hit
+}
+
+// Hit is one matching message, from the stored fields.
+type Hit struct {
+	MessageID string
+	Subject   string
+	From      string // "Name <addr>" of the first From address
+	Date      time.Time
+	List      string
+	ThreadID  string
+	Score     float64 // 0 when sorting by date
+}
+
+var hitFields = []string{FieldSubject, FieldFromShow, FieldDate, FieldList, FieldThreadID}
+
+// prepared is a search ready to run: the bleve query and sort order.
+type prepared struct {
+	q         query.Query
+	sort      bsearch.SortOrder
+	relevance bool
+}
+
+func (ix *Index) prepare(q string, o *SearchOptions) (*prepared, error) {
+	now := o.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	n, err := Parse(q, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := ix.checkWildcards(n); err != nil {
+		return nil, err
+	}
+	bq, err := Compile(n)
+	if err != nil {
+		return nil, err
+	}
+	var filters []query.Query
+	if o.List != "" {
+		filters = append(filters, termOn(FieldList, o.List))
+	}
+	if o.ThreadID != "" {
+		filters = append(filters, termOn(FieldThreadID, o.ThreadID))
+	}
+	if len(filters) > 0 {
+		bq = query.NewConjunctionQuery(append([]query.Query{bq}, filters...))
+	}
+	p := &prepared{q: bq}
+	date := &bsearch.SortField{Field: FieldDate, Type: bsearch.SortFieldAsNumber, Desc: true}
+	id := &bsearch.SortDocID{Desc: true}
+	switch o.Sort {
+	case "", SortDate:
+		p.sort = bsearch.SortOrder{date, id}
+	case SortRelevance:
+		p.sort = bsearch.SortOrder{&bsearch.SortScore{Desc: true}, date, id}
+		p.relevance = true
+	default:
+		return nil, fmt.Errorf("%w %q (want %q or %q)", errBadSort, o.Sort, SortDate, SortRelevance)
+	}
+	return p, nil
+}
+
+// checkWildcards refuses a word* that expands to too many words.
+func (ix *Index) checkWildcards(n Node) error {
+	for _, w := range wildcards(n, nil) {
+		for _, s := range ix.shards {
+			d, err := s.FieldDictPrefix(w[0], []byte(w[1]))
+			if err != nil {
+				return fmt.Errorf("search: expand %s*: %w", w[1], err)
+			}
+			count := 0
+			for {
+				e, err := d.Next()
+				if err != nil || e == nil {
+					break
+				}
+				if count++; count > ix.opts.MaxWildcardTerms {
+					break
+				}
+			}
+			d.Close()
+			if count > ix.opts.MaxWildcardTerms {
+				return fmt.Errorf("search: %s* matches more than %d words: %w", w[1], ix.opts.MaxWildcardTerms, ErrQueryTooBroad)
+			}
+		}
+	}
+	return nil
+}
+
+func (p *prepared) request(size int, after []string) *bleve.SearchRequest {
+	req := bleve.NewSearchRequestOptions(p.q, size, 0, false)
+	req.SortByCustom(p.sort)
+	req.Fields = hitFields
+	if !p.relevance {
+		req.Score = "none"
+	}
+	if after != nil {
+		req.SetSearchAfter(after)
+	}
+	return req
+}
+
+// afterKey is the search_after key of a hit in the prepared sort order.
+func (p *prepared) afterKey(h *bsearch.DocumentMatch) []string {
+	date := "0"
+	if len(h.DecodedSort) == len(p.sort) {
+		date = h.DecodedSort[len(p.sort)-2]
+	} else if v, ok := h.Fields[FieldDate].(float64); ok {
+		date = strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	if p.relevance {
+		return []string{strconv.FormatFloat(h.Score, 'g', -1, 64), date, h.ID}
+	}
+	return []string{date, h.ID}
+}
+
+func toHit(h *bsearch.DocumentMatch, relevance bool) Hit {
+	str := func(f string) string {
+		s, _ := h.Fields[f].(string)
+		return s
+	}
+	hit := Hit{MessageID: h.ID, Subject: str(FieldSubject), From: str(FieldFromShow), List: str(FieldList), ThreadID: str(FieldThreadID)}
+	if v, ok := h.Fields[FieldDate].(float64); ok {
+		hit.Date = time.Unix(int64(v), 0).UTC()
+	}
+	if relevance {
+		hit.Score = h.Score
+	}
+	return hit
+}
+
+func threadKey(h Hit) string {
+	if h.ThreadID == "" {
+		return "\x00" + h.MessageID
+	}
+	return h.ThreadID
+}
+
+func (ix *Index) run(ctx context.Context, req *bleve.SearchRequest) (*bleve.SearchResult, error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.closed {
+		return nil, ErrClosed
+	}
+	res, err := ix.alias.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	if len(res.Status.Errors) > 0 {
+		for name, err := range res.Status.Errors {
+			return nil, fmt.Errorf("search: shard %s: %w", name, err)
+		}
+	}
+	return res, nil
+}
+
+// Search runs a query and returns one page of hits. Query errors are
+// *ParseError or wrap ErrQueryTooBroad.
+func (ix *Index) Search(ctx context.Context, q string, opts *SearchOptions) (*Result, error) {
+	var o SearchOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Limit <= 0 {
+		o.Limit = DefaultLimit
+	}
+	o.Limit = min(o.Limit, MaxLimit)
+	if o.Offset < 0 {
+		o.Offset = 0
+	}
+	if o.Offset > MaxOffset {
+		return nil, ErrOffsetTooLarge
+	}
+	p, err := ix.prepare(q, &o)
+	if err != nil {
+		return nil, err
+	}
+	if !o.Threads {
+		req := p.request(o.Limit, nil)
+		req.From = o.Offset
+		res, err := ix.run(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		out := &Result{Total: res.Total, Hits: make([]Hit, 0, len(res.Hits))}
+		for _, h := range res.Hits {
+			out.Hits = append(out.Hits, toHit(h, p.relevance))
+		}
+		return out, nil
+	}
+	out := &Result{}
+	need := o.Offset + o.Limit
+	page := min(MaxLimit, max(2*need, 100))
+	seen := make(map[string]bool)
+	err = ix.scan(ctx, p, page, func(h Hit, total uint64) bool {
+		out.Total = total
+		k := threadKey(h)
+		if seen[k] {
+			return true
+		}
+		seen[k] = true
+		if len(seen) > o.Offset {
+			out.Hits = append(out.Hits, h)
+		}
+		return len(seen) < need
+	})
+	return out, err
+}
+
+// scan walks hits in sort order with search_after paging until fn
+// returns false, the hits run out or maxCollapseScan hits were read.
+func (ix *Index) scan(ctx context.Context, p *prepared, page int, fn func(Hit, uint64) bool) error {
+	var after []string
+	for read := 0; read < maxCollapseScan; {
+		res, err := ix.run(ctx, p.request(page, after))
+		if err != nil {
+			return err
+		}
+		for _, h := range res.Hits {
+			if !fn(toHit(h, p.relevance), res.Total) {
+				return nil
+			}
+		}
+		read += len(res.Hits)
+		if len(res.Hits) < page {
+			return nil
+		}
+		after = p.afterKey(res.Hits[len(res.Hits)-1])
+	}
+	return nil
+}
+
+// Iterate calls fn for every hit of q in order, ignoring Limit (Offset
+// still skips), for exports such as lore's x=m mbox downloads. With
+// Threads, only the first hit of each thread is passed. It stops at the
+// first error from fn, which it returns. Memory is bounded by one page
+// (plus the set of thread ids seen when Threads).
+func (ix *Index) Iterate(ctx context.Context, q string, opts *SearchOptions, fn func(Hit) error) error {
+	var o SearchOptions
+	if opts != nil {
+		o = *opts
+	}
+	p, err := ix.prepare(q, &o)
+	if err != nil {
+		return err
+	}
+	var after []string
+	seen := make(map[string]bool)
+	skip := max(o.Offset, 0)
+	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("search: %w", err)
+		}
+		res, err := ix.run(ctx, p.request(scanPage, after))
+		if err != nil {
+			return err
+		}
+		for _, dm := range res.Hits {
+			h := toHit(dm, p.relevance)
+			if o.Threads {
+				k := threadKey(h)
+				if seen[k] {
+					continue
+				}
+				seen[k] = true
+			}
+			if skip > 0 {
+				skip--
+				continue
+			}
+			if err := fn(h); err != nil {
+				return err
+			}
+		}
+		if len(res.Hits) < scanPage {
+			return nil
+		}
+		after = p.afterKey(res.Hits[len(res.Hits)-1])
+	}
+}
+
+// IsQueryError reports whether err is the client's fault: a *ParseError,
+// an over-broad wildcard, a bad sort or an offset beyond MaxOffset.
+func IsQueryError(err error) bool {
+	var pe *ParseError
+	return errors.As(err, &pe) || errors.Is(err, ErrQueryTooBroad) || errors.Is(err, ErrOffsetTooLarge) || errors.Is(err, errBadSort)
+}

@@ -1,0 +1,222 @@
+package search
+
+import (
+	"fmt"
+	"strings"
+)
+
+// prefixKind says how the value after a prefix is read and matched.
+type prefixKind int
+
+const (
+	kindWords    prefixKind = iota // words, phrases, wildcards over fields
+	kindMID                        // exact Message-ID
+	kindRef                        // exact referenced Message-ID
+	kindListID                     // exact List-Id
+	kindBlob                       // git blob id prefix, 7+ hex digits
+	kindPatchID                    // git patch-id --stable
+	kindDate                       // d:
+	kindDateTime                   // dt:
+	kindReceived                   // rt:
+	kindSize                       // z:
+)
+
+// prefixSpec is one row of the syntax table: the query prefix, what it
+// searches and how, and its documentation. The parser, the compiler and
+// both help texts read this one table.
+type prefixSpec struct {
+	name    string
+	aliases []string
+	kind    prefixKind
+	fields  []string // index fields for kindWords
+	addrs   []string // exact-address keyword fields also tried for words with '@'
+	hex     bool     // a hex word also searches blob ids (and patch-ids)
+	help    string
+	example string
+}
+
+var bodyFields = []string{FieldNonQuoted, FieldDiffName, FieldDiffRemove, FieldDiffAdd, FieldDiffHunk, FieldDiffCtx}
+
+func fieldList(groups ...[]string) []string {
+	var out []string
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	return out
+}
+
+// defaultPrefix is what words without a prefix search: public-inbox's
+// default set (Message-ID words, Subject, From, quoted and non-quoted body,
+// attachment names, diff pieces, blob ids and patch-ids).
+var defaultPrefix = &prefixSpec{
+	kind:   kindWords,
+	fields: fieldList([]string{FieldMIDWords, FieldSubject, FieldFrom, FieldQuoted, FieldAttachment}, bodyFields),
+	addrs:  []string{FieldFromAddr},
+	hex:    true,
+}
+
+var syntaxTable = []*prefixSpec{
+	{name: "s", kind: kindWords, fields: []string{FieldSubject},
+		help: "Subject", example: `s:"io_uring: fix" s:regression`},
+	{name: "f", kind: kindWords, fields: []string{FieldFrom}, addrs: []string{FieldFromAddr},
+		help: "From (names and addresses)", example: `f:axboe@kernel.dk f:"Jens Axboe"`},
+	{name: "t", kind: kindWords, fields: []string{FieldTo}, addrs: []string{FieldToAddr},
+		help: "To", example: `t:io-uring@vger.kernel.org`},
+	{name: "c", kind: kindWords, fields: []string{FieldCc}, addrs: []string{FieldCcAddr},
+		help: "Cc", example: `c:stable@vger.kernel.org`},
+	{name: "tc", kind: kindWords, fields: []string{FieldTo, FieldCc}, addrs: []string{FieldToAddr, FieldCcAddr},
+		help: "To or Cc", example: `tc:netdev`},
+	{name: "a", aliases: []string{"tcf"}, kind: kindWords,
+		fields: []string{FieldTo, FieldCc, FieldFrom}, addrs: []string{FieldToAddr, FieldCcAddr, FieldFromAddr},
+		help: "To, Cc or From (tcf: is the same)", example: `a:asml.silence@gmail.com`},
+	{name: "b", kind: kindWords, fields: fieldList(bodyFields, []string{FieldQuoted}), hex: true,
+		help: "body, including quoted text and diffs", example: `b:"use after free"`},
+	{name: "nq", kind: kindWords, fields: bodyFields, hex: true,
+		help: "non-quoted body text, including diffs", example: `nq:"change-id: 20240101-topic"`},
+	{name: "q", kind: kindWords, fields: []string{FieldQuoted},
+		help: "quoted text (lines starting with '>')", example: `q:WARN_ON`},
+	{name: "bs", kind: kindWords, fields: fieldList(bodyFields, []string{FieldQuoted, FieldSubject}), hex: true,
+		help: "Subject and body", example: `bs:sqpoll`},
+	{name: "n", kind: kindWords, fields: []string{FieldAttachment},
+		help: "attachment file name", example: `n:config.gz n:config*`},
+	{name: "l", kind: kindWords, fields: []string{FieldListWords},
+		help: "words of the List-Id header", example: `l:io-uring`},
+	{name: "lid", kind: kindListID,
+		help: "exact List-Id (without <>)", example: `lid:io-uring.vger.kernel.org`},
+	{name: "m", kind: kindWords, fields: []string{FieldMIDWords},
+		help: "words of the Message-ID", example: `m:kernel.dk`},
+	{name: "mid", kind: kindMID,
+		help: "exact Message-ID (<> optional)", example: `mid:20240101120000.1234-1-axboe@kernel.dk`},
+	{name: "references", kind: kindRef,
+		help: "messages whose References/In-Reply-To name this exact Message-ID", example: `references:<abc@kernel.dk>`},
+	{name: "dfn", kind: kindWords, fields: []string{FieldDiffName},
+		help: "file name in a diff (a path component or the whole path)", example: `dfn:io_uring/rw.c dfn:Kconfig`},
+	{name: "dfa", kind: kindWords, fields: []string{FieldDiffRemove},
+		help: "removed (-) lines of a diff", example: `dfa:"spin_lock(&ctx->lock)"`},
+	{name: "dfb", kind: kindWords, fields: []string{FieldDiffAdd},
+		help: "added (+) lines of a diff", example: `dfb:io_req_task_work_add`},
+	{name: "dfhh", kind: kindWords, fields: []string{FieldDiffHunk},
+		help: "hunk header context, usually a function name", example: `dfhh:io_submit_sqes`},
+	{name: "dfctx", kind: kindWords, fields: []string{FieldDiffCtx},
+		help: "context lines of a diff", example: `dfctx:io_ring_ctx`},
+	{name: "dfpre", kind: kindBlob, fields: []string{FieldDiffPre},
+		help: "pre-image git blob id (7 or more hex digits)", example: `dfpre:8d5a1f0`},
+	{name: "dfpost", kind: kindBlob, fields: []string{FieldDiffPost},
+		help: "post-image git blob id (7 or more hex digits)", example: `dfpost:3c1e2b9a`},
+	{name: "dfblob", kind: kindBlob, fields: []string{FieldDiffPre, FieldDiffPost},
+		help: "pre- or post-image git blob id", example: `dfblob:3c1e2b9a`},
+	{name: "patchid", kind: kindPatchID,
+		help: "`git patch-id --stable` of the patch in the message", example: `patchid:0123456789abcdef0123456789abcdef01234567`},
+	{name: "d", kind: kindDate,
+		help: "Date: range by day: YYYYMMDD or YYYY-MM-DD, A..B, A.., ..B (a day means the whole day, " +
+			"bounds are inclusive); anything else is a git approxidate and gives exact times",
+		example: `d:20240101..20240131 d:2.weeks.ago.. d:..last.year d:2024-03-05`},
+	{name: "dt", kind: kindDateTime,
+		help:    "Date: range to the second: YYYYMMDDhhmmss or approxidate, A..B, A.., ..B; a single value is that moment plus one day",
+		example: `dt:20240101120000.. dt:yesterday..now`},
+	{name: "rt", kind: kindReceived,
+		help:    "received (arrival) time: unix seconds or approxidate, ranges as for dt:",
+		example: `rt:1700000000.. rt:3.days.ago..`},
+	{name: "z", kind: kindSize,
+		help:    "raw message size in bytes, with k/m/g suffixes (x1024); N alone is exactly N",
+		example: `z:..10k z:1m.. z:2k..8k`},
+}
+
+var prefixByName = func() map[string]*prefixSpec {
+	m := make(map[string]*prefixSpec)
+	for _, p := range syntaxTable {
+		m[p.name] = p
+		for _, a := range p.aliases {
+			m[a] = p
+		}
+	}
+	return m
+}()
+
+// operatorHelp documents the operators, in help order.
+var operatorHelp = [][2]string{
+	{"word", "words without a prefix search the Subject, From, Message-ID, body (quoted and not), attachment names and diffs"},
+	{"a b", "both (AND is the default)"},
+	{"a AND b", "both"},
+	{"a OR b", "either; AND binds tighter than OR: a b OR c = (a b) OR c"},
+	{"a NOT b, a -b", "a but not b; NOT needs a term before it (NOT b alone is an error)"},
+	{"( ... )", "grouping; s:(a OR b) applies a prefix to a group"},
+	{`"a b"`, "phrase: the words in this order"},
+	{"word*", "words starting with word (at least 2 characters before the *)"},
+	{"+", "same as a space (URL form)"},
+}
+
+// HelpText returns the query syntax as plain text for `patchtrail help search`.
+func HelpText() string {
+	var b strings.Builder
+	b.WriteString("Search queries use the lore / public-inbox syntax.\n\nOperators:\n")
+	for _, o := range operatorHelp {
+		fmt.Fprintf(&b, "  %-16s %s\n", o[0], o[1])
+	}
+	b.WriteString("\nPrefixes:\n")
+	for _, p := range syntaxTable {
+		fmt.Fprintf(&b, "  %-16s %s\n", prefixNames(p), p.help)
+		fmt.Fprintf(&b, "  %-16s e.g. %s\n", "", p.example)
+	}
+	fmt.Fprintf(&b, "\nLimits: %d terms, %d levels of parentheses, %d characters.\n", maxTerms, maxDepth, maxQueryRunes)
+	b.WriteString("Words are runs of letters, digits and '_', matched without stemming;\n" +
+		"a term such as fs/io_uring.c or axboe@kernel.dk matches as a phrase.\n")
+	return b.String()
+}
+
+// HelpMarkdown returns the query syntax as Markdown (doc/query_syntax.md).
+func HelpMarkdown() string {
+	var b strings.Builder
+	b.WriteString("# Query syntax\n\n<!-- Generated from search/syntax.go by HelpMarkdown; do not edit. -->\n\n")
+	b.WriteString("patchtrail understands the lore / public-inbox query language.\n\n## Operators\n\n| syntax | meaning |\n|---|---|\n")
+	for _, o := range operatorHelp {
+		fmt.Fprintf(&b, "| `%s` | %s |\n", o[0], mdEscape(o[1]))
+	}
+	b.WriteString("\n## Prefixes\n\n| prefix | matches | examples |\n|---|---|---|\n")
+	for _, p := range syntaxTable {
+		fmt.Fprintf(&b, "| `%s` | %s | `%s` |\n", prefixNames(p), mdEscape(p.help), strings.Join(splitExamples(p.example), "` `"))
+	}
+	fmt.Fprintf(&b, "\n## Notes\n\n"+
+		"- Words are runs of letters, digits and `_`, lowercased, without stemming: `io_uring_enter` and "+
+		"`IORING_OP_READV` are single words; `fs/io_uring.c` and `axboe@kernel.dk` match as phrases.\n"+
+		"- Dates are UTC. git approxidates (`2.weeks.ago`, `last.week`, `yesterday`, `noon.yesterday`, `@1700000000`) "+
+		"are relative to the time of the query.\n"+
+		"- Limits: %d terms, %d levels of parentheses, %d characters; a `word*` may expand to at most "+
+		"%d words per field.\n", maxTerms, maxDepth, maxQueryRunes, defaultMaxWildcardTerms)
+	return b.String()
+}
+
+func prefixNames(p *prefixSpec) string {
+	names := []string{p.name + ":"}
+	for _, a := range p.aliases {
+		names = append(names, a+":")
+	}
+	return strings.Join(names, " ")
+}
+
+// splitExamples splits an example line at spaces outside quotes.
+func splitExamples(s string) []string {
+	var out []string
+	var cur strings.Builder
+	inQ := false
+	for _, r := range s {
+		switch {
+		case r == '"':
+			inQ = !inQ
+			cur.WriteRune(r)
+		case r == ' ' && !inQ:
+			if cur.Len() > 0 {
+				out = append(out, cur.String())
+				cur.Reset()
+			}
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	if cur.Len() > 0 {
+		out = append(out, cur.String())
+	}
+	return out
+}
+
+func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
