@@ -1,6 +1,10 @@
 package indexer
 
-import "patchtrail/internal/store"
+import (
+	"context"
+
+	"patchtrail/internal/store"
+)
 
 // Hook lets a later stage (patch analysis, the search index) take part in
 // an import: it prepares per-message work in the parse workers and writes
@@ -25,5 +29,5 @@ type HookBatch interface {
 	// Commit is called just before the store transaction commits.
 	Commit() error
 	// Committed is called once the store transaction is durable.
-	Committed()
+	Committed(ctx context.Context) error
 }

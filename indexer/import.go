@@ -39,8 +39,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Progress, when a terminal, shows a progress bar.
 	Progress io.Writer
-	// Hooks are told about every stored message (search index, patches).
+	// Hooks are told about every stored message (search index).
 	Hooks []Hook
+	// SkipPatches leaves out the patch analysis (for measuring its cost).
+	SkipPatches bool
 }
 
 func (o *Options) withDefaults() *Options {
@@ -58,7 +60,9 @@ func (o *Options) withDefaults() *Options {
 		c.BatchInterval = 2 * time.Second
 	}
 	// Patch analysis is part of every import.
-	c.Hooks = append([]Hook{PatchHook{}}, c.Hooks...)
+	if !c.SkipPatches {
+		c.Hooks = append([]Hook{PatchHook{}}, c.Hooks...)
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -172,7 +176,7 @@ func run(ctx context.Context, st *store.Store, r mbox.Reader, path, list string,
 	}
 	go func() { wg.Wait(); close(done) }()
 
-	w := &writer{st: st, path: path, list: list, o: o, res: res, bar: bar, cps: map[string]string{}}
+	w := &writer{st: st, path: path, list: list, o: o, res: res, bar: bar, cps: map[string]string{}, ctx: context.WithoutCancel(parent)}
 	err := w.loop(ctx, done)
 	if errors.Is(err, context.Canceled) {
 		err = parent.Err()
@@ -217,6 +221,7 @@ type writer struct {
 	res    *Result
 	bar    *progress.Bar
 
+	ctx     context.Context
 	tx      *store.Tx
 	opened  time.Time
 	inBatch int
@@ -356,6 +361,7 @@ func (w *writer) apply(ctx context.Context, it *item) error {
 			}
 		}
 	default:
+		it.parsed.List = w.list
 		nm := it.parsed.storeMessage(w.listID, w.source)
 		added, err := w.tx.AddMessage(nm)
 		if err != nil {
@@ -402,7 +408,9 @@ func (w *writer) commit() error {
 		return err
 	}
 	for _, h := range w.hookTx {
-		h.Committed()
+		if err := h.Committed(w.ctx); err != nil {
+			return err
+		}
 	}
 	w.o.Logger.Debug("batch committed", "read", w.res.Read, "added", w.res.Added)
 	return nil

@@ -19,6 +19,7 @@ type Parsed struct {
 	NormSubject string
 	ListIDs     []string
 	Received    mbox.Message
+	List        string // the list it is being imported into (set by the writer)
 	// Prepared holds what each hook prepared in the worker, by hook index.
 	Prepared []any
 }

@@ -1,6 +1,7 @@
 package indexer
 
 import (
+	"context"
 	"strings"
 	"time"
 
@@ -120,9 +121,9 @@ type patchBatch struct {
 	tx *store.Tx
 }
 
-func (b *patchBatch) Deleted(int64) error { return nil }
-func (b *patchBatch) Commit() error       { return nil }
-func (b *patchBatch) Committed()          {}
+func (b *patchBatch) Deleted(int64) error             { return nil }
+func (b *patchBatch) Commit() error                   { return nil }
+func (b *patchBatch) Committed(context.Context) error { return nil }
 
 func (b *patchBatch) Stored(added *store.Added, p *Parsed) error {
 	if added.Duplicate {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -526,5 +527,58 @@ func TestLooksLikePostmark(t *testing.T) {
 		if got := looksLikePostmark([]byte(tt.line)); got != tt.want {
 			t.Errorf("looksLikePostmark(%q) = %v, want %v", tt.line, got, tt.want)
 		}
+	}
+}
+
+// TestMboxExternalCompressors reads files written by the usual tools,
+// where installed (bzip2 has no Go writer; xz -9 declares a 64 MiB
+// dictionary; zstd --long a 128 MiB window).
+func TestMboxExternalCompressors(t *testing.T) {
+	msgs := testMessages(30)
+	raw := writeRD(msgs)
+	for _, tool := range [][]string{{"gzip", "-9"}, {"bzip2"}, {"xz", "-9"}, {"zstd", "-q", "--long=27"}} {
+		t.Run(tool[0], func(t *testing.T) {
+			if _, err := exec.LookPath(tool[0]); err != nil {
+				t.Skipf("%s not installed", tool[0])
+			}
+			cmd := exec.Command(tool[0], append(tool[1:], "-c")...)
+			cmd.Stdin = bytes.NewReader(raw)
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "archive.mbox")
+			writeFile(t, path, out)
+			got, err := openAll(t, path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(msgs, datas(got)); diff != "" {
+				t.Errorf("messages differ (-want +got):\n%.2000s", diff)
+			}
+		})
+	}
+}
+
+// BenchmarkMboxReader reads an mboxrd stream of 2,000 messages (~13 MB).
+func BenchmarkMboxReader(b *testing.B) {
+	data := writeRD(testMessages(2000))
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := newMboxReader(context.Background(), "bench", bytes.NewReader(data), nil, withDefaults(nil))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			_, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		r.Close()
 	}
 }

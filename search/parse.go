@@ -446,7 +446,7 @@ func (p *parser) leaf(t *token, inh *prefixSpec) (Node, error) {
 	case kindBlob:
 		text = strings.ToLower(strings.TrimSuffix(text, "*"))
 		if len(text) < 7 || len(text) > 64 || !isHex(text) {
-			return nil, bad("%s: wants a git blob id of 7 to 64 hex digits, not %q", field, t.text)
+			return nil, bad("%s: wants a git blob id of 7 to 64 hex digits, not %q", field, short(t.text))
 		}
 		return &Term{Field: field, Text: text}, nil
 	case kindPatchID:

@@ -109,7 +109,7 @@ func dateValue(spec *prefixSpec, s string, now time.Time) (int64, error) {
 	}
 	t, err := Approxidate(s, now)
 	if err != nil {
-		return 0, fmt.Errorf("%s: cannot read date %q: %w", spec.name, s, err)
+		return 0, fmt.Errorf("%s: cannot read date %q: %w", spec.name, short(s), err)
 	}
 	return t.Unix(), nil
 }
@@ -140,4 +140,13 @@ func parseSize(s string) (int64, error) {
 		return 0, errSize
 	}
 	return n * mult, nil
+}
+
+// short truncates user input quoted in error messages.
+func short(s string) string {
+	const n = 40
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
 }

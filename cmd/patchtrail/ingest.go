@@ -21,6 +21,8 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	asJSON := fs.Bool("json", false, "print the results as JSON")
 	workers := fs.Int("workers", 0, "parse workers (default: one per CPU)")
 	batch := fs.Int("batch-size", 0, "messages per store transaction (default 2000)")
+	skipPatches := fs.Bool("skip-patches", false, "leave out the patch analysis (to measure its cost)")
+	noIndex := fs.Bool("no-index", false, "do not update the search index now (the next import or reindex catches up)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -32,7 +34,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	hooks, closeHooks, err := importHooks(ctx, e, st)
+	hooks, closeHooks, err := importHooks(ctx, e, st, *noIndex)
 	if err != nil {
 		return err
 	}
@@ -41,7 +43,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	var errs []error
 	for _, src := range fs.Args() {
 		res, err := indexer.Import(ctx, st, src, &indexer.Options{
-			List: *list, Workers: *workers, BatchSize: *batch, Logger: e.log, Progress: e.stderr, Hooks: hooks,
+			List: *list, Workers: *workers, BatchSize: *batch, SkipPatches: *skipPatches, Logger: e.log, Progress: e.stderr, Hooks: hooks,
 		})
 		if res != nil {
 			results = append(results, res)

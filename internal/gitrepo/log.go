@@ -228,12 +228,20 @@ func (r *LogReader) Next() (*Commit, error) {
 		return nil, io.EOF
 	}
 	if err != nil {
-		if cerr := r.ctx.Err(); cerr != nil {
-			err = fmt.Errorf("gitrepo: git log: %w", cerr)
-		} else if werr := r.wait(); werr != nil {
-			err = werr // git died: its stderr explains the truncated output
+		switch {
+		case r.ctx.Err() != nil:
+			err = fmt.Errorf("gitrepo: git log: %w", r.ctx.Err())
+		case !errors.Is(err, ErrMalformedOutput):
+			// The output broke off: git died, and its exit status and
+			// stderr explain why. Its stdout is at EOF, so waiting is safe.
+			_, _ = io.Copy(io.Discard, r.br)
+			if werr := r.wait(); werr != nil {
+				err = werr
+			} else {
+				err = fmt.Errorf("gitrepo: git log: %w", err)
+			}
 		}
-		return nil, r.fail(err)
+		return nil, r.fail(err) // kills git if it still runs
 	}
 	return c, nil
 }
@@ -289,7 +297,7 @@ func (r *LogReader) readCommit() (*Commit, error) {
 	}
 	hdr, err := r.br.ReadBytes(0)
 	if err != nil {
-		return nil, fmt.Errorf("%w: truncated commit header: %v", ErrMalformedOutput, noEOF(err))
+		return nil, fmt.Errorf("truncated commit header: %w", noEOF(err))
 	}
 	c, err := parseHeader(hdr[:len(hdr)-1])
 	if err != nil {

@@ -454,3 +454,34 @@ func TestLogEOFWithoutProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestLogGitDies(t *testing.T) {
+	r := newRepo(t)
+	r.write("a", "old\n")
+	r.commit("one")
+	blob := strings.TrimSpace(r.git("rev-parse", "HEAD:a"))
+	r.write("a", "new\n")
+	r.commit("two")
+	// Lose the blob the diffs need: git log -p fails part way.
+	if err := os.Remove(filepath.Join(r.dir, ".git", "objects", blob[:2], blob[2:])); err != nil {
+		t.Fatal(err)
+	}
+	lr, err := Log(context.Background(), r.dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lr.Close()
+	for range 3 {
+		_, err = lr.Next()
+		if err != nil {
+			break
+		}
+	}
+	var ge *GitError
+	if !errors.As(err, &ge) || ge.ExitCode == 0 || !strings.Contains(ge.Stderr, blob) {
+		t.Fatalf("Next on a corrupt repository = %v, want *GitError naming blob %s", err, blob)
+	}
+	if _, err2 := lr.Next(); err2 != err {
+		t.Errorf("error not sticky: %v then %v", err, err2)
+	}
+}

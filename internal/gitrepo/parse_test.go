@@ -195,14 +195,20 @@ func TestReadCommitStream(t *testing.T) {
 }
 
 func TestReadCommitMalformed(t *testing.T) {
-	for _, out := range []string{
-		"garbage",
-		"\x00" + strings.Repeat("1", 40) + "\nonly two lines",
-		"\x00not-a-sha\na\nb\n1 +0000\nc\nd\n1 +0000\nmsg\x00",
-		"\x00" + strings.Repeat("1", 40) + "\na\nb\nnot a date\nc\nd\n1 +0000\nmsg\x00",
-	} {
-		if _, err := streamReader(out, false).readCommit(); !errors.Is(err, ErrMalformedOutput) {
-			t.Errorf("readCommit(%q) error = %v, want ErrMalformedOutput", out, err)
+	sha := strings.Repeat("1", 40)
+	tests := []struct {
+		out  string
+		want error
+	}{
+		{"garbage", ErrMalformedOutput},
+		{"\x00" + sha + "\nno closing NUL: git died", io.ErrUnexpectedEOF},
+		{"\x00" + sha + "\nonly two lines\x00", ErrMalformedOutput},
+		{"\x00not-a-sha\na\nb\n1 +0000\nc\nd\n1 +0000\nmsg\x00", ErrMalformedOutput},
+		{"\x00" + sha + "\na\nb\nnot a date\nc\nd\n1 +0000\nmsg\x00", ErrMalformedOutput},
+	}
+	for _, tt := range tests {
+		if _, err := streamReader(tt.out, false).readCommit(); !errors.Is(err, tt.want) {
+			t.Errorf("readCommit(%q) error = %v, want %v", tt.out, err, tt.want)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"hash"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -42,7 +43,8 @@ const hashVersion = "patchtrail-content-v1"
 // stored with CRLF instead of LF line ends, hashes the same.
 func (p *parser) contentHash() [32]byte {
 	m := p.m
-	w := &hashWriter{h: sha256.New()}
+	w := newHashWriter()
+	defer hashWriters.Put(w)
 	addrs := func(tag string, l []Address) {
 		for _, a := range l {
 			name := collapseSpace(a.Name)
@@ -85,7 +87,8 @@ func (p *parser) contentHash() [32]byte {
 
 // contentDigest is the SHA-256 of content in its normalised text form.
 func contentDigest(content []byte) [32]byte {
-	w := &hashWriter{h: sha256.New()}
+	w := newHashWriter()
+	defer hashWriters.Put(w)
 	writeNormalized(w, content)
 	return w.sum()
 }
@@ -96,6 +99,16 @@ type hashWriter struct {
 	h   hash.Hash
 	n   int
 	buf [8192]byte
+}
+
+var hashWriters = sync.Pool{New: func() any { return &hashWriter{h: sha256.New()} }}
+
+// newHashWriter returns a reset hashWriter from the pool.
+func newHashWriter() *hashWriter {
+	w := hashWriters.Get().(*hashWriter)
+	w.h.Reset()
+	w.n = 0
+	return w
 }
 
 // write appends s to the buffer, flushing to the hash when full.

@@ -89,7 +89,7 @@ func splitHeader(b []byte, top bool, p *parser) (fields []Field, hdrEnd, bodyOff
 			if top && len(spans) == 0 {
 				return nil, 0, 0, fmt.Errorf("%w: no header before the first blank line", ErrNotMail)
 			}
-			return materialize(b, pos, spans), pos, next, nil
+			return materialize(b, spans), pos, next, nil
 		case line[0] == ' ' || line[0] == '\t':
 			if cur.start < 0 {
 				if top && len(spans) == 0 {
@@ -125,7 +125,7 @@ func splitHeader(b []byte, top bool, p *parser) (fields []Field, hdrEnd, bodyOff
 				continue
 			}
 			p.problem("header not ended by a blank line: %s", quote(string(line)))
-			return materialize(b, pos, spans), pos, pos, nil
+			return materialize(b, spans), pos, pos, nil
 		}
 		flush()
 		cur = span{key: internKey(key), start: pos + valOff, end: pos + len(line)}
@@ -135,7 +135,7 @@ func splitHeader(b []byte, top bool, p *parser) (fields []Field, hdrEnd, bodyOff
 	if top && len(spans) == 0 {
 		return nil, 0, 0, fmt.Errorf("%w: no header", ErrNotMail)
 	}
-	return materialize(b, len(b), spans), len(b), len(b), nil
+	return materialize(b, spans), len(b), len(b), nil
 }
 
 // span is a header field found by splitHeader: its raw value is
@@ -144,35 +144,34 @@ type span struct {
 	key        string
 	start, end int
 	folded     bool
-	uEnd       int // end of the unfolded value in the arena
+	uEnd       int // end of the value in materialize's arena
 }
 
-// materialize turns the spans into fields with two allocations: one string
-// for the header block b[:end] (single-line values are substrings of it)
-// and one for all unfolded values.
-func materialize(b []byte, end int, spans []span) []Field {
+// materialize turns the spans into fields with two allocations: all
+// values, unfolded, are substrings of one string.
+func materialize(b []byte, spans []span) []Field {
 	if len(spans) == 0 {
 		return nil
 	}
-	block := string(b[:end])
-	var arena []byte
-	for i := range spans {
-		if spans[i].folded {
-			arena = unfold(arena, b[spans[i].start:spans[i].end])
-			spans[i].uEnd = len(arena)
-		}
+	size := 0
+	for _, sp := range spans {
+		size += sp.end - sp.start
 	}
-	unfolded := string(arena)
-	fields := make([]Field, len(spans))
-	uStart := 0
+	arena := make([]byte, 0, size)
 	for i, sp := range spans {
-		fields[i].Key = sp.key
-		if !sp.folded {
-			fields[i].Value = trimSpaceTab(block[sp.start:sp.end])
-			continue
+		if sp.folded {
+			arena = unfold(arena, b[sp.start:sp.end])
+		} else {
+			arena = append(arena, bytes.Trim(b[sp.start:sp.end], " \t\r")...)
 		}
-		fields[i].Value = unfolded[uStart:sp.uEnd]
-		uStart = sp.uEnd
+		spans[i].uEnd = len(arena)
+	}
+	values := string(arena)
+	fields := make([]Field, len(spans))
+	start := 0
+	for i, sp := range spans {
+		fields[i] = Field{Key: sp.key, Value: values[start:sp.uEnd]}
+		start = sp.uEnd
 	}
 	return fields
 }
@@ -250,10 +249,6 @@ func unfold(dst, v []byte) []byte {
 		dst = append(dst, line...)
 	}
 	return dst
-}
-
-func trimSpaceTab(s string) string {
-	return strings.Trim(s, " \t\r")
 }
 
 // internKey returns the key as a string, sharing the common ones instead of

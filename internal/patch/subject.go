@@ -22,10 +22,11 @@ type Subject struct {
 	Version    int  // 1 when absent; from "v3", "V3", "PATCHv3"
 	Counter    int  // 2 in "2/7"; 0 when absent
 	Total      int  // 7 in "2/7"; 0 when absent
-	IsPatch    bool // a PATCH, RFC or PULL bracket, or a bare "PATCH" prefix
+	IsPatch    bool // a PATCH, RFC or PULL bracket, a counter, or a bare "PATCH" prefix
 	IsCover    bool // Counter == 0 && Total > 0
 	// Normalized is the subject without reply prefixes and leading
-	// bracket tags, spaces collapsed, case kept.
+	// bracket tags (and b4's "(subset)" before them), spaces collapsed,
+	// case kept.
 	Normalized string
 }
 
@@ -64,8 +65,18 @@ func ParseSubject(s string) Subject {
 			rest = strings.TrimLeft(rest[n:], " ")
 			continue
 		}
+		if strings.HasPrefix(rest, "(") {
+			// b4's "(subset)" and the like before a bracket: dropped.
+			end := strings.IndexByte(rest, ')')
+			if end > 0 && end < 40 && strings.HasPrefix(strings.TrimLeft(rest[end+1:], " "), "[") {
+				rest = strings.TrimLeft(rest[end+1:], " ")
+				continue
+			}
+			break
+		}
 		if strings.HasPrefix(rest, "[") {
-			end := strings.IndexByte(rest, ']')
+			// "}" closes too: "[PATCH RFC}" is a common typo.
+			end := strings.IndexAny(rest, "]}")
 			if end < 0 {
 				break
 			}
@@ -192,7 +203,7 @@ func allDigits(s string) bool {
 // slashes between keywords ("RFC/PATCH", "PATCH,v2") separate words.
 func bracketWords(inner string) []string {
 	f := strings.FieldsFunc(inner, func(r rune) bool {
-		return r == ' ' || r == ','
+		return r == ' ' || r == ',' || r == '|'
 	})
 	out := f[:0:0]
 	for _, w := range f {
@@ -216,10 +227,13 @@ func bracketWords(inner string) []string {
 }
 
 // isPatchBracket reports whether a bracket holds a patch keyword ("GIT"
-// only as "GIT PULL").
+// only as "GIT PULL") or a counter ("[2/5]").
 func isPatchBracket(inner string) bool {
 	words := bracketWords(inner)
 	for i, w := range words {
+		if isCounter(w) {
+			return true
+		}
 		kw, _ := keyword(w)
 		if kw == "GIT" {
 			if i+1 < len(words) {
@@ -313,6 +327,7 @@ func (sub *Subject) addPatchWords(inner string) {
 			slash := strings.IndexByte(w, '/')
 			sub.Counter, _ = strconv.Atoi(w[:slash])
 			sub.Total, _ = strconv.Atoi(w[slash+1:])
+			sub.IsPatch = true
 			continue
 		}
 		sub.Subsystems = append(sub.Subsystems, w)

@@ -70,6 +70,19 @@ func TestParseSubject(t *testing.T) {
 			Prefixes: []string{"PATCH"}, Version: 2, Counter: 1, Total: 2, IsPatch: true, Normalized: "spaced out"}},
 		{"[PATCH unclosed", Subject{Version: 1, Normalized: "[PATCH unclosed"}},
 		{"", Subject{Version: 1}},
+		{"Re: (subset) [PATCH 00/11] remove aux CQE caches", Subject{
+			Reply: true, Prefixes: []string{"PATCH"}, Version: 1, Total: 11, IsPatch: true, IsCover: true,
+			Normalized: "remove aux CQE caches"}},
+		{"(not a tag) text", Subject{Version: 1, Normalized: "(not a tag) text"}},
+		{"Re: [PATCH RFC} io_uring: io_kiocb alloc cache", Subject{
+			Reply: true, Prefixes: []string{"PATCH", "RFC"}, Version: 1, IsPatch: true, Normalized: "io_uring: io_kiocb alloc cache"}},
+		{"[PULL|PATCH v3 0/7] x", Subject{
+			Prefixes: []string{"PULL", "PATCH"}, Version: 3, Total: 7, IsPatch: true, IsCover: true, Normalized: "x"}},
+		{"[2/5] io_uring: counter only", Subject{Version: 1, Counter: 2, Total: 5, IsPatch: true, Normalized: "io_uring: counter only"}},
+		{"[zcrx-next 0/2] io_uring: z", Subject{Subsystems: []string{"zcrx-next"}, Version: 1, Total: 2, IsPatch: true, IsCover: true, Normalized: "io_uring: z"}},
+		{"[PATCH AUTOSEL 5.10 01/12] io_uring: s", Subject{
+			Prefixes: []string{"PATCH"}, Subsystems: []string{"AUTOSEL", "5.10"}, Version: 1, Counter: 1, Total: 12,
+			IsPatch: true, Normalized: "io_uring: s"}},
 		{"[PATCH]", Subject{Prefixes: []string{"PATCH"}, Version: 1, IsPatch: true}},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"patchtrail/api"
+	"patchtrail/indexer"
+	"patchtrail/internal/progress"
+	"patchtrail/internal/store"
+	"patchtrail/search"
+)
+
+func init() {
+	register(&command{name: "search", args: "[--json|--mbox] [--limit N] [--offset N] [--sort date|relevance] [--threads] [--list L] QUERY", short: "search with lore's query language (see `help search`)", run: runSearch})
+	register(&command{name: "reindex", args: "", short: "rebuild the search index from the store", run: runReindex})
+	helpTopics["search"] = search.HelpText
+}
+
+func indexDir(e *env) string { return filepath.Join(e.data, "index") }
+
+// openIndex opens the search index of the data directory.
+func openIndex(e *env, readOnly bool) (*search.Index, error) {
+	ix, err := search.Open(indexDir(e), &search.Options{ReadOnly: readOnly, Logger: e.log})
+	if err != nil {
+		var se *search.SchemaError
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("%w\nrebuild it with: patchtrail --data %s reindex", err, e.data)
+		}
+		return nil, err
+	}
+	return ix, nil
+}
+
+// importHooks returns the stages that take part in every import: the
+// search index (after indexing whatever an interrupted run left queued).
+func importHooks(ctx context.Context, e *env, st *store.Store, noIndex bool) ([]indexer.Hook, func(), error) {
+	if noIndex {
+		return nil, func() {}, nil
+	}
+	ix, err := openIndex(e, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	if n, err := drain(ctx, e, st, ix); err != nil {
+		ix.Close()
+		return nil, nil, err
+	} else if n > 0 {
+		e.log.Info("indexed messages left queued by an earlier run", "messages", n)
+	}
+	return []indexer.Hook{indexer.NewSearchHook(st, ix, e.log)}, func() { ix.Close() }, nil
+}
+
+func drain(ctx context.Context, e *env, st *store.Store, ix *search.Index) (int, error) {
+	n, err := st.QueueLen(ctx)
+	if err != nil || n == 0 {
+		return 0, err
+	}
+	bar := progress.New(e.stderr, "index", n)
+	done, err := indexer.Drain(ctx, st, ix, func(k int) { bar.Add(int64(k), 0) })
+	bar.Finish()
+	return done, err
+}
+
+func runReindex(ctx context.Context, e *env, args []string) error {
+	fs := flags("reindex")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, e.data, nil)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	start := time.Now()
+	if err := os.RemoveAll(indexDir(e)); err != nil {
+		return err
+	}
+	ix, err := openIndex(e, false)
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	if err := st.EnqueueAll(ctx); err != nil {
+		return err
+	}
+	n, err := drain(ctx, e, st, ix)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "indexed %d messages in %s\n", n, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// SearchResult is the --json output of search.
+type SearchResult struct {
+	Total uint64      `json:"total"`
+	Hits  []api.Hit   `json:"hits"`
+	Query string      `json:"query"`
+	Took  api.Seconds `json:"took"`
+}
+
+func runSearch(ctx context.Context, e *env, args []string) error {
+	fs := flags("search")
+	asJSON := fs.Bool("json", false, "print JSON")
+	asMbox := fs.Bool("mbox", false, "print the matching messages as mboxrd")
+	limit := fs.Int("limit", 20, "hits per page")
+	offset := fs.Int("offset", 0, "hits to skip")
+	sort := fs.String("sort", "date", "date (newest first) or relevance")
+	threads := fs.Bool("threads", false, "one hit per thread")
+	list := fs.String("list", "", "only this list")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usageError("no QUERY given")
+	}
+	q := strings.Join(fs.Args(), " ")
+	st, err := openRead(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ix, err := openIndex(e, true)
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	start := time.Now()
+	res, err := ix.Search(ctx, q, &search.SearchOptions{Limit: *limit, Offset: *offset, Sort: *sort, Threads: *threads, List: *list})
+	if err != nil {
+		return err
+	}
+	if *asMbox {
+		for _, h := range res.Hits {
+			id, err := st.Resolve(ctx, h.MessageID)
+			if err != nil {
+				return err
+			}
+			raw, err := st.Raw(ctx, id)
+			if err != nil {
+				return err
+			}
+			if err := api.WriteMboxrd(e.stdout, raw); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if *asJSON {
+		out := SearchResult{Total: res.Total, Hits: api.Hits(res.Hits), Query: q, Took: api.Seconds(time.Since(start))}
+		return writeJSON(e, out)
+	}
+	fmt.Fprintf(e.stdout, "%d results\n", res.Total)
+	for _, h := range res.Hits {
+		fmt.Fprintf(e.stdout, "%s  %-60.60s  %-30.30s  <%s>\n", h.Date.Format("2006-01-02"), h.Subject, h.From, h.MessageID)
+	}
+	return nil
+}

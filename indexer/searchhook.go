@@ -1,0 +1,256 @@
+package indexer
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+
+	"patchtrail/internal/message"
+	"patchtrail/internal/store"
+	"patchtrail/search"
+)
+
+// SearchHook keeps the full-text index current during an import. Search
+// documents are built in the parse workers; the writer queues every
+// changed message in the store transaction, and once that commits the
+// documents go to the index in one batch, after which the queue entries
+// are removed. Messages whose document must be rebuilt from the store
+// (a thread merge, a message seen on one more list) are indexed from the
+// queue in the same step, and whatever a crash left queued is indexed on
+// the next run (Drain).
+type SearchHook struct {
+	st     *store.Store
+	ix     *search.Index
+	logger *slog.Logger
+}
+
+// NewSearchHook returns the hook writing to ix.
+func NewSearchHook(st *store.Store, ix *search.Index, logger *slog.Logger) *SearchHook {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &SearchHook{st: st, ix: ix, logger: logger}
+}
+
+// Prepare builds the message's search document in a parse worker.
+func (h *SearchHook) Prepare(p *Parsed) (any, error) {
+	var a *Analysis
+	for _, v := range p.Prepared {
+		if x, ok := v.(*Analysis); ok {
+			a = x
+		}
+	}
+	if a == nil {
+		a = AnalyzeMessage(p.Msg)
+	}
+	return BuildDoc(p.Msg, a), nil
+}
+
+// Begin starts the hook's part of a store transaction.
+func (h *SearchHook) Begin(tx *store.Tx) (HookBatch, error) {
+	return &searchBatch{h: h, tx: tx, b: h.ix.Batch()}, nil
+}
+
+type searchBatch struct {
+	h      *SearchHook
+	tx     *store.Tx
+	b      *search.Batch
+	done []int64        // indexed from the batch's own documents
+	redo map[int64]bool // to rebuild from the store after commit
+}
+
+func (sb *searchBatch) Stored(a *store.Added, p *Parsed) error {
+	if err := sb.tx.Enqueue(a.ID); err != nil {
+		return err
+	}
+	if a.Duplicate {
+		// One more list carries it: rebuild its document from the store.
+		sb.mark(a.ID)
+		return nil
+	}
+	if len(a.Merged) > 0 {
+		// Messages of the merged threads carry a stale thread id.
+		if err := sb.tx.EnqueueThread(a.Thread); err != nil {
+			return err
+		}
+		ids, err := sb.tx.ThreadMembers(a.Thread)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if id != a.ID {
+				sb.mark(id)
+			}
+		}
+	}
+	var doc *search.Doc
+	for _, v := range p.Prepared {
+		if d, ok := v.(*search.Doc); ok {
+			doc = d
+		}
+	}
+	if doc == nil {
+		return fmt.Errorf("indexer: no search document prepared for %s", a.MessageID)
+	}
+	doc.MessageID = a.MessageID
+	doc.ThreadID = strconv.FormatInt(a.Thread, 10)
+	doc.List = p.List
+	if err := sb.b.Index(doc); err != nil {
+		return err
+	}
+	sb.done = append(sb.done, a.ID)
+	return nil
+}
+
+func (sb *searchBatch) mark(id int64) {
+	if sb.redo == nil {
+		sb.redo = map[int64]bool{}
+	}
+	sb.redo[id] = true
+}
+
+func (sb *searchBatch) Deleted(id int64) error { return sb.tx.Enqueue(id) }
+
+func (sb *searchBatch) Commit() error { return nil }
+
+// Committed writes the batch to the index, rebuilds the documents that
+// changed under it, and clears their queue entries.
+func (sb *searchBatch) Committed(ctx context.Context) error {
+	ids := sb.done
+	for id := range sb.redo {
+		ids = append(ids, id)
+	}
+	for id := range sb.redo {
+		if err := addFromStore(ctx, sb.h.st, sb.b, id); err != nil {
+			return err
+		}
+	}
+	if err := sb.b.Execute(ctx); err != nil {
+		return err
+	}
+	return sb.h.st.Dequeue(ctx, ids)
+}
+
+// addFromStore adds the current document of message row id to b (or its
+// deletion, for a message no longer on any list).
+func addFromStore(ctx context.Context, st *store.Store, b *search.Batch, id int64) error {
+	doc, err := DocFromStore(ctx, st, id)
+	if err != nil {
+		return err
+	}
+	if doc == nil {
+		m, err := st.Message(ctx, id)
+		if err != nil {
+			return err
+		}
+		b.Delete(m.MessageID)
+		return nil
+	}
+	return b.Index(doc)
+}
+
+// DocFromStore rebuilds the search document of message row id from the
+// stored raw message; nil for a deleted message.
+func DocFromStore(ctx context.Context, st *store.Store, id int64) (*search.Doc, error) {
+	m, err := st.Message(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if m.Deleted {
+		return nil, nil
+	}
+	raw, err := st.Raw(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	pm, err := message.Parse(raw, nil)
+	if err != nil {
+		return nil, fmt.Errorf("indexer: stored message %s: %w", m.MessageID, err)
+	}
+	doc := BuildDoc(pm, AnalyzeMessage(pm))
+	doc.MessageID = m.MessageID
+	doc.MessageIDs = append(doc.MessageIDs, m.IDs...)
+	doc.ThreadID = strconv.FormatInt(m.Thread, 10)
+	if len(m.Lists) > 0 {
+		doc.List = m.Lists[0]
+	}
+	doc.Received = m.Received
+	return doc, nil
+}
+
+// BuildDoc makes the search document of a parsed message (without the
+// store's Message-ID choice, thread and list, which the caller sets).
+func BuildDoc(m *message.Message, a *Analysis) *search.Doc {
+	d := &search.Doc{
+		MessageIDs: m.IDs,
+		ListIDs:    m.ListIDs,
+		Subject:    m.Subject,
+		From:       searchAddrs(m.From),
+		To:         searchAddrs(m.To),
+		Cc:         searchAddrs(m.Cc),
+		References: m.References,
+		Date:       m.Date,
+		Size:       int64(m.Size),
+	}
+	if len(m.IDs) > 0 {
+		d.MessageID = m.IDs[0]
+	}
+	d.AddBodyText(m.Text)
+	for _, att := range m.Attachments {
+		if att.Name != "" {
+			d.AttachmentNames = append(d.AttachmentNames, att.Name)
+		}
+		if len(att.Data) > 0 {
+			d.AddBodyText(string(att.Data))
+		}
+	}
+	if a != nil {
+		d.PatchIDs = a.PatchIDs()
+	}
+	return d
+}
+
+func searchAddrs(as []message.Address) []search.Address {
+	out := make([]search.Address, 0, len(as))
+	for _, a := range as {
+		out = append(out, search.Address{Name: a.Name, Addr: a.Email})
+	}
+	return out
+}
+
+// Drain indexes every message still queued (after a crash, or after
+// `patchtrail reindex` queued them all), in batches.
+func Drain(ctx context.Context, st *store.Store, ix *search.Index, progress func(n int)) (int, error) {
+	total := 0
+	var after int64
+	for {
+		ids, err := st.Queued(ctx, after, 2000)
+		if err != nil {
+			return total, err
+		}
+		if len(ids) == 0 {
+			return total, nil
+		}
+		b := ix.Batch()
+		for _, id := range ids {
+			if err := ctx.Err(); err != nil {
+				return total, err
+			}
+			if err := addFromStore(ctx, st, b, id); err != nil {
+				return total, err
+			}
+		}
+		if err := b.Execute(ctx); err != nil {
+			return total, err
+		}
+		if err := st.Dequeue(ctx, ids); err != nil {
+			return total, err
+		}
+		total += len(ids)
+		after = ids[len(ids)-1]
+		if progress != nil {
+			progress(len(ids))
+		}
+	}
+}
