@@ -16,6 +16,7 @@ type Hit struct {
 	List      string    `json:"list"`
 	ThreadID  string    `json:"thread_id"`
 	Score     float64   `json:"score"`
+	URL       string    `json:"url"` // the message's page
 }
 
 // Hits converts search hits to wire hits.
@@ -23,7 +24,7 @@ func Hits(hs []search.Hit) []Hit {
 	out := make([]Hit, 0, len(hs))
 	for _, h := range hs {
 		out = append(out, Hit{MessageID: h.MessageID, Subject: h.Subject, From: h.From, Date: h.Date,
-			List: h.List, ThreadID: h.ThreadID, Score: h.Score})
+			List: h.List, ThreadID: h.ThreadID, Score: h.Score, URL: messageURL(h.List, h.MessageID)})
 	}
 	return out
 }

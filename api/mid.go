@@ -11,3 +11,12 @@ import (
 func escapeMID(mid string) string {
 	return strings.ReplaceAll(url.PathEscape(mid), "%40", "@")
 }
+
+// messageURL is the path of a message's page under list ("all" when
+// empty).
+func messageURL(list, mid string) string {
+	if list == "" {
+		list = allLists
+	}
+	return "/" + list + "/" + escapeMID(mid) + "/"
+}

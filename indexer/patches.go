@@ -82,21 +82,7 @@ func findChangeID(text string) string {
 }
 
 // Files lists the paths the analysis' patches touch, without repeats.
-func (a *Analysis) Files() []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, p := range a.Patches {
-		for _, f := range p.Files {
-			for _, path := range []string{f.OldPath, f.NewPath} {
-				if path != "" && !seen[path] {
-					seen[path] = true
-					out = append(out, path)
-				}
-			}
-		}
-	}
-	return out
-}
+func (a *Analysis) Files() []string { return patch.FilePaths(a.Patches) }
 
 // PatchIDs lists the patch-ids of the analysis' patches.
 func (a *Analysis) PatchIDs() []string {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"patchtrail/internal/message"
+	"patchtrail/internal/patch"
 	"patchtrail/internal/store"
 	"patchtrail/search"
 )
@@ -196,17 +197,26 @@ func BuildDoc(m *message.Message, a *Analysis) *search.Doc {
 	if len(m.IDs) > 0 {
 		d.MessageID = m.IDs[0]
 	}
-	d.AddBodyText(m.Text)
+	// Like public-inbox, each text part contributes the patch-id of its
+	// first patch (as `git patch-id --stable` computes it over the part).
+	addPart := func(text string) {
+		d.AddBodyText(text)
+		if id, err := patch.PatchID(text); err == nil {
+			d.PatchIDs = append(d.PatchIDs, id)
+		}
+	}
+	addPart(m.Text)
 	for _, att := range m.Attachments {
 		if att.Name != "" {
 			d.AttachmentNames = append(d.AttachmentNames, att.Name)
 		}
 		if len(att.Data) > 0 {
-			d.AddBodyText(string(att.Data))
+			addPart(string(att.Data))
 		}
 	}
 	if a != nil {
-		d.PatchIDs = a.PatchIDs()
+		// The patch analysis finds every patch of the message.
+		d.PatchIDs = append(d.PatchIDs, a.PatchIDs()...)
 	}
 	return d
 }

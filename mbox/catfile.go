@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // gitProc is one running git child process with its pipes. The owner
@@ -33,6 +33,7 @@ type gitProc struct {
 func startGit(ctx context.Context, dir string, withStdin bool, args ...string) (*gitProc, error) {
 	full := append([]string{"--git-dir=" + dir}, args...)
 	cmd := exec.CommandContext(ctx, "git", full...)
+	cmd.WaitDelay = 5 * time.Second // stderr copying after a kill
 	p := &gitProc{dir: dir, args: args, cmd: cmd, stderr: &tailBuffer{max: 4096}}
 	cmd.Stderr = p.stderr
 	var err error
@@ -163,6 +164,21 @@ func resolveTip(ctx context.Context, dir string) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
+// parseDecimal parses a non-negative decimal number without allocating.
+func parseDecimal(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
 func splitLines(b []byte) []string {
 	var lines []string
 	for _, l := range strings.Split(string(b), "\n") {
@@ -178,7 +194,7 @@ func splitLines(b []byte) []string {
 // same order by another.
 type catFile struct {
 	proc *gitProc
-	in   *bufio.Writer
+	req  []byte // request line, reused
 	out  *bufio.Reader
 }
 
@@ -189,17 +205,18 @@ func startCatFile(ctx context.Context, dir string) (*catFile, error) {
 	}
 	return &catFile{
 		proc: p,
-		in:   bufio.NewWriterSize(p.stdin, 4096),
+		req:  make([]byte, 0, maxHex+1),
 		out:  bufio.NewReaderSize(p.stdout, 256<<10),
 	}, nil
 }
 
-// request asks for one object. It flushes at once: cat-file answers
-// each request as soon as it reads it, and the reader may be waiting.
+// request asks for one object. It writes at once, unbuffered: cat-file
+// answers each request as soon as it reads it, and the reader may be
+// waiting for the answer.
 func (c *catFile) request(oid []byte) error {
-	c.in.Write(oid)
-	c.in.WriteByte('\n')
-	return c.in.Flush()
+	c.req = append(append(c.req[:0], oid...), '\n')
+	_, err := c.proc.stdin.Write(c.req)
+	return err
 }
 
 // errMissing is returned by read for an object the repository lacks.
@@ -230,8 +247,8 @@ func (c *catFile) read(oid []byte) ([]byte, error) {
 		return nil, fmt.Errorf("unexpected cat-file answer %q for %s", line, oid)
 	}
 	typ := rest[:sp]
-	size, perr := strconv.ParseInt(string(rest[sp+1:]), 10, 64)
-	if perr != nil || size < 0 || size > maxBlob {
+	size, ok := parseDecimal(rest[sp+1:])
+	if !ok || size > maxBlob {
 		return nil, fmt.Errorf("unexpected cat-file answer %q for %s", line, oid)
 	}
 	if string(typ) != "blob" {

@@ -1,11 +1,14 @@
 package mbox
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -25,7 +28,9 @@ func corpusEpoch(tb testing.TB) string {
 
 func TestCorpusEpoch(t *testing.T) {
 	dir := corpusEpoch(t)
-	r, err := Open(context.Background(), dir, nil)
+	var logged bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	r, err := Open(context.Background(), dir, &Options{Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,8 +39,9 @@ func TestCorpusEpoch(t *testing.T) {
 		t.Errorf("Name() = %q, want %q", got, want)
 	}
 	var n, bad int
-	var bytes int64
+	var size int64
 	var last *Message
+	var mid string
 	for {
 		m, err := r.Next()
 		if err == io.EOF {
@@ -45,6 +51,9 @@ func TestCorpusEpoch(t *testing.T) {
 			t.Fatal(err)
 		}
 		n++
+		if n == 30000 {
+			mid = m.Checkpoint
+		}
 		if m.Err != nil {
 			bad++
 			t.Logf("item with error: %v (checkpoint %s)", m.Err, m.Checkpoint)
@@ -53,15 +62,31 @@ func TestCorpusEpoch(t *testing.T) {
 		if m.Key != "git/0.git" || len(m.Checkpoint) != 40 || m.Received.IsZero() || len(m.Data) == 0 {
 			t.Fatalf("bad message %+v", m)
 		}
-		bytes += int64(len(m.Data))
+		size += int64(len(m.Data))
 		last = m
 	}
-	t.Logf("%d items, %d with errors, %d bytes", n, bad, bytes)
+	t.Logf("%d items, %d with errors, %d bytes", n, bad, size)
 	if n != 33494 || bad != 1 {
 		t.Errorf("read %d items, %d with Err; want 33494 and 1", n, bad)
 	}
 	if err := r.Close(); err != nil {
 		t.Error(err)
+	}
+	// The 33,495th commit changes nothing: the same message delivered
+	// twice in the same second (d3b5277e3a7c, a copy of 8990f27ab34f).
+	for _, want := range []string{"messages=33493", "missing=1", "empty_commits=1",
+		"skipping commit without message", "commit=d3b5277e3a7c3c37c748c083842683256a6890ab"} {
+		if !strings.Contains(logged.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logged.String())
+		}
+	}
+	// Resuming in the middle reads the rest.
+	rest, err := openAll(t, dir, resumeAt("git/0.git", mid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rest) != n-30000 {
+		t.Errorf("resuming after item 30000 read %d items, want %d", len(rest), n-30000)
 	}
 	// Resuming at the last checkpoint reads nothing more.
 	ck := last.Checkpoint

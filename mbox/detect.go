@@ -48,7 +48,7 @@ func open(ctx context.Context, path string, opts *Options) (Reader, error) {
 	if epochs, err := listEpochs(path); err != nil {
 		return nil, err
 	} else if len(epochs) > 0 {
-		return openInbox(ctx, path, filepath.Base(filepath.Clean(path)), epochs, o)
+		return openInbox(ctx, path, baseName(path), epochs, o)
 	}
 	if isBareGit(path) {
 		return openGitDir(ctx, path, o)
@@ -103,14 +103,10 @@ func listEpochs(dir string) ([]epoch, error) {
 
 // openGitDir opens a bare git directory: one v2 epoch or a v1 inbox.
 func openGitDir(ctx context.Context, dir string, o *Options) (Reader, error) {
-	clean := filepath.Clean(dir)
-	base := filepath.Base(clean)
-	parent := filepath.Dir(clean)
+	base := baseName(dir)
+	parent := filepath.Dir(absPath(dir))
 	if epochDirRE.MatchString(base) && filepath.Base(parent) == "git" {
-		name := filepath.Base(filepath.Dir(parent))
-		if name == "." || name == string(filepath.Separator) {
-			name = ""
-		}
+		name := baseName(filepath.Dir(parent))
 		return openInbox(ctx, dir, name, []epoch{{dir: dir, key: "git/" + base}}, o)
 	}
 	v2, err := looksLikeEpoch(ctx, dir)
@@ -142,6 +138,24 @@ func looksLikeEpoch(ctx context.Context, dir string) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// absPath returns p made absolute, or cleaned if that fails.
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return filepath.Clean(p)
+}
+
+// baseName returns the last element of p ("" for a root): the name of
+// "." is that of the current directory.
+func baseName(p string) string {
+	b := filepath.Base(absPath(p))
+	if b == "." || b == string(filepath.Separator) {
+		return ""
+	}
+	return b
 }
 
 func trimGitSuffix(s string) string {

@@ -3,9 +3,8 @@ package mbox
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"strconv"
 	"strings"
@@ -62,8 +61,12 @@ func (l *lineReader) pushBack(parts ...[]byte) {
 }
 
 // guardWindow is how many bytes before a checkpoint offset its guard
-// hash covers.
-const guardWindow = 4096
+// covers.
+const guardWindow = 16 << 10
+
+// castagnoli is the CRC-32C table: the guard detects accidental change,
+// not forgery, and CRC-32C costs next to nothing with SSE 4.2 or ARMv8.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // tailRing keeps the last guardWindow bytes of the stream consumed so far.
 type tailRing struct {
@@ -84,43 +87,46 @@ func (t *tailRing) write(p []byte) {
 	}
 }
 
-// sum hashes the kept bytes in stream order.
-func (t *tailRing) sum() [sha256.Size]byte {
+// sum is the CRC-32C of the kept bytes in stream order.
+func (t *tailRing) sum() uint32 {
 	if t.n < guardWindow {
-		return sha256.Sum256(t.b[:t.n])
+		return crc32.Checksum(t.b[:t.n], castagnoli)
 	}
 	pos := int(t.n % guardWindow)
-	h := sha256.New()
-	h.Write(t.b[pos:])
-	h.Write(t.b[:pos])
-	var s [sha256.Size]byte
-	h.Sum(s[:0])
-	return s
+	return crc32.Update(crc32.Update(0, castagnoli, t.b[pos:]), castagnoli, t.b[:pos])
 }
 
 // checkpoint formats the resume position after the bytes in t:
-// "OFFSET:HEX", HEX the SHA-256 of the guardWindow bytes before OFFSET.
+// "OFFSET:GUARD", GUARD the CRC-32C in hex of the guardWindow bytes
+// before OFFSET.
 func (t *tailRing) checkpoint() string {
-	s := t.sum()
-	b := make([]byte, 0, 20+1+2*len(s))
+	b := make([]byte, 0, 20+1+8)
 	b = strconv.AppendInt(b, t.n, 10)
 	b = append(b, ':')
-	b = hex.AppendEncode(b, s[:])
+	b = appendHex32(b, t.sum())
 	return string(b)
 }
 
+func appendHex32(b []byte, v uint32) []byte {
+	const digits = "0123456789abcdef"
+	for shift := 28; shift >= 0; shift -= 4 {
+		b = append(b, digits[v>>uint(shift)&0xf])
+	}
+	return b
+}
+
 // parseCheckpoint splits an mbox checkpoint into offset and guard.
-func parseCheckpoint(ck string) (int64, [sha256.Size]byte, error) {
-	var sum [sha256.Size]byte
+func parseCheckpoint(ck string) (int64, uint32, error) {
 	offs, hexs, ok := strings.Cut(ck, ":")
 	off, err := strconv.ParseInt(offs, 10, 64)
-	if !ok || err != nil || off < 0 || hex.DecodedLen(len(hexs)) != len(sum) {
-		return 0, sum, fmt.Errorf("mbox: malformed checkpoint %q", ck)
+	if !ok || err != nil || off < 0 || len(hexs) != 8 {
+		return 0, 0, fmt.Errorf("mbox: malformed checkpoint %q", ck)
 	}
-	if _, err := hex.Decode(sum[:], []byte(hexs)); err != nil {
-		return 0, sum, fmt.Errorf("mbox: malformed checkpoint %q", ck)
+	guard, err := strconv.ParseUint(hexs, 16, 32)
+	if err != nil {
+		return 0, 0, fmt.Errorf("mbox: malformed checkpoint %q", ck)
 	}
-	return off, sum, nil
+	return off, uint32(guard), nil
 }
 
 func isBlank(line []byte) bool {

@@ -21,6 +21,8 @@ const (
 	// maxMessage is the largest message kept; a larger one is skipped
 	// and reported as an item with Err.
 	maxMessage = 512 << 20
+	// maxScratch is the largest read buffer kept between messages.
+	maxScratch = 4 << 20
 )
 
 // clState tracks a message framed by its Content-Length header.
@@ -54,8 +56,8 @@ type mboxReader struct {
 	cl2           bool // a Content-Length body held an unescaped From line
 	rdSeen        bool // a ">>From " line was seen: mboxrd
 	maxMessage    int
-	sizeHint      int
-	err           error // sticky
+	scratch       []byte // the buffer messages are read into, reused
+	err           error  // sticky
 	closed        bool
 }
 
@@ -78,7 +80,7 @@ func openMboxFile(ctx context.Context, path string, o *Options) (Reader, error) 
 // file is resumed by seeking.
 func newMboxReader(ctx context.Context, name string, src io.Reader, file *os.File, o *Options) (*mboxReader, error) {
 	r := &mboxReader{ctx: ctx, log: o.Logger, name: name, release: func() {},
-		boundary: true, maxMessage: maxMessage, sizeHint: 16 << 10}
+		boundary: true, maxMessage: maxMessage}
 	if file != nil {
 		r.file = file
 	}
@@ -88,7 +90,7 @@ func newMboxReader(ctx context.Context, name string, src io.Reader, file *os.Fil
 	resume = resume && ck != ""
 	var (
 		off   int64
-		guard [32]byte
+		guard uint32
 		err   error
 	)
 	if resume {
@@ -130,7 +132,7 @@ func newMboxReader(ctx context.Context, name string, src io.Reader, file *os.Fil
 
 // skipTo moves the stream to offset off and checks that the bytes before
 // it hash to guard.
-func (r *mboxReader) skipTo(off int64, guard [32]byte) error {
+func (r *mboxReader) skipTo(off int64, guard uint32) error {
 	rewritten := fmt.Errorf("mbox: %s: file is shorter than the checkpoint offset %d: %w", r.name, off, ErrRewritten)
 	if skip := off - guardWindow - r.lr.off; skip > 0 {
 		n, err := r.lr.br.Discard(int(min(skip, 1<<62)))
@@ -308,7 +310,7 @@ func (r *mboxReader) readMessage() (*Message, error) {
 		r.ring.write(p)
 		r.fromFrag = p[len(p)-1] != '\n'
 	}
-	s := msgState{buf: make([]byte, 0, r.sizeHint), inHeaders: true, clLen: -1, firstCand: -1}
+	s := msgState{buf: r.scratch[:0], inHeaders: true, clLen: -1, firstCand: -1}
 	for n := 0; !r.eof; n++ {
 		if n&1023 == 1023 {
 			if err := r.ctx.Err(); err != nil {
@@ -371,8 +373,8 @@ func (r *mboxReader) readMessage() (*Message, error) {
 					}
 				}
 			} else if s.clLen < 0 {
-				if n := contentLength(p); n >= 0 && n <= maxContentLength {
-					s.clLen = n
+				if cl := contentLength(p); cl >= 0 && cl <= maxContentLength {
+					s.clLen = cl
 				}
 			}
 		}
@@ -468,11 +470,16 @@ func (r *mboxReader) finish(s *msgState, msgOff int64) (*Message, error) {
 	if s.escapes > 0 {
 		data = unescape(data, rd)
 	}
-	r.sizeHint = min(max(len(data)+len(data)/4, 4<<10), 1<<20)
 	if len(data) == 0 || isBlank(data) {
 		m.Err = fmt.Errorf("mbox: %s: offset %d: empty message", r.name, msgOff)
-		return m, nil
+	} else {
+		// One exact allocation, not zeroed before the copy.
+		m.Data = append([]byte(nil), data...)
 	}
-	m.Data = data
+	if cap(s.buf) <= maxScratch {
+		r.scratch = s.buf[:0]
+	} else {
+		r.scratch = nil
+	}
 	return m, nil
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -84,7 +83,7 @@ func checkAncestor(ctx context.Context, dir, ck, tip string) error {
 	return err
 }
 
-func isHexOID(s string) bool {
+func isHexOID[T string | []byte](s T) bool {
 	if len(s) != 40 && len(s) != 64 {
 		return false
 	}
@@ -209,8 +208,11 @@ func startEpoch(ctx context.Context, ep epoch, log *slog.Logger) (*epochReader, 
 	if ep.from != "" {
 		rng = ep.from + ".." + ep.tip
 	}
+	// The flags override whatever user configuration could change the
+	// output: log.showRoot, diff.renames, log.showSignature, color.ui.
 	lg, err := startGit(ctx, ep.dir, false, "log", "--reverse", "--raw", "--no-abbrev",
-		"--no-renames", "--root", "--no-show-signature", "--format=%H %ct", rng, "--")
+		"--no-renames", "--root", "--no-show-signature", "--no-color", "--no-ext-diff",
+		"--format=%H %ct", rng, "--")
 	if err != nil {
 		return nil, err
 	}
@@ -316,11 +318,11 @@ func (e *epochReader) parseLog(ctx context.Context) error {
 				return err
 			}
 			sp := bytes.IndexByte(line, ' ')
-			if sp < 0 || !isHexOID(string(line[:sp])) {
+			if sp < 0 || !isHexOID(line[:sp]) {
 				return fmt.Errorf("mbox: %s: unexpected git log line %q", e.ep.dir, line)
 			}
-			when, perr := strconv.ParseInt(string(line[sp+1:]), 10, 64)
-			if perr != nil {
+			when, ok := parseDecimal(line[sp+1:])
+			if !ok {
 				return fmt.Errorf("mbox: %s: unexpected git log line %q", e.ep.dir, line)
 			}
 			cur.commitLen = uint8(copy(cur.commit[:], line[:sp]))
@@ -383,7 +385,11 @@ func (e *epochReader) next() (*Message, error) {
 	}
 	commit := it.commit[:it.commitLen]
 	oid := it.oid[:it.oidLen]
-	where := e.prefix + string(commit)
+	var sb strings.Builder // one allocation for Where and Checkpoint
+	sb.Grow(len(e.prefix) + len(commit))
+	sb.WriteString(e.prefix)
+	sb.Write(commit)
+	where := sb.String()
 	m := &Message{
 		Key:      e.ep.key,
 		Where:    where,
@@ -406,12 +412,11 @@ func (e *epochReader) next() (*Message, error) {
 			return nil, fmt.Errorf("mbox: %s: reading blob %s: %w: git cat-file: %s", where, oid, err, msg)
 		}
 		return nil, fmt.Errorf("mbox: %s: reading blob %s: %w", where, oid, err)
+	case it.deleted:
+		m.Data = data
+		e.deleted++
 	default:
 		m.Data = data
-	}
-	if it.deleted {
-		e.deleted++
-	} else {
 		e.count++
 	}
 	return m, nil

@@ -67,15 +67,14 @@ func runGitEnv(t testing.TB, dir string, env []string, stdin string, args ...str
 // commit of the repository has committer time fixtureTime + 60*n.
 func buildEpoch(t testing.TB, dir string, v1 bool, ops []commitOp) []string {
 	t.Helper()
+	tip := ""
+	n := 0
 	if !isBareGit(dir) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
 		runGit(t, dir, "", "init", "-q", "--bare", "--initial-branch=master")
-	}
-	tip := ""
-	n := 0
-	if out := runGit(t, dir, "", "rev-list", "--all", "--count"); out != "0" {
+	} else if out := runGit(t, dir, "", "rev-list", "--all", "--count"); out != "0" {
 		tip = runGit(t, dir, "", "rev-parse", "HEAD")
 		fmt.Sscan(out, &n)
 	}

@@ -71,8 +71,9 @@
 // a 64 KiB buffer, longer ones in pieces.
 //
 // Key is ""; Checkpoint is "OFFSET:GUARD", OFFSET the position in the
-// decompressed stream after the message and GUARD the hex SHA-256 of the
-// 4096 bytes before OFFSET. Resuming seeks (or, when compressed, reads) to
+// decompressed stream after the message and GUARD the CRC-32C (8 hex
+// digits) of the 16 KiB before OFFSET: cheap enough to compute for every
+// message, and it catches a file that was replaced, rewritten or cut. Resuming seeks (or, when compressed, reads) to
 // OFFSET and fails with ErrRewritten when the file is shorter or the guard
 // does not match. Where is "PATH:offset N" with N the offset of the
 // message's "From " line.

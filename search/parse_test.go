@@ -32,7 +32,7 @@ func TestParse(t *testing.T) {
 		{`foo -s:bar`, `(AND foo (NOT s:bar))`},
 		{`a NOT b OR c`, `(OR (AND a (NOT b)) c)`},
 		{`and or not`, `(AND and or not)`}, // operators are upper case only
-		{`foo+bar`, `(AND foo bar)`},      // URL form
+		{`foo+bar`, `(AND foo bar)`},       // URL form
 		{`s:foo+bar`, `(AND s:foo bar)`},
 		{`"foo bar"`, `"foo bar"`},
 		{`“foo bar”`, `"foo bar"`},
@@ -43,7 +43,7 @@ func TestParse(t *testing.T) {
 		{`(a io_uring_enter())`, `(AND a io_uring_enter())`},
 		{`fs/io_uring.c`, `fs/io_uring.c`},
 		{`foo -- bar !!!`, `(AND foo bar)`}, // no words: dropped
-		{`foo:bar`, `foo:bar`},             // unknown prefix: plain text
+		{`foo:bar`, `foo:bar`},              // unknown prefix: plain text
 		{`Fixes: abc`, `(AND Fixes: abc)`},
 		{`XOR`, `XOR`},
 		{`  foo   `, `foo`},

@@ -43,8 +43,9 @@ type SearchOptions struct {
 	// Threads collapses the hits to one per ThreadID: the first hit of
 	// each thread in sort order (the newest, or the best). Cost: messages
 	// are read in pages until Offset+Limit distinct threads are found
-	// (or maxCollapseScan messages were read), so a page of threads costs
-	// about as much as the number of matching messages it skips over.
+	// (or 100,000 messages were read: deeper thread pages come back
+	// short), so a page of threads costs about as much as the number of
+	// matching messages it skips over.
 	Threads  bool
 	Now      time.Time // anchors relative dates; zero = time.Now()
 	List     string    // only this list ("" = all lists)
@@ -120,7 +121,16 @@ func (ix *Index) prepare(q string, o *SearchOptions) (*prepared, error) {
 
 // checkWildcards refuses a word* that expands to too many words.
 func (ix *Index) checkWildcards(n Node) error {
-	for _, w := range wildcards(n, nil) {
+	ws := wildcards(n, nil)
+	if len(ws) == 0 {
+		return nil
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.closed {
+		return ErrClosed
+	}
+	for _, w := range ws {
 		for _, s := range ix.shards {
 			d, err := s.FieldDictPrefix(w[0], []byte(w[1]))
 			if err != nil {

@@ -181,6 +181,14 @@ func HelpMarkdown() string {
 		"`IORING_OP_READV` are single words; `fs/io_uring.c` and `axboe@kernel.dk` match as phrases.\n"+
 		"- Dates are UTC. git approxidates (`2.weeks.ago`, `last.week`, `yesterday`, `noon.yesterday`, `@1700000000`) "+
 		"are relative to the time of the query.\n"+
+		"- A value may be quoted: `s:\"two words\"`, `d:\"2 weeks ago..\"`. Message-IDs keep their `+` "+
+		"(`mid:a+b@c`); elsewhere `+` is a space.\n"+
+		"- Operators are upper case; `and`, `or`, `not` are words. A query of only negations "+
+		"(`NOT a`, `-a`) is an error, as is `a OR NOT b`.\n"+
+		"- Differences from lore: no stemming (`patches` does not find `patch`; use `patch*`); "+
+		"`YYYY-MM-DD` in `dt:`/`rt:` is midnight UTC (git uses the current time of day); "+
+		"dates git cannot read are errors instead of \"now\"; `dfpre:`/`dfpost:`/`dfblob:` with a full "+
+		"blob id also find the abbreviated ids of `index` lines; `z:` takes k/m/g suffixes.\n"+
 		"- Limits: %d terms, %d levels of parentheses, %d characters; a `word*` may expand to at most "+
 		"%d words per field.\n", maxTerms, maxDepth, maxQueryRunes, defaultMaxWildcardTerms)
 	return b.String()

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	gomessage "github.com/emersion/go-message"
@@ -47,7 +48,7 @@ type walker struct {
 // Quoted, HTML and Attachments.
 func (p *parser) parseBody(body []byte) {
 	w := &walker{p: p}
-	w.entity(p.m.Header.fields, body, "", 0, "text/plain")
+	w.entity(p.m.Header, body, "", 0, "text/plain")
 	m := p.m
 	texts := w.plain
 	if len(texts) == 0 && len(w.html) > 0 {
@@ -100,9 +101,9 @@ func childPath(parent string, i int) string {
 	return parent + "." + strconv.Itoa(i)
 }
 
-func (w *walker) entity(fields []Field, body []byte, path string, depth int, defType string) {
+func (w *walker) entity(h Header, body []byte, path string, depth int, defType string) {
 	p := w.p
-	pi := w.partInfo(fields, defType, path)
+	pi := w.partInfo(h, defType, path)
 	if !strings.HasPrefix(pi.mediaType, "multipart/") {
 		w.leaf(&pi, body, path)
 		return
@@ -140,20 +141,10 @@ func (w *walker) entity(fields []Field, body []byte, path string, depth int, def
 
 // partInfo reads Content-Type, Content-Disposition and
 // Content-Transfer-Encoding tolerantly.
-func (w *walker) partInfo(fields []Field, defType, path string) partInfo {
+func (w *walker) partInfo(h Header, defType, path string) partInfo {
 	var pi partInfo
-	var ct, cd string
-	for i := range fields {
-		f := &fields[i]
-		switch {
-		case ct == "" && strings.EqualFold(f.Key, "Content-Type"):
-			ct = f.Value
-		case cd == "" && strings.EqualFold(f.Key, "Content-Disposition"):
-			cd = f.Value
-		case pi.cte == "" && strings.EqualFold(f.Key, "Content-Transfer-Encoding"):
-			pi.cte = strings.ToLower(strings.TrimSpace(f.Value))
-		}
-	}
+	ct, cd := h.Get("Content-Type"), h.Get("Content-Disposition")
+	pi.cte = strings.ToLower(strings.TrimSpace(h.Get("Content-Transfer-Encoding")))
 	pi.mediaType, pi.params = defType, nil
 	if strings.TrimSpace(ct) != "" {
 		mt, params, ok := parseMediaType(ct)
@@ -217,8 +208,8 @@ func (w *walker) leaf(pi *partInfo, raw []byte, path string) {
 	switch {
 	case isPatchAttachment(pi) && (path != "" || isAttachment || pi.filename() != ""):
 		data, unknown := w.decode(pi, raw, path)
-		s := p.toText(data, unknown, path)
-		w.attachment(pi, []byte(s), []byte(s), true)
+		text := []byte(p.toText(data, unknown, path))
+		w.attachment(pi, text, text)
 	case path == "" && strings.HasPrefix(pi.mediaType, "text/") && pi.mediaType != "text/html" && !isAttachment,
 		pi.mediaType == "text/plain" && !isAttachment:
 		data, unknown := w.decode(pi, raw, path)
@@ -228,12 +219,14 @@ func (w *walker) leaf(pi *partInfo, raw []byte, path string) {
 		w.html = append(w.html, p.toText(data, unknown, path))
 	default:
 		data, _ := w.decode(pi, raw, path)
-		w.attachment(pi, data, nil, false)
+		w.attachment(pi, data, nil)
 	}
 }
 
-// attachment records an attachment and its digest for the content hash.
-func (w *walker) attachment(pi *partInfo, content, data []byte, isText bool) {
+// attachment records an attachment of the given decoded content, keeping
+// data (nil or the content) in Attachment.Data, and the content's digest
+// for the content hash.
+func (w *walker) attachment(pi *partInfo, content, data []byte) {
 	p := w.p
 	name := pi.filename()
 	if name != "" {
@@ -273,6 +266,11 @@ func (w *walker) decode(pi *partInfo, raw []byte, path string) (data []byte, unk
 		p.problem("unknown transfer encoding: %s in part %s", quote(cte), partName(path))
 		cte = ""
 	}
+	if cs == "utf-7" || cs == "unicode-1-1-utf-7" || cs == "csunicode11utf7" {
+		// Outlook still sends UTF-7, which golang.org/x/text lacks.
+		data, unknownCharset = w.decode(&partInfo{mediaType: "application/octet-stream", cte: pi.cte}, raw, path)
+		return utf7ToUTF8(data), unknownCharset
+	}
 	if isIdentity(cte) && cs == "" {
 		return raw, false
 	}
@@ -294,9 +292,11 @@ func (w *walker) decode(pi *partInfo, raw []byte, path string) (data []byte, unk
 	if unknownCharset {
 		p.problem("unknown charset: %s in part %s", quote(cs), partName(path))
 	}
-	data, err = io.ReadAll(ent.Body)
+	var buf bytes.Buffer
+	buf.Grow(len(raw) + 512)
+	_, err = buf.ReadFrom(ent.Body)
 	if err == nil {
-		return data, unknownCharset
+		return buf.Bytes(), unknownCharset
 	}
 	// go-message's decoders stop at the first defect (quoted-printable
 	// control bytes or over-long lines, base64 junk): decode leniently.
@@ -454,7 +454,7 @@ func lenientDecode(cte string, raw []byte) []byte {
 	case "base64":
 		clean := make([]byte, 0, len(raw))
 		for _, c := range raw {
-			if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' {
+			if isBase64Byte(c) {
 				clean = append(clean, c)
 			}
 		}
@@ -484,4 +484,61 @@ func hexVal(c byte) (byte, bool) {
 		return c - 'a' + 10, true
 	}
 	return 0, false
+}
+
+// utf7ToUTF8 decodes UTF-7 (RFC 2152): "+" starts a run of modified
+// base64 (no padding) of UTF-16BE ended by "-" (consumed) or any
+// non-base64 byte; "+-" is "+". Malformed runs are kept as written.
+func utf7ToUTF8(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c != '+' {
+			out = append(out, c)
+			continue
+		}
+		j := i + 1
+		for j < len(b) && isBase64Byte(b[j]) {
+			j++
+		}
+		if j == i+1 {
+			out = append(out, '+')
+			if j < len(b) && b[j] == '-' {
+				i = j
+			}
+			continue
+		}
+		run := b[i+1 : j]
+		if len(run)%4 == 1 {
+			run = run[:len(run)-1] // a lone trailing sextet carries no byte
+		}
+		buf := make([]byte, base64.RawStdEncoding.DecodedLen(len(run)))
+		n, err := base64.RawStdEncoding.Decode(buf, run)
+		if err != nil {
+			out = append(out, b[i:j]...)
+			i = j - 1
+			continue
+		}
+		buf = buf[:n]
+		for k := 0; k+1 < len(buf); k += 2 {
+			r := rune(buf[k])<<8 | rune(buf[k+1])
+			if utf16.IsSurrogate(r) && k+3 < len(buf) {
+				r2 := rune(buf[k+2])<<8 | rune(buf[k+3])
+				if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+					r = d
+					k += 2
+				}
+			}
+			out = utf8.AppendRune(out, r)
+		}
+		if j < len(b) && b[j] == '-' {
+			j++
+		}
+		i = j - 1
+	}
+	return out
+}
+
+func isBase64Byte(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/'
 }

@@ -176,12 +176,21 @@ func TestMultipart(t *testing.T) {
 	}, {
 		name: "unknown charset, valid UTF-8 kept",
 		lines: []string{
-			"Content-Type: text/plain; charset=utf-7",
+			"Content-Type: text/plain; charset=x-mac-unknown",
 			"",
 			"café",
 		},
 		text:     "café",
 		problems: []string{"unknown charset"},
+	}, {
+		name: "UTF-7 (Outlook)",
+		lines: []string{
+			"Content-Type: text/plain; charset=\"utf-7\"",
+			"Content-Transfer-Encoding: quoted-printable",
+			"",
+			"+AD4- From: Jens +ADw-axboe+AEA-kernel.dk+AD4-, 1+-1, Gr+APwA3w-e +2D3eAA-",
+		},
+		text: "> From: Jens <axboe@kernel.dk>, 1+1, Grüße 😀",
 	}, {
 		name: "known charset",
 		lines: []string{
@@ -323,6 +332,9 @@ func TestSplitQuotes(t *testing.T) {
 		{"> only quote", "", "> only quote\n"},
 		{"a\n>b\nc\n>d", "a\nc", ">b\n>d\n"},
 		{"x wrote:\nno quote follows\n", "x wrote:\nno quote follows\n", ""},
+		{"x wrote:\n\n\n\n> too far\n", "x wrote:\n\n\n\n", "> too far\n"},
+		{"On a, b\nc wrote:\n> q1\nmid\nOn d, e wrote:\n> q2\n", "mid\n", "> q1\n> q2\n"},
+		{"> q\nOn x wrote:\n> q2", "", "> q\n> q2\n"},
 	}
 	for _, tc := range tests {
 		nq, q := splitQuotes(tc.text)

@@ -108,6 +108,7 @@ func TestCorpus(t *testing.T) {
 	}
 	var (
 		n, bytesParsed, noID, errs int
+		html, withAtt, patchAtts   int
 		problems                   = map[string]int{}
 		msgsWithProblem            = map[string]int{}
 		sources                    = map[string]int{}
@@ -138,6 +139,17 @@ func TestCorpus(t *testing.T) {
 		if len(m.IDs) == 0 {
 			noID++
 		}
+		if m.HTML {
+			html++
+		}
+		if len(m.Attachments) > 0 {
+			withAtt++
+		}
+		for _, a := range m.Attachments {
+			if a.Data != nil {
+				patchAtts++
+			}
+		}
 		sources[m.DateSource]++
 		seen := map[string]bool{}
 		for _, p := range m.Problems {
@@ -158,7 +170,7 @@ func TestCorpus(t *testing.T) {
 	t.Logf("%d messages (every %d.), %d missing blobs, %d not mail, %.1f MB in %v (%.0f MB/s)",
 		n, step, missing, errs, float64(bytesParsed)/1e6, parseTime.Round(time.Millisecond),
 		float64(bytesParsed)/1e6/parseTime.Seconds())
-	t.Logf("without Message-ID: %d", noID)
+	t.Logf("without Message-ID: %d; HTML only: %d; with attachments: %d; patch attachments: %d", noID, html, withAtt, patchAtts)
 	t.Logf("DateSource: %v", sources)
 	kinds := make([]string, 0, len(problems))
 	for k := range problems {

@@ -60,15 +60,17 @@ func (p *parser) parseDate() {
 // receivedDate returns the date of the newest (topmost) Received header
 // that has a parseable one (after the last ';'), in UTC.
 func (p *parser) receivedDate() time.Time {
-	for _, f := range p.m.Header.fields {
-		if !strings.EqualFold(f.Key, "Received") {
+	h := p.m.Header
+	for i := range h.fields {
+		if k := h.fields[i].key; len(k) != len("Received") || !strings.EqualFold(k, "Received") {
 			continue
 		}
-		i := strings.LastIndexByte(f.Value, ';')
-		if i < 0 {
+		value := h.value(&h.fields[i])
+		j := strings.LastIndexByte(value, ';')
+		if j < 0 {
 			continue
 		}
-		v := f.Value[i+1:]
+		v := value[j+1:]
 		if t, _, ok := parseRFCDate(v); ok {
 			return t
 		}

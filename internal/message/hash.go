@@ -33,10 +33,10 @@ const hashVersion = "patchtrail-content-v1"
 //	"to"      each To address
 //	"cc"      each Cc address
 //	"html"    "1", only when Text is a rendering of HTML
-//	"text"    Text normalised: LF line ends, trailing whitespace stripped
-//	          from every line, trailing blank lines dropped
+//	"text"    SHA-256 of Text normalised: LF line ends, trailing whitespace
+//	          stripped from every line, trailing blank lines dropped
 //	"att"     each attachment: type 0x00 name 0x00 SHA-256 of its decoded
-//	          content normalised like "text"
+//	          content normalised like Text
 //
 // Message-IDs, List-Id, Received and all other header fields are left out,
 // so the copy of a message delivered through another list or relay, or
@@ -72,8 +72,9 @@ func (p *parser) contentHash() [32]byte {
 	if m.HTML {
 		w.record("html", "1")
 	}
-	w.header("text", normalizedLen(m.Text))
-	writeNormalized(w, m.Text)
+	text := contentDigest(m.Text)
+	w.header("text", len(text))
+	w.writeBytes(text[:])
 	for i, a := range m.Attachments {
 		w.header("att", len(a.Type)+1+len(a.Name)+1+sha256.Size)
 		w.write(a.Type)
@@ -86,7 +87,7 @@ func (p *parser) contentHash() [32]byte {
 }
 
 // contentDigest is the SHA-256 of content in its normalised text form.
-func contentDigest(content []byte) [32]byte {
+func contentDigest[T string | []byte](content T) [32]byte {
 	w := newHashWriter()
 	defer hashWriters.Put(w)
 	writeNormalized(w, content)
@@ -176,6 +177,7 @@ func (w *hashWriter) sum() (out [32]byte) {
 	w.h.Sum(out[:0])
 	return out
 }
+
 // collapseSpace trims s and turns every whitespace run into one space.
 func collapseSpace(s string) string {
 	clean := true

@@ -12,17 +12,36 @@ type Field struct {
 	Value string // unfolded (continuation lines joined by one space, ends trimmed), not decoded; may hold invalid UTF-8
 }
 
-// Header is the list of header fields in message order.
+// Header is the list of header fields in message order. It keeps the raw
+// header block and the position of each field in it; values are unfolded
+// when asked for, since most fields (Received chains, DKIM and ARC
+// signatures: more than half the bytes of list mail) are never read.
 type Header struct {
-	fields []Field
+	raw    []byte
+	fields []span
+}
+
+// span is one field: its key and its raw value raw[start:end], over
+// several lines when folded.
+type span struct {
+	key        string
+	start, end int
+	folded     bool
+}
+
+func (h Header) value(sp *span) string {
+	if sp.folded {
+		return unfold(h.raw[sp.start:sp.end])
+	}
+	return string(bytes.Trim(h.raw[sp.start:sp.end], " \t\r"))
 }
 
 // Get returns the value of the first field named key (case-insensitive),
 // or "" when there is none.
 func (h Header) Get(key string) string {
 	for i := range h.fields {
-		if strings.EqualFold(h.fields[i].Key, key) {
-			return h.fields[i].Value
+		if len(h.fields[i].key) == len(key) && strings.EqualFold(h.fields[i].key, key) {
+			return h.value(&h.fields[i])
 		}
 	}
 	return ""
@@ -33,8 +52,8 @@ func (h Header) Get(key string) string {
 func (h Header) Values(key string) []string {
 	var vs []string
 	for i := range h.fields {
-		if strings.EqualFold(h.fields[i].Key, key) {
-			vs = append(vs, h.fields[i].Value)
+		if len(h.fields[i].key) == len(key) && strings.EqualFold(h.fields[i].key, key) {
+			vs = append(vs, h.value(&h.fields[i]))
 		}
 	}
 	return vs
@@ -43,16 +62,21 @@ func (h Header) Values(key string) []string {
 // Has reports whether a field named key (case-insensitive) is present.
 func (h Header) Has(key string) bool {
 	for i := range h.fields {
-		if strings.EqualFold(h.fields[i].Key, key) {
+		if len(h.fields[i].key) == len(key) && strings.EqualFold(h.fields[i].key, key) {
 			return true
 		}
 	}
 	return false
 }
 
-// Fields returns all fields in message order. The slice must not be
-// modified.
-func (h Header) Fields() []Field { return h.fields }
+// Fields returns all fields in message order (unfolding each value).
+func (h Header) Fields() []Field {
+	fs := make([]Field, len(h.fields))
+	for i := range h.fields {
+		fs[i] = Field{Key: h.fields[i].key, Value: h.value(&h.fields[i])}
+	}
+	return fs
+}
 
 // Len returns the number of fields.
 func (h Header) Len() int { return len(h.fields) }
@@ -66,7 +90,7 @@ func (h Header) Len() int { return len(h.fields) }
 // For a message (top) the first line must be a header field, or the bytes
 // are not a mail (ErrNotMail). For a MIME part a first line that is no field
 // means the part has no header at all.
-func splitHeader(b []byte, top bool, p *parser) (fields []Field, hdrEnd, bodyOff int, err error) {
+func splitHeader(b []byte, top bool, p *parser) (h Header, hdrEnd, bodyOff int, err error) {
 	spans := make([]span, 0, 32)
 	cur := span{start: -1} // the field being collected
 	flush := func() {
@@ -87,16 +111,16 @@ func splitHeader(b []byte, top bool, p *parser) (fields []Field, hdrEnd, bodyOff
 		case len(line) == 0:
 			flush()
 			if top && len(spans) == 0 {
-				return nil, 0, 0, fmt.Errorf("%w: no header before the first blank line", ErrNotMail)
+				return Header{}, 0, 0, fmt.Errorf("%w: no header before the first blank line", ErrNotMail)
 			}
-			return materialize(b, spans), pos, next, nil
+			return Header{raw: b[:pos], fields: spans}, pos, next, nil
 		case line[0] == ' ' || line[0] == '\t':
 			if cur.start < 0 {
 				if top && len(spans) == 0 {
-					return nil, 0, 0, fmt.Errorf("%w: first line is a continuation line", ErrNotMail)
+					return Header{}, 0, 0, fmt.Errorf("%w: first line is a continuation line", ErrNotMail)
 				}
 				if len(spans) == 0 {
-					return nil, 0, 0, nil
+					return Header{}, 0, 0, nil
 				}
 				// A continuation after a skipped stray line: drop it too.
 				p.problem("malformed header line: %s", quote(string(line)))
@@ -115,9 +139,9 @@ func splitHeader(b []byte, top bool, p *parser) (fields []Field, hdrEnd, bodyOff
 			flush()
 			if len(spans) == 0 {
 				if top {
-					return nil, 0, 0, fmt.Errorf("%w: first line is not a header field", ErrNotMail)
+					return Header{}, 0, 0, fmt.Errorf("%w: first line is not a header field", ErrNotMail)
 				}
-				return nil, 0, 0, nil
+				return Header{}, 0, 0, nil
 			}
 			if nextIsHeaderOrBlank(b[next:]) {
 				p.problem("malformed header line: %s", quote(string(line)))
@@ -125,7 +149,7 @@ func splitHeader(b []byte, top bool, p *parser) (fields []Field, hdrEnd, bodyOff
 				continue
 			}
 			p.problem("header not ended by a blank line: %s", quote(string(line)))
-			return materialize(b, spans), pos, pos, nil
+			return Header{raw: b[:pos], fields: spans}, pos, pos, nil
 		}
 		flush()
 		cur = span{key: internKey(key), start: pos + valOff, end: pos + len(line)}
@@ -133,47 +157,9 @@ func splitHeader(b []byte, top bool, p *parser) (fields []Field, hdrEnd, bodyOff
 	}
 	flush()
 	if top && len(spans) == 0 {
-		return nil, 0, 0, fmt.Errorf("%w: no header", ErrNotMail)
+		return Header{}, 0, 0, fmt.Errorf("%w: no header", ErrNotMail)
 	}
-	return materialize(b, spans), len(b), len(b), nil
-}
-
-// span is a header field found by splitHeader: its raw value is
-// b[start:end], over several lines when folded.
-type span struct {
-	key        string
-	start, end int
-	folded     bool
-	uEnd       int // end of the value in materialize's arena
-}
-
-// materialize turns the spans into fields with two allocations: all
-// values, unfolded, are substrings of one string.
-func materialize(b []byte, spans []span) []Field {
-	if len(spans) == 0 {
-		return nil
-	}
-	size := 0
-	for _, sp := range spans {
-		size += sp.end - sp.start
-	}
-	arena := make([]byte, 0, size)
-	for i, sp := range spans {
-		if sp.folded {
-			arena = unfold(arena, b[sp.start:sp.end])
-		} else {
-			arena = append(arena, bytes.Trim(b[sp.start:sp.end], " \t\r")...)
-		}
-		spans[i].uEnd = len(arena)
-	}
-	values := string(arena)
-	fields := make([]Field, len(spans))
-	start := 0
-	for i, sp := range spans {
-		fields[i] = Field{Key: sp.key, Value: values[start:sp.uEnd]}
-		start = sp.uEnd
-	}
-	return fields
+	return Header{raw: b, fields: spans}, len(b), len(b), nil
 }
 
 // headerKey splits a "Key: value" line: the key (trimmed, as bytes) and the
@@ -228,10 +214,11 @@ func trimCR(b []byte) []byte {
 	return b
 }
 
-// unfold appends to dst a raw field value spanning lines as one line:
-// each line trimmed, joined by single spaces, empty lines dropped.
-func unfold(dst, v []byte) []byte {
-	start := len(dst)
+// unfold turns a raw value spanning lines into one line: each line
+// trimmed, joined by single spaces, empty lines dropped.
+func unfold(v []byte) string {
+	var sb strings.Builder
+	sb.Grow(len(v))
 	for len(v) > 0 {
 		line := v
 		if i := bytes.IndexByte(v, '\n'); i >= 0 {
@@ -243,12 +230,12 @@ func unfold(dst, v []byte) []byte {
 		if len(line) == 0 {
 			continue
 		}
-		if len(dst) > start {
-			dst = append(dst, ' ')
+		if sb.Len() > 0 {
+			sb.WriteByte(' ')
 		}
-		dst = append(dst, line...)
+		sb.Write(line)
 	}
-	return dst
+	return sb.String()
 }
 
 // internKey returns the key as a string, sharing the common ones instead of

@@ -16,10 +16,18 @@
 // deviation is recorded in Message.Problems. Parse fails only for bytes that
 // are not a mail at all (ErrNotMail).
 //
-// The header block is split by this package (it must survive malformed
-// lines); github.com/emersion/go-message does the transfer and charset
-// decoding of each part (its charset package supplies the charsets) and
-// net/mail, through go-message's word decoder, parses address lists.
+// The header block is split by this package, because it must survive
+// malformed lines; values are unfolded only when read, as most of the
+// header bytes of list mail are Received, DKIM and ARC fields nobody reads.
+// github.com/emersion/go-message does the transfer and charset decoding of
+// each MIME part (its charset package supplies the charsets; a part it
+// cannot decode is decoded leniently here) and net/mail, with go-message's
+// word decoder, parses address lists that are not plain "Name <a@b>" lists.
+// The MIME tree is split in memory: a missing closing boundary or junk
+// between parts loses nothing.
+//
+// Parse is safe for concurrent use; a Message is immutable once returned
+// (callers must not modify its slices).
 package message
 
 import (
@@ -118,7 +126,8 @@ type Message struct {
 	// Header gives access to all header fields (unfolded, not decoded).
 	Header Header
 	// RawHeader is a copy of the header block as it was, line ends
-	// included, without the blank line that ends it.
+	// included, without the blank line that ends it. Header reads its
+	// values from it: do not modify.
 	RawHeader []byte
 
 	Size int // length of the raw message in bytes
@@ -198,12 +207,13 @@ func (p *parser) problem(format string, args ...any) {
 
 func (p *parser) parse(raw []byte) error {
 	start := skipMboxFrom(raw)
-	fields, hdrEnd, bodyOff, err := splitHeader(raw[start:], true, p)
+	h, hdrEnd, bodyOff, err := splitHeader(raw[start:], true, p)
 	if err != nil {
 		return err
 	}
-	p.m.RawHeader = append([]byte(nil), raw[start:start+hdrEnd]...)
-	p.m.Header = Header{fields: fields}
+	h.raw = append([]byte(nil), raw[start:start+hdrEnd]...)
+	p.m.RawHeader = h.raw
+	p.m.Header = h
 
 	p.parseAddresses()
 	p.parseIdentity()

@@ -418,3 +418,63 @@ func TestProblemsBounded(t *testing.T) {
 		t.Errorf("%d problems, last %q", len(m.Problems), m.Problems[len(m.Problems)-1])
 	}
 }
+
+// fastAddressCases are inputs for the fast address path; each must either
+// be refused or give exactly net/mail's result.
+var fastAddressCases = []string{
+	"Jens Axboe <axboe@kernel.dk>",
+	"axboe@kernel.dk",
+	"a@b, Pavel Begunkov <asml.silence@gmail.com>,io-uring@vger.kernel.org",
+	"John Q. Public <jqp@x.org>",
+	"<bare@angle.org>",
+	"  spaced@x.org  ,  Name <n@x.org>  ",
+	"Two  Spaces <a@b.c>",
+	"trailing@comma.org,",
+	",leading@comma.org",
+	"a..b@x.org",
+	".a@x.org",
+	"a@x.org.",
+	"no-at-sign",
+	"Name <a@b.c",
+	"Name a@b.c>",
+	"Name <a@b.c> trailing",
+	"a@b@c",
+	"Weird! #$%&'*+-/=?^_`{|}~ <w@x.org>",
+	"Name<close@x.org>",
+	"=?utf-8?q?x?= <a@b.c>",
+	"",
+}
+
+func TestFastAddressList(t *testing.T) {
+	for _, v := range fastAddressCases {
+		checkFastAddress(t, v)
+	}
+}
+
+func FuzzFastAddressList(f *testing.F) {
+	for _, v := range fastAddressCases {
+		f.Add(v)
+	}
+	f.Fuzz(checkFastAddress)
+}
+
+func checkFastAddress(t *testing.T, v string) {
+	fast, ok := fastAddressList(nil, v)
+	if !ok {
+		if len(fast) != 0 {
+			t.Fatalf("fastAddressList(%q) refused but returned %v", v, fast)
+		}
+		return
+	}
+	list, err := addressParser.ParseList(v)
+	if err != nil {
+		t.Fatalf("fastAddressList(%q) = %v, net/mail fails: %v", v, fast, err)
+	}
+	var want []Address
+	for _, a := range list {
+		want = append(want, Address{Name: a.Name, Email: a.Address})
+	}
+	if diff := cmp.Diff(want, fast); diff != "" {
+		t.Fatalf("fastAddressList(%q) (-net/mail +fast):\n%s", v, diff)
+	}
+}

@@ -10,53 +10,82 @@ import (
 // (those starting with '>'). The attribution line before a quote block
 // ("On Mon, 1 Jan 2024, A wrote:", possibly wrapped onto two lines, with
 // up to two blank lines between it and the quote) belongs to neither.
+// Lines are kept in order; each output joins its lines with LF (Quoted
+// ends each line with LF).
 func splitQuotes(text string) (nonQuoted, quoted string) {
 	if !strings.HasPrefix(text, ">") && !strings.Contains(text, "\n>") {
 		return text, ""
 	}
-	lines := strings.Split(text, "\n")
-	isQuote := make([]bool, len(lines))
-	drop := make([]bool, len(lines))
-	qlen := 0
-	for i, l := range lines {
-		if isQuote[i] = strings.HasPrefix(l, ">"); isQuote[i] {
-			qlen += len(l) + 1
+	// Pass 1: sizes and the attribution lines to drop, without allocating
+	// per line. prev1/prev2 are the last two non-blank non-quoted lines,
+	// blanks the blank lines after prev1.
+	type line struct{ start, end int }
+	var (
+		drops        []line
+		prev1, prev2 = line{-1, -1}, line{-1, -1}
+		blanks, qlen int
+		prevQuote    bool
+	)
+	for pos := 0; pos <= len(text); {
+		end := strings.IndexByte(text[pos:], '\n')
+		if end < 0 {
+			end = len(text)
+		} else {
+			end += pos
 		}
-	}
-	for i := range lines {
-		if !isQuote[i] || i > 0 && isQuote[i-1] {
-			continue
-		}
-		j := i - 1
-		for k := 0; k < 2 && j >= 0 && strings.TrimSpace(lines[j]) == ""; k++ {
-			j--
-		}
-		if j < 0 || isQuote[j] || !isAttribution(lines[j]) {
-			continue
-		}
-		drop[j] = true
-		first := strings.TrimSpace(lines[j])
-		if j > 0 && !hasOnPrefix(first) && hasOnPrefix(strings.TrimSpace(lines[j-1])) && !isQuote[j-1] {
-			drop[j-1] = true
-		}
-	}
-	var nq, q strings.Builder
-	nq.Grow(len(text) - qlen + 1)
-	q.Grow(qlen)
-	first := true
-	for i, l := range lines {
+		l := text[pos:end]
 		switch {
-		case drop[i]:
-		case isQuote[i]:
+		case strings.HasPrefix(l, ">"):
+			qlen += len(l) + 1
+			if !prevQuote && prev1.start >= 0 && blanks <= 2 && isAttribution(text[prev1.start:prev1.end]) {
+				a := strings.TrimSpace(text[prev1.start:prev1.end])
+				if prev2.start >= 0 && prev2.end+1 == prev1.start && !hasOnPrefix(a) && hasOnPrefix(strings.TrimSpace(text[prev2.start:prev2.end])) {
+					drops = append(drops, prev2) // wrapped attribution: its first line
+				}
+				drops = append(drops, prev1)
+			}
+			prevQuote = true
+			prev1, prev2, blanks = line{-1, -1}, line{-1, -1}, 0
+		case strings.TrimSpace(l) == "":
+			blanks++
+			prevQuote = false
+		default:
+			prev2, prev1, blanks = prev1, line{pos, end}, 0
+			prevQuote = false
+		}
+		pos = end + 1
+	}
+	dropped := 0
+	for _, d := range drops {
+		dropped += d.end - d.start + 1
+	}
+	// Pass 2: copy the lines.
+	var nq, q strings.Builder
+	nq.Grow(max(len(text)-qlen-dropped, 0) + 1)
+	q.Grow(qlen)
+	nqFirst := true
+	for pos := 0; pos <= len(text); {
+		end := strings.IndexByte(text[pos:], '\n')
+		if end < 0 {
+			end = len(text)
+		} else {
+			end += pos
+		}
+		l := text[pos:end]
+		switch {
+		case len(drops) > 0 && drops[0].start == pos:
+			drops = drops[1:]
+		case strings.HasPrefix(l, ">"):
 			q.WriteString(l)
 			q.WriteByte('\n')
 		default:
-			if !first {
+			if !nqFirst {
 				nq.WriteByte('\n')
 			}
-			first = false
+			nqFirst = false
 			nq.WriteString(l)
 		}
+		pos = end + 1
 	}
 	return nq.String(), q.String()
 }
@@ -198,15 +227,9 @@ func indexFold(s, sub string) int {
 	return -1
 }
 
-// normalizedLen and writeNormalized produce the hash form of a text: lines
-// with trailing whitespace removed, LF line ends, trailing blank lines
-// dropped ("a \r\n\nb\n\n" → "a\n\nb").
-func normalizedLen[T string | []byte](s T) int {
-	n := 0
-	walkNormalized(s, func(piece T) { n += len(piece) }, func(k int) { n += k })
-	return n
-}
-
+// writeNormalized writes the hash form of a text: lines with trailing
+// whitespace removed, LF line ends, trailing blank lines dropped
+// ("a \r\n\nb\n\n" → "a\n\nb").
 func writeNormalized[T string | []byte](w *hashWriter, s T) {
 	walkNormalized(s, func(piece T) {
 		switch v := any(piece).(type) {

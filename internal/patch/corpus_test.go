@@ -314,7 +314,7 @@ func TestParsePatchesCorpus(t *testing.T) {
 		len(msgs), subjects, covers, patches, traditional, files, damaged, withErr)
 }
 
-// corpusPart is a decoded text part of a corpus message.
+// corpusMail is a corpus message decoded: its subject and text parts.
 type corpusMail struct {
 	Subject string
 	Parts   []string // decoded text/* parts and patch attachments
@@ -324,7 +324,8 @@ type corpusMail struct {
 // pipeline does (charset and transfer decoding, every text part).
 func decodeMail(raw string) corpusMail {
 	var cm corpusMail
-	mr, err := mail.CreateReader(strings.NewReader(raw))
+	// An unknown charset is reported as an error with a usable reader.
+	mr, _ := mail.CreateReader(strings.NewReader(raw))
 	if mr == nil {
 		// Unreadable header: treat the whole text as the body.
 		cm.Parts = []string{raw}
@@ -332,15 +333,17 @@ func decodeMail(raw string) corpusMail {
 	}
 	defer mr.Close()
 	cm.Subject, _ = mr.Header.Subject()
-	_ = err // an unknown charset still yields readable parts
 	for {
 		p, err := mr.NextPart()
 		if err != nil {
 			break
 		}
-		ct, _, _ := p.Header.(interface {
+		var ct string
+		if h, ok := p.Header.(interface {
 			ContentType() (string, map[string]string, error)
-		}).ContentType()
+		}); ok {
+			ct, _, _ = h.ContentType()
+		}
 		if ct != "" && !strings.HasPrefix(ct, "text/") && !strings.Contains(ct, "patch") && !strings.Contains(ct, "diff") {
 			continue
 		}

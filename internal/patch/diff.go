@@ -410,6 +410,9 @@ func convertFile(gf *gitdiff.File, traditional bool) File {
 		if frag.LinesDeleted > 0 {
 			h.Removed = make([]string, 0, frag.LinesDeleted)
 		}
+		if n := len(frag.Lines) - int(frag.LinesAdded+frag.LinesDeleted); n > 0 {
+			h.Context = make([]string, 0, n)
+		}
 		for _, l := range frag.Lines {
 			text := strings.TrimSuffix(l.Line, "\n")
 			switch l.Op {

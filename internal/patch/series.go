@@ -2,65 +2,11 @@ package patch
 
 import (
 	"sort"
-	"strconv"
-	"strings"
-	"time"
 )
 
-// Pure helpers for the series grouping step, which needs the store and
-// lives elsewhere: what the messages of one posting of a series share,
-// and how much two postings (versions) have in common.
-
-// SeriesKey is what every message of one posting of a series shares:
-// the sender's address (lowercased), the version and the patch count,
-// e.g. "axboe@kernel.dk v3 /7". Replies have no series key (""); a
-// single patch has total 0. Messages with equal keys belong to the same
-// posting when they were also sent close together (see SameSeries).
-func SeriesKey(fromAddr string, s Subject) string {
-	if s.Reply || s.Forward || !s.IsPatch {
-		return ""
-	}
-	var b strings.Builder
-	b.WriteString(strings.ToLower(strings.TrimSpace(fromAddr)))
-	b.WriteString(" v")
-	b.WriteString(strconv.Itoa(s.Version))
-	b.WriteString(" /")
-	b.WriteString(strconv.Itoa(s.Total))
-	return b.String()
-}
-
-// SeriesMessage is a message as SameSeries sees it.
-type SeriesMessage struct {
-	From    string // sender address
-	Subject Subject
-	Date    time.Time
-}
-
-// DefaultSeriesWindow is how far apart the mails of one posting may be
-// sent: git send-email and b4 send a series within seconds, slow SMTP
-// relays and manual sending stretch that to minutes.
-const DefaultSeriesWindow = time.Hour
-
-// SameSeries reports whether a and b look like parts of one posting:
-// equal SeriesKey, different counters and dates within window (0 means
-// DefaultSeriesWindow).
-func SameSeries(a, b SeriesMessage, window time.Duration) bool {
-	if window <= 0 {
-		window = DefaultSeriesWindow
-	}
-	ka := SeriesKey(a.From, a.Subject)
-	if ka == "" || ka != SeriesKey(b.From, b.Subject) || a.Subject.Total == 0 {
-		return false
-	}
-	if a.Subject.Counter == b.Subject.Counter {
-		return false
-	}
-	d := a.Date.Sub(b.Date)
-	if d < 0 {
-		d = -d
-	}
-	return d <= window
-}
+// Helpers for comparing postings: how much two versions of a series (or
+// a posting and a range of commits) have in common. Grouping mails into
+// series needs the store and lives in the indexer.
 
 // Overlap says how much two sets of patches (two versions of a series,
 // or a posting and a range of commits) have in common.

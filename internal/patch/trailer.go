@@ -57,25 +57,28 @@ func NewTrailer(key, value string) Trailer {
 	return t
 }
 
-// ParseTrailers returns the trailers of a git commit message as `git
-// interpret-trailers --parse` finds them (git 2.39 trailer.c): the last
-// paragraph, if it consists only of trailers or holds a Signed-off-by
-// and at least 25% trailer lines; lines starting with white space
-// continue the previous trailer; the message ends at a "---" line; the
-// first paragraph is the title and never holds trailers. Non-trailer
+// ParseTrailers returns the trailers of a git commit message as git
+// finds them (git 2.39 trailer.c, as used by `git log
+// --format=%(trailers)` and `git interpret-trailers --parse
+// --no-divider`): the last paragraph, if it consists only of trailers or
+// holds a git-generated one (Signed-off-by, "(cherry picked from") and
+// at least 25% trailer lines; lines starting with white space continue
+// the previous trailer; the first paragraph is the title and never holds
+// trailers; trailing blank and '#' comment lines are ignored. Non-trailer
 // lines inside the block are skipped.
 func ParseTrailers(commitMessage string) []Trailer {
-	return parseTrailerBlock(normalizeNewlines(commitMessage), true)
+	return parseTrailerBlock(normalizeNewlines(commitMessage), true, false)
 }
 
-// ParseBodyTrailers is ParseTrailers for the body of a patch mail, whose
-// title is the Subject header (the body is parsed as `git am` would
-// build the commit message). It also picks up the lines that b4 and
-// git format-patch put after the "---": base-commit, change-id,
+// ParseBodyTrailers is ParseTrailers for the body of a patch mail: the
+// body is taken as `git am` turns it into a commit message (the Subject
+// header is the title) and it ends at the first "---" line, as `git
+// interpret-trailers --parse` has it. It also picks up the lines that b4
+// and git format-patch put after the "---": base-commit, change-id,
 // prerequisite-patch-id and prerequisite-change-id.
 func ParseBodyTrailers(body string) []Trailer {
 	body = normalizeNewlines(body)
-	out := parseTrailerBlock(body, false)
+	out := parseTrailerBlock(body, false, true)
 	for i := patchStart(body); i < len(body); i = nextLine(body, i) {
 		switch body[i] {
 		case 'b', 'c', 'p':
@@ -104,6 +107,9 @@ var reviewKeys = map[string]bool{
 }
 
 func isReviewKey(key string) bool {
+	if len(key) < 5 || len(key) > 40 || !strings.EqualFold(key[len(key)-3:], "-by") {
+		return false
+	}
 	k := strings.ToLower(key)
 	base, ok := strings.CutSuffix(k, "-by")
 	if !ok || base == "" {
@@ -162,9 +168,14 @@ func FindReplyTrailers(nonQuotedText string) []Trailer {
 }
 
 // parseTrailerBlock is git's trailer_info_get + parse_trailers. Without
-// a title, msg is parsed as if it followed a title and a blank line.
-func parseTrailerBlock(msg string, hasTitle bool) []Trailer {
-	end := trailerEnd(msg, patchStart(msg))
+// a title, msg is parsed as if it followed a title and a blank line;
+// with divider, it ends at the first "---" line.
+func parseTrailerBlock(msg string, hasTitle, divider bool) []Trailer {
+	n := len(msg)
+	if divider {
+		n = patchStart(msg)
+	}
+	end := trailerEnd(msg, n)
 	start := trailerStart(msg, end, hasTitle)
 	if start >= end {
 		return nil

@@ -112,7 +112,8 @@ var trailerCases = map[string]struct {
 	"non-trailer needs sob": {"t\n\nsome text\nReviewed-by: A <a@b>\n", nil},
 	"continuation": {"t\n\nLink: https://example.com/\n  continued here\nSigned-off-by: A <a@b>\n",
 		[]string{"Link: https://example.com/ continued here", "Signed-off-by: A <a@b>"}},
-	"divider":                    {"t\n\nbody\n\nAcked-by: A <a@b>\n---\nNot-a: trailer\n", []string{"Acked-by: A <a@b>"}},
+	"no divider in commits":      {"t\n\nbody\n\nAcked-by: A <a@b>\n---\nNot-a: trailer\n", nil},
+	"divider line in block":      {"t\n\nbody\n\nAcked-by: A <a@b>\n---\nSigned-off-by: B <b@c>\n", []string{"Acked-by: A <a@b>", "Signed-off-by: B <b@c>"}},
 	"trailing blank and comment": {"t\n\nbody\n\nAcked-by: A <a@b>\n\n# comment\n\n", []string{"Acked-by: A <a@b>"}},
 	"comment in block":           {"t\n\nAcked-by: A <a@b>\n# note\nCc: c@d\n", []string{"Acked-by: A <a@b>", "Cc: c@d"}},
 	"spaces before colon":        {"t\n\nFixes : abc (\"x\")\nKey\t: v\n", []string{"Fixes: abc (\"x\")", "Key: v"}},
@@ -133,7 +134,8 @@ func TestParseTrailersRules(t *testing.T) {
 	}
 }
 
-// TestParseTrailersGit checks the rule cases against git itself.
+// TestParseTrailersGit checks the rule cases against git itself (commit
+// messages have no "---" divider, as in git log --format=%(trailers)).
 func TestParseTrailersGit(t *testing.T) {
 	needGit(t)
 	dir := t.TempDir()
@@ -141,7 +143,7 @@ func TestParseTrailersGit(t *testing.T) {
 		if name == "crlf" {
 			continue // git keeps the \r in values
 		}
-		out := runGit(t, dir, tc.msg, "interpret-trailers", "--parse")
+		out := runGit(t, dir, tc.msg, "interpret-trailers", "--parse", "--no-divider")
 		var want []string
 		for _, l := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
 			if l != "" {
@@ -152,6 +154,18 @@ func TestParseTrailersGit(t *testing.T) {
 		if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 			t.Errorf("%s: ParseTrailers(%q) differs from git interpret-trailers --parse (-git +ours):\n%s", name, tc.msg, diff)
 		}
+	}
+}
+
+func TestParseBodyTrailersDivider(t *testing.T) {
+	got := keyValues(ParseBodyTrailers("body\n\nAcked-by: A <a@b>\n---\nNot-a: trailer\n"))
+	if diff := cmp.Diff([]string{"Acked-by: A <a@b>"}, got); diff != "" {
+		t.Errorf("mismatch (-want +got):\n%s", diff)
+	}
+	// "----" is not a divider: the last paragraph is then not all trailers.
+	got = keyValues(ParseBodyTrailers("body\n\nAcked-by: A <a@b>\n----\nCc: c@d\n"))
+	if len(got) != 0 {
+		t.Errorf("ParseBodyTrailers with a ---- line = %v, want none", got)
 	}
 }
 

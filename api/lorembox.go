@@ -1,0 +1,275 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/labstack/echo/v4"
+
+	"patchtrail/internal/store"
+	"patchtrail/internal/thread"
+	"patchtrail/search"
+)
+
+// mboxWriter streams messages as gzipped mboxrd the way
+// public-inbox-httpd does: Content-Type application/gzip, no
+// Content-Encoding (clients gunzip the body themselves). Headers are
+// sent with the first message, so an empty result can still be a 404.
+type mboxWriter struct {
+	c        echo.Context
+	st       *store.Store
+	filename string
+	gz       *gzip.Writer
+	seen     map[int64]bool
+	n        int
+}
+
+func newMboxWriter(c echo.Context, st *store.Store, filename string) *mboxWriter {
+	return &mboxWriter{c: c, st: st, filename: filename, seen: map[int64]bool{}}
+}
+
+// add writes message row id, once.
+func (w *mboxWriter) add(ctx context.Context, id int64) error {
+	if w.seen[id] {
+		return nil
+	}
+	w.seen[id] = true
+	raw, err := w.st.Raw(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if w.gz == nil {
+		h := w.c.Response().Header()
+		h.Set(echo.HeaderContentType, "application/gzip")
+		h.Set(echo.HeaderContentDisposition, "inline; filename="+w.filename+".mbox.gz")
+		w.c.Response().WriteHeader(http.StatusOK)
+		w.gz = gzip.NewWriter(w.c.Response())
+	}
+	w.n++
+	return WriteMboxrd(w.gz, raw)
+}
+
+// finish ends the stream, or answers 404 "No results found" when nothing
+// was written.
+func (w *mboxWriter) finish() error {
+	if w.gz == nil {
+		return w.c.String(http.StatusNotFound, "No results found\n")
+	}
+	return w.gz.Close()
+}
+
+// toFilename is public-inbox's Hval::to_filename: the first line with
+// runs of anything but [A-Za-z0-9_.] turned into '-', dots squeezed and
+// leading/trailing dots and dashes dropped.
+func toFilename(s, def string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	s = nonFilename.ReplaceAllString(s, "-")
+	s = manyDots.ReplaceAllString(s, ".")
+	s = strings.Trim(s, ".-")
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+var (
+	nonFilename = regexp.MustCompile(`[^A-Za-z0-9_.]+`)
+	manyDots    = regexp.MustCompile(`\.{2,}`)
+)
+
+// threadIDs returns the row ids of the thread of message m as the lore
+// endpoints expand it: the strict thread plus the messages with the same
+// normalised subject (as the thread's root and as m itself), in arrival
+// order, at most max.
+func threadIDs(ctx context.Context, st *store.Store, m *store.Message, max int) ([]int64, error) {
+	tv, err := thread.Load(ctx, st, m.ID, max)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[int64]bool{}
+	var ids []int64
+	addAll := func(ms []*store.Message) {
+		for _, x := range ms {
+			if !seen[x.ID] {
+				seen[x.ID] = true
+				ids = append(ids, x.ID)
+			}
+		}
+	}
+	addAll(tv.Messages)
+	addAll(tv.SameSubject)
+	if root := rootNorm(tv); m.NormSubject != root {
+		more, err := st.SameSubject(ctx, m.NormSubject, m.Thread, max)
+		if err != nil {
+			return nil, err
+		}
+		addAll(more)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	if len(ids) > max {
+		ids = ids[:max]
+	}
+	return ids, nil
+}
+
+func rootNorm(tv *thread.View) string {
+	if len(tv.Roots) > 0 {
+		if rm, ok := tv.Roots[0].Value.(*store.Message); ok {
+			return rm.NormSubject
+		}
+	}
+	return ""
+}
+
+// threadMbox answers GET /LIST/MSGID/t.mbox.gz.
+func (s *Server) threadMbox(c echo.Context, list, mid string) error {
+	setRoute(c, "/LIST/MSGID/t.mbox.gz", kindText)
+	ctx := c.Request().Context()
+	m, err := s.st.MessageByID(ctx, mid)
+	if err != nil {
+		return err
+	}
+	ids, err := threadIDs(ctx, s.st, m, s.o.MaxThreadMessages)
+	if err != nil {
+		return err
+	}
+	first, err := s.st.Message(ctx, ids[0])
+	if err != nil {
+		return err
+	}
+	w := newMboxWriter(c, s.st, toFilename(first.Subject, "no-subject"))
+	for _, id := range ids {
+		if err := w.add(ctx, id); err != nil {
+			return err
+		}
+	}
+	return w.finish()
+}
+
+// loreSearch answers POST /LIST/?x=m&q=Q[&t=1] and, with mid,
+// POST /LIST/MSGID/?x=m&q=Q (the search restricted to that thread): all
+// results newest first as gzipped mboxrd, with whole threads when t is
+// set or the body starts "x=" followed by anything but '0'. Without x=m
+// it shows the search page, as public-inbox does.
+func (s *Server) loreSearch(c echo.Context, list, mid string) error {
+	route := "/LIST/?x=m"
+	if mid != "" {
+		route = "/LIST/MSGID/?x=m"
+	}
+	setRoute(c, route, kindText)
+	req := c.Request()
+	ctx := req.Context()
+	body, err := s.readBody(c)
+	if err != nil {
+		return err
+	}
+	qp := loreQuery(req.URL.RawQuery)
+	q, hasQ := qp["q"]
+	if !hasQ {
+		return echo.NewHTTPError(http.StatusNotFound, "api: POST needs q= in the query string")
+	}
+	if qp["x"] != "m" {
+		return s.pageSearch(c, list, qp)
+	}
+	if strings.TrimSpace(q) == "" {
+		return badRequest("empty query (q=)")
+	}
+	if s.ix == nil {
+		return errNoIndex
+	}
+	threads := loreFlag(qp, "t") || (len(body) >= 3 && strings.HasPrefix(string(body), "x=") && body[2] != '0')
+	o := &search.SearchOptions{List: searchList(list), Threads: threads}
+	if mid != "" {
+		m, err := s.st.MessageByID(ctx, mid)
+		if err != nil {
+			return err
+		}
+		o.ThreadID = strconv.FormatInt(m.Thread, 10)
+	}
+	name := "results-" + q
+	if threads {
+		name = "results-thread-" + q
+	}
+	w := newMboxWriter(c, s.st, toFilename(name, "results"))
+	err = s.ix.Iterate(ctx, q, o, func(h search.Hit) error {
+		id, err := s.st.Resolve(ctx, h.MessageID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil // indexed but since removed
+		}
+		if err != nil {
+			return err
+		}
+		if !threads {
+			return w.add(ctx, id)
+		}
+		m, err := s.st.Message(ctx, id)
+		if err != nil {
+			return err
+		}
+		ids, err := threadIDs(ctx, s.st, m, s.o.MaxThreadMessages)
+		if err != nil {
+			return err
+		}
+		for _, tid := range ids {
+			if err := w.add(ctx, tid); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return w.finish()
+}
+
+var rePrefix = regexp.MustCompile(`(?i)^re:\s+`)
+
+var charsetRE = regexp.MustCompile(`(?im)^Content-Type:[^\n]*?;\s*charset="?([^";\s]+)`)
+
+// rawMessage answers GET /LIST/MSGID/raw: the message as public-inbox's
+// mboxrd text, text/plain in the message's own charset.
+func (s *Server) rawMessage(c echo.Context, list, mid string) error {
+	setRoute(c, "/LIST/MSGID/raw", kindText)
+	ctx := c.Request().Context()
+	m, err := s.st.MessageByID(ctx, mid)
+	if err != nil {
+		return err
+	}
+	raw, err := s.st.Raw(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	hdr, _, _, _ := splitMessage(raw)
+	cs := "UTF-8"
+	if mm := charsetRE.FindSubmatch(hdr); mm != nil && validCharset(string(mm[1])) {
+		cs = string(mm[1])
+	}
+	subj := rePrefix.ReplaceAllString(m.Subject, "")
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "text/plain; charset="+cs)
+	h.Set(echo.HeaderContentDisposition, fmt.Sprintf("inline; filename=%s.txt", toFilename(subj, "no-subject")))
+	c.Response().WriteHeader(http.StatusOK)
+	return WriteMboxrd(c.Response(), raw)
+}
+
+// validCharset keeps header injection out of Content-Type, as
+// public-inbox does.
+func validCharset(cs string) bool {
+	for _, r := range cs {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return cs != ""
+}

@@ -1,0 +1,337 @@
+package api
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"patchtrail/search"
+)
+
+// The HTML pages: server-rendered with html/template (which escapes
+// every piece of mail text for its context), no JavaScript.
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// pages holds one template set per page, each with the shared layout.
+type pages struct {
+	t map[string]*template.Template
+}
+
+var pageNames = []string{"home", "search", "message", "thread", "series", "help", "error"}
+
+var pageFuncs = template.FuncMap{
+	"msgurl": func(list, mid string) string { return messageURL(list, mid) },
+	"date":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") },
+	"addr": func(a Address) string {
+		if a.Name == "" {
+			return a.Email
+		}
+		return a.Name + " <" + a.Email + ">"
+	},
+	"addrp": func(a *Address) string {
+		if a == nil {
+			return ""
+		}
+		if a.Name == "" {
+			return a.Email
+		}
+		return a.Name
+	},
+	"join": strings.Join,
+	"add":  func(a, b int) int { return a + b },
+}
+
+func loadPages() *pages {
+	p := &pages{t: map[string]*template.Template{}}
+	for _, name := range pageNames {
+		p.t[name] = template.Must(template.New(name).Funcs(pageFuncs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
+	}
+	return p
+}
+
+// pageBase is what the layout needs.
+type pageBase struct {
+	Title string
+	Site  string
+	List  string // the list of the URL ("all" for every list)
+	Q     string // the query in the search box
+}
+
+func (s *Server) base(list, title string) pageBase {
+	if list == "" {
+		list = allLists
+	}
+	return pageBase{Title: title, Site: s.o.Title, List: list}
+}
+
+// render writes page name with data.
+func (s *Server) render(c echo.Context, status int, name string, data any) error {
+	var b bytes.Buffer
+	if err := s.pages.t[name].ExecuteTemplate(&b, "layout", data); err != nil {
+		return fmt.Errorf("api: render %s: %w", name, err)
+	}
+	return c.HTMLBlob(status, b.Bytes())
+}
+
+func (s *Server) pageRoutes(e *echo.Echo) {
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/", s.pageHome)
+}
+
+type errorData struct {
+	pageBase
+	Status   int
+	Message  string
+	Position int
+}
+
+func (s *Server) renderError(c echo.Context, status int, msg string, pos int) error {
+	return s.render(c, status, "error", errorData{pageBase: s.base("", http.StatusText(status)), Status: status, Message: msg, Position: pos})
+}
+
+type homeData struct {
+	pageBase
+	Lists []ListInfo
+	Stats *StatsPage
+}
+
+func (s *Server) pageHome(c echo.Context) error {
+	setRoute(c, "/", kindHTML)
+	ctx := c.Request().Context()
+	lists, err := s.apiLists(c, "")
+	if err != nil {
+		return err
+	}
+	st, err := s.stats(ctx)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "home", homeData{pageBase: s.base("", s.o.Title), Lists: lists.(*ListsPage).Lists, Stats: st})
+}
+
+type searchData struct {
+	pageBase
+	Page      *SearchPage
+	Newest    bool // no query: the newest messages
+	Threads   bool
+	Relevance bool
+	Err       string
+	Caret     string // points at the column of a query syntax error
+	Help      string
+	Prev      string
+	Next      string
+	From, To  int
+	MboxURL   string
+	ThreadURL string
+	AtomURL   string
+}
+
+// pageSearch shows the search page of a list: the newest messages without
+// q, else one page of results (public-inbox's o= offset and l= limit).
+func (s *Server) pageSearch(c echo.Context, list string, qp map[string]string) error {
+	setRoute(c, "/LIST/", kindHTML)
+	q := strings.TrimSpace(qp["q"])
+	d := searchData{pageBase: s.base(list, list), Threads: loreFlag(qp, "t"), Relevance: loreFlag(qp, "r"), Help: search.HelpText()}
+	d.Q = q
+	off, _ := strconv.Atoi(qp["o"])
+	lim, _ := strconv.Atoi(qp["l"])
+	if lim <= 0 {
+		lim = search.DefaultLimit
+	}
+	o := &search.SearchOptions{Limit: lim, Offset: max(off, 0), Threads: d.Threads, List: searchList(list)}
+	if d.Relevance {
+		o.Sort = search.SortRelevance
+	}
+	query := q
+	if q == "" {
+		query, d.Newest, o.Offset = everything, true, 0
+	} else {
+		d.Title = q + " - search results"
+	}
+	p, err := s.searchPage(c.Request().Context(), query, o)
+	status := http.StatusOK
+	if err != nil {
+		st, msg, pos := statusOf(err)
+		if st != http.StatusBadRequest {
+			return err
+		}
+		status, d.Err = st, msg
+		if pos > 0 && pos <= len([]rune(q))+1 {
+			d.Caret = strings.Repeat(" ", pos-1) + "^"
+		}
+	} else {
+		d.Page = p
+		d.From, d.To = p.Offset+1, p.Offset+len(p.Hits)
+	}
+	if q != "" {
+		page := func(off int) string {
+			v := url.Values{"q": {q}}
+			if off > 0 {
+				v.Set("o", strconv.Itoa(off))
+			}
+			if lim != search.DefaultLimit {
+				v.Set("l", strconv.Itoa(lim))
+			}
+			if d.Threads {
+				v.Set("t", "1")
+			}
+			if d.Relevance {
+				v.Set("r", "1")
+			}
+			return "?" + v.Encode()
+		}
+		if p != nil && p.Offset > 0 {
+			d.Prev = page(max(p.Offset-p.Limit, 0))
+		}
+		if p != nil && len(p.Hits) == p.Limit && (d.Threads || uint64(p.Offset+p.Limit) < p.Total) && p.Offset+p.Limit <= search.MaxOffset {
+			d.Next = page(p.Offset + p.Limit)
+		}
+		d.MboxURL = "?" + url.Values{"q": {q}, "x": {"m"}}.Encode()
+		d.ThreadURL = "?" + url.Values{"q": {q}, "x": {"m"}, "t": {"1"}}.Encode()
+		d.AtomURL = "?" + url.Values{"q": {q}, "x": {"A"}}.Encode()
+	}
+	return s.render(c, status, "search", d)
+}
+
+type helpData struct {
+	pageBase
+	Help string
+}
+
+// pageHelp shows the search syntax: /LIST/_/text/help/ (and /raw as text).
+func (s *Server) pageHelp(c echo.Context, list string, raw bool) error {
+	if raw {
+		setRoute(c, "/LIST/_/text/help/raw", kindText)
+		return c.String(http.StatusOK, search.HelpText())
+	}
+	setRoute(c, "/LIST/_/text/help/", kindHTML)
+	return s.render(c, http.StatusOK, "help", helpData{pageBase: s.base(list, "search help"), Help: search.HelpText()})
+}
+
+type messageData struct {
+	pageBase
+	M         *MessageDetail
+	Blocks    []bodyBlock
+	Cut       bool
+	ParentURL string
+}
+
+func (s *Server) pageMessage(c echo.Context, list, mid string) error {
+	setRoute(c, "/LIST/MSGID/", kindHTML)
+	m, err := LoadMessageDetail(c.Request().Context(), s.st, mid)
+	if err != nil {
+		return err
+	}
+	d := messageData{pageBase: s.base(list, m.Subject), M: m}
+	d.Blocks, d.Cut = renderBody(m.Body)
+	if m.Parent != "" {
+		d.ParentURL = messageURL(list, m.Parent)
+	}
+	return s.render(c, http.StatusOK, "message", d)
+}
+
+// threadItem is one message of the thread page, in tree order.
+type threadItem struct {
+	MessageID string
+	URL       string
+	Anchor    string
+	Ghost     bool
+	Subject   string
+	From      string
+	Date      time.Time
+	Depth     int
+	Indent    int // em, capped
+	Blocks    []bodyBlock
+	Cut       bool
+	Selected  bool
+}
+
+type threadData struct {
+	pageBase
+	T           *Thread
+	Items       []threadItem
+	SameSubject []ThreadSummary
+	MboxURL     string
+	Omitted     int // bodies not shown
+}
+
+// Thread page limits: bodies are shown for the first maxThreadBodies
+// messages; indentation stops growing at maxIndent levels.
+const (
+	maxThreadBodies = 100
+	maxIndent       = 16
+)
+
+func (s *Server) pageThread(c echo.Context, list, mid string) error {
+	setRoute(c, "/LIST/MSGID/t/", kindHTML)
+	ctx := c.Request().Context()
+	t, _, err := LoadThread(ctx, s.st, mid)
+	if err != nil {
+		return err
+	}
+	self, err := s.st.MessageByID(ctx, mid)
+	if err != nil {
+		return err
+	}
+	d := threadData{pageBase: s.base(list, "thread"), T: t, SameSubject: t.SameSubject,
+		MboxURL: "/" + url.PathEscape(list) + "/" + escapeMID(self.MessageID) + "/t.mbox.gz"}
+	var walk func(n *ThreadNode, depth int) error
+	walk = func(n *ThreadNode, depth int) error {
+		it := threadItem{MessageID: n.MessageID, URL: messageURL(list, n.MessageID), Anchor: "m" + strconv.Itoa(len(d.Items)),
+			Ghost: n.Ghost, Subject: n.Subject, From: pageFuncs["addrp"].(func(*Address) string)(n.From),
+			Depth: depth, Indent: min(depth, maxIndent) * 2, Selected: n.MessageID == self.MessageID}
+		if n.Date != nil {
+			it.Date = *n.Date
+		}
+		if d.Title == "thread" && !n.Ghost {
+			d.Title = n.Subject
+		}
+		if !n.Ghost {
+			if len(d.Items) < maxThreadBodies {
+				m, _, err := LoadMessage(ctx, s.st, n.MessageID)
+				if err != nil {
+					return err
+				}
+				it.Blocks, it.Cut = renderBody(m.Body)
+			} else {
+				d.Omitted++
+			}
+		}
+		d.Items = append(d.Items, it)
+		for _, ch := range n.Children {
+			if err := walk(ch, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, r := range t.Roots {
+		if err := walk(r, 0); err != nil {
+			return err
+		}
+	}
+	return s.render(c, http.StatusOK, "thread", d)
+}
+
+type seriesData struct {
+	pageBase
+	S *Series
+}
+
+func (s *Server) pageSeries(c echo.Context, list, mid string) error {
+	setRoute(c, "/LIST/MSGID/series/", kindHTML)
+	sr, err := LoadSeries(c.Request().Context(), s.st, mid)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "series", seriesData{pageBase: s.base(list, sr.Subject), S: sr})
+}
