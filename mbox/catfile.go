@@ -13,9 +13,9 @@ import (
 	"time"
 )
 
-// gitProc is one running git child process with its pipes. The owner
-// calls close exactly once in the end: it kills the process if it still
-// runs, drains its output and waits for it.
+// gitProc is one running git child process with its pipes. Its owner
+// ends it with close (kill, drain, wait) or finish (close stdin, drain,
+// wait); either may be called more than once.
 type gitProc struct {
 	dir    string
 	args   []string
@@ -236,7 +236,7 @@ func (c *catFile) read(oid []byte) ([]byte, error) {
 	// "<oid> <type> <size>" or "<oid> missing".
 	sp := bytes.IndexByte(line, ' ')
 	if sp < 0 || !bytes.Equal(line[:sp], oid) {
-		return nil, fmt.Errorf("unexpected cat-file answer %q for %s", line, oid)
+		return nil, fmt.Errorf("unexpected cat-file answer %q for %s", line, string(oid))
 	}
 	rest := line[sp+1:]
 	if string(rest) == "missing" {
@@ -244,18 +244,18 @@ func (c *catFile) read(oid []byte) ([]byte, error) {
 	}
 	sp = bytes.IndexByte(rest, ' ')
 	if sp < 0 {
-		return nil, fmt.Errorf("unexpected cat-file answer %q for %s", line, oid)
+		return nil, fmt.Errorf("unexpected cat-file answer %q for %s", line, string(oid))
 	}
 	typ := rest[:sp]
 	size, ok := parseDecimal(rest[sp+1:])
 	if !ok || size > maxBlob {
-		return nil, fmt.Errorf("unexpected cat-file answer %q for %s", line, oid)
+		return nil, fmt.Errorf("unexpected cat-file answer %q for %s", line, string(oid))
 	}
 	if string(typ) != "blob" {
 		if _, err := c.out.Discard(int(size) + 1); err != nil {
 			return nil, err
 		}
-		return nil, fmt.Errorf("object %s is a %s, not a blob", oid, typ)
+		return nil, fmt.Errorf("object %s is a %s, not a blob", string(oid), string(typ))
 	}
 	data := make([]byte, size)
 	if _, err := io.ReadFull(c.out, data); err != nil {
@@ -265,7 +265,7 @@ func (c *catFile) read(oid []byte) ([]byte, error) {
 		return nil, err
 	}
 	if b, err := c.out.ReadByte(); err != nil || b != '\n' {
-		return nil, fmt.Errorf("cat-file answer for %s not terminated", oid)
+		return nil, fmt.Errorf("cat-file answer for %s not terminated", string(oid))
 	}
 	return data, nil
 }

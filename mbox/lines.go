@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"strconv"
 	"strings"
 )
@@ -32,7 +31,9 @@ func (l *lineReader) next() (piece []byte, start bool, err error) {
 		piece, l.pending = l.pending[:n], l.pending[n:]
 	} else {
 		piece, err = l.br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull || (err == io.EOF && len(piece) > 0) {
+		if len(piece) > 0 {
+			// Data first; an error other than a full buffer comes
+			// again with the next read (readers here keep their errors).
 			err = nil
 		}
 		if err != nil {

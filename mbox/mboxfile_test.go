@@ -472,6 +472,41 @@ func TestMboxFileRewritten(t *testing.T) {
 	}
 }
 
+// TestMboxTruncatedCompressed reads a cut gzip file: what can be
+// decompressed is yielded, the last message cut short, and no error.
+func TestMboxTruncatedCompressed(t *testing.T) {
+	msgs := testMessages(40)
+	full := compressors["gzip"](t, writeRD(msgs[:20]))
+	path := filepath.Join(t.TempDir(), "cut.mbox.gz")
+	writeFile(t, path, full[:len(full)*3/4])
+	got, err := openAll(t, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) < 2 || len(got) > 20 {
+		t.Fatalf("got %d messages, want some of 20", len(got))
+	}
+	n := len(got) - 1
+	if diff := cmp.Diff(msgs[:n], datas(got[:n])); diff != "" {
+		t.Errorf("messages differ (-want +got):\n%.2000s", diff)
+	}
+	if last := string(got[n].Data); !strings.HasPrefix(msgs[n], last) {
+		t.Errorf("last message %.200q is no prefix of %.200q", last, msgs[n])
+	}
+	// Every byte the decompressor gave was used.
+	zr, err := gzip.NewReader(bytes.NewReader(full[:len(full)*3/4]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := io.ReadAll(zr)
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("reading the cut file with gzip: %v, want io.ErrUnexpectedEOF", err)
+	}
+	if off := checkpointOffset(t, got[n].Checkpoint); off != int64(len(plain)) {
+		t.Errorf("last checkpoint at offset %d, want the %d bytes gzip could decompress", off, len(plain))
+	}
+}
+
 func TestMboxContextCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	r, err := newMboxReader(ctx, "c.mbox", bytes.NewReader(writeRD(testMessages(5))), nil, withDefaults(nil))

@@ -83,6 +83,8 @@ func checkAncestor(ctx context.Context, dir, ck, tip string) error {
 	return err
 }
 
+// isHexOID reports whether s is a full SHA-1 or SHA-256 object id in
+// lower-case hex, as git prints them.
 func isHexOID[T string | []byte](s T) bool {
 	if len(s) != 40 && len(s) != 64 {
 		return false
@@ -404,14 +406,14 @@ func (e *epochReader) next() (*Message, error) {
 	switch {
 	case err == errMissing:
 		e.missing++
-		m.Err = fmt.Errorf("mbox: %s: blob %s missing", where, oid)
+		m.Err = fmt.Errorf("mbox: %s: blob %s missing", where, string(oid))
 		e.log.Warn("mbox: missing blob", "epoch", e.ep.dir, "commit", string(commit), "blob", string(oid))
 	case err != nil:
 		e.close()
 		if msg := strings.TrimSpace(e.cat.proc.stderr.String()); msg != "" {
-			return nil, fmt.Errorf("mbox: %s: reading blob %s: %w: git cat-file: %s", where, oid, err, msg)
+			return nil, fmt.Errorf("mbox: %s: reading blob %s: %w: git cat-file: %s", where, string(oid), err, msg)
 		}
-		return nil, fmt.Errorf("mbox: %s: reading blob %s: %w", where, oid, err)
+		return nil, fmt.Errorf("mbox: %s: reading blob %s: %w", where, string(oid), err)
 	case it.deleted:
 		m.Data = data
 		e.deleted++

@@ -2,6 +2,7 @@ package search
 
 import (
 	"errors"
+	"hash/fnv"
 	"strings"
 	"time"
 
@@ -131,6 +132,7 @@ func toDocument(d *Doc, words, kw analysis.Analyzer) (*document.Document, error)
 		add(FieldFromShow, d.From[0].String(), nil)
 	}
 	addNum(FieldDate, float64(unix(d.Date)))
+	addNum(FieldOrder, float64(orderKey(d.Date, id)))
 	rt := d.Received
 	if rt.IsZero() {
 		rt = d.Date
@@ -158,6 +160,17 @@ func unix(t time.Time) int64 {
 		return 0
 	}
 	return t.Unix()
+}
+
+// orderKey is the sort key of a message: its date in seconds with 20 bits
+// of a hash of its Message-ID below, so that newest-first order is total
+// (search_after paging needs that) without sorting on the document id,
+// which would load the id of every match. Exact in a float64 until 2242.
+func orderKey(date time.Time, id string) int64 {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	sec := min(max(unix(date), 0), 1<<33-1)
+	return sec<<20 | int64(h.Sum32()&(1<<20-1))
 }
 
 // trimID strips blanks and one pair of angle brackets from a Message-ID.

@@ -33,7 +33,8 @@ const (
 	FieldToAddr     = "to_addr"    //
 	FieldCcAddr     = "cc_addr"    //
 	FieldFromShow   = "from_show"  // stored only: "Name <addr>" of the first From
-	FieldDate       = "date"       // numeric unix seconds, stored, doc values (sort)
+	FieldDate       = "date"       // numeric unix seconds, stored
+	FieldOrder      = "order"      // numeric sort key: date<<20 | 20 bits of the id hash, doc values
 	FieldReceived   = "received"   // numeric unix seconds (rt:)
 	FieldSize       = "size"       // numeric bytes (z:)
 	FieldNonQuoted  = "nq"         // words: body outside quotes and diffs (nq:)
@@ -88,7 +89,8 @@ var schemaFields = []fieldSpec{
 	{FieldToAddr, kindKeyword, optKeyword},
 	{FieldCcAddr, kindKeyword, optKeyword},
 	{FieldFromShow, kindStored, index.StoreField},
-	{FieldDate, kindNumber, optNumber | index.StoreField | index.DocValues},
+	{FieldDate, kindNumber, optNumber | index.StoreField},
+	{FieldOrder, kindNumber, optNumber | index.DocValues},
 	{FieldReceived, kindNumber, optNumber},
 	{FieldSize, kindNumber, optNumber},
 	{FieldNonQuoted, kindText, optText},

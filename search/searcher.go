@@ -105,13 +105,12 @@ func (ix *Index) prepare(q string, o *SearchOptions) (*prepared, error) {
 		bq = query.NewConjunctionQuery(append([]query.Query{bq}, filters...))
 	}
 	p := &prepared{q: bq}
-	date := &bsearch.SortField{Field: FieldDate, Type: bsearch.SortFieldAsNumber, Desc: true}
-	id := &bsearch.SortDocID{Desc: true}
+	order := &bsearch.SortField{Field: FieldOrder, Type: bsearch.SortFieldAsNumber, Desc: true}
 	switch o.Sort {
 	case "", SortDate:
-		p.sort = bsearch.SortOrder{date, id}
+		p.sort = bsearch.SortOrder{order}
 	case SortRelevance:
-		p.sort = bsearch.SortOrder{&bsearch.SortScore{Desc: true}, date, id}
+		p.sort = bsearch.SortOrder{&bsearch.SortScore{Desc: true}, order}
 		p.relevance = true
 	default:
 		return nil, fmt.Errorf("%w %q (want %q or %q)", errBadSort, o.Sort, SortDate, SortRelevance)
@@ -170,16 +169,11 @@ func (p *prepared) request(size int, after []string) *bleve.SearchRequest {
 
 // afterKey is the search_after key of a hit in the prepared sort order.
 func (p *prepared) afterKey(h *bsearch.DocumentMatch) []string {
-	date := "0"
-	if len(h.DecodedSort) == len(p.sort) {
-		date = h.DecodedSort[len(p.sort)-2]
-	} else if v, ok := h.Fields[FieldDate].(float64); ok {
-		date = strconv.FormatFloat(v, 'f', -1, 64)
-	}
+	order := h.DecodedSort[len(h.DecodedSort)-1]
 	if p.relevance {
-		return []string{strconv.FormatFloat(h.Score, 'g', -1, 64), date, h.ID}
+		return []string{strconv.FormatFloat(h.Score, 'g', -1, 64), order}
 	}
-	return []string{date, h.ID}
+	return []string{order}
 }
 
 func toHit(h *bsearch.DocumentMatch, relevance bool) Hit {

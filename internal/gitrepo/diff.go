@@ -283,3 +283,84 @@ func unquoteC(b []byte) (string, int, bool) {
 	}
 	return "", 0, false
 }
+
+// leaves them partly set on a malformed header, as git does.
+func scanHunkHeader(line []byte, before, after *int) bool {
+	q := line[4:]
+	n := digits(q)
+	if n < len(q) && q[n] == ',' {
+		q = q[n+1:]
+		v, m, ok := strtoi(q)
+		if !ok {
+			return false
+		}
+		*before = v
+		n = m
+	} else {
+		*before = 1
+	}
+	if n == 0 || n+1 >= len(q) || q[n] != ' ' || q[n+1] != '+' {
+		return false
+	}
+	r := q[n+2:]
+	n = digits(r)
+	if n < len(r) && r[n] == ',' {
+		r = r[n+1:]
+		v, m, ok := strtoi(r)
+		if !ok {
+			return false
+		}
+		*after = v
+		n = m
+	} else {
+		*after = 1
+	}
+	return n != 0
+}
+
+func digits(b []byte) int {
+	n := 0
+	for n < len(b) && '0' <= b[n] && b[n] <= '9' {
+		n++
+	}
+	return n
+}
+
+// strtoi imitates git's strtoi_with_tail (strtol, base 10, int range):
+// optional leading white space and sign, at least one digit. It returns
+// the value and the number of bytes consumed.
+func strtoi(b []byte) (v, n int, ok bool) {
+	i := 0
+	for i < len(b) && (isSpace(b[i]) || b[i] == '\v' || b[i] == '\f') {
+		i++
+	}
+	neg := false
+	if i < len(b) && (b[i] == '+' || b[i] == '-') {
+		neg = b[i] == '-'
+		i++
+	}
+	start := i
+	var x int64
+	for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+		x = x*10 + int64(b[i]-'0')
+		if x > 1<<31 {
+			return 0, 0, false // out of int range
+		}
+		i++
+	}
+	if i == start {
+		return 0, 0, false
+	}
+	if neg {
+		x = -x
+	}
+	if x > 1<<31-1 || x < -(1<<31) {
+		return 0, 0, false
+	}
+	return int(x), i, true
+}
+
+// isSpace and isAlpha are git's sane_ctype classes (ASCII only; git's
+// isspace does not include \v and \f).
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+

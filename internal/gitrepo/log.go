@@ -118,7 +118,7 @@ type LogReader struct {
 
 	err  error
 	long []byte // buffer for lines longer than br's buffer
-	pid  patchID
+	diff []byte // the commit's diff section, for its patch-id
 	dp   diffParser
 }
 
@@ -303,7 +303,7 @@ func (r *LogReader) readCommit() (*Commit, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.pid.reset()
+	r.diff = r.diff[:0]
 	r.dp.reset(r.opts.WithDiff, r.opts.MaxDiffBytes)
 	for {
 		next, err := r.br.Peek(1)
@@ -317,11 +317,11 @@ func (r *LogReader) readCommit() (*Commit, error) {
 		if err != nil && err != io.EOF {
 			return nil, err
 		}
-		r.pid.line(line)
+		r.diff = append(r.diff, line...)
 		r.dp.line(bytes.TrimSuffix(line, []byte("\n")))
 	}
 	c.Files = r.dp.result()
-	c.PatchID = r.pid.sum()
+	c.PatchID = diffPatchID(r.diff)
 	if r.opts.WithDiff {
 		c.Diff = string(r.dp.diff)
 		c.DiffTruncated = r.dp.truncated

@@ -1,27 +1,13 @@
 package gitrepo
 
 import (
-	"bytes"
 	"os/exec"
 	"strings"
 	"testing"
 )
 
 // computePatchID feeds text line by line, as LogReader does.
-func computePatchID(text string) string {
-	var p patchID
-	p.reset()
-	b := []byte(text)
-	for len(b) > 0 {
-		i := bytes.IndexByte(b, '\n')
-		if i < 0 {
-			i = len(b) - 1
-		}
-		p.line(b[:i+1])
-		b = b[i+1:]
-	}
-	return p.sum()
-}
+func computePatchID(text string) string { return diffPatchID([]byte(text)) }
 
 // gitPatchIDOf runs `git patch-id --stable` on text and returns the id
 // of the first patch, or "".

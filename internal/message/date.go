@@ -414,9 +414,8 @@ func atoi(s string) (n, digits int, ok bool) {
 	return n, len(s), true
 }
 
-// indexPrefix returns the index of the name whose first three letters
-// start lower, which must itself be a prefix of a full name's spelling in
-// the sense that only its first three letters are compared.
+// indexPrefix returns the index of the name (three lowercase letters) that
+// starts the all-letters word lower ("jan", "january", "janv"), or -1.
 func indexPrefix(names []string, lower string) int {
 	for i, n := range names {
 		if strings.HasPrefix(lower, n) && isLetters(lower) {

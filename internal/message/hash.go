@@ -9,9 +9,10 @@ import (
 	"time"
 )
 
-// hashVersion is the first record of the content hash; bump it whenever
-// the encoding below changes, so stored hashes are known to be stale.
-const hashVersion = "patchtrail-content-v1"
+// ContentHashVersion names the encoding of Message.ContentHash; it is the
+// first record hashed and changes whenever the encoding does, so a store
+// can tell stale hashes.
+const ContentHashVersion = "patchtrail-content-v1"
 
 // contentHash computes Message.ContentHash, the dedup key of public-inbox
 // semantics (same Message-ID + same hash = the same message). It is SHA-256
@@ -21,7 +22,7 @@ const hashVersion = "patchtrail-content-v1"
 //
 // in this order:
 //
-//	"v"       hashVersion
+//	"v"       ContentHashVersion
 //	"from"    each From address: lowercased e-mail 0x00 name (whitespace collapsed)
 //	"sender"  each Sender address, same form
 //	"subject" the decoded Subject, whitespace collapsed
@@ -55,7 +56,7 @@ func (p *parser) contentHash() [32]byte {
 		}
 	}
 
-	w.record("v", hashVersion)
+	w.record("v", ContentHashVersion)
 	addrs("from", m.From)
 	addrs("sender", m.Sender)
 	w.record("subject", collapseSpace(m.Subject))
