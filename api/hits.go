@@ -36,3 +36,13 @@ type Seconds time.Duration
 func (s Seconds) MarshalJSON() ([]byte, error) {
 	return json.Marshal(time.Duration(s).Seconds())
 }
+
+// UnmarshalJSON reads a duration in seconds.
+func (s *Seconds) UnmarshalJSON(b []byte) error {
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	*s = Seconds(time.Duration(f * float64(time.Second)))
+	return nil
+}

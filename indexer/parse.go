@@ -3,6 +3,7 @@ package indexer
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"patchtrail/internal/message"
 	"patchtrail/internal/patch"
@@ -18,8 +19,8 @@ type Parsed struct {
 	Meta        []byte // encoded Meta
 	NormSubject string
 	ListIDs     []string
-	Received    mbox.Message
-	List        string // the list it is being imported into (set by the writer)
+	Source      mbox.Message // where it was read (without its bytes)
+	List        string       // the list it is being imported into (set by the writer)
 	// Prepared holds what each hook prepared in the worker, by hook index.
 	Prepared []any
 }
@@ -82,9 +83,9 @@ func Parse(in *mbox.Message, st *store.Store, hooks []Hook) (*Parsed, error) {
 		Meta:        mb,
 		NormSubject: patch.NormalizeSubject(m.Subject),
 		ListIDs:     m.ListIDs,
-		Received:    *in,
+		Source:      *in,
 	}
-	p.Received.Data = nil
+	p.Source.Data = nil
 	for _, h := range hooks {
 		var v any
 		if pr, ok := h.(Preparer); ok {
@@ -106,7 +107,7 @@ func (p *Parsed) storeMessage(list, source int64) *store.NewMessage {
 		Subject:     m.Subject,
 		NormSubject: p.NormSubject,
 		Date:        m.Date,
-		Received:    p.Received.Received,
+		Received:    p.received(),
 		Size:        m.Size,
 		Meta:        p.Meta,
 		Raw:         p.Raw,
@@ -118,4 +119,14 @@ func (p *Parsed) storeMessage(list, source int64) *store.NewMessage {
 		nm.FromName, nm.FromEmail = m.From[0].Name, m.From[0].Email
 	}
 	return nm
+}
+
+// received is when the archive received the message: the archive's own
+// record (public-inbox commit time, Maildir file time), else the newest
+// Received: header.
+func (p *Parsed) received() time.Time {
+	if !p.Source.Received.IsZero() {
+		return p.Source.Received
+	}
+	return p.Msg.Received
 }

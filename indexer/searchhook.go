@@ -54,9 +54,9 @@ func (h *SearchHook) Begin(tx *store.Tx) (HookBatch, error) {
 }
 
 type searchBatch struct {
-	h      *SearchHook
-	tx     *store.Tx
-	b      *search.Batch
+	h    *SearchHook
+	tx   *store.Tx
+	b    *search.Batch
 	done []int64        // indexed from the batch's own documents
 	redo map[int64]bool // to rebuild from the store after commit
 }
@@ -95,6 +95,7 @@ func (sb *searchBatch) Stored(a *store.Added, p *Parsed) error {
 		return fmt.Errorf("indexer: no search document prepared for %s", a.MessageID)
 	}
 	doc.MessageID = a.MessageID
+	doc.Received = p.received()
 	doc.ThreadID = strconv.FormatInt(a.Thread, 10)
 	doc.List = p.List
 	if err := sb.b.Index(doc); err != nil {

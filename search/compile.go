@@ -136,19 +136,23 @@ func compileTerm(spec *prefixSpec, text string, quoted bool) (query.Query, error
 	default:
 		return nil, fmt.Errorf("search: compile: %s: is not a word prefix", spec.name)
 	}
+	var qs []query.Query
+	if addr := strings.ToLower(trimID(text)); len(spec.addrs) > 0 && isAddrSpec(addr) {
+		for _, f := range spec.addrs {
+			qs = append(qs, termOn(f, addr))
+		}
+		if spec != defaultPrefix {
+			// f:a@b.c: the address keyword alone, not the (slower)
+			// phrase a b c over the header words.
+			return anyOf(qs), nil
+		}
+	}
 	terms := phraseTerms(text)
 	if len(terms) == 0 {
 		return query.NewMatchNoneQuery(), nil
 	}
-	var qs []query.Query
 	for _, f := range spec.fields {
 		qs = append(qs, wordsOn(f, terms))
-	}
-	if !quoted && len(spec.addrs) > 0 && strings.Contains(text, "@") {
-		addr := strings.ToLower(trimID(text))
-		for _, f := range spec.addrs {
-			qs = append(qs, termOn(f, addr))
-		}
 	}
 	if lt := strings.ToLower(text); spec.hex && !quoted && len(lt) >= 7 && len(lt) <= 64 && isHex(lt) {
 		qs = append(qs, blobQueries(FieldDiffPre, lt)...)
@@ -158,6 +162,12 @@ func compileTerm(spec *prefixSpec, text string, quoted bool) (query.Query, error
 		}
 	}
 	return anyOf(qs), nil
+}
+
+// isAddrSpec reports whether s looks like a whole address: local@domain.
+func isAddrSpec(s string) bool {
+	at := strings.IndexByte(s, '@')
+	return at > 0 && at < len(s)-1 && strings.Count(s, "@") == 1 && !strings.ContainsAny(s, " \t<>\"(),;:")
 }
 
 // blobQueries match blob ids starting with id, and abbreviated ids (of 7+

@@ -252,7 +252,7 @@ func (ix *Index) Search(ctx context.Context, q string, opts *SearchOptions) (*Re
 	}
 	out := &Result{}
 	need := o.Offset + o.Limit
-	page := min(MaxLimit, max(2*need, 100))
+	page := min(MaxLimit, max(10*need, 200)) // re-running the query per page costs more than loading hits
 	seen := make(map[string]bool)
 	err = ix.scan(ctx, p, page, func(h Hit, total uint64) bool {
 		out.Total = total
