@@ -9,6 +9,7 @@ DEMO    ?= $(CACHE)/demo-data
 # unpacked once into the cache; tests skip what they cannot find.
 export PATCHTRAIL_CORPUS ?= $(CACHE)/corpus
 export PATCHTRAIL_VULNS  ?= $(SHARED)/corpus/vulns
+export PATCHTRAIL_LIBURING ?=
 
 .PHONY: all build test race fuzz bench demo corpus vet clean
 

@@ -96,11 +96,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 		h.Set("Retry-After", "5")
 	}
 	kind, _ := c.Get(kindKey).(string)
-	if kind == "" {
+	switch {
+	case strings.HasPrefix(req.URL.Path, "/api/"):
+		kind = kindJSON
+	case kind == "":
 		kind = kindText
-		if strings.HasPrefix(req.URL.Path, "/api/") {
-			kind = kindJSON
-		}
 	}
 	var werr error
 	switch kind {

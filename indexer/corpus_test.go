@@ -2,8 +2,7 @@ package indexer
 
 import (
 	"context"
-	"os"
-	"path/filepath"
+	"patchtrail/internal/testcorpus"
 	"sort"
 	"strings"
 	"testing"
@@ -13,24 +12,10 @@ import (
 	"patchtrail/internal/store"
 )
 
-// corpusInbox returns the real io-uring inbox, or skips.
-func corpusInbox(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("PATCHTRAIL_CORPUS")
-	if dir == "" {
-		t.Skip("corpus absent: set PATCHTRAIL_CORPUS to a directory holding io-uring/git/0.git (make test does)")
-	}
-	p := filepath.Join(dir, "io-uring")
-	if _, err := os.Stat(filepath.Join(p, "git", "0.git")); err != nil {
-		t.Skipf("corpus absent: %v", err)
-	}
-	return p
-}
-
 // TestCorpus imports the whole io-uring epoch and checks what REFERENCE
 // §2 says it must hold, then pins series checked by hand.
 func TestCorpus(t *testing.T) {
-	inbox := corpusInbox(t)
+	inbox := testcorpus.Inbox(t)
 	ctx := context.Background()
 	st := openStore(t)
 	res := importOK(t, st, inbox, nil)

@@ -6,25 +6,13 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
+	"patchtrail/internal/testcorpus"
 	"strings"
 	"testing"
 )
 
 // corpusEpoch returns the io-uring epoch of the real corpus, or skips.
-func corpusEpoch(tb testing.TB) string {
-	tb.Helper()
-	root := os.Getenv("PATCHTRAIL_CORPUS")
-	if root == "" {
-		tb.Skip("corpus absent: set PATCHTRAIL_CORPUS to a directory holding io-uring/git/0.git")
-	}
-	dir := filepath.Join(root, "io-uring", "git", "0.git")
-	if !isBareGit(dir) {
-		tb.Skipf("corpus absent: %s is no git directory (PATCHTRAIL_CORPUS=%s)", dir, root)
-	}
-	return dir
-}
+func corpusEpoch(tb testing.TB) string { return testcorpus.Epoch(tb) }
 
 func TestCorpusEpoch(t *testing.T) {
 	dir := corpusEpoch(t)

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -47,6 +48,11 @@ type Options struct {
 	// (ErrWildcardTooBroad). Default 1024.
 	MaxWildcardTerms int
 
+	// LockTimeout bounds the wait for another process (or Index) that
+	// has the index open for writing; default 5s. Then Open fails with an
+	// error wrapping ErrLocked.
+	LockTimeout time.Duration
+
 	// Logger receives debug messages; default discards.
 	Logger *slog.Logger
 }
@@ -63,6 +69,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if r.MaxWildcardTerms <= 0 {
 		r.MaxWildcardTerms = defaultMaxWildcardTerms
+	}
+	if r.LockTimeout <= 0 {
+		r.LockTimeout = 5 * time.Second
 	}
 	if r.Logger == nil {
 		r.Logger = slog.New(slog.DiscardHandler)
@@ -86,6 +95,10 @@ func (e *SchemaError) Error() string {
 	}
 	return fmt.Sprintf("search: index %s: %s; rebuild it with `patchtrail reindex`", e.Dir, why)
 }
+
+// ErrLocked is returned (wrapped) by Open when the index stays locked by
+// another writer for Options.LockTimeout.
+var ErrLocked = errors.New("search: index locked by another process")
 
 // ErrClosed is returned by operations on a closed Index.
 var ErrClosed = errors.New("search: index closed")
@@ -142,6 +155,9 @@ func Open(dir string, opts *Options) (*Index, error) {
 		s, err := bleve.OpenUsing(shardDir(dir, i), runtimeConfig(o))
 		if err != nil {
 			ix.closeShards()
+			if isLockTimeout(err) {
+				return nil, fmt.Errorf("%w: %s (waited %v)", ErrLocked, dir, o.LockTimeout)
+			}
 			return nil, fmt.Errorf("search: open shard %d of %s: %w", i, dir, err)
 		}
 		ix.shards = append(ix.shards, s)
@@ -149,6 +165,17 @@ func Open(dir string, opts *Options) (*Index, error) {
 	ix.alias = bleve.NewIndexAlias(ix.shards...)
 	o.Logger.Debug("search index opened", "dir", dir, "shards", m.Shards)
 	return ix, nil
+}
+
+// isLockTimeout recognises bbolt's ErrTimeout ("timeout") without
+// importing bbolt, an indirect dependency.
+func isLockTimeout(err error) bool {
+	for ; err != nil; err = errors.Unwrap(err) {
+		if err.Error() == "timeout" {
+			return true
+		}
+	}
+	return false
 }
 
 func newIndex(dir string, o Options) *Index {
@@ -160,6 +187,7 @@ func runtimeConfig(o Options) map[string]interface{} {
 	return map[string]interface{}{
 		"read_only":    o.ReadOnly,
 		"unsafe_batch": o.NoSync,
+		"bolt_timeout": o.LockTimeout.String(),
 	}
 }
 

@@ -486,6 +486,16 @@ func TestOpenSchema(t *testing.T) {
 	}
 	ix.Close()
 
+	// Locked by another writer.
+	w, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, &Options{LockTimeout: 50 * time.Millisecond}); !errors.Is(err, ErrLocked) {
+		t.Errorf("second writer: %v, want ErrLocked", err)
+	}
+	w.Close()
+
 	// Another schema version.
 	if err := writeMeta(dir, meta{SchemaVersion: SchemaVersion + 1, Shards: 2}); err != nil {
 		t.Fatal(err)

@@ -57,20 +57,6 @@ func repoRoot(t *testing.T) string {
 	return filepath.Join(wd, "..", "..")
 }
 
-// corpusEpoch returns the real io-uring epoch, or skips.
-func corpusEpoch(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("PATCHTRAIL_CORPUS")
-	if dir == "" {
-		t.Skip("corpus absent: set PATCHTRAIL_CORPUS to a directory holding io-uring/git/0.git (make test does)")
-	}
-	p := filepath.Join(dir, "io-uring")
-	if _, err := os.Stat(filepath.Join(p, "git", "0.git")); err != nil {
-		t.Skipf("corpus absent: %v", err)
-	}
-	return p
-}
-
 func gitRun(t *testing.T, dir string, stdin []byte, args ...string) string {
 	t.Helper()
 	cmd := exec.CommandContext(context.Background(), "git", args...)

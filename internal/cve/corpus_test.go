@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"patchtrail/internal/testcorpus"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,10 +23,7 @@ var ioUringPrefixes = []string{
 // checkout, or extract, of the vulns repository) and cross-checks them
 // with a naive independent scan of the JSON files.
 func TestVulnsCorpus(t *testing.T) {
-	root := os.Getenv("PATCHTRAIL_VULNS")
-	if root == "" {
-		t.Skip("vulns corpus absent: set PATCHTRAIL_VULNS to a vulns repository (e.g. ../shared/corpus/vulns)")
-	}
+	root := testcorpus.Vulns(t)
 	jsons, err := filepath.Glob(filepath.Join(root, "cve", "published", "*", "CVE-*.json"))
 	if err != nil || len(jsons) == 0 {
 		t.Skipf("vulns corpus absent: no cve/published/*/CVE-*.json under %s", root)

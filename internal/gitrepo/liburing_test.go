@@ -5,8 +5,8 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"os"
 	"os/exec"
+	"patchtrail/internal/testcorpus"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,13 +17,7 @@ import (
 // (a clone of axboe/liburing, bare or not) or skips.
 func liburingRepo(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("PATCHTRAIL_LIBURING")
-	if dir == "" {
-		t.Skip("liburing clone absent: set PATCHTRAIL_LIBURING to a clone of https://github.com/axboe/liburing")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("liburing clone absent: PATCHTRAIL_LIBURING=%s: %v", dir, err)
-	}
+	dir := testcorpus.Liburing(t)
 	needGit(t)
 	return dir
 }

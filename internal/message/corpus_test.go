@@ -1,107 +1,20 @@
 package message
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
+	"patchtrail/internal/testcorpus"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 )
 
-// corpusEpoch returns the io-uring epoch of the real-data corpus, or skips.
-func corpusEpoch(tb testing.TB) string {
-	tb.Helper()
-	dir := os.Getenv("PATCHTRAIL_CORPUS")
-	if dir == "" {
-		tb.Skip("corpus absent: set PATCHTRAIL_CORPUS to a directory containing io-uring/git/0.git")
-	}
-	epoch := filepath.Join(dir, "io-uring", "git", "0.git")
-	if _, err := os.Stat(epoch); err != nil {
-		tb.Skipf("corpus absent: %v (PATCHTRAIL_CORPUS=%s)", err, dir)
-	}
-	return epoch
-}
-
-// corpusMessages streams the messages of a public-inbox epoch in archive
-// order: `git log --reverse --raw` names the blobs, one `git cat-file
-// --batch` reads them. fn gets the index in the log and the raw message;
-// the returned count is the number of missing blobs.
-func corpusMessages(tb testing.TB, epoch string, fn func(i int, oid string, raw []byte)) (missing int) {
-	tb.Helper()
-	out, err := exec.Command("git", "-C", epoch, "log", "--reverse", "--raw", "--no-abbrev", "--format=").Output()
-	if err != nil {
-		tb.Fatalf("git log: %v", err)
-	}
-	var oids []string
-	for _, line := range strings.Split(string(out), "\n") {
-		f := strings.Fields(line)
-		if len(f) == 6 && strings.HasPrefix(f[0], ":") && strings.Trim(f[3], "0") != "" && (f[5] == "m" || f[5] == "d") {
-			oids = append(oids, f[3])
-		}
-	}
-	cmd := exec.Command("git", "-C", epoch, "cat-file", "--batch")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("git cat-file: %v", err)
-	}
-	go func() {
-		w := bufio.NewWriter(stdin)
-		for _, oid := range oids {
-			fmt.Fprintln(w, oid)
-		}
-		w.Flush()
-		stdin.Close()
-	}()
-	br := bufio.NewReaderSize(stdout, 1<<20)
-	for i, oid := range oids {
-		hdr, err := br.ReadString('\n')
-		if err != nil {
-			tb.Fatalf("cat-file header: %v", err)
-		}
-		f := strings.Fields(hdr)
-		if len(f) == 2 && f[1] == "missing" {
-			missing++
-			continue
-		}
-		if len(f) != 3 {
-			tb.Fatalf("cat-file header %q", hdr)
-		}
-		n, err := strconv.Atoi(f[2])
-		if err != nil {
-			tb.Fatalf("cat-file header %q", hdr)
-		}
-		raw := make([]byte, n+1)
-		if _, err := io.ReadFull(br, raw); err != nil {
-			tb.Fatalf("cat-file body: %v", err)
-		}
-		fn(i, oid, raw[:n])
-	}
-	if err := cmd.Wait(); err != nil {
-		tb.Fatalf("git cat-file: %v", err)
-	}
-	return missing
-}
-
 // TestCorpus parses every message of the io-uring epoch: no message may fail
 // and the invariants must hold. It logs the problem kinds, the messages
 // without Message-ID and the DateSource distribution (go test -v).
 func TestCorpus(t *testing.T) {
-	epoch := corpusEpoch(t)
 	step := 1
 	if raceEnabled || testing.Short() {
 		step = 10 // the race detector makes a full pass too slow
@@ -115,7 +28,7 @@ func TestCorpus(t *testing.T) {
 		examples                   = map[string]string{}
 		parseTime                  time.Duration
 	)
-	missing := corpusMessages(t, epoch, func(i int, oid string, raw []byte) {
+	missing := testcorpus.Messages(t, func(i int, oid string, raw []byte) {
 		if i%step != 0 {
 			return
 		}
@@ -245,8 +158,7 @@ func checkInvariants(m *Message) string {
 
 // loadCorpus reads the whole epoch into memory for the benchmark.
 func loadCorpus(b *testing.B) (msgs [][]byte, total int64) {
-	epoch := corpusEpoch(b)
-	corpusMessages(b, epoch, func(_ int, _ string, raw []byte) {
+	testcorpus.Messages(b, func(_ int, _ string, raw []byte) {
 		msgs = append(msgs, raw)
 		total += int64(len(raw))
 	})

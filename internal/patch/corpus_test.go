@@ -1,15 +1,13 @@
 package patch
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
+	"patchtrail/internal/testcorpus"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -26,84 +24,17 @@ import (
 var (
 	corpusOnce sync.Once
 	corpusMsgs []string
-	corpusErr  error
 )
 
-func corpusRepo(tb testing.TB) string {
-	tb.Helper()
-	dir := os.Getenv("PATCHTRAIL_CORPUS")
-	if dir == "" {
-		tb.Skip("corpus absent: set PATCHTRAIL_CORPUS to a directory holding io-uring/git/0.git")
-	}
-	repo := filepath.Join(dir, "io-uring", "git", "0.git")
-	if _, err := os.Stat(repo); err != nil {
-		tb.Skipf("corpus absent: %v (set PATCHTRAIL_CORPUS to a directory holding io-uring/git/0.git)", err)
-	}
-	return repo
-}
-
-// corpusMessages returns every raw message of the epoch (all blobs, in
-// object-id order), read with one `git cat-file --batch-all-objects`.
+// corpusMessages returns every raw message of the epoch in archive order,
+// read once per test binary.
 func corpusMessages(tb testing.TB) []string {
 	tb.Helper()
-	repo := corpusRepo(tb)
-	corpusOnce.Do(func() { corpusMsgs, corpusErr = readBlobs(repo) })
-	if corpusErr != nil {
-		tb.Fatal(corpusErr)
-	}
+	testcorpus.Epoch(tb)
+	corpusOnce.Do(func() {
+		testcorpus.Messages(tb, func(_ int, _ string, raw []byte) { corpusMsgs = append(corpusMsgs, string(raw)) })
+	})
 	return corpusMsgs
-}
-
-func readBlobs(repo string) ([]string, error) {
-	cmd := exec.Command("git", "--git-dir", repo, "cat-file", "--batch-all-objects", "--batch")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	var msgs []string
-	r := bufio.NewReaderSize(out, 1<<20)
-	for {
-		hdr, err := r.ReadString('\n')
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		f := strings.Fields(hdr)
-		if len(f) != 3 {
-			if len(f) == 2 && f[1] == "missing" {
-				continue
-			}
-			return nil, fmt.Errorf("cat-file: bad header %q", hdr)
-		}
-		size, err := strconv.Atoi(f[2])
-		if err != nil {
-			return nil, err
-		}
-		if f[1] != "blob" {
-			if _, err := r.Discard(size + 1); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		var b strings.Builder
-		b.Grow(size)
-		if _, err := io.CopyN(&b, r, int64(size)); err != nil {
-			return nil, err
-		}
-		if _, err := r.Discard(1); err != nil {
-			return nil, err
-		}
-		msgs = append(msgs, b.String())
-	}
-	if err := cmd.Wait(); err != nil {
-		return nil, err
-	}
-	return msgs, nil
 }
 
 // gitPatchIDs runs `git patch-id --stable` once over input and returns
