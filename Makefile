@@ -52,3 +52,8 @@ demo: build
 
 clean:
 	rm -rf bin $(CACHE)
+
+# Load test of `serve` on the full io-uring corpus with wrk (see .ci/loadtest.sh).
+.PHONY: loadtest
+loadtest: corpus
+	./.ci/loadtest.sh

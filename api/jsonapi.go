@@ -34,7 +34,7 @@ type endpoint struct {
 // param is a query (or the trailing path) parameter of an endpoint.
 type param struct {
 	Name, In, Type, Doc string // In: "query" or "path"; Type: string, integer or boolean
-	Required               bool
+	Required            bool
 }
 
 var searchParams = []param{

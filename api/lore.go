@@ -59,6 +59,12 @@ var msgSuffixes = []string{"/t.mbox.gz", "/series/", "/raw", "/t/", "/T/", "/"}
 func (s *Server) dispatchLore(c echo.Context) error {
 	req := c.Request()
 	ctx := req.Context()
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodPost:
+	default:
+		setRoute(c, "/*", kindText)
+		return echo.ErrMethodNotAllowed
+	}
 	p := req.URL.EscapedPath()
 	if p == "/" {
 		return s.pageHome(c)
@@ -83,7 +89,7 @@ func (s *Server) dispatchLore(c echo.Context) error {
 	}
 	if !slash {
 		setRoute(c, "/LIST", kindText)
-		return c.Redirect(http.StatusMovedPermanently, "/"+first+"/"+query(req))
+		return c.Redirect(http.StatusMovedPermanently, baseURL(req)+"/"+first+"/"+query(req))
 	}
 	switch {
 	case rest == "" || rest == "index.html":
@@ -101,7 +107,7 @@ func (s *Server) dispatchLore(c echo.Context) error {
 		return s.pageHelp(c, list, strings.HasSuffix(rest, "/raw"))
 	case rest == "_/text/help" || rest == "_/text/" || rest == "_/text":
 		setRoute(c, "/LIST/_/text/help/", kindText)
-		return c.Redirect(http.StatusFound, "/"+first+"/_/text/help/")
+		return c.Redirect(http.StatusFound, baseURL(req)+"/"+first+"/_/text/help/")
 	}
 	for _, suf := range msgSuffixes {
 		if !strings.HasSuffix(rest, suf) || len(rest) == len(suf) {
@@ -134,7 +140,9 @@ func (s *Server) dispatchLore(c echo.Context) error {
 	if strings.Contains(rest, "/") || req.Method != http.MethodGet && req.Method != http.MethodHead {
 		return errNotFound
 	}
-	return c.Redirect(http.StatusMovedPermanently, "/"+first+"/"+rest+"/"+query(req))
+	// public-inbox writes '@' rather than %40; b4 0.12 takes the list from
+	// this (absolute) Location.
+	return c.Redirect(http.StatusMovedPermanently, baseURL(req)+"/"+first+"/"+strings.ReplaceAll(rest, "%40", "@")+"/"+query(req))
 }
 
 func query(req *http.Request) string {
@@ -143,6 +151,8 @@ func query(req *http.Request) string {
 	}
 	return "?" + req.URL.RawQuery
 }
+
+// Redirects are absolute URLs, as public-inbox writes them.
 
 // redirectMID answers /MSGID/ with a 302 to the message on its list; b4
 // 0.12 follows it (as an absolute URL) to find the list.

@@ -176,20 +176,27 @@ func FuzzWriteMboxrd(f *testing.F) {
 		if !hasBody {
 			return
 		}
-		_, ob, _, _ := splitMessage(out[len(mboxrdFrom):])
-		if i := bytes.LastIndexByte(ob, '\n'); i >= 0 {
-			ob = ob[:i] // the newline WriteMboxrd adds
+		n := 0
+		for _, l := range bytes.SplitAfter(body, []byte("\n")) {
+			if isFromLine(append([]byte(">"), l...)) {
+				n++
+			}
 		}
+		end := len(out) - 1 // the newline WriteMboxrd adds
+		if end-len(body)-n < len(mboxrdFrom) {
+			t.Fatalf("WriteMboxrd(%q) = %q: too short for the escaped body", raw, out)
+		}
+		ob := out[end-len(body)-n : end]
 		lines := bytes.SplitAfter(ob, []byte("\n"))
 		for i, l := range lines {
-			if bytes.HasPrefix(l, []byte("From ")) && (i > 0 || len(body) > 0) {
+			if bytes.HasPrefix(l, []byte("From ")) {
 				t.Fatalf("WriteMboxrd(%q): unescaped From_ line %q", raw, l)
 			}
 			if isFromLine(l) {
 				lines[i] = l[1:]
 			}
 		}
-		if got := bytes.Join(lines, nil); !bytes.Equal(got, body) && len(body) > 0 {
+		if got := bytes.Join(lines, nil); !bytes.Equal(got, body) {
 			t.Fatalf("WriteMboxrd(%q): body %q does not unescape to %q", raw, got, body)
 		}
 	})

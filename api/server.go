@@ -34,6 +34,9 @@ type Options struct {
 	// MaxThreadMessages caps the messages of one thread download,
 	// including same-subject messages (default 5000).
 	MaxThreadMessages int
+	// HeaderTimeout is how long a client may take to send the request
+	// headers (default 10s); slower connections are closed.
+	HeaderTimeout time.Duration
 	// ShutdownTimeout bounds the graceful shutdown of Serve (default 15s).
 	ShutdownTimeout time.Duration
 	// Title names the site in pages and feeds (default "patchtrail").
@@ -64,6 +67,9 @@ func (o *Options) withDefaults() Options {
 	if r.MaxThreadMessages <= 0 {
 		r.MaxThreadMessages = 5000
 	}
+	if r.HeaderTimeout <= 0 {
+		r.HeaderTimeout = 10 * time.Second
+	}
 	if r.ShutdownTimeout <= 0 {
 		r.ShutdownTimeout = 15 * time.Second
 	}
@@ -84,7 +90,7 @@ type Server struct {
 	metrics *metrics
 	pages   *pages
 
-	mu        sync.Mutex
+	mu         sync.Mutex
 	lists      []store.List
 	listsTime  time.Time
 	statsCache *StatsPage
@@ -123,8 +129,8 @@ func (s *Server) Serve(ctx context.Context, addr string) error {
 func (s *Server) ServeListener(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s.e,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
+		ReadHeaderTimeout: s.o.HeaderTimeout,
+		ReadTimeout:       s.o.HeaderTimeout + 30*time.Second,
 		WriteTimeout:      s.o.StreamTimeout + 30*time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,

@@ -43,6 +43,8 @@ type Options struct {
 	Hooks []Hook
 	// SkipPatches leaves out the patch analysis (for measuring its cost).
 	SkipPatches bool
+	// IMAP tunes imap:// and imaps:// sources (password file, …).
+	IMAP *mbox.IMAPOptions
 }
 
 func (o *Options) withDefaults() *Options {
@@ -82,15 +84,13 @@ type Result struct {
 	Elapsed    time.Duration `json:"elapsed_ns"`
 }
 
-// Import reads source (a path) into st, resuming from its checkpoints.
+// Import reads source (a path, or an imap:// or imaps:// URL) into st,
+// resuming from its checkpoints.
 func Import(ctx context.Context, st *store.Store, source string, opts *Options) (*Result, error) {
 	o := opts.withDefaults()
-	path, err := filepath.Abs(source)
+	path, err := sourcePath(source)
 	if err != nil {
-		return nil, fmt.Errorf("indexer: %w", err)
-	}
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("indexer: %w", err)
+		return nil, err
 	}
 	cps, err := st.Checkpoints(ctx, path)
 	if err != nil {
@@ -99,6 +99,7 @@ func Import(ctx context.Context, st *store.Store, source string, opts *Options) 
 	r, err := mbox.Open(ctx, path, &mbox.Options{
 		Checkpoint: func(key string) (string, bool) { v, ok := cps[key]; return v, ok },
 		Logger:     o.Logger,
+		IMAP:       o.IMAP,
 	})
 	if err != nil {
 		return nil, err
@@ -114,6 +115,22 @@ func Import(ctx context.Context, st *store.Store, source string, opts *Options) 
 		list = r.Name()
 	}
 	return run(ctx, st, r, path, list, o)
+}
+
+// sourcePath names a source in the store: the absolute path of a file or
+// directory, the canonical URL of an IMAP mailbox.
+func sourcePath(source string) (string, error) {
+	if mbox.IsIMAPURL(source) {
+		return mbox.CanonicalIMAPURL(source)
+	}
+	path, err := filepath.Abs(source)
+	if err != nil {
+		return "", fmt.Errorf("indexer: %w", err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("indexer: %w", err)
+	}
+	return path, nil
 }
 
 // item is one message travelling through the pipeline.

@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"patchtrail/internal/message"
-	"patchtrail/internal/patch"
 	"patchtrail/internal/store"
 	"patchtrail/search"
 )
@@ -97,7 +96,7 @@ func (sb *searchBatch) Stored(a *store.Added, p *Parsed) error {
 	doc.MessageID = a.MessageID
 	doc.Received = p.received()
 	doc.ThreadID = strconv.FormatInt(a.Thread, 10)
-	doc.List = p.List
+	doc.Lists = []string{p.List}
 	if err := sb.b.Index(doc); err != nil {
 		return err
 	}
@@ -174,60 +173,20 @@ func DocFromStore(ctx context.Context, st *store.Store, id int64) (*search.Doc, 
 	doc.MessageID = m.MessageID
 	doc.MessageIDs = append(doc.MessageIDs, m.IDs...)
 	doc.ThreadID = strconv.FormatInt(m.Thread, 10)
-	if len(m.Lists) > 0 {
-		doc.List = m.Lists[0]
-	}
+	doc.Lists = m.Lists
 	doc.Received = m.Received
 	return doc, nil
 }
 
-// BuildDoc makes the search document of a parsed message (without the
-// store's Message-ID choice, thread and list, which the caller sets).
+// BuildDoc makes the search document of a parsed message with every
+// patch-id the analysis found (the store's Message-ID choice, thread and
+// list are set by the caller).
 func BuildDoc(m *message.Message, a *Analysis) *search.Doc {
-	d := &search.Doc{
-		MessageIDs: m.IDs,
-		ListIDs:    m.ListIDs,
-		Subject:    m.Subject,
-		From:       searchAddrs(m.From),
-		To:         searchAddrs(m.To),
-		Cc:         searchAddrs(m.Cc),
-		References: m.References,
-		Date:       m.Date,
-		Size:       int64(m.Size),
-	}
-	if len(m.IDs) > 0 {
-		d.MessageID = m.IDs[0]
-	}
-	// Like public-inbox, each text part contributes the patch-id of its
-	// first patch (as `git patch-id --stable` computes it over the part).
-	addPart := func(text string) {
-		d.AddBodyText(text)
-		if id, err := patch.PatchID(text); err == nil {
-			d.PatchIDs = append(d.PatchIDs, id)
-		}
-	}
-	addPart(m.Text)
-	for _, att := range m.Attachments {
-		if att.Name != "" {
-			d.AttachmentNames = append(d.AttachmentNames, att.Name)
-		}
-		if len(att.Data) > 0 {
-			addPart(string(att.Data))
-		}
-	}
+	d := search.NewDoc(m)
 	if a != nil {
-		// The patch analysis finds every patch of the message.
 		d.PatchIDs = append(d.PatchIDs, a.PatchIDs()...)
 	}
 	return d
-}
-
-func searchAddrs(as []message.Address) []search.Address {
-	out := make([]search.Address, 0, len(as))
-	for _, a := range as {
-		out = append(out, search.Address{Name: a.Name, Addr: a.Email})
-	}
-	return out
 }
 
 // Drain indexes every message still queued (after a crash, or after

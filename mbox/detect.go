@@ -36,8 +36,13 @@ func withDefaults(opts *Options) *Options {
 //     tree holds m or d, a v1 inbox otherwise;
 //   - a directory holding cur/ or new/: a Maildir;
 //   - anything else: an mbox file, compressed or not.
+//
+// An imap:// or imaps:// URL is an IMAP mailbox.
 func open(ctx context.Context, path string, opts *Options) (Reader, error) {
 	o := withDefaults(opts)
+	if IsIMAPURL(path) {
+		return openIMAP(ctx, path, o)
+	}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("mbox: %w", err)

@@ -84,6 +84,24 @@
 // and the unique part of the file name (before ":2,"), Checkpoint is "1";
 // messages whose key has a checkpoint are skipped. Received is the file's
 // modification time.
+//
+// # IMAP
+//
+// A source imaps://USER@HOST[:PORT]/MAILBOX (RFC 9051/3501, implicit TLS)
+// or imap://… (STARTTLS, RFC 2595; plain text only to a loopback host) is
+// read with go-imap's client: LOGIN with a password from a file, the
+// environment variable PATCHTRAIL_IMAP_PASSWORD or ~/.netrc (never the
+// URL), EXAMINE (read-only, flags untouched), UID SEARCH for the UIDs
+// after the checkpoint, then UID FETCH (UID INTERNALDATE BODY.PEEK[]) in
+// batches of 200 UIDs whose messages are handed out one at a time, so
+// memory holds one message. Key is the mailbox name, Checkpoint
+// "UIDVALIDITY:UID" with UID the highest UID below which every message
+// was yielded; Received is INTERNALDATE. A different UIDVALIDITY (the
+// server renumbered the mailbox) reads the whole mailbox again: the store
+// recognises the messages it holds. A dropped connection is re-established
+// with doubling delays and reading goes on after the last message
+// yielded; a FETCH answered NO (messages expunged meanwhile) skips what
+// was not sent. Messages expunged from the mailbox stay in the archive.
 package mbox
 
 import (
@@ -141,6 +159,9 @@ type Options struct {
 	Checkpoint func(key string) (string, bool)
 	// Logger receives progress and problems; nil discards.
 	Logger *slog.Logger
+	// IMAP tunes imap:// and imaps:// sources (password file, TLS,
+	// batches, reconnects); nil means defaults.
+	IMAP *IMAPOptions
 }
 
 // ErrRewritten reports a source that no longer matches its checkpoint:
@@ -149,7 +170,8 @@ type Options struct {
 var ErrRewritten = errors.New("mbox: source was rewritten since the last import")
 
 // Open detects the kind of source at path (mbox file, Maildir,
-// public-inbox v2 inbox, single epoch git dir, v1 inbox) and opens it.
+// public-inbox v2 inbox, single epoch git dir, v1 inbox) and opens it;
+// an imap:// or imaps:// URL opens an IMAP mailbox.
 func Open(ctx context.Context, path string, opts *Options) (Reader, error) {
 	return open(ctx, path, opts)
 }

@@ -58,7 +58,7 @@ func (s *synth) doc(i int) *Doc {
 	thread := i / 8
 	id := fmt.Sprintf("%08d.%d-synth@kernel.example", i, s.r.IntN(1000))
 	d := &Doc{
-		MessageID: id, ThreadID: fmt.Sprintf("t%d", thread), List: "io-uring", ListIDs: []string{"<io-uring.vger.kernel.org>"},
+		MessageID: id, ThreadID: fmt.Sprintf("t%d", thread), Lists: []string{"io-uring"}, ListIDs: []string{"<io-uring.vger.kernel.org>"},
 		Subject: "[PATCH] io_uring: " + s.sentence(6),
 		From:    []Address{{Name: s.word() + " " + s.word(), Addr: s.word() + "@" + s.word() + ".org"}},
 		To:      []Address{{Addr: "io-uring@vger.kernel.org"}},

@@ -18,8 +18,9 @@
 //     file holding the schema version, and a batch that routes documents to
 //     shards by a hash of the Message-ID and executes the shard batches
 //     concurrently.
-//   - query.go, parse.go, approxidate.go: the query language ([Parse]) and
-//     git's "approxidate" date parser.
+//   - query.go, parse.go, ranges.go, approxidate.go: the query language
+//     ([Parse]) into [Node]s, d:/dt:/rt:/z: ranges and git's "approxidate"
+//     date parser ([Approxidate]).
 //   - compile.go, searcher.go: the syntax tree → bleve queries, sorting,
 //     paging and thread collapsing ([Index.Search], [Index.Iterate]).
 //   - syntax.go: the prefix table behind `patchtrail help search` and
@@ -38,4 +39,6 @@
 //     is a prefix of the query, so a full 40-hex id finds a 12-hex "index" line.
 //   - Approxidates are evaluated in UTC, never in the server's local zone.
 //   - z: accepts k/m/g suffixes (powers of 1024).
+//   - f:, t:, c:, tc:, a: with a whole address (a@b.c) match the address
+//     exactly (case-insensitively) instead of as a phrase of its words.
 package search

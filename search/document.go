@@ -36,8 +36,8 @@ func (a Address) String() string {
 type Doc struct {
 	MessageID  string   // primary Message-ID without <>; the document id
 	MessageIDs []string // every Message-ID of the message (MessageID is added if absent)
-	ThreadID   string   // thread the message belongs to (for t=1 collapsing)
-	List       string   // patchtrail's list name, e.g. "io-uring"
+	ThreadID   string   // thread the message belongs to (for t=1 collapsing); "" = MessageID
+	Lists      []string // patchtrail's names of the lists carrying it, e.g. "io-uring"
 	ListIDs    []string // List-Id header values, with or without <>
 
 	Subject    string
@@ -107,8 +107,12 @@ func toDocument(d *Doc, words, kw analysis.Analyzer) (*document.Document, error)
 	mids = uniq(mids, trimID)
 	addAll(FieldMID, mids, nil)
 	addAll(FieldMIDWords, mids, nil)
-	add(FieldThreadID, d.ThreadID, nil)
-	add(FieldList, d.List, nil)
+	tid := d.ThreadID
+	if tid == "" {
+		tid = id // a message without a thread is its own thread
+	}
+	add(FieldThreadID, tid, nil)
+	addAll(FieldList, uniq(d.Lists, nil), nil)
 	addAll(FieldListID, d.ListIDs, normListID)
 	addAll(FieldListWords, d.ListIDs, normListID)
 	add(FieldSubject, d.Subject, nil)

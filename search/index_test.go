@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -43,69 +40,69 @@ func pid(c string) string { return strings.Repeat(c, 40) }
 func testDocs() []*Doc {
 	body := func(d *Doc, text string) *Doc { d.AddBodyText(text); return d }
 	docs := []*Doc{
-		body(&Doc{MessageID: "cover-1@kernel.dk", ThreadID: "T1", List: "io-uring", ListIDs: strs(ioLID),
+		body(&Doc{MessageID: "cover-1@kernel.dk", ThreadID: "T1", Lists: []string{"io-uring"}, ListIDs: strs(ioLID),
 			Subject: "[PATCH 0/2] io_uring: fix sqpoll races", From: []Address{jens}, To: []Address{ioList}, Cc: []Address{lkml},
 			Date: at("2024-01-10 09:00"), Size: 2000},
 			"This series fixes two races in the SQPOLL thread.\n\nchange-id: 20240110-sqpoll-races-abcdef\n"),
-		body(&Doc{MessageID: "patch-1@kernel.dk", ThreadID: "T1", List: "io-uring", ListIDs: strs(ioLID),
+		body(&Doc{MessageID: "patch-1@kernel.dk", ThreadID: "T1", Lists: []string{"io-uring"}, ListIDs: strs(ioLID),
 			Subject: "[PATCH 1/2] io_uring/sqpoll: hold ctx lock", From: []Address{jens}, To: []Address{ioList},
 			References: strs("<cover-1@kernel.dk>"), Date: at("2024-01-10 09:01"), Size: 4000, PatchIDs: strs(pid("1"))},
 			"Hold the lock.\n\nSigned-off-by: Jens Axboe <axboe@kernel.dk>\n---\n"+
 				"diff --git a/io_uring/sqpoll.c b/io_uring/sqpoll.c\nindex 1a2b3c4d5e..9f8e7d6c5b 100644\n"+
 				"--- a/io_uring/sqpoll.c\n+++ b/io_uring/sqpoll.c\n@@ -1,4 +1,4 @@ static int io_sq_thread(void *data)\n"+
 				" \tstruct io_ring_ctx *ctx;\n-\tmutex_unlock(&ctx->uring_lock);\n+\tio_ring_submit_unlock(ctx, issue_flags);\n"),
-		body(&Doc{MessageID: "patch-2@kernel.dk", ThreadID: "T1", List: "io-uring", ListIDs: strs(ioLID),
+		body(&Doc{MessageID: "patch-2@kernel.dk", ThreadID: "T1", Lists: []string{"io-uring"}, ListIDs: strs(ioLID),
 			Subject: "[PATCH 2/2] io_uring: check IORING_SETUP_SQPOLL flags", From: []Address{jens}, To: []Address{ioList},
 			References: strs("cover-1@kernel.dk"), Date: at("2024-01-10 09:02"), Size: 5000, PatchIDs: strs(pid("2"))},
 			"Check flags.\n---\ndiff --git a/io_uring/io_uring.c b/io_uring/io_uring.c\n--- a/io_uring/io_uring.c\n+++ b/io_uring/io_uring.c\n"+
 				"@@ -5,2 +5,3 @@ int io_uring_setup(u32 entries)\n+\tif (p->flags & IORING_SETUP_SQPOLL)\n"+
 				"diff --git a/include/uapi/linux/io_uring.h b/include/uapi/linux/io_uring.h\n--- a/include/uapi/linux/io_uring.h\n"+
 				"+++ b/include/uapi/linux/io_uring.h\n@@ -1 +1 @@\n-#define X 1\n+#define X 2\n"),
-		body(&Doc{MessageID: "reply-1@gmail.com", ThreadID: "T1", List: "io-uring", ListIDs: strs(ioLID),
+		body(&Doc{MessageID: "reply-1@gmail.com", ThreadID: "T1", Lists: []string{"io-uring"}, ListIDs: strs(ioLID),
 			Subject: "Re: [PATCH 1/2] io_uring/sqpoll: hold ctx lock", From: []Address{pavel}, To: []Address{jens}, Cc: []Address{ioList},
 			References: strs("cover-1@kernel.dk", "patch-1@kernel.dk"), Date: at("2024-01-11 12:00"), Size: 1500},
 			"> -\tmutex_unlock(&ctx->uring_lock);\n> +\tio_ring_submit_unlock(ctx, issue_flags);\n\n"+
 				"Looks good, but what about the fallback path?\n\nReviewed-by: Pavel Begunkov <asml.silence@gmail.com>\n"),
-		body(&Doc{MessageID: "reply-2@kernel.dk", ThreadID: "T1", List: "io-uring", ListIDs: strs(ioLID),
+		body(&Doc{MessageID: "reply-2@kernel.dk", ThreadID: "T1", Lists: []string{"io-uring"}, ListIDs: strs(ioLID),
 			Subject: "Re: [PATCH 0/2] io_uring: fix sqpoll races", From: []Address{jens}, To: []Address{ioList},
 			References: strs("cover-1@kernel.dk"), Date: at("2024-01-12 08:00"), Size: 1200},
 			"Applied, thanks!\n\n[1/2] io_uring/sqpoll: hold ctx lock\n      commit: 0123456789ab\n"),
-		body(&Doc{MessageID: "multishot-v2@gmail.com", ThreadID: "T2", List: "io-uring", ListIDs: strs(ioLID),
+		body(&Doc{MessageID: "multishot-v2@gmail.com", ThreadID: "T2", Lists: []string{"io-uring"}, ListIDs: strs(ioLID),
 			Subject: "[PATCH v2] io_uring/net: support multishot recv", From: []Address{pavel}, To: []Address{ioList},
 			Date: at("2024-02-01 10:00"), Received: at("2024-02-01 10:05"), Size: 6000, PatchIDs: strs(pid("3"))},
 			"Changes since v1:\n- rebase\n---\ndiff --git a/io_uring/net.c b/io_uring/net.c\n--- a/io_uring/net.c\n+++ b/io_uring/net.c\n"+
 				"@@ -9,1 +9,2 @@ int io_recv(struct io_kiocb *req, unsigned int issue_flags)\n+\treq->flags |= REQ_F_APOLL_MULTISHOT;\n"),
-		body(&Doc{MessageID: "multishot-reply@kernel.dk", ThreadID: "T2", List: "io-uring", ListIDs: strs(ioLID),
+		body(&Doc{MessageID: "multishot-reply@kernel.dk", ThreadID: "T2", Lists: []string{"io-uring"}, ListIDs: strs(ioLID),
 			Subject: "Re: [PATCH v2] io_uring/net: support multishot recv", From: []Address{jens}, To: []Address{pavel},
 			References: strs("multishot-v2@gmail.com"), Date: at("2024-02-02 10:00"), Size: 900},
 			"> Changes since v1:\n> - rebase\n\nThis breaks liburing tests, please fix.\n"),
-		body(&Doc{MessageID: "multishot-v1@gmail.com", ThreadID: "T3", List: "io-uring", ListIDs: strs(ioLID),
+		body(&Doc{MessageID: "multishot-v1@gmail.com", ThreadID: "T3", Lists: []string{"io-uring"}, ListIDs: strs(ioLID),
 			Subject: "[PATCH] io_uring/net: support multishot recv", From: []Address{pavel}, To: []Address{ioList},
 			Date: at("2024-01-20 10:00"), Size: 5800, PatchIDs: strs(pid("4"))},
 			"---\ndiff --git a/io_uring/net.c b/io_uring/net.c\n--- a/io_uring/net.c\n+++ b/io_uring/net.c\n@@ -9 +9 @@\n+\tret = 0;\n"),
-		body(&Doc{MessageID: "tcp-fix@google.com", ThreadID: "T4", List: "netdev", ListIDs: strs("<netdev.vger.kernel.org>"),
+		body(&Doc{MessageID: "tcp-fix@google.com", ThreadID: "T4", Lists: []string{"netdev"}, ListIDs: strs("<netdev.vger.kernel.org>"),
 			Subject: "[PATCH net-next] tcp: fix retransmit timer", From: []Address{{"Eric Dumazet", "edumazet@google.com"}}, To: []Address{netdev},
 			Date: at("2024-02-10 10:00"), Size: 3000},
 			"---\ndiff --git a/net/ipv4/tcp_timer.c b/net/ipv4/tcp_timer.c\n--- a/net/ipv4/tcp_timer.c\n+++ b/net/ipv4/tcp_timer.c\n"+
 				"@@ -1 +1 @@ void tcp_retransmit_timer(struct sock *sk)\n-\told();\n+\tnew();\n"),
-		body(&Doc{MessageID: "tcp-reply@redhat.com", ThreadID: "T4", List: "netdev", ListIDs: strs("<netdev.vger.kernel.org>"),
+		body(&Doc{MessageID: "tcp-reply@redhat.com", ThreadID: "T4", Lists: []string{"netdev"}, ListIDs: strs("<netdev.vger.kernel.org>"),
 			Subject: "Re: [PATCH net-next] tcp: fix retransmit timer", From: []Address{{"Paolo Abeni", "pabeni@redhat.com"}}, To: []Address{netdev},
 			References: strs("tcp-fix@google.com"), Date: at("2024-02-11 10:00"), Size: 1100},
 			"Acked-by: Paolo Abeni <pabeni@redhat.com>\n"),
-		body(&Doc{MessageID: "config@example.org", ThreadID: "T5", List: "io-uring", ListIDs: strs(ioLID),
+		body(&Doc{MessageID: "config@example.org", ThreadID: "T5", Lists: []string{"io-uring"}, ListIDs: strs(ioLID),
 			Subject: "kernel oops with io_uring on 6.8-rc1", From: []Address{{"Bug Reporter", "reporter@example.org"}}, To: []Address{ioList},
 			Date: at("2024-03-01 10:00"), Size: 150000, AttachmentNames: strs("config.gz", "dmesg.txt")},
 			"Hi, I see a WARN_ON in io_uring_enter() when running fio.\nKernel config attached.\n"),
-		body(&Doc{MessageID: "config-reply@kernel.dk", ThreadID: "T5", List: "io-uring", ListIDs: strs(ioLID),
+		body(&Doc{MessageID: "config-reply@kernel.dk", ThreadID: "T5", Lists: []string{"io-uring"}, ListIDs: strs(ioLID),
 			Subject: "Re: kernel oops with io_uring on 6.8-rc1", From: []Address{jens}, To: []Address{{"Bug Reporter", "reporter@example.org"}},
 			References: strs("config@example.org"), Date: at("2024-03-02 10:00"), Size: 2500},
 			"> Hi, I see a WARN_ON in io_uring_enter() when running fio.\n\nCan you try the patch below?\n\n"+
 				"diff --git a/io_uring/io_uring.c b/io_uring/io_uring.c\n--- a/io_uring/io_uring.c\n+++ b/io_uring/io_uring.c\n@@ -1 +1 @@\n-\tWARN_ON_ONCE(1);\n"),
-		body(&Doc{MessageID: "unicode@example.jp", ThreadID: "T6", List: "io-uring", ListIDs: strs(ioLID),
+		body(&Doc{MessageID: "unicode@example.jp", ThreadID: "T6", Lists: []string{"io-uring"}, ListIDs: strs(ioLID),
 			Subject: "Re: Überprüfung der Änderungen", From: []Address{{"Jürgen Groß", "jgross@suse.com"}},
 			Date: at("2023-12-20 10:00"), Size: 1000},
 			"Danke schön. 日本語 テスト\n"),
-		body(&Doc{MessageID: "old-stuff@lists.example", MessageIDs: strs("<alt-id@lists.example>"), ThreadID: "T7", List: "io-uring", ListIDs: strs(ioLID),
+		body(&Doc{MessageID: "old-stuff@lists.example", MessageIDs: strs("<alt-id@lists.example>"), ThreadID: "T7", Lists: []string{"io-uring"}, ListIDs: strs(ioLID),
 			Subject: "[RFC] io_uring: zero copy rx", From: []Address{{"David Wei", "dw@davidwei.uk"}},
 			Date: at("2023-12-01 10:00"), Size: 3000},
 			"RFC for zero copy receive.\n"),
@@ -116,7 +113,7 @@ func testDocs() []*Doc {
 			list = "netdev"
 		}
 		docs = append(docs, body(&Doc{MessageID: fmt.Sprintf("filler-%02d@example.com", i), ThreadID: fmt.Sprintf("TF%d", i/4),
-			List: list, Subject: fmt.Sprintf("filler discussion %d about nothing", i),
+			Lists: []string{list}, Subject: fmt.Sprintf("filler discussion %d about nothing", i),
 			From: []Address{{"Filler Person", "filler@example.com"}}, Date: at("2023-11-01 10:00").AddDate(0, 0, i), Size: 2500},
 			fmt.Sprintf("lorem ipsum dolor %d\n", i)))
 	}
@@ -446,116 +443,5 @@ func TestWildcardLimit(t *testing.T) {
 	}
 	if _, err := ix.Search(context.Background(), "NOT foo", nil); !errors.As(err, &pe) || !IsQueryError(err) {
 		t.Errorf("NOT foo: %v, want *ParseError", err)
-	}
-}
-
-func TestOpenSchema(t *testing.T) {
-	dir := t.TempDir()
-	ix, err := Open(dir, &Options{Shards: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := ix.Batch()
-	b.Index(&Doc{MessageID: "a@b", Subject: "persisted"})
-	if err := b.Execute(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if err := ix.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := ix.Close(); err != nil {
-		t.Errorf("second Close: %v", err)
-	}
-	if _, err := ix.Search(context.Background(), "x", nil); !errors.Is(err, ErrClosed) {
-		t.Errorf("search after Close: %v", err)
-	}
-
-	// Reopen: the shard count on disk wins.
-	ix, err = Open(dir, &Options{Shards: 5, ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ix.Shards() != 2 {
-		t.Errorf("reopened with %d shards, want 2", ix.Shards())
-	}
-	if r, err := ix.Search(context.Background(), "persisted", nil); err != nil || r.Total != 1 {
-		t.Errorf("after reopen: %v, %v", r, err)
-	}
-	if err := ix.Batch().Execute(context.Background()); err == nil {
-		t.Error("batch on a read-only index succeeded")
-	}
-	ix.Close()
-
-	// Locked by another writer.
-	w, err := Open(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Open(dir, &Options{LockTimeout: 50 * time.Millisecond}); !errors.Is(err, ErrLocked) {
-		t.Errorf("second writer: %v, want ErrLocked", err)
-	}
-	w.Close()
-
-	// Another schema version.
-	if err := writeMeta(dir, meta{SchemaVersion: SchemaVersion + 1, Shards: 2}); err != nil {
-		t.Fatal(err)
-	}
-	_, err = Open(dir, nil)
-	var se *SchemaError
-	if !errors.As(err, &se) || se.Found != SchemaVersion+1 || !strings.Contains(err.Error(), "patchtrail reindex") {
-		t.Errorf("version mismatch: %v", err)
-	}
-
-	// A directory with something else in it.
-	other := t.TempDir()
-	os.WriteFile(filepath.Join(other, "index_meta.json"), []byte("{}"), 0o644)
-	if _, err := Open(other, nil); !errors.As(err, &se) {
-		t.Errorf("foreign directory: %v, want *SchemaError", err)
-	}
-	// No index, read-only.
-	if _, err := Open(filepath.Join(t.TempDir(), "none"), &Options{ReadOnly: true}); err == nil || errors.As(err, &se) {
-		t.Errorf("missing read-only index: %v", err)
-	}
-}
-
-// TestMappingMatchesDocuments checks that NewMapping declares every field
-// the document builder emits, with the same options.
-func TestMappingMatchesDocuments(t *testing.T) {
-	d := testDocs()[1]
-	d.To, d.Cc, d.AttachmentNames, d.MessageIDs = []Address{jens}, []Address{pavel}, strs("x.txt"), strs("alt@x")
-	d.Received, d.ListIDs, d.Quoted = d.Date, strs(ioLID), "> q"
-	ix := openTestIndex(t, nil)
-	doc, err := toDocument(d, ix.words, ix.kw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := NewMapping().(*mapping.IndexMappingImpl)
-	seen := map[string]bool{}
-	for _, f := range doc.Fields {
-		seen[f.Name()] = true
-		spec, ok := specByName[f.Name()]
-		if !ok {
-			t.Errorf("document field %s is not in the schema", f.Name())
-			continue
-		}
-		if f.Options() != spec.opts {
-			t.Errorf("field %s options %v, schema says %v", f.Name(), f.Options(), spec.opts)
-		}
-		fm := m.FieldMappingForPath(f.Name())
-		if fm.Options() != spec.opts || fm.Name != f.Name() {
-			t.Errorf("mapping of %s: %+v, want options %v", f.Name(), fm, spec.opts)
-		}
-		wantAnalyzer := AnalyzerName
-		if spec.kind == kindKeyword {
-			wantAnalyzer = "keyword"
-		}
-		if spec.kind != kindNumber && m.AnalyzerNameForPath(f.Name()) != wantAnalyzer {
-			t.Errorf("analyzer of %s: %s, want %s", f.Name(), m.AnalyzerNameForPath(f.Name()), wantAnalyzer)
-		}
-	}
-	for _, f := range schemaFields {
-		if !seen[f.name] {
-			t.Errorf("schema field %s never filled by the test document", f.name)
-		}
 	}
 }

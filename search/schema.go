@@ -21,7 +21,7 @@ const SchemaVersion = 1
 const (
 	FieldMID        = "mid"        // keyword: every Message-ID, exact (mid:)
 	FieldMIDWords   = "mid_words"  // words of every Message-ID (m:)
-	FieldThreadID   = "tid"        // keyword, stored
+	FieldThreadID   = "tid"        // keyword, stored, doc values (thread collapsing)
 	FieldList       = "list"       // keyword, stored: patchtrail's list name
 	FieldListID     = "lid"        // keyword: List-Id without <>, lowercased (lid:)
 	FieldListWords  = "lid_words"  // words of the List-Ids (l:)
@@ -77,7 +77,7 @@ const (
 var schemaFields = []fieldSpec{
 	{FieldMID, kindKeyword, optKeyword},
 	{FieldMIDWords, kindText, optText},
-	{FieldThreadID, kindKeyword, optKeyword | index.StoreField},
+	{FieldThreadID, kindKeyword, optKeyword | index.StoreField | index.DocValues},
 	{FieldList, kindKeyword, optKeyword | index.StoreField},
 	{FieldListID, kindKeyword, optKeyword},
 	{FieldListWords, kindText, optText},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -105,12 +106,16 @@ func (ix *Index) prepare(q string, o *SearchOptions) (*prepared, error) {
 		bq = query.NewConjunctionQuery(append([]query.Query{bq}, filters...))
 	}
 	p := &prepared{q: bq}
+	// The thread id is a last sort key: order is already total, but as a
+	// sort key the thread id comes back with every hit from doc values,
+	// so collapsing threads needs no stored-field loads.
 	order := &bsearch.SortField{Field: FieldOrder, Type: bsearch.SortFieldAsNumber, Desc: true}
+	tid := &bsearch.SortField{Field: FieldThreadID, Type: bsearch.SortFieldAsString, Desc: true}
 	switch o.Sort {
 	case "", SortDate:
-		p.sort = bsearch.SortOrder{order}
+		p.sort = bsearch.SortOrder{order, tid}
 	case SortRelevance:
-		p.sort = bsearch.SortOrder{&bsearch.SortScore{Desc: true}, order}
+		p.sort = bsearch.SortOrder{&bsearch.SortScore{Desc: true}, order, tid}
 		p.relevance = true
 	default:
 		return nil, fmt.Errorf("%w %q (want %q or %q)", errBadSort, o.Sort, SortDate, SortRelevance)
@@ -154,10 +159,12 @@ func (ix *Index) checkWildcards(n Node) error {
 	return nil
 }
 
-func (p *prepared) request(size int, after []string) *bleve.SearchRequest {
+func (p *prepared) request(size int, after []string, fields bool) *bleve.SearchRequest {
 	req := bleve.NewSearchRequestOptions(p.q, size, 0, false)
 	req.SortByCustom(p.sort)
-	req.Fields = hitFields
+	if fields {
+		req.Fields = hitFields
+	}
 	if !p.relevance {
 		req.Score = "none"
 	}
@@ -169,11 +176,19 @@ func (p *prepared) request(size int, after []string) *bleve.SearchRequest {
 
 // afterKey is the search_after key of a hit in the prepared sort order.
 func (p *prepared) afterKey(h *bsearch.DocumentMatch) []string {
-	order := h.DecodedSort[len(h.DecodedSort)-1]
+	key := slices.Clone(h.DecodedSort)
 	if p.relevance {
-		return []string{strconv.FormatFloat(h.Score, 'g', -1, 64), order}
+		key[0] = strconv.FormatFloat(h.Score, 'g', -1, 64)
 	}
-	return []string{order}
+	return key
+}
+
+// threadOf is the thread id of a hit, from its last sort key.
+func threadOf(h *bsearch.DocumentMatch) string {
+	if n := len(h.DecodedSort); n > 0 {
+		return h.DecodedSort[n-1]
+	}
+	return ""
 }
 
 func toHit(h *bsearch.DocumentMatch, relevance bool) Hit {
@@ -181,7 +196,14 @@ func toHit(h *bsearch.DocumentMatch, relevance bool) Hit {
 		s, _ := h.Fields[f].(string)
 		return s
 	}
-	hit := Hit{MessageID: h.ID, Subject: str(FieldSubject), From: str(FieldFromShow), List: str(FieldList), ThreadID: str(FieldThreadID)}
+	list := str(FieldList)
+	if vs, ok := h.Fields[FieldList].([]interface{}); ok && len(vs) > 0 {
+		list, _ = vs[0].(string) // a message on several lists
+	}
+	hit := Hit{MessageID: h.ID, Subject: str(FieldSubject), From: str(FieldFromShow), List: list, ThreadID: str(FieldThreadID)}
+	if hit.ThreadID == "" {
+		hit.ThreadID = threadOf(h)
+	}
 	if v, ok := h.Fields[FieldDate].(float64); ok {
 		hit.Date = time.Unix(int64(v), 0).UTC()
 	}
@@ -189,13 +211,6 @@ func toHit(h *bsearch.DocumentMatch, relevance bool) Hit {
 		hit.Score = h.Score
 	}
 	return hit
-}
-
-func threadKey(h Hit) string {
-	if h.ThreadID == "" {
-		return "\x00" + h.MessageID
-	}
-	return h.ThreadID
 }
 
 func (ix *Index) run(ctx context.Context, req *bleve.SearchRequest) (*bleve.SearchResult, error) {
@@ -208,16 +223,14 @@ func (ix *Index) run(ctx context.Context, req *bleve.SearchRequest) (*bleve.Sear
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	if len(res.Status.Errors) > 0 {
-		for name, err := range res.Status.Errors {
-			return nil, fmt.Errorf("search: shard %s: %w", name, err)
-		}
+	for name, err := range res.Status.Errors {
+		return nil, fmt.Errorf("search: shard %s: %w", name, err)
 	}
 	return res, nil
 }
 
 // Search runs a query and returns one page of hits. Query errors are
-// *ParseError or wrap ErrQueryTooBroad.
+// *ParseError or wrap ErrQueryTooBroad (see IsQueryError).
 func (ix *Index) Search(ctx context.Context, q string, opts *SearchOptions) (*Result, error) {
 	var o SearchOptions
 	if opts != nil {
@@ -227,9 +240,7 @@ func (ix *Index) Search(ctx context.Context, q string, opts *SearchOptions) (*Re
 		o.Limit = DefaultLimit
 	}
 	o.Limit = min(o.Limit, MaxLimit)
-	if o.Offset < 0 {
-		o.Offset = 0
-	}
+	o.Offset = max(o.Offset, 0)
 	if o.Offset > MaxOffset {
 		return nil, ErrOffsetTooLarge
 	}
@@ -238,7 +249,7 @@ func (ix *Index) Search(ctx context.Context, q string, opts *SearchOptions) (*Re
 		return nil, err
 	}
 	if !o.Threads {
-		req := p.request(o.Limit, nil)
+		req := p.request(o.Limit, nil, true)
 		req.From = o.Offset
 		res, err := ix.run(ctx, req)
 		if err != nil {
@@ -250,36 +261,70 @@ func (ix *Index) Search(ctx context.Context, q string, opts *SearchOptions) (*Re
 		}
 		return out, nil
 	}
+
+	// Collapse threads: scan hits without stored fields, keep the first
+	// of each thread, then load the fields of the page's hits only.
 	out := &Result{}
 	need := o.Offset + o.Limit
-	page := min(MaxLimit, max(10*need, 200)) // re-running the query per page costs more than loading hits
+	page := min(MaxLimit, max(10*need, 200)) // re-running the query per page costs more than a bigger page
 	seen := make(map[string]bool)
-	err = ix.scan(ctx, p, page, func(h Hit, total uint64) bool {
+	var picked []*bsearch.DocumentMatch
+	err = ix.scan(ctx, p, page, func(h *bsearch.DocumentMatch, total uint64) bool {
 		out.Total = total
-		k := threadKey(h)
+		k := threadOf(h)
 		if seen[k] {
 			return true
 		}
 		seen[k] = true
 		if len(seen) > o.Offset {
-			out.Hits = append(out.Hits, h)
+			picked = append(picked, h)
 		}
 		return len(seen) < need
 	})
+	if err != nil || len(picked) == 0 {
+		return out, err
+	}
+	out.Hits, err = ix.load(ctx, picked, p.relevance)
 	return out, err
 }
 
-// scan walks hits in sort order with search_after paging until fn
-// returns false, the hits run out or maxCollapseScan hits were read.
-func (ix *Index) scan(ctx context.Context, p *prepared, page int, fn func(Hit, uint64) bool) error {
+// load fetches the stored fields of hits, keeping their order and scores.
+func (ix *Index) load(ctx context.Context, hits []*bsearch.DocumentMatch, relevance bool) ([]Hit, error) {
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ID
+	}
+	req := bleve.NewSearchRequestOptions(query.NewDocIDQuery(ids), len(ids), 0, false)
+	req.Fields = hitFields
+	req.Score = "none"
+	res, err := ix.run(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	fields := make(map[string]map[string]interface{}, len(res.Hits))
+	for _, h := range res.Hits {
+		fields[h.ID] = h.Fields
+	}
+	out := make([]Hit, 0, len(hits))
+	for _, h := range hits {
+		h.Fields = fields[h.ID]
+		out = append(out, toHit(h, relevance))
+	}
+	return out, nil
+}
+
+// scan walks hits (without stored fields) in sort order with search_after
+// paging until fn returns false, the hits run out or maxCollapseScan hits
+// were read.
+func (ix *Index) scan(ctx context.Context, p *prepared, page int, fn func(*bsearch.DocumentMatch, uint64) bool) error {
 	var after []string
 	for read := 0; read < maxCollapseScan; {
-		res, err := ix.run(ctx, p.request(page, after))
+		res, err := ix.run(ctx, p.request(page, after, false))
 		if err != nil {
 			return err
 		}
 		for _, h := range res.Hits {
-			if !fn(toHit(h, p.relevance), res.Total) {
+			if !fn(h, res.Total) {
 				return nil
 			}
 		}
@@ -313,14 +358,13 @@ func (ix *Index) Iterate(ctx context.Context, q string, opts *SearchOptions, fn 
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("search: %w", err)
 		}
-		res, err := ix.run(ctx, p.request(scanPage, after))
+		res, err := ix.run(ctx, p.request(scanPage, after, true))
 		if err != nil {
 			return err
 		}
 		for _, dm := range res.Hits {
-			h := toHit(dm, p.relevance)
 			if o.Threads {
-				k := threadKey(h)
+				k := threadOf(dm)
 				if seen[k] {
 					continue
 				}
@@ -330,7 +374,7 @@ func (ix *Index) Iterate(ctx context.Context, q string, opts *SearchOptions, fn 
 				skip--
 				continue
 			}
-			if err := fn(h); err != nil {
+			if err := fn(toHit(dm, p.relevance)); err != nil {
 				return err
 			}
 		}

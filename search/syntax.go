@@ -188,7 +188,8 @@ func HelpMarkdown() string {
 		"- Differences from lore: no stemming (`patches` does not find `patch`; use `patch*`); "+
 		"`YYYY-MM-DD` in `dt:`/`rt:` is midnight UTC (git uses the current time of day); "+
 		"dates git cannot read are errors instead of \"now\"; `dfpre:`/`dfpost:`/`dfblob:` with a full "+
-		"blob id also find the abbreviated ids of `index` lines; `z:` takes k/m/g suffixes.\n"+
+		"blob id also find the abbreviated ids of `index` lines; `z:` takes k/m/g suffixes; `f:`, `t:`, `c:`, `tc:`, `a:` "+
+		"with a whole address match that address exactly.\n"+
 		"- Limits: %d terms, %d levels of parentheses, %d characters; a `word*` may expand to at most "+
 		"%d words per field.\n", maxTerms, maxDepth, maxQueryRunes, defaultMaxWildcardTerms)
 	return b.String()

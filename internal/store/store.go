@@ -182,7 +182,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := s.checkVersion(ctx); err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
-	if _, err := s.db.ExecContext(ctx, schema+patchSchema+queueSchema); err != nil {
+	if _, err := s.db.ExecContext(ctx, schema+patchSchema+queueSchema+linkSchema); err != nil {
 		return fmt.Errorf("store: create schema: %w", err)
 	}
 	_, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)`, fmt.Sprint(SchemaVersion))

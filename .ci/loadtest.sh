@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Load test of `patchtrail serve` on the full io-uring corpus: a mixed
+# search / thread / raw load from wrk at 64 connections on 127.0.0.1 for
+# 30 s, printing throughput, p50/p99 latency and errors.
+#
+#   .ci/loadtest.sh                       # uses $PATCHTRAIL_CORPUS/io-uring
+#   LOADTEST_DATA=/path/to/data .ci/loadtest.sh   # an already imported data dir
+#
+# Environment: PATCHTRAIL_CORPUS (directory holding io-uring/git/0.git),
+# LOADTEST_DATA (data dir, imported once and reused; default
+# .cache/loadtest-data), LOADTEST_DURATION (default 30s),
+# LOADTEST_CONNECTIONS (default 64), LOADTEST_PORT (default 18931).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN=bin/patchtrail
+DATA=${LOADTEST_DATA:-$PWD/.cache/loadtest-data}
+DURATION=${LOADTEST_DURATION:-30s}
+CONNS=${LOADTEST_CONNECTIONS:-64}
+PORT=${LOADTEST_PORT:-18931}
+BASE=http://127.0.0.1:$PORT
+WORK=$(mktemp -d)
+SERVER_PID=
+
+cleanup() {
+	if [ -n "$SERVER_PID" ]; then
+		kill -TERM "$SERVER_PID" 2>/dev/null || true
+		wait "$SERVER_PID" 2>/dev/null || true
+	fi
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+if ! command -v wrk >/dev/null; then
+	echo "installing wrk (Debian package wrk)"
+	apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
+fi
+
+go build -o "$BIN" ./cmd/patchtrail
+
+if [ ! -f "$DATA/store.db" ] || [ ! -d "$DATA/index" ]; then
+	CORPUS=${PATCHTRAIL_CORPUS:-}
+	if [ -z "$CORPUS" ] || [ ! -d "$CORPUS/io-uring/git/0.git" ]; then
+		echo "loadtest: corpus absent: set PATCHTRAIL_CORPUS (a directory holding io-uring/git/0.git) or LOADTEST_DATA" >&2
+		exit 1
+	fi
+	echo "importing $CORPUS/io-uring into $DATA (once; takes a few minutes)"
+	rm -rf "$DATA"
+	"$BIN" -q --data "$DATA" import "$CORPUS/io-uring"
+fi
+
+"$BIN" -q --data "$DATA" serve --addr "127.0.0.1:$PORT" 2>"$WORK/server.log" &
+SERVER_PID=$!
+for _ in $(seq 1 100); do
+	curl -sf "$BASE/api/v1/stats" >/dev/null 2>&1 && break
+	sleep 0.2
+done
+curl -sf "$BASE/api/v1/stats" >"$WORK/stats.json" || { echo "loadtest: server did not start" >&2; cat "$WORK/server.log" >&2; exit 1; }
+
+# Message-IDs to fetch: recent patches and replies from a few searches.
+for q in 's:PATCH' 'f:axboe' 's:Re' 'dfn:io_uring/rw.c' 'b:sqpoll'; do
+	curl -sf --get "$BASE/api/v1/search" --data-urlencode "q=$q" --data-urlencode limit=200 \
+		| python3 -c 'import json,sys,urllib.parse
+for h in json.load(sys.stdin)["hits"]: print(urllib.parse.quote(h["message_id"], safe="@"))'
+done | sort -u >"$WORK/mids"
+NMIDS=$(wc -l <"$WORK/mids")
+
+# The request mix: 40% search (JSON API and lore HTML), 30% thread (JSON
+# tree, thread page, t.mbox.gz), 30% raw.
+python3 - "$WORK/mids" >"$WORK/paths.lua" <<'PY'
+import sys, random, urllib.parse
+random.seed(42)
+mids = [l.strip() for l in open(sys.argv[1]) if l.strip()]
+queries = ['s:io_uring', 'f:axboe', 'sqpoll', 'dfn:io_uring/net.c', 'b:IORING_OP_READV',
+           'nq:"Reviewed-by"', 's:PATCH AND d:2023-01-01..2023-06-30', 'multishot AND recv',
+           'dfhh:io_issue_sqe', 'io_uring_enter OR io_uring_setup', 's:"[PATCH v2"', 'f:asml.silence',
+           'buffer ring', 'zerocopy', 't:io-uring AND s:Re', 'regression', 'fixed file', 'cancel*',
+           's:liburing', 'd:2024-01-01..']
+paths = []
+for i in range(2000):
+    r = random.random()
+    mid = random.choice(mids)
+    if r < 0.30:
+        q = urllib.parse.quote(random.choice(queries))
+        paths.append('/api/v1/search?limit=20&q=' + q)
+    elif r < 0.40:
+        q = urllib.parse.quote_plus(random.choice(queries))
+        paths.append('/all/?q=' + q)
+    elif r < 0.55:
+        paths.append('/api/v1/thread/' + mid)
+    elif r < 0.62:
+        paths.append('/all/' + mid + '/t/')
+    elif r < 0.70:
+        paths.append('/all/' + mid + '/t.mbox.gz')
+    else:
+        paths.append('/all/' + mid + '/raw')
+print('paths = {')
+for p in paths:
+    print('  "%s",' % p.replace('\\', '\\\\').replace('"', '\\"'))
+print('}')
+PY
+cat >>"$WORK/paths.lua" <<'LUA'
+local n = 0
+init = function(args)
+  n = math.random(#paths)
+end
+request = function()
+  n = n % #paths + 1
+  return wrk.format("GET", paths[n])
+end
+LUA
+
+echo "patchtrail loadtest: $(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s["store"]["messages"], "messages,", s["index_documents"], "indexed")' "$WORK/stats.json"), $NMIDS Message-IDs in the mix"
+echo "wrk -t2 -c$CONNS -d$DURATION --latency (40% search, 30% thread, 30% raw) against $BASE"
+wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 10s --latency -s "$WORK/paths.lua" "$BASE" | tee "$WORK/wrk.out"
+
+# Summary, and failure on any error.
+python3 - "$WORK/wrk.out" <<'PY'
+import re, sys
+out = open(sys.argv[1]).read()
+rps = re.search(r'Requests/sec:\s+([\d.]+)', out).group(1)
+lat = dict(re.findall(r'^\s+(50|99)%\s+(\S+)', out, re.M))
+non2xx = re.search(r'Non-2xx or 3xx responses: (\d+)', out)
+sock = re.search(r'Socket errors: (.*)', out)
+errors = int(non2xx.group(1)) if non2xx else 0
+print(f"\nSUMMARY throughput {rps} req/s, p50 {lat.get('50')}, p99 {lat.get('99')}, "
+      f"non-2xx {errors}, socket errors {sock.group(1) if sock else 'none'}")
+if errors or sock:
+    sys.exit("loadtest: errors")
+PY
+if grep -q 'status=5' "$WORK/server.log"; then
+	echo "loadtest: the server logged 5xx answers:" >&2
+	grep 'status=5' "$WORK/server.log" | head >&2
+	exit 1
+fi

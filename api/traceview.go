@@ -1,0 +1,437 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"patchtrail/internal/link"
+	"patchtrail/internal/patch"
+	"patchtrail/internal/store"
+)
+
+// The trace view: from a CVE, a commit or a message to the whole story
+// of a fix (issue 5): the CVE, the fix commits, the final posting with its
+// thread and series, earlier versions, the people and where they spoke,
+// the reviews between versions, the Fixes: targets with their postings,
+// the stable backports and a timeline with the gaps between its events.
+
+// TraceCVE is the CVE record a trace starts from or leads to.
+type TraceCVE struct {
+	ID             string     `json:"id"`
+	Title          string     `json:"title"`
+	Severity       string     `json:"severity,omitempty"`
+	CVSS           float64    `json:"cvss,omitempty"`
+	Vector         string     `json:"cvss_vector,omitempty"`
+	Published      *time.Time `json:"published,omitempty"`
+	Files          []string   `json:"files"`
+	FixSHAs        []string   `json:"fix_commits"`
+	IntroducedSHAs []string   `json:"introduced_by"`
+	Description    string     `json:"description"`
+}
+
+// TracePosting is a posted version of the fix (or of another commit).
+type TracePosting struct {
+	MessageID string     `json:"message_id"`
+	Subject   string     `json:"subject"`
+	From      Address    `json:"from"`
+	Date      time.Time  `json:"date"`
+	Version   int        `json:"version"`
+	SeriesID  int64      `json:"series_id,omitempty"`
+	ThreadID  int64      `json:"thread_id"`
+	Found     string     `json:"found_by"` // "link" (a commit link), "subject" (by subject, no commit), "message" (the query)
+	Grade     string     `json:"grade,omitempty"`
+	Score     float64    `json:"score,omitempty"`
+	Evidence  []Evidence `json:"evidence,omitempty"`
+}
+
+// TraceFixes is a commit the fix repairs (a Fixes: trailer or the CVE's
+// introducing commit) with its own posting.
+type TraceFixes struct {
+	Target  string        `json:"target"`
+	Title   string        `json:"title,omitempty"`
+	Commit  CommitRef     `json:"commit"`
+	Posting *TracePosting `json:"posting,omitempty"`
+}
+
+// TraceBackport is the fix on a stable branch.
+type TraceBackport struct {
+	Version string        `json:"version,omitempty"` // stable version that got it ("6.1.69")
+	SHA     string        `json:"sha,omitempty"`
+	Commit  *CommitRef    `json:"commit,omitempty"` // when a registered repository holds it
+	Posting *TracePosting `json:"posting,omitempty"`
+	Source  string        `json:"source"` // "cve" (.dyad), "commit" (upstream line of a commit), "posting" (a stable posting)
+}
+
+// Trace is the whole story of a fix.
+type Trace struct {
+	Query      string          `json:"query"`
+	CVE        *TraceCVE       `json:"cve,omitempty"`
+	FixCommits []CommitRef     `json:"fix_commits"`
+	Posting    *TracePosting   `json:"posting"` // the final posting, nil when none was found
+	Thread     *Thread         `json:"thread,omitempty"`
+	Series     *Series         `json:"series,omitempty"`
+	Earlier    []TracePosting  `json:"earlier_versions"`
+	People     []TracePerson   `json:"people"`
+	Reviews    []TraceReview   `json:"reviews"`
+	Fixes      []TraceFixes    `json:"fixes"`
+	Backports  []TraceBackport `json:"backports"`
+	Timeline   []TimelineEvent `json:"timeline"`
+	Notes      []string        `json:"notes"` // what could not be found, and how things were found
+}
+
+var cveIDRE = regexp.MustCompile(`(?i)^CVE-\d{4}-\d+$`)
+var shaRE = regexp.MustCompile(`^[0-9a-fA-F]{7,64}$`)
+
+// trace is the state of one LoadTrace.
+type trace struct {
+	st  *store.Store
+	t   *Trace
+	fix []*store.CommitRow // fix commits a registered repository holds
+	pid map[string]bool    // message ids of postings already listed
+}
+
+// LoadTrace assembles the trace of q: a CVE id, a commit id (full or
+// abbreviated) or a Message-ID.
+func LoadTrace(ctx context.Context, st *store.Store, q string) (*Trace, error) {
+	q = strings.TrimSpace(q)
+	tr := &trace{st: st, pid: map[string]bool{}, t: &Trace{Query: q, FixCommits: []CommitRef{}, Earlier: []TracePosting{}, People: []TracePerson{},
+		Reviews: []TraceReview{}, Fixes: []TraceFixes{}, Backports: []TraceBackport{}, Timeline: []TimelineEvent{}, Notes: []string{}}}
+	var rec *store.CVERow
+	var fixSHAs []string
+	var posting *store.PatchCandidate // a posting named by the query
+	switch {
+	case cveIDRE.MatchString(q):
+		var err error
+		if rec, err = st.CVE(ctx, strings.ToUpper(q)); err != nil {
+			return nil, err
+		}
+		fixSHAs = rec.FixSHAs
+	case shaRE.MatchString(q):
+		c, err := st.Commit(ctx, q)
+		switch {
+		case err == nil:
+			fixSHAs = []string{c.SHA}
+		case errors.Is(err, store.ErrNotFound) && len(q) >= 40:
+			fixSHAs = []string{strings.ToLower(q)}
+		default:
+			return nil, err
+		}
+	default:
+		id, err := st.Resolve(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		if posting, err = patchOfThread(ctx, st, id); err != nil {
+			return nil, err
+		}
+		ls, err := st.MessageLinks(ctx, posting.Message)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range ls {
+			fixSHAs = append(fixSHAs, l.SHA)
+		}
+	}
+	if err := tr.fixCommits(ctx, fixSHAs, &rec); err != nil {
+		return nil, err
+	}
+	if rec != nil {
+		tr.t.CVE = wireCVE(rec)
+	}
+	if err := tr.postings(ctx, rec, posting); err != nil {
+		return nil, err
+	}
+	if err := tr.story(ctx); err != nil {
+		return nil, err
+	}
+	if err := tr.fixesTargets(ctx, rec); err != nil {
+		return nil, err
+	}
+	if err := tr.backports(ctx, rec); err != nil {
+		return nil, err
+	}
+	tr.timeline(ctx, rec)
+	return tr.t, nil
+}
+
+// patchOfThread returns the patch of message id, or of the nearest
+// message it replies to that is a patch.
+func patchOfThread(ctx context.Context, st *store.Store, id int64) (*store.PatchCandidate, error) {
+	for hops := 0; hops < 50; hops++ {
+		p, err := st.PatchOf(ctx, id)
+		if err == nil {
+			return p, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		m, err := st.Message(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if m.Parent == "" {
+			break
+		}
+		if id, err = st.Resolve(ctx, m.Parent); err != nil {
+			break
+		}
+	}
+	return nil, fmt.Errorf("%w: the message is not part of a patch posting", ErrNoSeries)
+}
+
+func wireCVE(r *store.CVERow) *TraceCVE {
+	c := &TraceCVE{ID: r.ID, Title: r.Title, Severity: r.Severity, CVSS: r.CVSS, Vector: r.Vector, Files: nonNil(r.Files),
+		FixSHAs: nonNil(r.FixSHAs), IntroducedSHAs: nonNil(r.IntroducedSHAs), Description: r.Description}
+	if !r.Published.IsZero() {
+		p := r.Published
+		c.Published = &p
+	}
+	return c
+}
+
+// fixCommits fills FixCommits and, when the trace did not start from a
+// CVE, finds the CVE that names a fix commit.
+func (tr *trace) fixCommits(ctx context.Context, shas []string, rec **store.CVERow) error {
+	seen := map[string]bool{}
+	for _, sha := range shas {
+		if seen[sha] {
+			continue
+		}
+		seen[sha] = true
+		ref, c, err := refOf(ctx, tr.st, sha)
+		if err != nil {
+			return err
+		}
+		tr.t.FixCommits = append(tr.t.FixCommits, ref)
+		if c != nil {
+			tr.fix = append(tr.fix, c)
+		} else {
+			tr.note("fix commit %.12s is in no registered repository", sha)
+		}
+		if *rec == nil {
+			ids, err := tr.st.CVEsOfCommit(ctx, ref.SHA)
+			if err != nil {
+				return err
+			}
+			for id, kind := range ids {
+				if kind == "fix" {
+					if *rec, err = tr.st.CVE(ctx, id); err != nil {
+						return err
+					}
+					break
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (tr *trace) note(format string, args ...any) {
+	tr.t.Notes = append(tr.t.Notes, fmt.Sprintf(format, args...))
+}
+
+// postings finds the final posting and the earlier versions: from the
+// links of a registered fix commit, else by subject (the CVE title or
+// the queried posting's subject).
+func (tr *trace) postings(ctx context.Context, rec *store.CVERow, queried *store.PatchCandidate) error {
+	for _, c := range tr.fix {
+		ls, err := tr.st.CommitLinks(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		for _, l := range ls {
+			p, err := tr.st.PatchOf(ctx, l.Message)
+			if errors.Is(err, store.ErrNotFound) || err == nil && p.Cover {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			tp := tracePosting(p, "link")
+			tp.Grade, tp.Score, tp.Evidence = l.Grade, l.Score, wireEvidence(l.Evidence)
+			if l.Role == store.RoleApplied && tr.t.Posting == nil {
+				tr.setFinal(tp)
+			} else if l.Role == store.RoleEarlier {
+				tr.addEarlier(tp)
+			}
+		}
+		if tr.t.Posting != nil {
+			return nil
+		}
+	}
+	q := &link.PostingQuery{}
+	switch {
+	case rec != nil && rec.Title != "":
+		q.Subject, q.Files = rec.Title, rec.Files
+	case len(tr.fix) > 0:
+		q.Subject, q.Files = tr.fix[0].Subject, tr.fix[0].Files
+	case queried != nil:
+		m, err := tr.st.Message(ctx, queried.Message)
+		if err != nil {
+			return err
+		}
+		q.Subject, q.Files = m.Subject, queried.Files
+	default:
+		tr.note("nothing to search postings by")
+		return nil
+	}
+	q.Before = tr.bound(ctx, rec)
+	found, err := link.FindPostings(ctx, tr.st, q)
+	if err != nil {
+		return err
+	}
+	if found.Final == nil && queried != nil {
+		found.Final = &link.Posting{PatchCandidate: queried}
+	}
+	if found.Final == nil {
+		tr.note("no posting with the subject %q", q.Subject)
+		return nil
+	}
+	tr.note("posting found by subject %q (no linked commit)", q.Subject)
+	fp := tracePosting(found.Final.PatchCandidate, "subject")
+	fp.Score, fp.Evidence = found.Final.Score, wireEvidence(found.Final.Evidence)
+	tr.setFinal(fp)
+	for _, e := range found.Earlier {
+		ep := tracePosting(e.PatchCandidate, "subject")
+		ep.Score, ep.Evidence = e.Score, wireEvidence(e.Evidence)
+		tr.addEarlier(ep)
+	}
+	return nil
+}
+
+// bound is the latest date the fix can have been posted: the earliest
+// date of a registered fix or backport commit, or the CVE's publication.
+func (tr *trace) bound(ctx context.Context, rec *store.CVERow) time.Time {
+	var b time.Time
+	min := func(t time.Time) {
+		if !t.IsZero() && (b.IsZero() || t.Before(b)) {
+			b = t
+		}
+	}
+	for _, c := range tr.fix {
+		min(c.CommitDate)
+	}
+	if rec != nil {
+		min(rec.Published)
+		for _, bp := range rec.Backports {
+			if bp.FixedSHA == "" {
+				continue
+			}
+			if c, err := tr.st.Commit(ctx, bp.FixedSHA); err == nil {
+				min(c.CommitDate)
+			}
+		}
+	}
+	return b
+}
+
+func tracePosting(p *store.PatchCandidate, found string) TracePosting {
+	return TracePosting{MessageID: p.MessageID, Subject: p.Subject, From: Address{Name: p.FromName, Email: p.Author}, Date: p.Date,
+		Version: p.Version, SeriesID: p.Series, ThreadID: p.Thread, Found: found}
+}
+
+func (tr *trace) setFinal(p TracePosting) {
+	tr.t.Posting = &p
+	tr.pid[p.MessageID] = true
+}
+
+func (tr *trace) addEarlier(p TracePosting) {
+	if tr.pid[p.MessageID] {
+		return
+	}
+	tr.pid[p.MessageID] = true
+	tr.t.Earlier = append(tr.t.Earlier, p)
+	sort.SliceStable(tr.t.Earlier, func(i, j int) bool { return tr.t.Earlier[i].Date.Before(tr.t.Earlier[j].Date) })
+}
+
+// fixesTargets lists the commits the fix repairs: the Fixes: trailers of
+// the fix commits, else of the final posting, and the CVE's introducing
+// commits; each with its posting (by link, else by its title).
+func (tr *trace) fixesTargets(ctx context.Context, rec *store.CVERow) error {
+	type target struct{ sha, title string }
+	var targets []target
+	for _, c := range tr.fix {
+		for _, f := range c.Fixes {
+			sha := f.TargetSHA
+			if sha == "" {
+				sha = f.Target
+			}
+			targets = append(targets, target{sha, f.Title})
+		}
+	}
+	if len(targets) == 0 && tr.t.Posting != nil {
+		trs, err := tr.st.Trailers(ctx, []string{tr.t.Posting.MessageID})
+		if err != nil {
+			return err
+		}
+		for _, t := range trs {
+			if strings.EqualFold(t.Key, "fixes") && t.Kind == "patch" {
+				pt := patch.NewTrailer(t.Key, t.Value)
+				if pt.SHA != "" {
+					targets = append(targets, target{pt.SHA, pt.Title})
+				}
+			}
+		}
+	}
+	if rec != nil {
+		for _, sha := range rec.IntroducedSHAs {
+			dup := false
+			for i, t := range targets {
+				if strings.HasPrefix(sha, t.sha) {
+					targets[i].sha, dup = sha, true
+				}
+			}
+			if !dup {
+				targets = append(targets, target{sha: sha})
+			}
+		}
+	}
+	before := time.Time{}
+	if tr.t.Posting != nil {
+		before = tr.t.Posting.Date
+	}
+	for _, t := range targets {
+		ref, c, err := refOf(ctx, tr.st, t.sha)
+		if err != nil && !errors.Is(err, store.ErrAmbiguous) {
+			return err
+		}
+		tf := TraceFixes{Target: t.sha, Title: t.title, Commit: ref}
+		if tf.Commit.SHA == "" {
+			tf.Commit.SHA = t.sha
+		}
+		if c != nil {
+			if tf.Title == "" {
+				tf.Title = c.Subject
+			}
+			ls, err := tr.st.CommitLinks(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			if len(ls) > 0 && ls[0].Role == store.RoleApplied {
+				if p, err := tr.st.PatchOf(ctx, ls[0].Message); err == nil {
+					tp := tracePosting(p, "link")
+					tp.Grade, tp.Score = ls[0].Grade, ls[0].Score
+					tf.Posting = &tp
+				}
+			}
+		}
+		if tf.Posting == nil && tf.Title != "" {
+			found, err := link.FindPostings(ctx, tr.st, &link.PostingQuery{Subject: tf.Title, Before: before})
+			if err != nil {
+				return err
+			}
+			if found.Final != nil {
+				tp := tracePosting(found.Final.PatchCandidate, "subject")
+				tp.Score, tp.Evidence = found.Final.Score, wireEvidence(found.Final.Evidence)
+				tf.Posting = &tp
+			}
+		}
+		tr.t.Fixes = append(tr.t.Fixes, tf)
+	}
+	return nil
+}

@@ -1,0 +1,320 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"patchtrail/api"
+	"patchtrail/internal/link"
+	"patchtrail/internal/store"
+)
+
+func init() {
+	register(&command{name: "repo", args: "add NAME PATH | list [--json]", short: "register code repositories to link commits from", run: runRepo})
+	register(&command{name: "link", args: "[--repo NAME] [--ignore-link-trailers] [--full] [--score] [--json]", short: "read new commits and link them to messages", run: runLink})
+	register(&command{name: "commit", args: "[--json] SHA", short: "show a commit with its links, fixes, reverts and backports", run: runCommit})
+	register(&command{name: "cve", args: "import [--json] PATH", short: "import CVE records (kernel vulns repository layout)", run: runCVE})
+	register(&command{name: "trace", args: "[--json] CVE-ID|SHA|MSGID", short: "the whole story of a fix: postings, reviews, commits, backports, timeline", run: runTrace})
+}
+
+func runRepo(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		return usageError("want a subcommand: add or list")
+	}
+	switch args[0] {
+	case "add":
+		fs := flags("repo add")
+		if err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		if fs.NArg() != 2 {
+			return usageError("want NAME and PATH")
+		}
+		st, err := store.Open(ctx, e.data, nil)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if err := link.AddRepo(ctx, st, fs.Arg(0), fs.Arg(1)); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "repository %s added; run `patchtrail link` to read its commits\n", fs.Arg(0))
+		return nil
+	case "list":
+		fs := flags("repo list")
+		asJSON := fs.Bool("json", false, "print JSON")
+		if err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		st, err := openRead(ctx, e)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		v, err := api.LoadRepos(ctx, st)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return writeJSON(e, v)
+		}
+		for _, r := range v {
+			last := "never"
+			if r.LastLink != nil {
+				last = r.LastLink.Format(time.RFC3339)
+			}
+			fmt.Fprintf(e.stdout, "%-16s %6d commits  linked %s  %s\n", r.Name, r.Commits, last, r.Path)
+		}
+		return nil
+	}
+	return usageError(fmt.Sprintf("unknown repo subcommand %q", args[0]))
+}
+
+func runLink(ctx context.Context, e *env, args []string) error {
+	fs := flags("link")
+	repo := fs.String("repo", "", "link only the repository called `NAME`")
+	ignore := fs.Bool("ignore-link-trailers", false, "do not use Link:/Message-ID: trailers (to measure the other evidence)")
+	full := fs.Bool("full", false, "link every stored commit again")
+	score := fs.Bool("score", false, "then score the links against the Link: trailers (needs --ignore-link-trailers)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usageError("no arguments expected")
+	}
+	st, err := store.Open(ctx, e.data, nil)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	res, err := link.Link(ctx, st, &link.Options{Repo: *repo, IgnoreLinkTrailers: *ignore, Full: *full, Logger: e.log})
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Results  []*link.Result   `json:"results"`
+		Accuracy []*link.Accuracy `json:"accuracy,omitempty"`
+	}{Results: res}
+	if *score {
+		for _, r := range res {
+			acc, err := link.Evaluate(ctx, st, r.Repo)
+			if err != nil {
+				return err
+			}
+			out.Accuracy = append(out.Accuracy, acc)
+		}
+	}
+	if *asJSON {
+		return writeJSON(e, out)
+	}
+	for _, r := range res {
+		fmt.Fprintf(e.stdout, "%s: read %d new commits, relinked %d, linked %d %v in %s\n", r.Repo, r.Read, r.Relinked, r.Linked, r.Grades, r.Elapsed.Round(time.Millisecond))
+	}
+	for _, a := range out.Accuracy {
+		fmt.Fprintf(e.stdout, "%s: %d commits in %s..%s, %d with a Link: trailer to a stored patch\n", a.Repo, a.Commits,
+			a.WindowStart.Format("2006-01-02"), a.WindowEnd.Format("2006-01-02"), a.Truth)
+		fmt.Fprintf(e.stdout, "  best link: precision %.4f (%d/%d), recall %.4f (%d/%d); patch-id only recall %.4f (%d/%d)\n",
+			a.Precision, a.Correct, a.Linked, a.Recall, a.Correct, a.Truth, a.PatchIDRecall, a.PatchIDHits, a.Truth)
+		for _, m := range a.Misses {
+			fmt.Fprintf(e.stdout, "  miss %.12s %s\n    want <%s>\n    got  <%s> %s %.3f\n", m.SHA, m.Subject, m.Want, m.Got, m.Grade, m.Score)
+		}
+	}
+	return nil
+}
+
+func runCommit(ctx context.Context, e *env, args []string) error {
+	fs := flags("commit")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := oneArg(fs, "SHA"); err != nil {
+		return err
+	}
+	st, err := openRead(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	v, err := api.LoadCommit(ctx, st, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e, v)
+	}
+	w := e.stdout
+	fmt.Fprintf(w, "commit %s (%s)\n%s\nAuthor: %s <%s>  %s\nCommit: %s <%s>  %s\n", v.SHA, strings.Join(v.Repos, ", "), v.Subject,
+		v.Author.Name, v.Author.Email, v.AuthorDate.Format(time.RFC3339), v.Committer.Name, v.Committer.Email, v.CommitDate.Format(time.RFC3339))
+	if v.PatchID != "" {
+		fmt.Fprintf(w, "patch-id %s\n", v.PatchID)
+	}
+	for _, l := range v.Links {
+		fmt.Fprintf(w, "\n%s %s %.3f  <%s>\n  %s  %s\n", l.Role, l.Grade, l.Score, l.MessageID, l.Date.Format("2006-01-02"), l.Subject)
+		for _, ev := range l.Evidence {
+			fmt.Fprintf(w, "    %-12s %s\n", ev.Kind, ev.Detail)
+		}
+	}
+	printRefs := func(what string, refs []api.CommitRef) {
+		for _, r := range refs {
+			fmt.Fprintf(w, "%s %.12s %s\n", what, r.SHA, r.Subject)
+		}
+	}
+	fmt.Fprintln(w)
+	for _, f := range v.Fixes {
+		fmt.Fprintf(w, "fixes %s (%s)", f.Target, f.Title)
+		if f.Commit != nil {
+			fmt.Fprintf(w, " = %.12s", f.Commit.SHA)
+		}
+		fmt.Fprintln(w)
+	}
+	printRefs("fixed by", v.FixedBy)
+	if v.Reverts != nil {
+		printRefs("reverts", []api.CommitRef{*v.Reverts})
+	}
+	printRefs("reverted by", v.RevertedBy)
+	if v.Upstream != nil {
+		printRefs("backport of", []api.CommitRef{*v.Upstream})
+	}
+	printRefs("backported as", v.Backports)
+	for id, kind := range v.CVEs {
+		fmt.Fprintf(w, "%s (%s)\n", id, kind)
+	}
+	return nil
+}
+
+func runCVE(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || args[0] != "import" {
+		return usageError("want: cve import PATH")
+	}
+	fs := flags("cve import")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if err := oneArg(fs, "PATH"); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, e.data, nil)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	res, err := link.ImportCVEs(ctx, st, fs.Arg(0), &link.CVEOptions{Logger: e.log})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e, res)
+	}
+	fmt.Fprintf(e.stdout, "CVE records: %d added, %d updated, %d unchanged, %d malformed (skipped)\n", res.Added, res.Updated, res.Unchanged, len(res.Malformed))
+	for _, m := range res.Malformed {
+		fmt.Fprintf(e.stdout, "  %s\n", m)
+	}
+	return nil
+}
+
+func runTrace(ctx context.Context, e *env, args []string) error {
+	fs := flags("trace")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := oneArg(fs, "CVE-ID, SHA or MSGID"); err != nil {
+		return err
+	}
+	st, err := openRead(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	v, err := api.LoadTrace(ctx, st, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e, v)
+	}
+	printTrace(e, v)
+	return nil
+}
+
+// printTrace prints a trace for people.
+func printTrace(e *env, v *api.Trace) {
+	w := e.stdout
+	day := func(t *time.Time) string {
+		if t == nil {
+			return "????-??-??"
+		}
+		return t.Format("2006-01-02")
+	}
+	if c := v.CVE; c != nil {
+		fmt.Fprintf(w, "%s  %s", c.ID, c.Title)
+		if c.Severity != "" {
+			fmt.Fprintf(w, "  (%s %.1f)", c.Severity, c.CVSS)
+		}
+		fmt.Fprintf(w, "\n  files: %s\n", strings.Join(c.Files, " "))
+	}
+	for _, c := range v.FixCommits {
+		if c.Known {
+			fmt.Fprintf(w, "fix commit %.12s %s (%s)\n", c.SHA, c.Subject, strings.Join(c.Repos, ", "))
+		} else {
+			fmt.Fprintf(w, "fix commit %.12s (in no registered repository)\n", c.SHA)
+		}
+	}
+	if p := v.Posting; p != nil {
+		fmt.Fprintf(w, "\nposting (v%d, found by %s): %s\n  %s  %s  <%s>\n", p.Version, p.Found, p.Subject, p.Date.Format("2006-01-02"), formatAddr(p.From), p.MessageID)
+	}
+	for _, p := range v.Earlier {
+		fmt.Fprintf(w, "earlier v%d  %s  <%s>\n", p.Version, p.Date.Format("2006-01-02"), p.MessageID)
+	}
+	if v.Thread != nil {
+		fmt.Fprintf(w, "thread %d: %d messages\n", v.Thread.ThreadID, v.Thread.Messages)
+	}
+	if len(v.People) > 0 {
+		fmt.Fprintln(w, "\npeople:")
+		for _, p := range v.People {
+			fmt.Fprintf(w, "  %-12s %s <%s>  (v%d, %s, in <%s>)\n", p.Role, p.Name, p.Email, p.Version, p.Kind, p.MessageID)
+		}
+	}
+	if len(v.Reviews) > 0 {
+		fmt.Fprintln(w, "\nreviews:")
+		for _, r := range v.Reviews {
+			fmt.Fprintf(w, "  %s  v%d  %s  <%s>\n", r.Date.Format("2006-01-02"), r.Version, formatAddr(r.From), r.MessageID)
+		}
+	}
+	for _, f := range v.Fixes {
+		fmt.Fprintf(w, "\nfixes %.12s %s", f.Commit.SHA, f.Title)
+		if f.Posting != nil {
+			fmt.Fprintf(w, "\n  posted %s <%s>", f.Posting.Date.Format("2006-01-02"), f.Posting.MessageID)
+		}
+		fmt.Fprintln(w)
+	}
+	if len(v.Backports) > 0 {
+		fmt.Fprintln(w, "\nbackports:")
+		for _, b := range v.Backports {
+			fmt.Fprintf(w, "  %-10s %.12s", b.Version, b.SHA)
+			if b.Posting != nil {
+				fmt.Fprintf(w, "  posted %s <%s>", b.Posting.Date.Format("2006-01-02"), b.Posting.MessageID)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	fmt.Fprintln(w, "\ntimeline:")
+	for _, ev := range v.Timeline {
+		gap := ""
+		if ev.DaysSincePrevious != nil {
+			gap = fmt.Sprintf("+%.1fd", *ev.DaysSincePrevious)
+		}
+		if ev.DaysSinceFix != nil {
+			gap += fmt.Sprintf(" (%.1fd after the fix)", *ev.DaysSinceFix)
+		}
+		fmt.Fprintf(w, "  %s  %-20s %-10s %s\n", day(ev.Date), ev.Event, gap, ev.Detail)
+	}
+	for _, n := range v.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+}

@@ -1,0 +1,261 @@
+package link
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"patchtrail/internal/gitrepo"
+	"patchtrail/internal/store"
+)
+
+// ErrUnknownRepo is returned for a repository name that was never added.
+var ErrUnknownRepo = errors.New("link: unknown repository")
+
+// Options tune Link. A nil *Options means defaults.
+type Options struct {
+	// Repo restricts the run to the repository with this name.
+	Repo string
+	// IgnoreLinkTrailers skips rung 1 (Link:/Message-ID: trailers), so
+	// the other rungs can be measured against those trailers.
+	IgnoreLinkTrailers bool
+	// Full links every stored commit again, not only new and unlinked ones.
+	Full bool
+	// Window is how long before a commit a posting may have been sent
+	// to be a fuzzy candidate; 0 means DefaultWindow.
+	Window time.Duration
+	// BatchSize is the number of commits per store transaction; 0 means 500.
+	BatchSize int
+	// Logger receives progress and warnings; nil discards them.
+	Logger *slog.Logger
+}
+
+// DefaultWindow is the default Options.Window.
+const DefaultWindow = 365 * 24 * time.Hour
+
+func (o *Options) withDefaults() Options {
+	var out Options
+	if o != nil {
+		out = *o
+	}
+	if out.Window <= 0 {
+		out.Window = DefaultWindow
+	}
+	if out.BatchSize <= 0 {
+		out.BatchSize = 500
+	}
+	if out.Logger == nil {
+		out.Logger = slog.New(slog.DiscardHandler)
+	}
+	return out
+}
+
+// Result reports a link run over one repository.
+type Result struct {
+	Repo     string         `json:"repo"`
+	Read     int            `json:"read"`     // new commits read from git
+	Relinked int            `json:"relinked"` // stored commits linked again
+	Linked   int            `json:"linked"`   // of those read or relinked, commits with an applied link
+	Grades   map[string]int `json:"grades"`   // grade of the best link → commits
+	Dropped  []string       `json:"dropped_heads,omitempty"`
+	Elapsed  time.Duration  `json:"elapsed_ns"`
+}
+
+// AddRepo registers the git repository at path (bare or not) as name.
+func AddRepo(ctx context.Context, st *store.Store, name, path string) error {
+	if name == "" {
+		return errors.New("link: empty repository name")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("link: %w", err)
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return fmt.Errorf("link: %w", err)
+	}
+	if _, err := gitrepo.Heads(ctx, abs); err != nil {
+		return fmt.Errorf("link: %s: %w", abs, err)
+	}
+	tx, err := st.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.EnsureRepo(name, abs); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Link reads the new commits of every registered repository (or of
+// opts.Repo), stores them and links them to messages; commits stored
+// earlier are linked again when they have no link and newer messages
+// arrived (or all of them with opts.Full). It also records which posted
+// patches are stable backports.
+func Link(ctx context.Context, st *store.Store, opts *Options) ([]*Result, error) {
+	o := opts.withDefaults()
+	repos, err := st.Repos(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if o.Repo != "" {
+		var pick []*store.RepoRow
+		for _, r := range repos {
+			if r.Name == o.Repo {
+				pick = append(pick, r)
+			}
+		}
+		if len(pick) == 0 {
+			return nil, fmt.Errorf("%w: %s", ErrUnknownRepo, o.Repo)
+		}
+		repos = pick
+	}
+	if err := scanBackportPostings(ctx, st); err != nil {
+		return nil, err
+	}
+	m := newMatcher(st, o.Window, o.IgnoreLinkTrailers)
+	var out []*Result
+	for _, r := range repos {
+		res, err := linkRepo(ctx, st, m, r, &o)
+		if res != nil {
+			out = append(out, res)
+		}
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// linkRepo runs one repository: new commits from git, then the stored
+// commits that need linking again.
+func linkRepo(ctx context.Context, st *store.Store, m *matcher, r *store.RepoRow, o *Options) (*Result, error) {
+	start := time.Now()
+	res := &Result{Repo: r.Name, Grades: map[string]int{}}
+	mark, err := st.MaxMessage(ctx)
+	if err != nil {
+		return nil, err
+	}
+	since := make([]string, 0, len(r.Heads))
+	for _, sha := range r.Heads {
+		since = append(since, sha)
+	}
+	sort.Strings(since)
+	lr, err := gitrepo.Log(ctx, r.Path, &gitrepo.LogOptions{Since: since, WithDiff: true, Logger: o.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("link: repo %s: %w", r.Name, err)
+	}
+	defer lr.Close()
+	read := map[string]bool{}
+	var batch []*store.CommitRow
+	for {
+		c, err := lr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return res, fmt.Errorf("link: repo %s: %w", r.Name, err)
+		}
+		row := CommitRow(c)
+		read[row.SHA] = true
+		batch = append(batch, row)
+		if len(batch) >= o.BatchSize {
+			if err := resolveShorts(ctx, r.Path, batch); err != nil {
+				return res, err
+			}
+			if err := writeBatch(ctx, st, m, r.ID, batch, res, nil); err != nil {
+				return res, err
+			}
+			res.Read += len(batch)
+			o.Logger.Info("link: commits stored", "repo", r.Name, "read", res.Read)
+			batch = batch[:0]
+		}
+	}
+	res.Dropped = lr.Dropped()
+	if err := resolveShorts(ctx, r.Path, batch); err != nil {
+		return res, err
+	}
+	res.Read += len(batch)
+	var again []*store.CommitRow
+	if o.Full || mark > r.MessageMark {
+		stored, err := st.RepoCommits(ctx, r.ID, !o.Full)
+		if err != nil {
+			return res, err
+		}
+		for _, c := range stored {
+			if !read[c.SHA] {
+				again = append(again, c)
+			}
+		}
+	}
+	res.Relinked = len(again)
+	// The heads are stored with the last batch, so an interrupted run
+	// reads the same commits again (writes are idempotent).
+	state := func(tx *store.Tx) error { return tx.SetRepoState(r.ID, lr.Heads(), mark, time.Now()) }
+	for len(again) > o.BatchSize {
+		if err := writeBatch(ctx, st, m, 0, again[:o.BatchSize], res, nil); err != nil {
+			return res, err
+		}
+		again = again[o.BatchSize:]
+	}
+	if err := writeBatch(ctx, st, m, r.ID, batch, res, nil); err != nil {
+		return res, err
+	}
+	if err := writeBatch(ctx, st, m, 0, again, res, state); err != nil {
+		return res, err
+	}
+	res.Elapsed = time.Since(start)
+	o.Logger.Info("link: repository linked", "repo", r.Name, "read", res.Read, "relinked", res.Relinked, "linked", res.Linked, "elapsed", res.Elapsed.Round(time.Millisecond))
+	return res, nil
+}
+
+// writeBatch links the commits (reading the store), then stores them
+// (when repo is not 0) and their links in one transaction, running
+// extra inside it before the commit.
+func writeBatch(ctx context.Context, st *store.Store, m *matcher, repo int64, rows []*store.CommitRow, res *Result, extra func(*store.Tx) error) error {
+	links := make([][]store.LinkRow, len(rows))
+	for i, c := range rows {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("link: %w", err)
+		}
+		ls, err := m.links(ctx, c)
+		if err != nil {
+			return fmt.Errorf("link: commit %s: %w", c.SHA, err)
+		}
+		links[i] = ls
+		if len(ls) > 0 && ls[0].Role == store.RoleApplied {
+			res.Linked++
+			res.Grades[ls[0].Grade]++
+		}
+	}
+	tx, err := st.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for i, c := range rows {
+		if repo != 0 {
+			if _, err := tx.PutCommit(repo, c); err != nil {
+				return err
+			}
+		}
+		for j := range links[i] {
+			links[i][j].Commit = c.ID
+		}
+		if err := tx.SetLinks(c.ID, links[i]); err != nil {
+			return err
+		}
+	}
+	if extra != nil {
+		if err := extra(tx); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}

@@ -1,0 +1,307 @@
+package link
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strings"
+	"time"
+
+	"patchtrail/internal/message"
+	"patchtrail/internal/patch"
+	"patchtrail/internal/store"
+)
+
+// Threshold is the score a fuzzy candidate needs to be linked.
+const Threshold = 0.55
+
+// Limits on the candidates fetched per commit.
+const (
+	maxByPatchID = 20
+	maxBySubject = 50
+	maxByAuthor  = 200
+)
+
+// scored is a candidate posting with its features and score.
+type scored struct {
+	p     *store.PatchCandidate
+	f     features
+	grade string
+	score float64
+}
+
+// better orders candidates: higher score, then the posting whose Date
+// became the author date, then the later posting.
+func better(a, b *scored) bool {
+	if a.score != b.score {
+		return a.score > b.score
+	}
+	if a.f.sameDate != b.f.sameDate {
+		return a.f.sameDate
+	}
+	return a.p.Date.After(b.p.Date)
+}
+
+// matcher finds and scores the postings of commits. It caches the
+// sketches of the messages it has parsed.
+type matcher struct {
+	st             *store.Store
+	window         time.Duration
+	ignoreTrailers bool
+	sketches       map[int64]Sketch
+}
+
+func newMatcher(st *store.Store, window time.Duration, ignoreTrailers bool) *matcher {
+	return &matcher{st: st, window: window, ignoreTrailers: ignoreTrailers, sketches: map[int64]Sketch{}}
+}
+
+// sketch returns the sketch of the patches in message id.
+func (m *matcher) sketch(ctx context.Context, id int64) (Sketch, error) {
+	if sk, ok := m.sketches[id]; ok {
+		return sk, nil
+	}
+	raw, err := m.st.Raw(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	sk := Sketch{}
+	if pm, err := message.Parse(raw, nil); err == nil {
+		ps, _ := patch.ParsePatches(pm.Text)
+		for _, a := range pm.Attachments {
+			if len(a.Data) > 0 {
+				more, _ := patch.ParsePatches(string(a.Data))
+				ps = append(ps, more...)
+			}
+		}
+		sk = PatchSketch(ps)
+	}
+	m.sketches[id] = sk
+	return sk, nil
+}
+
+// links computes the links of commit c, applied links first.
+func (m *matcher) links(ctx context.Context, c *store.CommitRow) ([]store.LinkRow, error) {
+	if c.Merge {
+		return nil, nil
+	}
+	var out []store.LinkRow
+	exact := map[int64]int{} // message → index in out
+	var anchor *scored       // the applied posting versions are counted from
+	if !m.ignoreTrailers {
+		for _, t := range c.Trailers {
+			if t.MessageID == "" || !(strings.EqualFold(t.Key, "link") || strings.EqualFold(t.Key, "message-id")) {
+				continue
+			}
+			id, err := m.st.Resolve(ctx, t.MessageID)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			if _, dup := exact[id]; dup {
+				continue
+			}
+			score := 0.98 // a report or discussion rather than the patch
+			p, err := m.st.PatchOf(ctx, id)
+			switch {
+			case err == nil && !p.Cover:
+				score = 1
+				if anchor == nil {
+					anchor = &scored{p: p, f: compare(c, p, nil, false), grade: store.GradeExact, score: 1}
+				}
+			case err != nil && !errors.Is(err, store.ErrNotFound):
+				return nil, err
+			}
+			exact[id] = len(out)
+			out = append(out, store.LinkRow{Commit: c.ID, Message: id, Role: store.RoleApplied, Grade: store.GradeExact, Score: score,
+				Evidence: []store.Evidence{{Kind: "link-trailer", Detail: t.Key + ": " + t.Value, Weight: 1}}})
+		}
+	}
+	cands, err := m.candidates(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if len(cands) > 0 && (cands[0].grade == store.GradeStrong || cands[0].score >= Threshold) {
+		best := cands[0]
+		if i, ok := exact[best.p.Message]; ok {
+			out[i].Evidence = append(out[i].Evidence, best.f.evidence()...)
+		} else if anchor == nil || !earlierOf(best, anchor) {
+			out = append(out, store.LinkRow{Commit: c.ID, Message: best.p.Message, Role: store.RoleApplied, Grade: best.grade,
+				Score: round(best.score), Evidence: best.f.evidence()})
+		}
+		if anchor == nil {
+			anchor = best
+		}
+	}
+	if anchor == nil {
+		return out, nil
+	}
+	earlier, err := m.earlier(ctx, c, anchor, cands)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range earlier {
+		if _, ok := exact[e.p.Message]; ok {
+			continue
+		}
+		out = append(out, store.LinkRow{Commit: c.ID, Message: e.p.Message, Role: store.RoleEarlier, Grade: e.grade,
+			Score: round(e.score), Evidence: e.f.evidence()})
+	}
+	return out, nil
+}
+
+// candidates gathers and scores the postings that may be the source of
+// c: same patch-id, same subject, and (when those find nothing good) the
+// author's patches touching the same files within the window. They come
+// back best first.
+func (m *matcher) candidates(ctx context.Context, c *store.CommitRow) ([]*scored, error) {
+	seen := map[int64]*store.PatchCandidate{}
+	samePID := map[int64]bool{}
+	var order []*store.PatchCandidate
+	add := func(ps []*store.PatchCandidate) {
+		for _, p := range ps {
+			if seen[p.Message] == nil && !p.Cover {
+				seen[p.Message] = p
+				order = append(order, p)
+			}
+		}
+	}
+	if c.PatchID != "" {
+		ps, err := m.st.PatchesByPatchID(ctx, c.PatchID, maxByPatchID)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range ps {
+			samePID[p.Message] = true
+		}
+		add(ps)
+	}
+	if c.NormSubject != "" {
+		ps, err := m.st.PatchesBySubject(ctx, c.NormSubject, maxBySubject)
+		if err != nil {
+			return nil, err
+		}
+		add(ps)
+	}
+	out, err := m.score(ctx, c, order, samePID)
+	if err != nil {
+		return nil, err
+	}
+	if (len(out) == 0 || out[0].grade != store.GradeStrong && out[0].score < Threshold) && c.AuthorEmail != "" && len(c.Files) > 0 {
+		ps, err := m.st.PatchesByAuthor(ctx, strings.ToLower(c.AuthorEmail), c.CommitDate.Add(-m.window), c.CommitDate.Add(commitSlack), maxByAuthor)
+		if err != nil {
+			return nil, err
+		}
+		var more []*store.PatchCandidate
+		for _, p := range ps {
+			if seen[p.Message] == nil && !p.Cover && jaccard(c.Files, p.Files) > 0 {
+				seen[p.Message] = p
+				more = append(more, p)
+			}
+		}
+		extra, err := m.score(ctx, c, more, samePID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, extra...)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return better(out[i], out[j]) })
+	return out, nil
+}
+
+// score computes the features of the candidates posted before c (within
+// the window unless the patch-ids agree). Candidates that cannot reach
+// the threshold even with identical changed lines are scored without
+// parsing their message.
+func (m *matcher) score(ctx context.Context, c *store.CommitRow, ps []*store.PatchCandidate, samePID map[int64]bool) ([]*scored, error) {
+	var out []*scored
+	for _, p := range ps {
+		f := compare(c, p, nil, samePID[p.Message])
+		if !f.before || !f.patchID && f.age > m.window {
+			continue
+		}
+		if f.patchID || 0.9*(f.fuzzy()+wDiff) >= Threshold {
+			sk, err := m.sketch(ctx, p.Message)
+			if err != nil {
+				return nil, err
+			}
+			f.diff = Similarity(c.Sketch, sk)
+		}
+		grade, score := f.score()
+		out = append(out, &scored{p: p, f: f, grade: grade, score: score})
+	}
+	return out, nil
+}
+
+// earlierOf reports whether candidate e is an earlier version of the
+// applied posting a: posted before it, in its version chain or by the
+// same sender under the same subject, or carrying the same patch.
+func earlierOf(e, a *scored) bool {
+	if e.p.Message == a.p.Message || !e.p.Date.Before(a.p.Date) {
+		return false
+	}
+	return e.p.Chain != 0 && e.p.Chain == a.p.Chain ||
+		e.p.NormSubject == a.p.NormSubject && e.p.Author == a.p.Author ||
+		e.f.patchID && a.f.patchID
+}
+
+// earlier lists the earlier versions of the applied posting a: scored
+// candidates that are earlierOf it, and the parts of earlier series of
+// its version chain with its subject.
+func (m *matcher) earlier(ctx context.Context, c *store.CommitRow, a *scored, cands []*scored) ([]*scored, error) {
+	var out []*scored
+	seen := map[int64]bool{a.p.Message: true}
+	for _, e := range cands {
+		if !seen[e.p.Message] && earlierOf(e, a) {
+			seen[e.p.Message] = true
+			out = append(out, e)
+		}
+	}
+	if a.p.Chain != 0 {
+		chain, err := m.st.Chain(ctx, a.p.Chain)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range chain {
+			if s.ID == a.p.Series || !s.FirstDate.Before(a.p.Date) {
+				continue
+			}
+			parts, err := m.st.SeriesParts(ctx, s.ID)
+			if err != nil {
+				return nil, err
+			}
+			for _, part := range parts {
+				if part.Cover || seen[part.Message] || part.NormSubject != a.p.NormSubject {
+					continue
+				}
+				p, err := m.st.PatchOf(ctx, part.Message)
+				if err != nil {
+					return nil, err
+				}
+				seen[p.Message] = true
+				f := compare(c, p, nil, hasPID(part.PatchIDs, c.PatchID))
+				grade, score := f.score()
+				out = append(out, &scored{p: p, f: f, grade: grade, score: score})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].p.Date.Before(out[j].p.Date) })
+	return out, nil
+}
+
+func hasPID(ids []string, pid string) bool {
+	if pid == "" {
+		return false
+	}
+	for _, id := range ids {
+		if id == pid {
+			return true
+		}
+	}
+	return false
+}
+
+func round(f float64) float64 {
+	return float64(int(f*1000+0.5)) / 1000
+}
