@@ -11,7 +11,7 @@ export PATCHTRAIL_CORPUS ?= $(CACHE)/corpus
 export PATCHTRAIL_VULNS  ?= $(SHARED)/corpus/vulns
 export PATCHTRAIL_LIBURING ?=
 
-.PHONY: all build test race fuzz bench demo corpus vet clean
+.PHONY: all build test race fuzz bench parity demo corpus vet clean
 
 all: build
 
@@ -40,6 +40,11 @@ fuzz:
 		pkg=$${t%%:*}; for f in $${t#*:}; do \
 			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; done
+
+# Query parity with public-inbox over the whole io-uring epoch (CI runs the
+# 2023 slice as part of `make test`).
+parity: corpus
+	PATCHTRAIL_PARITY_SLICE=all $(GO) test -count=1 -run '^TestParity$$' -v -timeout 90m ./search | tee $(CACHE)/parity.txt
 
 bench: corpus build
 	./.ci/bench.sh

@@ -10,7 +10,7 @@
 # Needs git and jq. Inputs (env): PATCHTRAIL_CORPUS (holding
 # io-uring/git/0.git), PATCHTRAIL_LIBURING (a clone of axboe/liburing, bare
 # or not), PATCHTRAIL_VULNS (the vulns repository). The archive is imported
-# once into LINKING_DATA and reused.
+# once into LINKING_DATA and reused. SKIP_BUILD=1 uses an existing $BIN.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,7 +32,7 @@ fi
 command -v jq >/dev/null || { echo "linking: jq is needed" >&2; exit 1; }
 
 mkdir -p "$OUT" "$(dirname "$BIN")"
-go build -o "$BIN" ./cmd/patchtrail
+[ -n "${SKIP_BUILD:-}" ] || go build -o "$BIN" ./cmd/patchtrail
 pt() { "$BIN" -q --data "$DATA" "$@"; }
 
 if [ ! -f "$DATA/store.db" ]; then
@@ -63,10 +63,12 @@ find "$VULNS/cve/published" -name 'CVE-*.json' -print0 | sort -z | xargs -0 jq -
 		startswith("include/linux/io_uring") or startswith("include/uapi/linux/io_uring")))
 	| [.cveMetadata.cveId, .containers.cna.title] | @tsv' >"$OUT/cves.tsv"
 # Normalised subjects of the archive's patch mails (public-inbox commits
-# carry the Subject): not replies, not stable backport postings.
+# carry the Subject): not replies, not stable backport postings (AUTOSEL,
+# stable, 6.1.y, 6.1.12, 6.17-6.12; a bare "[PATCH 5.12]" names the release a
+# mainline patch is meant for).
 norm() { tr '[:upper:]' '[:lower:]' | sed -E 's/[[:space:]]+/ /g; s/^ //; s/[. ]+$//'; }
 git -C "$CORPUS/io-uring/git/0.git" log --format=%s |
-	grep -Ei '^\[[^]]*patch' | grep -Eiv '^\[[^]]*(autosel|stable|[0-9]+\.[0-9]+(\.y)?[] -])' |
+	grep -Ei '^\[[^]]*patch' | grep -Eiv '^\[[^]]*(autosel|[[ ]stable|[[ ]v?[0-9]+\.[0-9]+(\.[0-9]+|\.y|-[0-9]+\.[0-9]+))' |
 	sed -E 's/^(\[[^]]*\][[:space:]]*)+//' | norm | sort -u >"$OUT/subjects.txt"
 total=0 match=0 found=0 extra=0
 : >"$OUT/cve-results.tsv"

@@ -214,14 +214,38 @@ func (s *Server) apiStats(c echo.Context, _ string) (any, error) {
 	return s.stats(c.Request().Context())
 }
 
-// stats counts the archive, cached for statsTTL (the counts scan tables).
+// stats counts the archive. The counts scan tables (seconds on a big
+// archive), so they are cached: a stale answer is served while one
+// goroutine recounts in the background.
 func (s *Server) stats(ctx context.Context) (*StatsPage, error) {
 	s.mu.Lock()
 	cached, at := s.statsCache, s.statsTime
+	refresh := cached != nil && time.Since(at) >= statsTTL && !s.statsBusy
+	if refresh {
+		s.statsBusy = true
+	}
 	s.mu.Unlock()
-	if cached != nil && time.Since(at) < statsTTL {
+	if cached != nil {
+		if refresh {
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				if _, err := s.countStats(ctx); err != nil {
+					s.log.Warn("counting stats", "err", err)
+				}
+			}()
+		}
 		return cached, nil
 	}
+	return s.countStats(ctx)
+}
+
+func (s *Server) countStats(ctx context.Context) (*StatsPage, error) {
+	defer func() {
+		s.mu.Lock()
+		s.statsBusy = false
+		s.mu.Unlock()
+	}()
 	st, err := s.st.Stats(ctx)
 	if err != nil {
 		return nil, err

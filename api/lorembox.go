@@ -14,7 +14,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"patchtrail/internal/store"
-	"patchtrail/internal/thread"
 	"patchtrail/search"
 )
 
@@ -53,7 +52,9 @@ func (w *mboxWriter) add(ctx context.Context, id int64) error {
 		h.Set(echo.HeaderContentType, "application/gzip")
 		h.Set(echo.HeaderContentDisposition, "inline; filename="+w.filename+".mbox.gz")
 		w.c.Response().WriteHeader(http.StatusOK)
-		w.gz = gzip.NewWriter(w.c.Response())
+		// Fastest level: the CPU, not loopback or LAN bandwidth, bounds a
+		// busy server; gzip -d reads any level.
+		w.gz, _ = gzip.NewWriterLevel(w.c.Response(), gzip.BestSpeed)
 	}
 	w.n++
 	return WriteMboxrd(w.gz, raw)
@@ -89,10 +90,10 @@ var (
 
 // threadIDs returns the row ids of the thread of message m as the lore
 // endpoints expand it: the strict thread plus the messages with the same
-// normalised subject (as the thread's root and as m itself), in arrival
-// order, at most max.
+// normalised subject (as the thread's first message and as m itself), in
+// arrival order, at most max.
 func threadIDs(ctx context.Context, st *store.Store, m *store.Message, max int) ([]int64, error) {
-	tv, err := thread.Load(ctx, st, m.ID, max)
+	strict, err := st.ThreadMessages(ctx, m.Thread)
 	if err != nil {
 		return nil, err
 	}
@@ -106,10 +107,13 @@ func threadIDs(ctx context.Context, st *store.Store, m *store.Message, max int) 
 			}
 		}
 	}
-	addAll(tv.Messages)
-	addAll(tv.SameSubject)
-	if root := rootNorm(tv); m.NormSubject != root {
-		more, err := st.SameSubject(ctx, m.NormSubject, m.Thread, max)
+	addAll(strict)
+	norms := []string{m.NormSubject}
+	if root := threadRoot(strict); root != nil && root.NormSubject != m.NormSubject {
+		norms = append(norms, root.NormSubject)
+	}
+	for _, norm := range norms {
+		more, err := st.SameSubject(ctx, norm, m.Thread, max)
 		if err != nil {
 			return nil, err
 		}
@@ -122,13 +126,18 @@ func threadIDs(ctx context.Context, st *store.Store, m *store.Message, max int) 
 	return ids, nil
 }
 
-func rootNorm(tv *thread.View) string {
-	if len(tv.Roots) > 0 {
-		if rm, ok := tv.Roots[0].Value.(*store.Message); ok {
-			return rm.NormSubject
+// threadRoot is the oldest message of a thread (in date order) that
+// replies to nothing, else the oldest.
+func threadRoot(ms []*store.Message) *store.Message {
+	for _, x := range ms {
+		if x.Parent == "" {
+			return x
 		}
 	}
-	return ""
+	if len(ms) > 0 {
+		return ms[0]
+	}
+	return nil
 }
 
 // threadMbox answers GET /LIST/MSGID/t.mbox.gz.

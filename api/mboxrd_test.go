@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -209,4 +210,48 @@ func isFromLine(line []byte) bool {
 		i++
 	}
 	return i > 0 && bytes.HasPrefix(line[i:], []byte("From "))
+}
+
+// mboxrdReference is PublicInbox::Mbox transcribed with its regular
+// expressions, to check the hand-written WriteMboxrd against.
+func mboxrdReference(raw []byte) []byte {
+	hdr, body, crlf, hasBody := splitMessageReference(raw)
+	for _, name := range droppedHeaders {
+		re := regexp.MustCompile(`(?im)^` + name + `:[ \t]*[^\n]*\r?\n(?:[^:\n]*?[ \t]+[^\n]*\r?\n)*`)
+		hdr = re.ReplaceAllLiteral(hdr, nil)
+	}
+	hdr = regexp.MustCompile(`\A[\r\n]*From [^\r\n]*\r?\n`).ReplaceAllLiteral(hdr, nil)
+	out := append([]byte(mboxrdFrom+crlf), hdr...)
+	out = append(out, crlf...)
+	if hasBody {
+		out = append(out, regexp.MustCompile(`(?m)^(>*From )`).ReplaceAll(body, []byte(">$1"))...)
+	}
+	return append(out, '\n')
+}
+
+func splitMessageReference(raw []byte) (hdr, body []byte, crlf string, hasBody bool) {
+	if !bytes.Contains(raw, []byte("\r\n")) {
+		if i := bytes.Index(raw, []byte("\n\n")); i >= 0 {
+			return truncateHeader(raw[:i+1]), raw[i+2:], "\n", true
+		}
+	}
+	if m := regexp.MustCompile(`\r?\n(\r?\n)`).FindSubmatchIndex(raw); m != nil {
+		return truncateHeader(raw[:m[2]]), raw[m[1]:], string(raw[m[2]:m[3]]), true
+	}
+	return splitMessage(raw)
+}
+
+func FuzzMboxrdReference(f *testing.F) {
+	for _, tc := range mboxrdTests {
+		f.Add([]byte(tc.raw))
+	}
+	f.Add([]byte("Status: x\r\nLines: 1\r\n y\r\nA b: c\r\n\r\nFrom x\r\n"))
+	f.Add([]byte("\r\n\r\nFrom a\rb\nFrom c\n"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var b bytes.Buffer
+		WriteMboxrd(&b, raw)
+		if want := mboxrdReference(raw); !bytes.Equal(b.Bytes(), want) {
+			t.Fatalf("WriteMboxrd(%q) =\n%q\nreference\n%q", raw, b.Bytes(), want)
+		}
+	})
 }

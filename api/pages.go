@@ -13,6 +13,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"patchtrail/internal/message"
+
 	"patchtrail/search"
 )
 
@@ -267,16 +269,20 @@ type threadData struct {
 // Thread page limits: bodies are shown for the first maxThreadBodies
 // messages; indentation stops growing at maxIndent levels.
 const (
-	maxThreadBodies = 100
+	maxThreadBodies = 50
 	maxIndent       = 16
 )
 
 func (s *Server) pageThread(c echo.Context, list, mid string) error {
 	setRoute(c, "/LIST/MSGID/t/", kindHTML)
 	ctx := c.Request().Context()
-	t, _, err := LoadThread(ctx, s.st, mid)
+	t, tv, err := LoadThread(ctx, s.st, mid)
 	if err != nil {
 		return err
+	}
+	rowID := map[string]int64{}
+	for _, m := range tv.Messages {
+		rowID[m.MessageID] = m.ID
 	}
 	self, err := s.st.MessageByID(ctx, mid)
 	if err != nil {
@@ -296,12 +302,16 @@ func (s *Server) pageThread(c echo.Context, list, mid string) error {
 			d.Title = n.Subject
 		}
 		if !n.Ghost {
-			if len(d.Items) < maxThreadBodies {
-				m, _, err := LoadMessage(ctx, s.st, n.MessageID)
+			if id, ok := rowID[n.MessageID]; ok && len(d.Items) < maxThreadBodies {
+				raw, err := s.st.Raw(ctx, id)
 				if err != nil {
 					return err
 				}
-				it.Blocks, it.Cut = renderBody(m.Body)
+				pm, err := message.Parse(raw, nil)
+				if err != nil {
+					return fmt.Errorf("api: stored message %s no longer parses: %w", n.MessageID, err)
+				}
+				it.Blocks, it.Cut = renderBody(pm.Text)
 			} else {
 				d.Omitted++
 			}

@@ -95,6 +95,7 @@ type Server struct {
 	listsTime  time.Time
 	statsCache *StatsPage
 	statsTime  time.Time
+	statsBusy  bool
 }
 
 // New makes a server over st and ix (ix may be nil: no search). It does
@@ -138,6 +139,7 @@ func (s *Server) ServeListener(ctx context.Context, ln net.Listener) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	s.log.Info("serving", "addr", ln.Addr().String())
+	go s.stats(ctx) // warm the cache of the home page's counts
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -216,7 +216,7 @@ func TestSearchQueries(t *testing.T) {
 		{`patchid:` + pid("1") + ` OR patchid:` + pid("3"), all(p1, m1)},
 		{pid("2"), all(p2)}, // a bare patch-id is a default term
 		{`nq:"change-id: 20240110-sqpoll-races-abcdef"`, all(c0)},
-		{`d:20240110`, all(c0, p1, p2)},
+		{`d:20240110`, all(c0, p1, p2, r1)}, // that day and the next, as public-inbox expands it
 		{`d:2024-01-10..20240111`, all(c0, p1, p2, r1)},
 		{`d:..20231201`, append(all(s2), fillers(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)...)},
 		{`dt:20240110090030..20240110090130`, all(p1)},

@@ -46,18 +46,20 @@ func parseRange(spec *prefixSpec, text string, now time.Time) (*Range, int, erro
 		return r, 0, nil
 	}
 	if !isRange {
-		// One value: d:YYYYMMDD is that day; any other single date or
-		// time is [t, t+1 day), as public-inbox does.
+		// One value, as public-inbox expands it: d:YYYYMMDD becomes
+		// d:YYYYMMDD..YYYYMMDD+1, an inclusive range of whole days, so
+		// it matches that day and the next; any other single date or
+		// time t becomes t..t+1 day, both ends included.
 		if spec.kind == kindDate {
 			if d, ok := parseDay(text); ok {
-				return &Range{Field: r.Field, Min: d.Unix(), Max: d.Unix() + day - 1, HasMin: true, HasMax: true}, 0, nil
+				return &Range{Field: r.Field, Min: d.Unix(), Max: d.Unix() + 2*day - 1, HasMin: true, HasMax: true}, 0, nil
 			}
 		}
 		t, err := dateValue(spec, text, now)
 		if err != nil {
 			return nil, 0, err
 		}
-		return &Range{Field: r.Field, Min: t, Max: t + day - 1, HasMin: true, HasMax: true}, 0, nil
+		return &Range{Field: r.Field, Min: t, Max: t + day, HasMin: true, HasMax: true}, 0, nil
 	}
 	if lo != "" {
 		if spec.kind == kindDate {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"patchtrail/api"
@@ -38,33 +39,21 @@ func runServe(ctx context.Context, e *env, args []string) error {
 }
 
 // openIndexWaiting opens the search index read-only. While an import
-// holds the index for writing, the open waits for it (bolt's file lock);
-// say so instead of hanging silently.
+// has it open for writing, Open fails with search.ErrLocked after its lock
+// timeout; serve then keeps waiting for the import to end (or ctx).
 func openIndexWaiting(ctx context.Context, e *env) (*search.Index, error) {
-	type result struct {
-		ix  *search.Index
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
+	for warned := false; ; warned = true {
 		ix, err := openIndex(e, true)
-		done <- result{ix, err}
-	}()
-	select {
-	case r := <-done:
-		return r.ix, r.err
-	case <-time.After(2 * time.Second):
-		e.log.Warn("waiting for the search index: another process (an import?) has it open for writing; serving starts when it finishes", "data", e.data)
-	}
-	select {
-	case r := <-done:
-		return r.ix, r.err
-	case <-ctx.Done():
-		go func() {
-			if r := <-done; r.ix != nil {
-				r.ix.Close()
-			}
-		}()
-		return nil, ctx.Err()
+		if !errors.Is(err, search.ErrLocked) {
+			return ix, err
+		}
+		if !warned {
+			e.log.Warn("waiting for the search index: another process (an import?) has it open for writing; serving starts when it is done", "data", e.data)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
 	}
 }

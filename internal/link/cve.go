@@ -43,6 +43,11 @@ func ImportCVEs(ctx context.Context, st *store.Store, root string, opts *CVEOpti
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	// Backport postings are set apart when a trace looks for a CVE's
+	// posting; record them now in case no repository was linked yet.
+	if err := scanBackportPostings(ctx, st); err != nil {
+		return nil, err
+	}
 	known, err := st.CVEFingerprints(ctx)
 	if err != nil {
 		return nil, err

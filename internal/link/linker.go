@@ -147,22 +147,53 @@ func linkRepo(ctx context.Context, st *store.Store, m *matcher, r *store.RepoRow
 		since = append(since, sha)
 	}
 	sort.Strings(since)
-	lr, err := gitrepo.Log(ctx, r.Path, &gitrepo.LogOptions{Since: since, WithDiff: true, Logger: o.Logger})
+	// git produces the log while the commits before are matched: a
+	// reader goroutine feeds converted commits through a buffer.
+	rctx, cancel := context.WithCancel(ctx)
+	lr, err := gitrepo.Log(rctx, r.Path, &gitrepo.LogOptions{Since: since, WithDiff: true, Logger: o.Logger})
 	if err != nil {
+		cancel()
 		return nil, fmt.Errorf("link: repo %s: %w", r.Name, err)
 	}
-	defer lr.Close()
+	type item struct {
+		row *store.CommitRow
+		err error
+	}
+	ch := make(chan item, 256)
+	go func() {
+		defer close(ch)
+		for {
+			c, err := lr.Next()
+			if err == io.EOF {
+				return
+			}
+			it := item{err: err}
+			if err == nil {
+				it.row = CommitRow(c)
+			}
+			select {
+			case ch <- it:
+			case <-rctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	defer func() {
+		cancel()
+		for range ch {
+		}
+		lr.Close()
+	}()
 	read := map[string]bool{}
 	var batch []*store.CommitRow
-	for {
-		c, err := lr.Next()
-		if err == io.EOF {
-			break
+	for it := range ch {
+		if it.err != nil {
+			return res, fmt.Errorf("link: repo %s: %w", r.Name, it.err)
 		}
-		if err != nil {
-			return res, fmt.Errorf("link: repo %s: %w", r.Name, err)
-		}
-		row := CommitRow(c)
+		row := it.row
 		read[row.SHA] = true
 		batch = append(batch, row)
 		if len(batch) >= o.BatchSize {

@@ -189,7 +189,7 @@ func (m *matcher) candidates(ctx context.Context, c *store.CommitRow) ([]*scored
 		return nil, err
 	}
 	if (len(out) == 0 || out[0].grade != store.GradeStrong && out[0].score < Threshold) && c.AuthorEmail != "" && len(c.Files) > 0 {
-		ps, err := m.st.PatchesByAuthor(ctx, strings.ToLower(c.AuthorEmail), c.CommitDate.Add(-m.window), c.CommitDate.Add(commitSlack), maxByAuthor)
+		ps, err := m.st.PatchesByAuthor(ctx, strings.ToLower(c.AuthorEmail), c.CommitDate.Add(-m.window), c.CommitDate.Add(commitSlack), c.Files, maxByAuthor)
 		if err != nil {
 			return nil, err
 		}

@@ -38,7 +38,7 @@ const maxSameSubject = 200
 
 // FindPostings finds the posting of a commit by its subject: patch mails
 // with the same normalised subject, stable backport postings set apart
-// (IsStableSubject), narrowed by the files touched and posted before
+// (IsStableSubject, or a body naming the upstream commit), narrowed by the files touched and posted before
 // q.Before. When several independent postings remain, the version chain
 // sharing the most files wins; its latest version is the final posting
 // and the others are its earlier versions.
@@ -64,9 +64,17 @@ func FindPostings(ctx context.Context, st *store.Store, q *PostingQuery) (*Posti
 		if files > 0 {
 			p.Evidence = append(p.Evidence, store.Evidence{Kind: "files", Detail: fmt.Sprintf("files overlap %.2f", files), Weight: wFiles * files})
 		}
+		up, err := st.BackportOf(ctx, c.Message)
+		if err != nil {
+			return nil, err
+		}
 		switch {
 		case IsStableSubject(c.Subject):
 			p.Evidence = append(p.Evidence, store.Evidence{Kind: "stable", Detail: "subject tags mark a stable backport posting"})
+			out.Backports = append(out.Backports, p)
+			continue
+		case up != "":
+			p.Evidence = append(p.Evidence, store.Evidence{Kind: "stable", Detail: "backport of upstream commit " + up})
 			out.Backports = append(out.Backports, p)
 			continue
 		case len(q.Files) > 0 && len(c.Files) > 0 && files == 0:

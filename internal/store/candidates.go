@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -24,8 +26,31 @@ const candidateCols = `p.message, p.series, p.counter, p.total, p.version, p.cov
 
 const candidateFrom = ` FROM patches p JOIN messages m ON m.id = p.message LEFT JOIN series s ON s.id = p.series`
 
+// prepared returns a cached prepared statement for a read query that
+// runs once per commit while linking.
+func (s *Store) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if st, ok := s.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := s.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("store: prepare: %w", err)
+	}
+	if s.stmts == nil {
+		s.stmts = map[string]*sql.Stmt{}
+	}
+	s.stmts[q] = st
+	return st, nil
+}
+
 func (s *Store) candidates(ctx context.Context, q string, args ...any) ([]*PatchCandidate, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+candidateCols+candidateFrom+` `+q, args...)
+	st, err := s.prepared(ctx, `SELECT `+candidateCols+candidateFrom+` `+q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -58,11 +83,33 @@ func (s *Store) PatchesBySubject(ctx context.Context, norm string, limit int) ([
 }
 
 // PatchesByAuthor returns the patch mails sent from address author
-// (lowercase) between from and to, newest first.
-func (s *Store) PatchesByAuthor(ctx context.Context, author string, from, to time.Time, limit int) ([]*PatchCandidate, error) {
-	return s.candidates(ctx, `WHERE p.author = ? AND p.date BETWEEN ? AND ? AND p.cover = 0 AND m.deleted = 0 ORDER BY p.date DESC LIMIT ?`,
-		author, from.Unix(), to.Unix(), limit)
+// (lowercase) between from and to that touch one of files (the first
+// maxFileFilter of them), newest first.
+func (s *Store) PatchesByAuthor(ctx context.Context, author string, from, to time.Time, files []string, limit int) ([]*PatchCandidate, error) {
+	if len(files) == 0 {
+		return nil, nil
+	}
+	q := `WHERE p.author = ? AND p.date BETWEEN ? AND ? AND p.cover = 0 AND m.deleted = 0 AND (`
+	args := []any{author, from.Unix(), to.Unix()}
+	for i, f := range files {
+		if i == maxFileFilter {
+			break
+		}
+		if i > 0 {
+			q += ` OR `
+		}
+		// The files column is a JSON array: match the encoded path.
+		enc, _ := json.Marshal(f)
+		q += `p.files LIKE ? ESCAPE '\'`
+		args = append(args, "%"+likeEscaper.Replace(string(enc))+"%")
+	}
+	return s.candidates(ctx, q+`) ORDER BY p.date DESC LIMIT ?`, append(args, limit)...)
 }
+
+// maxFileFilter bounds the paths PatchesByAuthor matches on.
+const maxFileFilter = 8
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // PatchOf returns the patch row of message row id as a candidate, or
 // ErrNotFound when the message holds no patch.

@@ -513,6 +513,20 @@ func (s *Store) MessageBackports(ctx context.Context, upstream string) ([]int64,
 	return out, rows.Err()
 }
 
+// BackportOf returns the mainline commit a posted patch says it
+// backports, "" when it says none.
+func (s *Store) BackportOf(ctx context.Context, message int64) (string, error) {
+	var up string
+	err := s.db.QueryRowContext(ctx, `SELECT upstream FROM message_backports WHERE message = ?`, message).Scan(&up)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: %w", err)
+	}
+	return up, nil
+}
+
 func encodeSketch(s []uint64) []byte {
 	b := make([]byte, 8*len(s))
 	for i, v := range s {

@@ -52,6 +52,9 @@ type Store struct {
 	encOnce sync.Once
 	enc     *zstd.Encoder
 	dec     *zstd.Decoder
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // prepared read statements (candidates.go)
 }
 
 const schema = `
@@ -223,6 +226,12 @@ func (s *Store) DB() *sql.DB { return s.db }
 // Close closes the database and releases the write lock. It is idempotent.
 func (s *Store) Close() error {
 	var err error
+	s.stmtMu.Lock()
+	for q, st := range s.stmts {
+		st.Close()
+		delete(s.stmts, q)
+	}
+	s.stmtMu.Unlock()
 	if s.db != nil {
 		err = s.db.Close()
 		s.db = nil
