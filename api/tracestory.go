@@ -19,12 +19,13 @@ import (
 // TracePerson is someone who took part in a fix, with the message where
 // they did.
 type TracePerson struct {
-	Role      string `json:"role"` // reported, suggested, reviewed, acked, tested, co-developed, nacked
-	Name      string `json:"name,omitempty"`
-	Email     string `json:"email"`
-	MessageID string `json:"given_in"`
-	Kind      string `json:"kind"`    // "patch": in the posting; "reply": a follow-up; "cover": on the cover letter
-	Version   int    `json:"version"` // version of the posting it was given for
+	Role      string    `json:"role"` // reported, suggested, reviewed, acked, tested, co-developed, nacked
+	Name      string    `json:"name,omitempty"`
+	Email     string    `json:"email"`
+	MessageID string    `json:"given_in"`
+	Date      time.Time `json:"date"`    // of the message it was given in
+	Kind      string    `json:"kind"`    // "patch": in the posting; "reply": a follow-up; "cover": on the cover letter
+	Version   int       `json:"version"` // version of the posting it was given for
 }
 
 // TraceReview is a reply to a version of the fix, sent before the next
@@ -114,7 +115,8 @@ func (tr *trace) story(ctx context.Context) error {
 					continue
 				}
 				seen[k] = true
-				tr.t.People = append(tr.t.People, TracePerson{Role: role, Name: t.Name, Email: t.Email, MessageID: given.MessageID, Kind: kind, Version: v.Version})
+				tr.t.People = append(tr.t.People, TracePerson{Role: role, Name: t.Name, Email: t.Email, MessageID: given.MessageID,
+					Date: given.Date, Kind: kind, Version: v.Version})
 			}
 		}
 		next := ""
@@ -128,6 +130,13 @@ func (tr *trace) story(ctx context.Context) error {
 			return err
 		}
 	}
+	sort.SliceStable(tr.t.People, func(i, j int) bool {
+		a, b := tr.t.People[i], tr.t.People[j]
+		if a.Version != b.Version {
+			return a.Version < b.Version
+		}
+		return a.Date.Before(b.Date)
+	})
 	return nil
 }
 

@@ -148,11 +148,10 @@ func run(ctx context.Context, st *store.Store, r mbox.Reader, path, list string,
 	defer cancel()
 
 	res := &Result{Source: path, List: list}
-	var total int64
-	if t, ok := r.(interface{ Total() int64 }); ok {
-		total = t.Total()
+	bar := progress.New(o.Progress, "import "+filepath.Base(path), 0)
+	if sz, ok := r.(mbox.Sizer); ok && bar != nil {
+		bar.SetTotal(sz.Size()) // only on a terminal: counting may take a moment
 	}
-	bar := progress.New(o.Progress, "import "+filepath.Base(path), total)
 
 	work := make(chan *item, o.Workers*8)
 	done := make(chan *item, o.Workers*8)
@@ -193,7 +192,7 @@ func run(ctx context.Context, st *store.Store, r mbox.Reader, path, list string,
 	}
 	go func() { wg.Wait(); close(done) }()
 
-	w := &writer{st: st, path: path, list: list, o: o, res: res, bar: bar, cps: map[string]string{}, ctx: context.WithoutCancel(parent)}
+	w := &writer{st: st, path: path, list: list, o: o, res: res, bar: bar, cps: map[string]string{}, ctx: context.WithoutCancel(parent), logged: start}
 	err := w.loop(ctx, done)
 	if errors.Is(err, context.Canceled) {
 		err = parent.Err()
@@ -241,6 +240,7 @@ type writer struct {
 	ctx     context.Context
 	tx      *store.Tx
 	opened  time.Time
+	logged  time.Time // last progress log line
 	inBatch int
 	cps     map[string]string // checkpoints reached in the open batch
 	hookTx  []HookBatch
@@ -430,6 +430,12 @@ func (w *writer) commit() error {
 		}
 	}
 	w.o.Logger.Debug("batch committed", "read", w.res.Read, "added", w.res.Added)
+	if w.bar == nil && time.Since(w.logged) >= 30*time.Second {
+		// Not on a terminal: a plain log line now and then.
+		w.logged = time.Now()
+		w.o.Logger.Info("import progress", "source", w.path, "read", w.res.Read, "added", w.res.Added,
+			"mb", fmt.Sprintf("%.1f", float64(w.res.Bytes)/1e6))
+	}
 	return nil
 }
 

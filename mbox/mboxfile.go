@@ -55,6 +55,7 @@ type mboxReader struct {
 	clGood, clBad int  // messages whose Content-Length held or failed
 	cl2           bool // a Content-Length body held an unescaped From line
 	rdSeen        bool // a ">>From " line was seen: mboxrd
+	plain         bool // not compressed: offsets are file offsets
 	maxMessage    int
 	scratch       []byte // the buffer messages are read into, reused
 	err           error  // sticky
@@ -86,6 +87,7 @@ func newMboxReader(ctx context.Context, name string, src io.Reader, file *os.Fil
 	}
 	br := bufio.NewReaderSize(src, readBuffer)
 	kind := sniffCompression(br)
+	r.plain = kind == compressNone
 	ck, resume := o.Checkpoint("")
 	resume = resume && ck != ""
 	var (

@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "import", args: "[--list NAME] [--json] SOURCE...", short: "import mbox files, Maildirs and public-inbox archives", run: runImport})
+	register(&command{name: "import", args: "[--list NAME] [--json] [--password-file FILE] SOURCE...", short: "import mbox files, Maildirs, public-inbox archives and IMAP mailboxes", run: runImport})
 	register(&command{name: "stats", args: "[--json]", short: "count what the store holds", run: runStats})
 }
 
@@ -23,6 +23,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	batch := fs.Int("batch-size", 0, "messages per store transaction (default 2000)")
 	skipPatches := fs.Bool("skip-patches", false, "leave out the patch analysis (to measure its cost)")
 	noIndex := fs.Bool("no-index", false, "do not update the search index now (the next import or reindex catches up)")
+	passwordFile := fs.String("password-file", "", "`FILE` whose first line is the IMAP password (else the configuration, $PATCHTRAIL_IMAP_PASSWORD or ~/.netrc)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -42,8 +43,13 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	var results []*indexer.Result
 	var errs []error
 	for _, src := range fs.Args() {
+		imapOpts, err := imapOptions(e, src, *passwordFile)
+		if err != nil {
+			return err
+		}
 		res, err := indexer.Import(ctx, st, src, &indexer.Options{
 			List: *list, Workers: *workers, BatchSize: *batch, SkipPatches: *skipPatches, Logger: e.log, Progress: e.stderr, Hooks: hooks,
+			IMAP: imapOpts,
 		})
 		if res != nil {
 			results = append(results, res)
@@ -86,11 +92,20 @@ func runStats(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	pc, err := st.PatchCounts(ctx)
+	if err != nil {
+		return err
+	}
 	if *asJSON {
-		return writeJSON(e, s)
+		return writeJSON(e, struct {
+			*store.Stats
+			Patches *store.PatchCounts `json:"patches"`
+		}{s, pc})
 	}
 	fmt.Fprintf(e.stdout, "messages  %d\nthreads   %d\nghosts    %d\nlists     %d\nsources   %d\nproblems  %d (%d messages, %d source items)\ndeleted   %d\n",
 		s.Messages, s.Threads, s.Ghosts, s.Lists, s.Sources, s.Problems, s.MessagesWithProblems, s.SourceProblems, s.Deleted)
+	fmt.Fprintf(e.stdout, "patch mails %d\ncover letters %d\nseries    %d (%d of several patches, %d of them complete)\nversion chains %d (series with two or more versions)\npatch-ids %d\ntrailers  %d (%d given in replies)\n",
+		pc.PatchMails, pc.CoverLetters, pc.Series, pc.MultiSeries, pc.Complete, pc.VersionChains, pc.PatchIDs, pc.Trailers, pc.ReplyTrailers)
 	return nil
 }
 

@@ -35,6 +35,7 @@ func register(c *command) { commands = append(commands, c) }
 // env is what every subcommand gets: the global flags and outputs.
 type env struct {
 	data   string
+	config string // --config: the configuration file ("" = DATA/patchtrail.toml if present)
 	log    *slog.Logger
 	stdout io.Writer
 	stderr *os.File
@@ -51,6 +52,7 @@ func run(args []string) int {
 		defData = "./patchtrail-data"
 	}
 	data := global.String("data", defData, "data directory holding all state (env PATCHTRAIL_DATA)")
+	config := global.String("config", "", "configuration `FILE` (default DATA/patchtrail.toml when present)")
 	verbose := global.Bool("v", false, "verbose logging")
 	quiet := global.Bool("q", false, "log warnings and errors only")
 	cpuprofile := global.String("cpuprofile", "", "write a CPU profile to `FILE`")
@@ -82,6 +84,7 @@ func run(args []string) int {
 	}
 	e := &env{
 		data:   *data,
+		config: *config,
 		stdout: os.Stdout,
 		stderr: os.Stderr,
 		log:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),

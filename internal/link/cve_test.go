@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"patchtrail/indexer"
 )
 
 // writeVulns writes a small vulns repository: files maps
@@ -129,5 +131,37 @@ func TestFindPostings(t *testing.T) {
 		if diff := cmp.Diff(tt.want, got); diff != "" {
 			t.Errorf("%s: (-want +got):\n%s", tt.name, diff)
 		}
+	}
+}
+
+// TestBareVersionTags pins that "[PATCH 5.12]" (the release a mainline
+// patch is meant for) is a posting of the fix, while "[PATCH 5.10]" with
+// "commit <sha> upstream." in its body is a backport.
+func TestBareVersionTags(t *testing.T) {
+	mail := func(id, subject, body string) string {
+		return "From x@example.org Mon Jan  1 00:00:00 2024\nFrom: Pat Sender <pat@example.org>\nTo: io-uring@example.org\n" +
+			"Subject: " + subject + "\nDate: Mon, 01 Jan 2024 10:00:00 +0000\nMessage-ID: <" + id + ">\n\n" + body +
+			"---\ndiff --git a/io_uring/rw.c b/io_uring/rw.c\nindex 1111111..2222222 100644\n--- a/io_uring/rw.c\n+++ b/io_uring/rw.c\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n\n"
+	}
+	mbox := mail("mainline@example.org", "[PATCH 5.12] io_uring: fix the thing", "Fix it.\n\nSigned-off-by: Pat Sender <pat@example.org>\n") +
+		mail("stable@example.org", "[PATCH 5.10] io_uring: fix the thing", "commit 3333333333333333333333333333333333333333 upstream.\n\nFix it.\n")
+	path := filepath.Join(t.TempDir(), "bare.mbox")
+	if err := os.WriteFile(path, []byte(mbox), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st := newStore(t)
+	ctx := context.Background()
+	if _, err := indexer.Import(ctx, st, path, &indexer.Options{List: "io-uring"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := scanBackportPostings(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	p, err := FindPostings(ctx, st, &PostingQuery{Subject: "io_uring: fix the thing"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Final == nil || p.Final.MessageID != "mainline@example.org" || len(p.Backports) != 1 || p.Backports[0].MessageID != "stable@example.org" {
+		t.Errorf("FindPostings: final %v, backports %v; want <mainline@example.org>, [<stable@example.org>]", p.Final, p.Backports)
 	}
 }

@@ -16,7 +16,7 @@ const SketchSize = 512
 
 // Sketch summarises the changed lines of a diff: each '+' or '-' line,
 // with all white space removed and its sign kept, is hashed (64-bit
-// FNV-1a); lines that are empty without white space are skipped. The
+// FNV-1a, then mixed); lines that are empty without white space are skipped. The
 // result is sorted, without duplicates, and holds at most SketchSize of
 // the smallest hashes.
 type Sketch []uint64
@@ -42,7 +42,18 @@ func (b *sketchBuilder) add(sign byte, line string) {
 	if b.set == nil {
 		b.set = map[uint64]bool{}
 	}
-	b.set[h.Sum64()] = true
+	b.set[mix(h.Sum64())] = true
+}
+
+// mix is MurmurHash3's 64-bit finaliser: FNV-1a alone leaves the high
+// bits of similar lines correlated, which biases a bottom-k sample.
+func mix(h uint64) uint64 {
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	return h
 }
 
 func (b *sketchBuilder) sketch() Sketch {
@@ -91,35 +102,20 @@ func PatchSketch(ps []patch.Patch) Sketch {
 
 // Similarity estimates the Jaccard index of the line sets two sketches
 // were made from: among the SketchSize smallest hashes of their union,
-// the share found in both. It is exact when the union has at most
-// SketchSize lines, and 0 when either sketch is empty.
+// the share found in both (the bottom-k estimator; a hash among the k
+// smallest of the union is among the k smallest of its own set, so both
+// sketches hold it). It is exact when the union has at most SketchSize
+// lines, and 0 when either sketch is empty.
 func Similarity(a, b Sketch) float64 {
 	if len(a) == 0 || len(b) == 0 {
 		return 0
 	}
-	// The sketches are bottom-k of their sets, so values above the
-	// smaller of their maxima may be missing from the other side.
-	limit := uint64(1<<64 - 1)
-	if len(a) == SketchSize {
-		limit = a[len(a)-1]
-	}
-	if len(b) == SketchSize && b[len(b)-1] < limit {
-		limit = b[len(b)-1]
-	}
 	var i, j, union, both int
-	for (i < len(a) || j < len(b)) && union < SketchSize {
+	for union < SketchSize && (i < len(a) || j < len(b)) {
 		switch {
-		case j >= len(b) || i < len(a) && a[i] < b[j]:
-			if a[i] > limit {
-				i = len(a)
-				continue
-			}
+		case j == len(b) || i < len(a) && a[i] < b[j]:
 			i++
-		case i >= len(a) || b[j] < a[i]:
-			if b[j] > limit {
-				j = len(b)
-				continue
-			}
+		case i == len(a) || b[j] < a[i]:
 			j++
 		default:
 			i++
@@ -127,9 +123,6 @@ func Similarity(a, b Sketch) float64 {
 			both++
 		}
 		union++
-	}
-	if union == 0 {
-		return 0
 	}
 	return float64(both) / float64(union)
 }

@@ -152,13 +152,8 @@ func inboxEpochs(m map[string]manifestEntry, inboxPath string) []Epoch {
 	var out []Epoch
 	for key, e := range m {
 		sub := epochKeyRE.FindStringSubmatch(key)
-		if sub == nil || sub[1] == "" {
-			continue
-		}
-		if sub[1] != inboxPath && !strings.HasSuffix(inboxPath, sub[1]) {
-			continue
-		}
-		if sub[1] != inboxPath && !strings.HasSuffix(inboxPath[:len(inboxPath)-len(sub[1])], "") {
+		// Keys start with '/', so a suffix match is at a path boundary.
+		if sub == nil || !strings.HasPrefix(sub[1], "/") || !strings.HasSuffix(inboxPath, sub[1]) {
 			continue
 		}
 		n, _ := strconv.Atoi(sub[2])

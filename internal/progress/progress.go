@@ -19,6 +19,7 @@ type Bar struct {
 	w     io.Writer
 	what  string
 	total int64 // expected items, 0 = unknown
+	size  int64 // expected bytes, 0 = unknown
 	done  int64
 	bytes int64
 	start time.Time
@@ -28,6 +29,9 @@ type Bar struct {
 // New returns a bar writing to w when w is a terminal, else nil (which
 // draws nothing). total is the expected number of items, 0 if unknown.
 func New(w io.Writer, what string, total int64) *Bar {
+	if w == nil {
+		return nil
+	}
 	f, ok := w.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return nil
@@ -36,13 +40,13 @@ func New(w io.Writer, what string, total int64) *Bar {
 	return &Bar{w: w, what: what, total: total, start: now}
 }
 
-// SetTotal updates the expected number of items.
-func (b *Bar) SetTotal(total int64) {
+// SetTotal sets the expected number of items and bytes (0 = unknown).
+func (b *Bar) SetTotal(items, bytes int64) {
 	if b == nil {
 		return
 	}
 	b.mu.Lock()
-	b.total = total
+	b.total, b.size = items, bytes
 	b.mu.Unlock()
 }
 
@@ -67,20 +71,24 @@ func (b *Bar) draw(now time.Time) {
 		el = 1e-9
 	}
 	mb := float64(b.bytes) / 1e6
-	line := fmt.Sprintf("%s: %d", b.what, b.done)
-	if b.total > 0 {
-		pct := float64(b.done) * 100 / float64(b.total)
+	// The fraction done, by items when their number is known, else by bytes.
+	frac := -1.0
+	count := fmt.Sprint(b.done)
+	switch {
+	case b.total > 0:
+		frac = float64(b.done) / float64(b.total)
+		count = fmt.Sprintf("%d/%d", b.done, b.total)
+	case b.size > 0:
+		frac = float64(b.bytes) / float64(b.size)
+	}
+	line := fmt.Sprintf("%s: %s %.1f MB %.1f MB/s %.0f msg/s", b.what, count, mb, mb/el, float64(b.done)/el)
+	if frac >= 0 {
+		frac = min(frac, 1)
 		eta := "?"
-		if b.done > 0 && b.done < b.total {
-			rem := time.Duration(el * float64(b.total-b.done) / float64(b.done) * float64(time.Second))
-			eta = rem.Round(time.Second).String()
-		} else if b.done >= b.total {
-			eta = "0s"
+		if frac > 0 {
+			eta = time.Duration(el * (1 - frac) / frac * float64(time.Second)).Round(time.Second).String()
 		}
-		line = fmt.Sprintf("%s: %d/%d (%.0f%%) %s", b.what, b.done, b.total, pct, bar(pct))
-		line += fmt.Sprintf(" %.1f MB %.1f MB/s %.0f msg/s ETA %s", mb, mb/el, float64(b.done)/el, eta)
-	} else {
-		line += fmt.Sprintf(" %.1f MB %.1f MB/s %.0f msg/s", mb, mb/el, float64(b.done)/el)
+		line = fmt.Sprintf("%s %s %3.0f%% ETA %s", line, bar(frac*100), frac*100, eta)
 	}
 	fmt.Fprintf(b.w, "\r\033[K%s", line)
 }

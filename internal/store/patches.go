@@ -26,7 +26,6 @@ CREATE TABLE IF NOT EXISTS patches (
 	files TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS patches_series ON patches(series, counter);
-CREATE INDEX IF NOT EXISTS patches_markers ON patches(author, version, total, date);
 CREATE TABLE IF NOT EXISTS patch_ids (
 	patch_id TEXT NOT NULL,
 	message INTEGER NOT NULL,
@@ -45,6 +44,7 @@ CREATE TABLE IF NOT EXISTS series (
 	chain INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS series_subject ON series(norm_subject, author);
+CREATE INDEX IF NOT EXISTS series_markers ON series(author, version, total, first_date);
 CREATE INDEX IF NOT EXISTS series_change ON series(change_id);
 CREATE INDEX IF NOT EXISTS series_chain ON series(chain);
 CREATE TABLE IF NOT EXISTS trailers (

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"syscall"
 
@@ -253,7 +254,8 @@ func (s *Store) Close() error {
 
 func (s *Store) codecs() {
 	s.encOnce.Do(func() {
-		s.enc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+		// EncodeAll is called from every parse worker at once.
+		s.enc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(runtime.NumCPU()))
 		s.dec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
 	})
 }

@@ -35,10 +35,10 @@ type Dovecot struct {
 	PasswordFile string // holds Password, for --password-file
 	Maildir      string // the INBOX Maildir
 
-	tb   testing.TB
-	bin  string
-	dir  string
-	conf string
+	tb    testing.TB
+	bin   string
+	dir   string
+	conf  string
 	cmd   *exec.Cmd
 	waitc chan error // the result of cmd.Wait
 	uid   int        // owner of the Maildir (the mail processes' user)

@@ -91,23 +91,45 @@ func (p *PublicInbox) run(stdin []byte, name string, args ...string) string {
 	return out.String()
 }
 
-// fastImport appends msgs to the master branch of the epoch at gitDir
-// (created when missing), one commit per message.
+// fastImport appends msgs to epoch gitDir (see FastImport).
 func (p *PublicInbox) fastImport(gitDir string, msgs [][]byte) {
 	p.tb.Helper()
-	if _, err := os.Stat(filepath.Join(gitDir, "HEAD")); err != nil {
-		p.run(nil, "git", "init", "-q", "--bare", gitDir)
+	p.commit = FastImport(p.tb, gitDir, msgs, p.commit)
+}
+
+// FastImport appends msgs to the master branch of the bare repository
+// gitDir (created when missing) with git fast-import, one commit per
+// message as public-inbox v2 writes them (the tree holds only m), with
+// commit times from when on. It returns the time after the last commit.
+func FastImport(tb testing.TB, gitDir string, msgs [][]byte, when int64) int64 {
+	tb.Helper()
+	git := func(stdin []byte, args ...string) error {
+		cmd := exec.Command("git", append([]string{"--git-dir=" + gitDir}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null")
+		if stdin != nil {
+			cmd.Stdin = bytes.NewReader(stdin)
+		}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("git %s: %v: %s", strings.Join(args, " "), err, out)
+		}
+		return nil
 	}
-	cmd := exec.Command("git", "--git-dir="+gitDir, "rev-parse", "-q", "--verify", "refs/heads/master")
-	cmd.Env = p.env
-	hasMaster := cmd.Run() == nil
+	if _, err := os.Stat(filepath.Join(gitDir, "HEAD")); err != nil {
+		if err := os.MkdirAll(gitDir, 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := git(nil, "init", "-q", "--bare"); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	hasMaster := git(nil, "rev-parse", "-q", "--verify", "refs/heads/master") == nil
 	var b bytes.Buffer
 	for i, m := range msgs {
 		subject := fmt.Sprintf("message %d", i)
 		fmt.Fprintf(&b, "commit refs/heads/master\nauthor Sender <sender@patchtrail.test> %d +0000\n"+
 			"committer public-inbox <public-inbox@patchtrail.test> %d +0000\ndata %d\n%s\n",
-			p.commit, p.commit, len(subject), subject)
-		p.commit++
+			when, when, len(subject), subject)
+		when++
 		if i == 0 && hasMaster {
 			b.WriteString("from refs/heads/master^0\n")
 		}
@@ -115,8 +137,13 @@ func (p *PublicInbox) fastImport(gitDir string, msgs [][]byte) {
 		b.Write(m)
 		b.WriteString("\n")
 	}
-	p.run(b.Bytes(), "git", "--git-dir="+gitDir, "fast-import", "--quiet")
-	p.run(nil, "git", "--git-dir="+gitDir, "symbolic-ref", "HEAD", "refs/heads/master")
+	if err := git(b.Bytes(), "fast-import", "--quiet"); err != nil {
+		tb.Fatal(err)
+	}
+	if err := git(nil, "symbolic-ref", "HEAD", "refs/heads/master"); err != nil {
+		tb.Fatal(err)
+	}
+	return when
 }
 
 // Index runs public-inbox-index over the inbox (which also makes the

@@ -1,0 +1,272 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"patchtrail/indexer"
+	"patchtrail/internal/link"
+	"patchtrail/internal/store"
+)
+
+// Message-IDs of the sample archive used by the trace tests.
+const (
+	traceV1p2  = "20240115090002.310051-2-alice@example.org"
+	traceV2p2  = "20240201083002.310221-2-alice@example.org"
+	traceV2Cov = "20240201083000.310187-0-alice@example.org"
+	traceFix   = "20240205230000.310306-1-dave@example.org"
+	traceFix61 = "20240220180000.310374-1-dave@example.org"
+)
+
+// linkedSample is the sample archive in a writable store, the v2 series
+// applied with git am to a repository registered as "test" and linked,
+// and one CVE whose fix is in no repository.
+func linkedSample(t *testing.T) (st *store.Store, commits map[string]string) {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not installed")
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := indexer.Import(ctx, st, samplePath, &indexer.Options{List: "io-uring"}); err != nil {
+		t.Fatal(err)
+	}
+	repo := t.TempDir()
+	git := func(stdin string, args ...string) string {
+		cmd := exec.Command("git", append([]string{"-C", repo}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL="+os.DevNull, "GIT_CONFIG_NOSYSTEM=1", "LC_ALL=C",
+			"GIT_AUTHOR_NAME=Erin Maintainer", "GIT_AUTHOR_EMAIL=erin@example.org", "GIT_AUTHOR_DATE=@1710892800 +0000",
+			"GIT_COMMITTER_NAME=Erin Maintainer", "GIT_COMMITTER_EMAIL=erin@example.org", "GIT_COMMITTER_DATE=@1710892800 +0000")
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	git("", "init", "-q", "-b", "main")
+	if err := os.CopyFS(repo, os.DirFS("../testdata/sample/base")); err != nil {
+		t.Fatal(err)
+	}
+	git("", "add", "-A")
+	git("", "commit", "-q", "-m", "base")
+	mails := sampleMails(t)
+	commits = map[string]string{}
+	for _, mid := range []string{"20240201083001.310204-1-alice@example.org", traceV2p2, "20240201083003.310238-3-alice@example.org"} {
+		git(mails[mid], "am", "-q", "--patch-format=mboxrd")
+		commits[mid] = git("", "rev-parse", "HEAD")
+	}
+	if err := link.AddRepo(ctx, st, "test", repo); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := link.Link(ctx, st, nil); err != nil {
+		t.Fatal(err)
+	}
+	vulns := filepath.Join(t.TempDir(), "cve", "published", "2024")
+	if err := os.MkdirAll(vulns, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string]string{
+		"CVE-2024-1000.json": `{"cveMetadata":{"cveId":"CVE-2024-1000","state":"PUBLISHED"},"containers":{"cna":{
+			"title":"io_uring: fix use-after-free in io_rw_done()","descriptions":[{"lang":"en","value":"..."}],
+			"affected":[{"programFiles":["io_uring/rw.c"]}]}}}`,
+		"CVE-2024-1000.sha1": "8b4e0f9f1d2c3b4a5e6f708192a3b4c5d6e7f809\n",
+		"CVE-2024-1000.dyad": "6.1:0123456789abcdef0123456789abcdef01234567:6.1.80:2222222222222222222222222222222222222222\n" +
+			"6.1:0123456789abcdef0123456789abcdef01234567:6.8:8b4e0f9f1d2c3b4a5e6f708192a3b4c5d6e7f809\n",
+		"CVE-2024-1000.vulnerable": "0123456789abcdef0123456789abcdef01234567\n",
+	} {
+		if err := os.WriteFile(filepath.Join(vulns, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := link.ImportCVEs(ctx, st, filepath.Dir(filepath.Dir(filepath.Dir(vulns))), nil); err != nil {
+		t.Fatal(err)
+	}
+	return st, commits
+}
+
+// sampleMails splits the sample mbox into messages by Message-ID.
+func sampleMails(t *testing.T) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile(samplePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	midRE := regexp.MustCompile(`(?mi)^Message-ID:\s*<([^>]+)>`)
+	out := map[string]string{}
+	for _, m := range bytes.Split(data, []byte("\nFrom ")) {
+		if !bytes.HasPrefix(m, []byte("From ")) {
+			m = append([]byte("From "), m...)
+		}
+		hdr, _, _ := bytes.Cut(m, []byte("\n\n"))
+		if id := midRE.FindSubmatch(hdr); id != nil && out[string(id[1])] == "" {
+			out[string(id[1])] = string(m) + "\n"
+		}
+	}
+	return out
+}
+
+func people(ps []TracePerson) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, fmt.Sprintf("%s %s v%d %s <%s>", p.Role, p.Email, p.Version, p.Kind, p.MessageID))
+	}
+	return out
+}
+
+func events(tl []TimelineEvent) []string {
+	var out []string
+	for _, e := range tl {
+		s := e.Event
+		if e.Date == nil {
+			s += " ?"
+		}
+		if e.DaysSinceFix != nil {
+			s += fmt.Sprintf(" fix+%.1fd", *e.DaysSinceFix)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// TestTraceCVEWithoutRepo traces a CVE whose fix commit is in no
+// repository: the posting is found by the CVE title.
+func TestTraceCVEWithoutRepo(t *testing.T) {
+	st, _ := linkedSample(t)
+	v, err := LoadTrace(context.Background(), st, "CVE-2024-1000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Posting == nil || v.Posting.MessageID != traceFix || v.Posting.Found != "subject" {
+		t.Fatalf("posting = %+v, want <%s> found by subject", v.Posting, traceFix)
+	}
+	if len(v.FixCommits) != 1 || v.FixCommits[0].Known {
+		t.Errorf("fix commits = %+v, want one unknown", v.FixCommits)
+	}
+	wantPeople := []string{
+		"reported syzbot+5e1c1b2a3d4f6e7a8b9c@syzkaller.example.com v1 patch <" + traceFix + ">",
+		"tested frank@example.com v1 reply <20240206081010.310340-0-frank@example.com>",
+		"reviewed bob@example.net v1 reply <20240206133000.310323-0-bob@example.net>",
+	}
+	if diff := cmp.Diff(wantPeople, people(v.People)); diff != "" {
+		t.Errorf("people (-want +got):\n%s", diff)
+	}
+	var bp []string
+	for _, b := range v.Backports {
+		s := b.Version + " " + b.Source
+		if b.Posting != nil {
+			s += " <" + b.Posting.MessageID + ">"
+		}
+		bp = append(bp, s)
+	}
+	if diff := cmp.Diff([]string{"6.1.80 cve <" + traceFix61 + ">"}, bp); diff != "" {
+		t.Errorf("backports (-want +got):\n%s", diff)
+	}
+	if len(v.Fixes) != 1 || v.Fixes[0].Commit.SHA != "0123456789abcdef0123456789abcdef01234567" || v.Fixes[0].Title != "io_uring: add io_rw_done() helper" {
+		t.Errorf("fixes = %+v, want the .vulnerable commit with the Fixes: title", v.Fixes)
+	}
+	// Applied on Feb 6 19:00 UTC, backport posted Feb 20 18:00 UTC.
+	want := []string{"first_posted", "last_version_posted", "applied", "backport fix+14.0d", "cve_published ?"}
+	if diff := cmp.Diff(want, events(v.Timeline)); diff != "" {
+		t.Errorf("timeline (-want +got):\n%s", diff)
+	}
+}
+
+// TestTraceCommit traces a linked commit, and the same story from an
+// earlier version's Message-ID.
+func TestTraceCommit(t *testing.T) {
+	st, commits := linkedSample(t)
+	ctx := context.Background()
+	for _, q := range []string{commits[traceV2p2][:12], traceV1p2} {
+		v, err := LoadTrace(ctx, st, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Posting == nil || v.Posting.MessageID != traceV2p2 || v.Posting.Found != "link" {
+			t.Fatalf("%s: posting = %+v, want <%s> by link", q, v.Posting, traceV2p2)
+		}
+		if len(v.Earlier) != 1 || v.Earlier[0].MessageID != traceV1p2 {
+			t.Errorf("%s: earlier = %+v, want <%s>", q, v.Earlier, traceV1p2)
+		}
+		if len(v.FixCommits) != 1 || v.FixCommits[0].SHA != commits[traceV2p2] || !v.FixCommits[0].Known {
+			t.Errorf("%s: fix commits = %+v", q, v.FixCommits)
+		}
+		wantPeople := []string{
+			"tested dave@example.org v1 cover <20240118024500.310136-0-dave@example.org>",
+			"reviewed carol@example.com v2 reply <20240201162000.310255-0-carol@example.com>",
+			// The same Message-ID again with another body: kept as another message.
+			"reviewed carol@example.com v2 reply <2501c81969bb2ef80ecad2b485aa5324@generated.patchtrail.invalid>",
+			"acked ivan@example.com v2 cover <20240202070000.310272-0-ivan@example.com>",
+		}
+		if diff := cmp.Diff(wantPeople, people(v.People)); diff != "" {
+			t.Errorf("%s: people (-want +got):\n%s", q, diff)
+		}
+		var reviews []string
+		for _, r := range v.Reviews {
+			reviews = append(reviews, fmt.Sprintf("v%d %s next=%s", r.Version, r.From.Email, r.NextPosted))
+		}
+		wantReviews := []string{
+			"v1 carol@example.com next=" + traceV2p2,
+			"v1 alice@example.org next=" + traceV2p2,
+			"v1 dave@example.org next=" + traceV2p2,
+			"v2 carol@example.com next=",
+			"v2 carol@example.com next=",
+			"v2 ivan@example.com next=",
+			"v2 erin@example.org next=",
+		}
+		if diff := cmp.Diff(wantReviews, reviews); diff != "" {
+			t.Errorf("%s: reviews (-want +got):\n%s", q, diff)
+		}
+		want := []string{"first_posted", "last_version_posted", "applied", "committed"}
+		if diff := cmp.Diff(want, events(v.Timeline)); diff != "" {
+			t.Errorf("%s: timeline (-want +got):\n%s", q, diff)
+		}
+	}
+}
+
+func TestLoadCommit(t *testing.T) {
+	st, commits := linkedSample(t)
+	ctx := context.Background()
+	c, err := LoadCommit(ctx, st, commits[traceV2p2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range c.Links {
+		got = append(got, fmt.Sprintf("%s %s %s v%d", l.MessageID, l.Role, l.Grade, l.Version))
+	}
+	want := []string{traceV2p2 + " applied strong v2", traceV1p2 + " earlier fuzzy v1"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("links (-want +got):\n%s", diff)
+	}
+	mc, err := LoadMessageCommits(ctx, st, traceV1p2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mc) != 1 || mc[0].SHA != commits[traceV2p2] || mc[0].Role != store.RoleEarlier {
+		t.Errorf("LoadMessageCommits(v1 2/3) = %+v", mc)
+	}
+	sc, err := LoadSeriesCommits(ctx, st, traceV2Cov)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sc) != 3 || sc[traceV2p2][0].SHA != commits[traceV2p2] {
+		t.Errorf("LoadSeriesCommits(v2 cover) = %v", sc)
+	}
+	if _, err := LoadCommit(ctx, st, "0000000"); err == nil {
+		t.Error("LoadCommit(unknown) succeeded")
+	}
+}
