@@ -36,10 +36,7 @@ race: corpus
 # Long fuzzing, not part of `make test` (which runs the seed corpora).
 FUZZTIME ?= 60s
 fuzz:
-	@for t in $$($(GO) test -list '^Fuzz' ./... | grep -E '^(Fuzz|ok)' | awk '/^Fuzz/{f=f" "$$1} /^ok/{if(f!="")print $$2":"f; f=""}'); do \
-		pkg=$${t%%:*}; for f in $${t#*:}; do \
-			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
-		done; done
+	FUZZTIME=$(FUZZTIME) ./.ci/fuzz.sh
 
 # Query parity with public-inbox over the whole io-uring epoch (CI runs the
 # 2023 slice as part of `make test`).
@@ -62,3 +59,9 @@ clean:
 .PHONY: loadtest
 loadtest: corpus
 	./.ci/loadtest.sh
+
+# Linking accuracy and CVE traces on real data, as reported in doc/linking.md
+# (needs jq and PATCHTRAIL_LIBURING, a clone of axboe/liburing).
+.PHONY: linking
+linking: corpus
+	./.ci/linking.sh
