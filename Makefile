@@ -65,3 +65,9 @@ loadtest: corpus
 .PHONY: linking
 linking: corpus
 	./.ci/linking.sh
+
+# Soak test (not part of `make test`): serve --sync under wrk load while a
+# public-inbox-httpd upstream grows, SOAK_MINUTES long (default 10); see .ci/soak.sh.
+.PHONY: soak
+soak: corpus
+	./.ci/soak.sh

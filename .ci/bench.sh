@@ -46,7 +46,10 @@ fi
 	echo "| what | wall s (median) | peak RSS MB | msgs/s | MB/s |"
 	echo "|---|---|---|---|---|"
 	for label in $(awk '{print $1}' "$work/results" | sort -u); do
-		awk -v l="$label" -v n="$msgs" -v mb="$mb" '$1 == l {t[++c] = $2; if ($3 > r) r = $3}
-			END {asort(t); m = t[int((c + 1) / 2)]; printf "| %s | %.2f | %.0f | %.0f | %.1f |\n", l, m, r / 1024, n / m, mb / m}' "$work/results"
+		n=$(awk -v l="$label" '$1 == l' "$work/results" | wc -l)
+		med=$(awk -v l="$label" '$1 == l {print $2}' "$work/results" | sort -n | sed -n "$(( (n + 1) / 2 ))p")
+		rss=$(awk -v l="$label" '$1 == l {print $3}' "$work/results" | sort -n | tail -1)
+		awk -v l="$label" -v m="$med" -v r="$rss" -v n="$msgs" -v mb="$mb" \
+			'BEGIN {printf "| %s | %.2f | %.0f | %.0f | %.1f |\n", l, m, r / 1024, n / m, mb / m}'
 	done
 } | tee "$out"

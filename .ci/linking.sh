@@ -7,7 +7,7 @@
 #     programFiles), how many titles equal the subject of an io-uring patch
 #     mail at all (read independently from the archive's git log), and for
 #     how many of those `patchtrail trace --json CVE-…` finds that posting.
-# Needs git and jq. Inputs (env): PATCHTRAIL_CORPUS (holding
+# Needs git, jq and bc. Inputs (env): PATCHTRAIL_CORPUS (holding
 # io-uring/git/0.git), PATCHTRAIL_LIBURING (a clone of axboe/liburing, bare
 # or not), PATCHTRAIL_VULNS (the vulns repository). The archive is imported
 # once into LINKING_DATA and reused. SKIP_BUILD=1 uses an existing $BIN.
@@ -94,3 +94,7 @@ echo "titles equal to an io-uring patch subject: $match"
 echo "of those, trace --json finds the posting: $found ($(echo "scale=4; $found / $match" | bc))"
 echo "found although the archive log has no such subject: $extra"
 awk -F'\t' '$2 == "yes" && $3 == "no" { print "  not found: " $1 "  " $4 }' "$OUT/cve-results.tsv"
+
+echo "== 3. benchmark: linking the whole liburing history"
+PATCHTRAIL_LIBURING="$LIBURING" PATCHTRAIL_LINK_STORE="$DATA" \
+	go test -run '^$' -bench BenchmarkLinkLiburing -benchtime 3x ./internal/link | grep -E '^Benchmark|^cpu'

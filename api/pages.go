@@ -85,6 +85,8 @@ func (s *Server) render(c echo.Context, status int, name string, data any) error
 	return c.HTMLBlob(status, b.Bytes())
 }
 
+// pageRoutes registers the pages outside the lore URL space (the lore
+// ones are dispatched in lore.go); commit, trace and CVE pages go here.
 func (s *Server) pageRoutes(e *echo.Echo) {
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/", s.pageHome)
 }

@@ -113,13 +113,32 @@ func LoadTrace(ctx context.Context, st *store.Store, q string) (*Trace, error) {
 		fixSHAs = rec.FixSHAs
 	case shaRE.MatchString(q):
 		c, err := st.Commit(ctx, q)
+		sha := strings.ToLower(q)
 		switch {
 		case err == nil:
-			fixSHAs = []string{c.SHA}
-		case errors.Is(err, store.ErrNotFound) && len(q) >= 40:
-			fixSHAs = []string{strings.ToLower(q)}
-		default:
+			sha = c.SHA
+		case !errors.Is(err, store.ErrNotFound) || len(q) < 40:
 			return nil, err
+		}
+		fixSHAs = []string{sha}
+		// A stable backport tells the story of its mainline commit.
+		if c != nil && c.Upstream != "" {
+			tr.note("%.12s is a backport of %.12s", sha, c.Upstream)
+			fixSHAs = []string{c.Upstream}
+		} else if ids, err := st.CVEsOfCommit(ctx, sha); err != nil {
+			return nil, err
+		} else {
+			for id, kind := range ids {
+				if kind != "backport" {
+					continue
+				}
+				if rec, err = st.CVE(ctx, id); err != nil {
+					return nil, err
+				}
+				tr.note("%.12s is a stable backport of the fix of %s", sha, id)
+				fixSHAs = rec.FixSHAs
+				break
+			}
 		}
 	default:
 		id, err := st.Resolve(ctx, q)
@@ -145,6 +164,23 @@ func LoadTrace(ctx context.Context, st *store.Store, q string) (*Trace, error) {
 	}
 	if err := tr.postings(ctx, rec, posting); err != nil {
 		return nil, err
+	}
+	if rec == nil && tr.t.Posting != nil {
+		// No commit named a CVE: the CVE title is the fix's subject.
+		ids, err := st.CVEsByTitle(ctx, link.SubjectKey(tr.t.Posting.Subject))
+		if err != nil {
+			return nil, err
+		}
+		if len(ids) > 0 {
+			if rec, err = st.CVE(ctx, ids[0]); err != nil {
+				return nil, err
+			}
+			tr.t.CVE = wireCVE(rec)
+			tr.note("%s found by its title", rec.ID)
+			if err := tr.fixCommits(ctx, rec.FixSHAs, &rec); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if err := tr.story(ctx); err != nil {
 		return nil, err
@@ -285,8 +321,10 @@ func (tr *trace) postings(ctx context.Context, rec *store.CVERow, queried *store
 	if err != nil {
 		return err
 	}
-	if found.Final == nil && queried != nil {
-		found.Final = &link.Posting{PatchCandidate: queried}
+	// The queried posting's own version chain wins over another posting
+	// of the same subject.
+	if queried != nil && (found.Final == nil || queried.Chain == 0 || found.Final.Chain != queried.Chain) {
+		found.Final, found.Earlier = &link.Posting{PatchCandidate: queried}, nil
 	}
 	if found.Final == nil {
 		tr.note("no posting with the subject %q", q.Subject)

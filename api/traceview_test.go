@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -268,5 +269,23 @@ func TestLoadCommit(t *testing.T) {
 	}
 	if _, err := LoadCommit(ctx, st, "0000000"); err == nil {
 		t.Error("LoadCommit(unknown) succeeded")
+	}
+}
+
+// TestTraceOtherStarts starts from a stable backport: its posting and
+// its commit id (known only from the CVE's .dyad) lead to the fix.
+func TestTraceOtherStarts(t *testing.T) {
+	st, _ := linkedSample(t)
+	for _, q := range []string{traceFix61, "2222222222222222222222222222222222222222", traceFix} {
+		v, err := LoadTrace(context.Background(), st, q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		if v.Posting == nil || v.Posting.MessageID != traceFix || v.CVE == nil || v.CVE.ID != "CVE-2024-1000" {
+			t.Errorf("%s: posting %+v, CVE %+v; want <%s> and CVE-2024-1000", q, v.Posting, v.CVE, traceFix)
+		}
+	}
+	if _, err := LoadTrace(context.Background(), st, "1234567"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("LoadTrace(unknown sha) error = %v, want ErrNotFound", err)
 	}
 }

@@ -106,9 +106,9 @@ func openIMAP(ctx context.Context, source string, o *Options) (*imapReader, erro
 	if err != nil {
 		return nil, err
 	}
-	io2 := o.IMAP.withDefaults()
-	r := &imapReader{ctx: ctx, log: o.Logger, o: io2, u: u, name: u.String()}
-	if r.password, err = imapPassword(u, io2, o.Logger); err != nil {
+	iopts := o.IMAP.withDefaults()
+	r := &imapReader{ctx: ctx, log: o.Logger, o: iopts, u: u, name: u.String()}
+	if r.password, err = imapPassword(u, iopts, o.Logger); err != nil {
 		return nil, err
 	}
 	if ck, ok := o.Checkpoint(u.mailbox); ok && ck != "" {

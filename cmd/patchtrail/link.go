@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -180,8 +181,13 @@ func runCommit(ctx context.Context, e *env, args []string) error {
 		printRefs("backport of", []api.CommitRef{*v.Upstream})
 	}
 	printRefs("backported as", v.Backports)
-	for id, kind := range v.CVEs {
-		fmt.Fprintf(w, "%s (%s)\n", id, kind)
+	ids := make([]string, 0, len(v.CVEs))
+	for id := range v.CVEs {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		fmt.Fprintf(w, "%s (%s)\n", id, v.CVEs[id])
 	}
 	return nil
 }

@@ -10,29 +10,40 @@ import (
 )
 
 func init() {
-	register(&command{name: "serve", args: "[--addr 127.0.0.1:8080] [--timeout 10s]", short: "serve the JSON API, lore endpoints and web pages", run: runServe})
+	register(&command{name: "serve", args: "[--addr 127.0.0.1:8080] [--timeout 10s] [--sync INTERVAL]", short: "serve the JSON API, lore endpoints and web pages", run: runServe})
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := flags("serve")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	timeout := fs.Duration("timeout", 10*time.Second, "deadline of a request (downloads get 2m)")
+	syncEvery := fs.Duration("sync", 0, "also sync every configured source every `INTERVAL` (e.g. 5m); the server then owns the store and index")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
 		return usageError("serve takes no arguments")
 	}
+	var ix *search.Index
+	if *syncEvery > 0 {
+		bg, err := startSync(ctx, e, *syncEvery)
+		if err != nil {
+			return err
+		}
+		defer bg.stop()
+		ix = bg.ix
+	}
 	st, err := openRead(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	ix, err := openIndexWaiting(ctx, e)
-	if err != nil {
-		return err
+	if ix == nil {
+		if ix, err = openIndexWaiting(ctx, e); err != nil {
+			return err
+		}
+		defer ix.Close()
 	}
-	defer ix.Close()
 	srv := api.New(st, ix, &api.Options{Logger: e.log, RequestTimeout: *timeout})
 	// ctx ends on SIGINT/SIGTERM (main); Serve then shuts down gracefully.
 	return srv.Serve(ctx, *addr)

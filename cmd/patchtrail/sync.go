@@ -199,7 +199,7 @@ func (s *syncer) report(results []mirror.JobResult) error {
 		fmt.Fprintf(s.e.stdout, "%-6s %s (%d attempts, %s): %s\n", status, r.Name, r.Attempts, r.Elapsed.Round(time.Millisecond), detail)
 	}
 	if len(failed) > 0 {
-		return fmt.Errorf("%d of %d sources failed: %s", len(failed), len(results), strings.Join(failed, "; "))
+		return fmt.Errorf("%d of %d sync jobs failed: %s", len(failed), len(results), strings.Join(failed, "; "))
 	}
 	return nil
 }
@@ -285,6 +285,50 @@ func syncLoop(ctx context.Context, e *env, st *store.Store, ix *search.Index, in
 		case <-t.C:
 		}
 	}
+}
+
+// backgroundSync is the sync loop of `serve --sync`: it owns the
+// writable store and the search index, which the server searches too
+// (a bleve index can be open in one process only), so new messages are
+// searchable as soon as a batch commits.
+type backgroundSync struct {
+	st     *store.Store
+	ix     *search.Index
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// startSync opens the store and index for writing and starts syncing.
+func startSync(ctx context.Context, e *env, interval time.Duration) (*backgroundSync, error) {
+	if _, err := loadConfig(e); err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, e.data, nil)
+	if err != nil {
+		return nil, err
+	}
+	ix, err := openIndex(e, false)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	bg := &backgroundSync{st: st, ix: ix, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(bg.done)
+		syncLoop(ctx, e, st, ix, interval)
+	}()
+	e.log.Info("syncing while serving", "interval", interval)
+	return bg, nil
+}
+
+// stop ends the loop (an import in progress commits what it applied)
+// and closes the index and store.
+func (b *backgroundSync) stop() {
+	b.cancel()
+	<-b.done
+	b.ix.Close()
+	b.st.Close()
 }
 
 // sourceView is one line of `patchtrail sources`.

@@ -40,11 +40,8 @@ type Config struct {
 	Repos []Repo `toml:"repo"`
 }
 
-// Sync tunes `patchtrail sync` and `serve --sync`.
+// Sync tunes the rounds of `patchtrail sync` and `serve --sync`.
 type Sync struct {
-	// Interval between two rounds of `serve --sync` when the flag gives
-	// none (default 10m).
-	Interval Duration `toml:"interval"`
 	// Retries is how many times a failing source is tried again within
 	// one round (default 3).
 	Retries int `toml:"retries"`
@@ -116,9 +113,8 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d)
 
 // Defaults of the [sync] table.
 const (
-	DefaultInterval = 10 * time.Minute
-	DefaultRetries  = 3
-	DefaultBackoff  = 5 * time.Second
+	DefaultRetries = 3
+	DefaultBackoff = 5 * time.Second
 )
 
 // DefaultPath is the configuration file of the data directory data.
@@ -168,9 +164,6 @@ func Parse(b []byte, dir string) (*Config, error) {
 }
 
 func (c *Config) setDefaults() {
-	if c.Sync.Interval == 0 {
-		c.Sync.Interval = Duration(DefaultInterval)
-	}
 	if c.Sync.Retries <= 0 {
 		c.Sync.Retries = DefaultRetries
 	}

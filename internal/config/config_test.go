@@ -14,8 +14,8 @@ import (
 
 const example = `
 [sync]
-interval = "5m"
 retries = 2
+backoff = "1m30s"
 
 [[list]]
 name = "io-uring"
@@ -46,7 +46,7 @@ func TestParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &Config{
-		Sync: Sync{Interval: Duration(5 * time.Minute), Retries: 2, Backoff: Duration(DefaultBackoff)},
+		Sync: Sync{Retries: 2, Backoff: Duration(90 * time.Second)},
 		Lists: []List{
 			{Name: "io-uring", Sources: []Source{
 				{Mirror: "https://lore.kernel.org/io-uring"},
@@ -85,7 +85,7 @@ func TestParseErrors(t *testing.T) {
 		{"password on path", "[[list]]\nname = \"a\"\n[[list.source]]\npath = \"/x\"\npassword-file = \"/p\"", "password-file belongs"},
 		{"imap password", "[[list]]\nname = \"a\"\n[[list.source]]\nimap = \"imaps://u:p@h/INBOX\"", "password in the URL"},
 		{"mirror scheme", "[[list]]\nname = \"a\"\n[[list.source]]\nmirror = \"ftp://h/a\"", "not an http(s) URL"},
-		{"duration", "[sync]\ninterval = \"often\"", "duration"},
+		{"duration", "[sync]\nbackoff = \"often\"", "duration"},
 		{"repo", "[[repo]]\nname = \"linux\"", "want a name"},
 	} {
 		_, err := Parse([]byte(tc.in), "/")
@@ -99,7 +99,7 @@ func TestLoad(t *testing.T) {
 	dir := t.TempDir()
 	path := DefaultPath(dir)
 	c, err := Load(path, true)
-	if err != nil || c.Path != "" || len(c.Lists) != 0 || time.Duration(c.Sync.Interval) != DefaultInterval {
+	if err != nil || c.Path != "" || len(c.Lists) != 0 || time.Duration(c.Sync.Backoff) != DefaultBackoff {
 		t.Fatalf("Load(missing, optional) = %+v, %v", c, err)
 	}
 	if _, err := Load(path, false); !errors.Is(err, fs.ErrNotExist) {

@@ -60,8 +60,9 @@ func SubjectKey(s string) string {
 }
 
 // resolveShorts expands the abbreviated Fixes: targets and reverted
-// commits of a batch with one git process; ids the repository does not
-// know stay as written (Fixes) or are dropped to "" (TargetSHA).
+// commits of a batch with one git process. A Fixes: target the
+// repository does not know keeps an empty TargetSHA (unless written in
+// full); a reverted commit it does not know stays as written.
 func resolveShorts(ctx context.Context, repoDir string, rows []*store.CommitRow) error {
 	var shorts []string
 	for _, r := range rows {

@@ -244,3 +244,20 @@ func TestEvaluate(t *testing.T) {
 		t.Errorf("commits, truth, linked, correct, patch-id, precision, recall, misses = %v, want %v", got, want)
 	}
 }
+
+// TestSeveralLinkTrailers: when trailers name several versions, the one
+// the content and date point at is applied, the others are earlier.
+func TestSeveralLinkTrailers(t *testing.T) {
+	for _, order := range [][2]string{{midV1p1, midV2p1}, {midV2p1, midV1p1}} {
+		r := newGitRepo(t)
+		r.am(midV2p1)
+		sha := r.amend(strings.TrimRight(r.message("HEAD"), "\n") + "\nLink: https://lore.kernel.org/r/" + order[0] +
+			"\nLink: https://lore.kernel.org/io-uring/" + order[1] + "/ # another version\n")
+		st := importSample(t)
+		addAndLink(t, st, r, nil)
+		want := []linkSummary{{midV2p1, store.RoleApplied, store.GradeExact}, {midV1p1, store.RoleEarlier, store.GradeExact}}
+		if diff := cmp.Diff(want, linksOf(t, st, sha)); diff != "" {
+			t.Errorf("trailers %v: links (-want +got):\n%s", order, diff)
+		}
+	}
+}

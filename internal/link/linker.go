@@ -208,6 +208,10 @@ func linkRepo(ctx context.Context, st *store.Store, m *matcher, r *store.RepoRow
 			batch = batch[:0]
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		// The reader stopped early: the heads must not be stored.
+		return res, fmt.Errorf("link: repo %s: %w", r.Name, err)
+	}
 	res.Dropped = lr.Dropped()
 	if err := resolveShorts(ctx, r.Path, batch); err != nil {
 		return res, err

@@ -79,14 +79,16 @@ func (m *matcher) sketch(ctx context.Context, id int64) (Sketch, error) {
 	return sk, nil
 }
 
-// links computes the links of commit c, applied links first.
+// links computes the links of commit c: applied links first, best
+// first, then the earlier versions.
 func (m *matcher) links(ctx context.Context, c *store.CommitRow) ([]store.LinkRow, error) {
 	if c.Merge {
 		return nil, nil
 	}
 	var out []store.LinkRow
-	exact := map[int64]int{} // message → index in out
-	var anchor *scored       // the applied posting versions are counted from
+	exact := map[int64]int{}          // message → index in out
+	exactPatch := map[int64]*scored{} // trailer-named patch mails
+	var lastExact *scored
 	if !m.ignoreTrailers {
 		for _, t := range c.Trailers {
 			if t.MessageID == "" || !(strings.EqualFold(t.Key, "link") || strings.EqualFold(t.Key, "message-id")) {
@@ -107,9 +109,8 @@ func (m *matcher) links(ctx context.Context, c *store.CommitRow) ([]store.LinkRo
 			switch {
 			case err == nil && !p.Cover:
 				score = 1
-				if anchor == nil {
-					anchor = &scored{p: p, f: compare(c, p, nil, false), grade: store.GradeExact, score: 1}
-				}
+				lastExact = &scored{p: p, f: compare(c, p, nil, false), grade: store.GradeExact, score: 1}
+				exactPatch[id] = lastExact
 			case err != nil && !errors.Is(err, store.ErrNotFound):
 				return nil, err
 			}
@@ -122,20 +123,37 @@ func (m *matcher) links(ctx context.Context, c *store.CommitRow) ([]store.LinkRo
 	if err != nil {
 		return nil, err
 	}
+	var best *scored
 	if len(cands) > 0 && (cands[0].grade == store.GradeStrong || cands[0].score >= Threshold) {
-		best := cands[0]
-		if i, ok := exact[best.p.Message]; ok {
-			out[i].Evidence = append(out[i].Evidence, best.f.evidence()...)
-		} else if anchor == nil || !earlierOf(best, anchor) {
-			out = append(out, store.LinkRow{Commit: c.ID, Message: best.p.Message, Role: store.RoleApplied, Grade: best.grade,
-				Score: round(best.score), Evidence: best.f.evidence()})
-		}
-		if anchor == nil {
+		best = cands[0]
+	}
+	// The anchor is the applied posting versions are counted from: among
+	// the postings trailers name, the best candidate, else the last named
+	// (b4 appends the applied posting's Link: last); without trailers,
+	// the best candidate.
+	anchor := lastExact
+	if best != nil {
+		if e, ok := exactPatch[best.p.Message]; ok {
+			anchor = e
+		} else if anchor == nil {
 			anchor = best
 		}
 	}
 	if anchor == nil {
 		return out, nil
+	}
+	for id, e := range exactPatch {
+		if e != anchor && earlierOf(e, anchor) {
+			out[exact[id]].Role = store.RoleEarlier
+		}
+	}
+	if best != nil {
+		if i, ok := exact[best.p.Message]; ok {
+			out[i].Evidence = append(out[i].Evidence, best.f.evidence()...)
+		} else if best == anchor || !earlierOf(best, anchor) {
+			out = append(out, store.LinkRow{Commit: c.ID, Message: best.p.Message, Role: store.RoleApplied, Grade: best.grade,
+				Score: round(best.score), Evidence: best.f.evidence()})
+		}
 	}
 	earlier, err := m.earlier(ctx, c, anchor, cands)
 	if err != nil {
@@ -148,6 +166,13 @@ func (m *matcher) links(ctx context.Context, c *store.CommitRow) ([]store.LinkRo
 		out = append(out, store.LinkRow{Commit: c.ID, Message: e.p.Message, Role: store.RoleEarlier, Grade: e.grade,
 			Score: round(e.score), Evidence: e.f.evidence()})
 	}
+	// Applied links first, best first (the order the store reads them in).
+	sort.SliceStable(out, func(i, j int) bool {
+		if ai, aj := out[i].Role == store.RoleApplied, out[j].Role == store.RoleApplied; ai != aj {
+			return ai
+		}
+		return out[i].Role == store.RoleApplied && out[i].Score > out[j].Score
+	})
 	return out, nil
 }
 

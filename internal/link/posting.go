@@ -21,8 +21,8 @@ type PostingQuery struct {
 // Posting is a posted patch found for a query, with the reasons.
 type Posting struct {
 	*store.PatchCandidate
-	Score    float64          `json:"score"`
-	Evidence []store.Evidence `json:"evidence"`
+	Score    float64
+	Evidence []store.Evidence
 }
 
 // Postings is what FindPostings found.

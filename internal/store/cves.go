@@ -158,11 +158,6 @@ func (s *Store) CVE(ctx context.Context, id string) (*CVERow, error) {
 	return &c, rows.Err()
 }
 
-// CVEIDs lists stored CVE ids in order.
-func (s *Store) CVEIDs(ctx context.Context) ([]string, error) {
-	return s.strings(ctx, `SELECT id FROM cves ORDER BY id`)
-}
-
 // CVEsOfCommit returns the ids of the CVEs naming sha as a fix, an
 // introducing commit or a backport of the fix, with how they name it
 // ("fix", "introduced", "backport").
@@ -182,4 +177,9 @@ func (s *Store) CVEsOfCommit(ctx context.Context, sha string) (map[string]string
 		out[id] = kind
 	}
 	return out, rows.Err()
+}
+
+// CVEsByTitle returns the ids of the CVEs whose normalised title is norm.
+func (s *Store) CVEsByTitle(ctx context.Context, norm string) ([]string, error) {
+	return s.strings(ctx, `SELECT id FROM cves WHERE norm_title = ? ORDER BY id`, norm)
 }
