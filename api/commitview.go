@@ -249,24 +249,3 @@ func LoadMessageCommits(ctx context.Context, st *store.Store, mid string) ([]Mes
 	}
 	return out, nil
 }
-
-// LoadSeriesCommits returns, for each part of the series of the message
-// named by mid, the commits it became (by the part's Message-ID; parts
-// without commits are absent).
-func LoadSeriesCommits(ctx context.Context, st *store.Store, mid string) (map[string][]MessageCommit, error) {
-	s, err := LoadSeries(ctx, st, mid)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string][]MessageCommit{}
-	for _, p := range s.Parts {
-		cs, err := LoadMessageCommits(ctx, st, p.MessageID)
-		if err != nil {
-			return nil, err
-		}
-		if len(cs) > 0 {
-			out[p.MessageID] = cs
-		}
-	}
-	return out, nil
-}

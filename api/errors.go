@@ -42,6 +42,8 @@ func statusOf(err error) (status int, msg string, pos int) {
 		return http.StatusBadRequest, err.Error(), 0
 	case errors.As(err, &br):
 		return http.StatusBadRequest, br.Error(), 0
+	case errors.Is(err, store.ErrAmbiguous):
+		return http.StatusBadRequest, err.Error(), 0
 	case errors.As(err, &big):
 		return http.StatusRequestEntityTooLarge, big.Error(), 0
 	case errors.As(err, &mbe):

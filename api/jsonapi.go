@@ -46,6 +46,8 @@ var searchParams = []param{
 	{Name: "list", In: "query", Type: "string", Doc: "only this list"},
 }
 
+var shaParam = []param{{Name: "sha", In: "path", Type: "string", Required: true, Doc: "a commit id, full or abbreviated (7+ hex)"}}
+
 func midParam(doc string) []param {
 	return []param{{Name: "mid", In: "path", Type: "string", Required: true, Doc: doc + "; percent-encoded, without <>"}}
 }
@@ -59,6 +61,15 @@ var endpoints = []endpoint{
 		Params: midParam("any message of the thread"), Result: Thread{}, Run: (*Server).apiThread},
 	{Method: http.MethodGet, Path: "/series/{mid}", ID: "series", Summary: "The patch series of a message with its versions and trailers",
 		Params: midParam("the cover letter, a patch or a reply to a patch"), Result: Series{}, Run: (*Server).apiSeries},
+	{Method: http.MethodGet, Path: "/commit/{sha}", ID: "commit", Summary: "A commit of a code repository with its links to postings, best first, and the evidence of each",
+		Params: shaParam, Result: Commit{}, Run: (*Server).apiCommit},
+	{Method: http.MethodGet, Path: "/trace/{id}", ID: "trace", Summary: "Why a fix landed: CVE, fix commits, postings, versions, reviewers, Fixes target, backports and a timeline",
+		Params: []param{{Name: "id", In: "path", Type: "string", Required: true, Doc: "a CVE id, a commit sha (7+ hex) or a Message-ID; percent-encoded"}},
+		Result: Trace{}, Run: (*Server).apiTrace},
+	{Method: http.MethodGet, Path: "/cve/{id}", ID: "cve", Summary: "The trace of a CVE (same answer as /trace/{id})",
+		Params: []param{{Name: "id", In: "path", Type: "string", Required: true, Doc: "a CVE id such as CVE-2024-26626"}},
+		Result: Trace{}, Run: (*Server).apiTrace},
+	{Method: http.MethodGet, Path: "/repos", ID: "repos", Summary: "The code repositories linked to the lists", Result: ReposPage{}, Run: (*Server).apiRepos},
 	{Method: http.MethodGet, Path: "/lists", ID: "lists", Summary: "The mailing lists", Result: ListsPage{}, Run: (*Server).apiLists},
 	{Method: http.MethodGet, Path: "/stats", ID: "stats", Summary: "Counts of what the archive holds", Result: StatsPage{}, Run: (*Server).apiStats},
 }
@@ -196,6 +207,25 @@ func (s *Server) apiThread(c echo.Context, mid string) (any, error) {
 
 func (s *Server) apiSeries(c echo.Context, mid string) (any, error) {
 	return LoadSeries(c.Request().Context(), s.st, mid)
+}
+
+func (s *Server) apiCommit(c echo.Context, sha string) (any, error) {
+	return LoadCommit(c.Request().Context(), s.st, sha)
+}
+
+func (s *Server) apiTrace(c echo.Context, id string) (any, error) {
+	return LoadTrace(c.Request().Context(), s.st, id)
+}
+
+func (s *Server) apiRepos(c echo.Context, _ string) (any, error) {
+	rs, err := LoadRepos(c.Request().Context(), s.st)
+	if err != nil {
+		return nil, err
+	}
+	if rs == nil {
+		rs = []RepoInfo{}
+	}
+	return &ReposPage{Repos: rs}, nil
 }
 
 func (s *Server) apiLists(c echo.Context, _ string) (any, error) {

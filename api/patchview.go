@@ -96,6 +96,9 @@ type MessageDetail struct {
 	Trailers      []Trailer   `json:"trailers"`
 	ReplyTrailers []Trailer   `json:"reply_trailers"`
 	SeriesID      int64       `json:"series_id,omitempty"`
+	// Commits are the commits this message became (or an earlier
+	// version of), best link first.
+	Commits []MessageCommit `json:"commits"`
 }
 
 func wirePatch(p patch.Patch) Patch {
@@ -157,6 +160,9 @@ func detail(ctx context.Context, st *store.Store, v *Message, pm *message.Messag
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
+	if d.Commits, err = LoadMessageCommits(ctx, st, v.MessageID); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -181,6 +187,8 @@ type SeriesPart struct {
 	PatchIDs  []string       `json:"patch_ids"`
 	Files     []string       `json:"files"`
 	Trailers  []GivenTrailer `json:"trailers"`
+	// Commits are the commits this part became, best link first.
+	Commits []MessageCommit `json:"commits"`
 }
 
 // SeriesVersion summarises one version of a series in its chain.
@@ -299,6 +307,9 @@ func LoadSeries(ctx context.Context, st *store.Store, mid string) (*Series, erro
 			}
 			part.Trailers = append(part.Trailers, GivenTrailer{Key: t.Key, Value: t.Value, Name: t.Name,
 				Email: t.Email, MessageID: givenIn[t.Message], Kind: kind})
+		}
+		if part.Commits, err = LoadMessageCommits(ctx, st, pm.MessageID); err != nil {
+			return nil, err
 		}
 		if p.Cover || v.Subject == "" {
 			v.Subject = pm.Subject

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"regexp"
 	"sort"
@@ -120,11 +121,19 @@ func TestOpenAPI(t *testing.T) {
 		"/series/{mid}":  "/api/v1/series/" + escapeMID(patch2MID),
 		"/lists":         "/api/v1/lists",
 		"/stats":         "/api/v1/stats",
+		"/repos":         "/api/v1/repos",
+		"/trace/{id}":    "/api/v1/trace/" + escapeMID(patch2MID),
+		// Validated against linked data in TestOpenAPILinked.
+		"/commit/{sha}": "",
+		"/cve/{id}":     "",
 	}
 	for _, ep := range endpoints {
 		path, ok := samples[ep.Path]
 		if !ok {
 			t.Errorf("no sample request for %s: add one here", ep.Path)
+			continue
+		}
+		if path == "" {
 			continue
 		}
 		op := paths[ep.Path].(map[string]any)[strings.ToLower(ep.Method)].(map[string]any)
@@ -141,6 +150,37 @@ func TestOpenAPI(t *testing.T) {
 	json.Unmarshal(r.Body, &e)
 	for _, msg := range validate(map[string]any{"$ref": "#/components/schemas/ErrorBody"}, e, schemas, "error") {
 		t.Error(msg)
+	}
+}
+
+// TestOpenAPILinked validates the answers that need linked commits and
+// CVEs: the sample archive, a repository made by git am of its patches,
+// and one CVE record.
+func TestOpenAPILinked(t *testing.T) {
+	st, commits := linkedSample(t)
+	ts := httptest.NewServer(New(st, nil, &Options{Logger: testLogger(t)}).Handler())
+	defer ts.Close()
+	var doc map[string]any
+	getJSON(t, ts.URL+"/api/v1/openapi.json", &doc)
+	paths := doc["paths"].(map[string]any)
+	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	sha := commits[traceV2p2]
+	for path, req := range map[string]string{
+		"/commit/{sha}": "/api/v1/commit/" + sha[:12],
+		"/trace/{id}":   "/api/v1/trace/" + sha,
+		"/cve/{id}":     "/api/v1/cve/CVE-2024-1000",
+		"/repos":        "/api/v1/repos",
+	} {
+		op := paths[path].(map[string]any)["get"].(map[string]any)
+		schema := op["responses"].(map[string]any)["200"].(map[string]any)["content"].(map[string]any)["application/json"].(map[string]any)["schema"]
+		var v any
+		getJSON(t, ts.URL+req, &v)
+		for _, e := range validate(schema, v, schemas, path) {
+			t.Error(e)
+		}
+	}
+	if r := do(t, "GET", ts.URL+"/api/v1/commit/ffffffffffff", ""); r.Status != http.StatusNotFound {
+		t.Errorf("unknown commit: status %d, want 404", r.Status)
 	}
 }
 

@@ -260,12 +260,18 @@ func TestLoadCommit(t *testing.T) {
 	if len(mc) != 1 || mc[0].SHA != commits[traceV2p2] || mc[0].Role != store.RoleEarlier {
 		t.Errorf("LoadMessageCommits(v1 2/3) = %+v", mc)
 	}
-	sc, err := LoadSeriesCommits(ctx, st, traceV2Cov)
+	sv, err := LoadSeries(ctx, st, traceV2Cov)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sc) != 3 || sc[traceV2p2][0].SHA != commits[traceV2p2] {
-		t.Errorf("LoadSeriesCommits(v2 cover) = %v", sc)
+	became := map[string]string{}
+	for _, p := range sv.Parts {
+		for _, c := range p.Commits {
+			became[p.MessageID] = c.SHA
+		}
+	}
+	if len(became) != 3 || became[traceV2p2] != commits[traceV2p2] {
+		t.Errorf("commits of the v2 series' parts = %v", became)
 	}
 	if _, err := LoadCommit(ctx, st, "0000000"); err == nil {
 		t.Error("LoadCommit(unknown) succeeded")

@@ -36,6 +36,11 @@ type ListsPage struct {
 	Lists []ListInfo `json:"lists"`
 }
 
+// ReposPage is the answer of GET /api/v1/repos.
+type ReposPage struct {
+	Repos []RepoInfo `json:"repos"`
+}
+
 // StatsPage is the answer of GET /api/v1/stats.
 type StatsPage struct {
 	Store   *store.Stats       `json:"store"`

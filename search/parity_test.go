@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"patchtrail/api"
 	"patchtrail/indexer"
 	"patchtrail/internal/message"
 	"patchtrail/internal/patch"
@@ -75,8 +77,21 @@ func TestParity(t *testing.T) {
 	}
 	t.Logf("patchtrail import + index: %v", time.Since(start).Round(time.Millisecond))
 
+	srv := httptest.NewServer(api.New(st, ix, nil).Handler())
+	defer srv.Close()
+	ourBase := srv.URL + "/io-uring/"
+	var piTimes, ourTimes []time.Duration
+	slower := 0
+
 	var worst float64 = 1
 	for _, q := range parityQueries(facts) {
+		// Latency, warm, one client: the first page of the HTML search
+		// results of each server, best of 5 after a warm-up request.
+		pt, ot := pageLatency(t, base, q), pageLatency(t, ourBase, q)
+		piTimes, ourTimes = append(piTimes, pt), append(ourTimes, ot)
+		if ot > pt {
+			slower++
+		}
 		pi := piSearch(t, base, q)
 		ours := map[string]bool{}
 		err := ix.Iterate(ctx, q, nil, func(h search.Hit) error {
@@ -93,13 +108,43 @@ func TestParity(t *testing.T) {
 		}
 		j, onlyPI, onlyUs := jaccard(pi, ours)
 		worst = min(worst, j)
-		t.Logf("J=%.3f pi=%d ours=%d  %s", j, len(pi), len(ours), q)
+		t.Logf("J=%.3f pi=%d ours=%d  pi %v ours %v  %s", j, len(pi), len(ours), pt.Round(100*time.Microsecond), ot.Round(100*time.Microsecond), q)
 		if j < 0.95 {
 			t.Errorf("%q: Jaccard %.3f (public-inbox %d, patchtrail %d); only public-inbox: %v; only patchtrail: %v",
 				q, j, len(pi), len(ours), sample(onlyPI), sample(onlyUs))
 		}
 	}
 	t.Logf("worst Jaccard %.3f", worst)
+	t.Logf("search page latency over %d queries (warm, one client): public-inbox-httpd p50 %v p99 %v max %v; patchtrail p50 %v p99 %v max %v; patchtrail slower on %d",
+		len(piTimes), pct(piTimes, 50), pct(piTimes, 99), pct(piTimes, 100), pct(ourTimes, 50), pct(ourTimes, 99), pct(ourTimes, 100), slower)
+}
+
+// pageLatency is the best of 5 timed requests for the search page of q,
+// after one untimed request.
+func pageLatency(t *testing.T, base, q string) time.Duration {
+	t.Helper()
+	best := time.Duration(1 << 62)
+	for i := 0; i < 6; i++ {
+		start := time.Now()
+		resp, err := http.Get(base + "?q=" + url.QueryEscape(q))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if d := time.Since(start); i > 0 && d < best {
+			best = d
+		}
+	}
+	return best
+}
+
+// pct is the p-th percentile of ds (nearest rank).
+func pct(ds []time.Duration, p int) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := (len(s)*p + 99) / 100
+	return s[max(0, min(len(s), i)-1)].Round(100 * time.Microsecond)
 }
 
 // sliceFacts are values taken from the slice for queries that need real

@@ -99,8 +99,12 @@ func (s *syncer) jobs(ctx context.Context) ([]mirror.Job, error) {
 	return jobs, nil
 }
 
-// record notes the outcome of a job on its source in the store.
+// record notes the outcome of a job on its source in the store; an
+// interrupted job (Ctrl-C, SIGTERM) is no outcome.
 func (s *syncer) record(path, list string, err error) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
 	msg := ""
 	if err != nil {
 		msg = err.Error()

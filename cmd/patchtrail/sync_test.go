@@ -171,6 +171,12 @@ path = %q
 	if err := os.WriteFile(filepath.Join(data, "patchtrail.toml"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A one-off IMAP import: the password from --password-file, never
+	// from the command line.
+	if got := pt(t, t.TempDir(), "-q", "import", "--password-file", d.PasswordFile, d.URL("")); !strings.Contains(got, "read 30, added 30") {
+		t.Errorf("import %s:\n%s", d.URL(""), got)
+	}
+
 	out, stderr, err := ptErr(data, "-q", "sync")
 	if err == nil || !strings.Contains(stderr, "1 of 5 sync jobs failed") {
 		t.Errorf("sync with a dead source: %v\n%s", err, stderr)
