@@ -29,7 +29,7 @@ type pages struct {
 	t map[string]*template.Template
 }
 
-var pageNames = []string{"home", "search", "message", "thread", "series", "help", "error"}
+var pageNames = []string{"home", "search", "message", "thread", "series", "commit", "trace", "help", "error"}
 
 var pageFuncs = template.FuncMap{
 	"msgurl": func(list, mid string) string { return messageURL(list, mid) },
@@ -49,8 +49,10 @@ var pageFuncs = template.FuncMap{
 		}
 		return a.Name
 	},
-	"join": strings.Join,
-	"add":  func(a, b int) int { return a + b },
+	"join":   strings.Join,
+	"deref":  func(t *time.Time) time.Time { return *t },
+	"derefF": func(f *float64) float64 { return *f },
+	"add":    func(a, b int) int { return a + b },
 }
 
 func loadPages() *pages {
@@ -89,6 +91,44 @@ func (s *Server) render(c echo.Context, status int, name string, data any) error
 // ones are dispatched in lore.go); commit, trace and CVE pages go here.
 func (s *Server) pageRoutes(e *echo.Echo) {
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/", s.pageHome)
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/_/commit/*", s.pageCommit)
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/_/trace/*", s.pageTrace)
+}
+
+type commitData struct {
+	pageBase
+	C *Commit
+}
+
+func (s *Server) pageCommit(c echo.Context) error {
+	setRoute(c, "/_/commit/SHA", kindHTML)
+	sha, err := tail(c.Request(), "/_/commit/")
+	if err != nil {
+		return err
+	}
+	cm, err := LoadCommit(c.Request().Context(), s.st, sha)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "commit", commitData{pageBase: s.base("all", cm.Subject), C: cm})
+}
+
+type traceData struct {
+	pageBase
+	T *Trace
+}
+
+func (s *Server) pageTrace(c echo.Context) error {
+	setRoute(c, "/_/trace/ID", kindHTML)
+	id, err := tail(c.Request(), "/_/trace/")
+	if err != nil {
+		return err
+	}
+	tr, err := LoadTrace(c.Request().Context(), s.st, id)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "trace", traceData{pageBase: s.base("all", "Trace of "+tr.Query), T: tr})
 }
 
 type errorData struct {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -293,5 +295,30 @@ func TestTraceOtherStarts(t *testing.T) {
 	}
 	if _, err := LoadTrace(context.Background(), st, "1234567"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("LoadTrace(unknown sha) error = %v, want ErrNotFound", err)
+	}
+}
+
+// TestCommitAndTracePages renders the commit and trace pages of linked
+// data.
+func TestCommitAndTracePages(t *testing.T) {
+	st, commits := linkedSample(t)
+	base := newServerFor(t, New(st, nil, &Options{Logger: testLogger(t)}))
+	sha := commits[traceV2p2]
+	for url, want := range map[string]string{
+		"/_/commit/" + sha[:12]:        "reject unknown flags in io_send_prep()",
+		"/_/trace/" + sha:              "Timeline",
+		"/_/trace/CVE-2024-1000":       "io_uring: fix use-after-free in io_rw_done()",
+		"/_/commit/ffffffffffffffffff": "",
+	} {
+		r := do(t, "GET", base+url, "")
+		if want == "" {
+			if r.Status != http.StatusNotFound {
+				t.Errorf("%s: status %d, want 404", url, r.Status)
+			}
+			continue
+		}
+		if r.Status != http.StatusOK || !strings.Contains(string(r.Body), html.EscapeString(want)) {
+			t.Errorf("%s: status %d, page lacks %q", url, r.Status, want)
+		}
 	}
 }
