@@ -110,6 +110,7 @@ func (b *Batch) Execute(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	b.ix.cache.clear()
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}

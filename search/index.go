@@ -120,6 +120,7 @@ type Index struct {
 
 	mu     sync.RWMutex
 	closed bool
+	cache  *resultCache
 }
 
 func shardDir(dir string, i int) string { return filepath.Join(dir, fmt.Sprintf("shard-%02d", i)) }
@@ -180,7 +181,7 @@ func isLockTimeout(err error) bool {
 
 func newIndex(dir string, o Options) *Index {
 	im := NewMapping().(*mapping.IndexMappingImpl)
-	return &Index{dir: dir, opts: o, words: wordAnalyzer{}, kw: im.AnalyzerNamed(keyword.Name)}
+	return &Index{dir: dir, opts: o, words: wordAnalyzer{}, kw: im.AnalyzerNamed(keyword.Name), cache: newResultCache(cacheEntries)}
 }
 
 func runtimeConfig(o Options) map[string]interface{} {

@@ -244,6 +244,19 @@ func (ix *Index) Search(ctx context.Context, q string, opts *SearchOptions) (*Re
 	if o.Offset > MaxOffset {
 		return nil, ErrOffsetTooLarge
 	}
+	key := cacheKey(q, &o)
+	if r, ok := ix.cache.get(key); ok {
+		return r, nil
+	}
+	r, err := ix.search(ctx, q, &o)
+	if err == nil {
+		ix.cache.put(key, r)
+	}
+	return r, err
+}
+
+func (ix *Index) search(ctx context.Context, q string, opts *SearchOptions) (*Result, error) {
+	o := *opts
 	p, err := ix.prepare(q, &o)
 	if err != nil {
 		return nil, err
