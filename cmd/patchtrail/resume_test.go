@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"patchtrail/internal/store"
+	"patchtrail/search"
 )
 
 // synthMessages writes n messages in threads of up to 8, with an exact
@@ -232,6 +233,10 @@ func TestKillAndResume(t *testing.T) {
 			if diff := cmp.Diff(want, dump(t, data)); diff != "" {
 				t.Errorf("store after %d kills and a resume differs from a clean import (-clean +resumed):\n%s", kills, diff)
 			}
+			// The search index holds every message exactly once.
+			if docs, msgs := indexedCount(t, data); docs != msgs {
+				t.Errorf("index holds %d documents for %d stored messages", docs, msgs)
+			}
 			// A further run adds nothing.
 			again := pt(t, data, "import", "--list", "synth", src)
 			if !strings.Contains(again, "added 0,") {
@@ -239,4 +244,28 @@ func TestKillAndResume(t *testing.T) {
 			}
 		})
 	}
+}
+
+// indexedCount returns the number of search documents and of stored
+// messages in the data directory.
+func indexedCount(t *testing.T, data string) (docs, msgs uint64) {
+	t.Helper()
+	ix, err := search.Open(filepath.Join(data, "index"), &search.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if docs, err = ix.DocCount(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), data, &store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s, err := st.Stats(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return docs, uint64(s.Messages)
 }
