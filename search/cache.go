@@ -30,7 +30,15 @@ const (
 	cacheTTL     = time.Minute
 )
 
+// newResultCache makes a cache of max entries (0: cacheEntries); nil,
+// which caches nothing, when max is negative.
 func newResultCache(max int) *resultCache {
+	if max < 0 {
+		return nil
+	}
+	if max == 0 {
+		max = cacheEntries
+	}
 	return &resultCache{max: max, entries: map[string]*list.Element{}, order: list.New()}
 }
 

@@ -53,6 +53,10 @@ type Options struct {
 	// error wrapping ErrLocked.
 	LockTimeout time.Duration
 
+	// CacheEntries is how many recent search results are kept (emptied
+	// by every write); 0 means 512, a negative number turns the cache off.
+	CacheEntries int
+
 	// Logger receives debug messages; default discards.
 	Logger *slog.Logger
 }
@@ -181,7 +185,7 @@ func isLockTimeout(err error) bool {
 
 func newIndex(dir string, o Options) *Index {
 	im := NewMapping().(*mapping.IndexMappingImpl)
-	return &Index{dir: dir, opts: o, words: wordAnalyzer{}, kw: im.AnalyzerNamed(keyword.Name), cache: newResultCache(cacheEntries)}
+	return &Index{dir: dir, opts: o, words: wordAnalyzer{}, kw: im.AnalyzerNamed(keyword.Name), cache: newResultCache(o.CacheEntries)}
 }
 
 func runtimeConfig(o Options) map[string]interface{} {
