@@ -14,7 +14,8 @@
 # the server log, a failed sync round, a lag above SOAK_MAX_LAG seconds,
 # RSS growth beyond SOAK_MAX_GROWTH_MB over the run (after a one-minute
 # warm-up), or a server that does not stop cleanly on SIGTERM.
-# Prints a Markdown summary (also written to .cache/soak.md).
+# Prints a Markdown summary (also written to .cache/soak.md; the server log
+# and the RSS samples go to .cache/soak-server.log and .cache/soak-rss.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -177,6 +178,7 @@ wait "$SERVER" || server_status=$?
 
 mkdir -p .cache
 cp "$WORK/server.log" .cache/soak-server.log
+cp "$WORK/rss" .cache/soak-rss.txt
 python3 - "$WORK" "$MINUTES" "$MAX_LAG" "$MAX_GROWTH_MB" "$stopped" "$server_status" "$INITIAL" "$pushes" "$STEP" "$SYNC" "$CONNS" "$clone_secs" <<'PY' | tee .cache/soak.md
 import re, statistics, sys
 work, minutes, max_lag, max_growth, stopped, status, initial, pushes, step, sync, conns, clone = sys.argv[1:]

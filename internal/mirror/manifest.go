@@ -38,7 +38,7 @@ var epochKeyRE = regexp.MustCompile(`^(.*)/git/(0|[1-9][0-9]{0,5})\.git$`)
 
 // discover finds the epochs of the inbox at base: from base/manifest.js.gz,
 // else from the site's /manifest.js.gz filtered for this inbox, else by
-// asking git for base/git/0.git, 1.git, … in turn. A manifest can lag
+// asking the server for base/git/0.git, 1.git, … in turn. A manifest can lag
 // behind (public-inbox-httpd caches it): the epoch after the last one
 // listed is always probed as well, so an epoch rollover is seen at once.
 func (o *Options) discover(ctx context.Context, base string) ([]Epoch, string, error) {

@@ -8,8 +8,8 @@
 // mirror like any inbox, and mirror.json records the inbox URL. The
 // epochs of the remote inbox come from its manifest (grokmirror's
 // manifest.js.gz: URL/manifest.js.gz, else the site's /manifest.js.gz
-// filtered for the inbox), else from probing git/0.git, 1.git, … with
-// `git ls-remote`. Fetch updates every epoch whose manifest fingerprint
+// filtered for the inbox), else from probing git/0.git, 1.git, … (the
+// first request of git's smart HTTP protocol). Fetch updates every epoch whose manifest fingerprint
 // (SHA-1 of `git show-ref`, which public-inbox computes per request)
 // differs from the local one, or every epoch when there is no manifest,
 // and clones epochs that appeared since: public-inbox starts a new epoch
@@ -30,6 +30,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -254,7 +255,11 @@ func (m *Mirror) Fetch(ctx context.Context, opts *Options) (*FetchResult, error)
 		}
 		res.Fetched = append(res.Fetched, ep.N)
 	}
-	o.Logger.Info("mirror: up to date", "url", m.URL, "epochs", res.Epochs, "cloned", res.Cloned,
+	level := slog.LevelInfo
+	if len(res.Cloned)+len(res.Fetched) == 0 {
+		level = slog.LevelDebug
+	}
+	o.Logger.Log(ctx, level, "mirror: up to date", "url", m.URL, "epochs", res.Epochs, "cloned", res.Cloned,
 		"fetched", res.Fetched, "unchanged", res.Unchanged, "discovery", how)
 	return res, nil
 }
@@ -276,24 +281,28 @@ func (o *Options) cloneEpoch(ctx context.Context, src, dir string) error {
 	return nil
 }
 
-// remoteExists asks git whether a repository answers at url: false for
-// one that is not there, an error when the server cannot be reached.
+// remoteExists asks the server whether a repository answers at url,
+// with the first request of git's smart HTTP protocol (GET
+// info/refs?service=git-upload-pack; a dumb server answers it too):
+// false for 404 or 410, an error when the server cannot be asked.
 func (o *Options) remoteExists(ctx context.Context, url string) (bool, error) {
-	out, err := o.git(ctx, "", "ls-remote", "--heads", url)
-	if err == nil {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/info/refs?service=git-upload-pack", nil)
+	if err != nil {
+		return false, fmt.Errorf("mirror: %w", err)
+	}
+	resp, err := o.Client.Do(req)
+	if err != nil {
+		return false, fmt.Errorf("mirror: probing %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	switch {
+	case resp.StatusCode == http.StatusOK:
 		return true, nil
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
+		return false, nil
 	}
-	if ctx.Err() != nil {
-		return false, ctx.Err()
-	}
-	// git says "not found" (HTTP 404) or "unable to access … 404/410".
-	msg := err.Error() + out
-	for _, s := range []string{"not found", "404", "410"} {
-		if strings.Contains(msg, s) {
-			return false, nil
-		}
-	}
-	return false, fmt.Errorf("mirror: probing %s: %w", url, err)
+	return false, fmt.Errorf("mirror: probing %s: HTTP %s", url, resp.Status)
 }
 
 // git runs git (in gitDir unless "") and returns its standard output;
