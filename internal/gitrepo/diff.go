@@ -363,4 +363,3 @@ func strtoi(b []byte) (v, n int, ok bool) {
 // isSpace and isAlpha are git's sane_ctype classes (ASCII only; git's
 // isspace does not include \v and \f).
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
