@@ -46,11 +46,9 @@ parity: corpus
 bench: corpus build
 	./.ci/bench.sh
 
-# The main job on the sample archive: import, then show what it holds.
+# The main job on the sample archive: import, link, serve (see .ci/demo.sh).
 demo: build
-	rm -rf $(DEMO)
-	$(BIN) --data $(DEMO) import testdata/sample/sample.mbox
-	$(BIN) --data $(DEMO) stats
+	./.ci/demo.sh
 
 clean:
 	rm -rf bin $(CACHE)

@@ -30,16 +30,11 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() == 0 {
 		return usageError("no SOURCE given")
 	}
-	st, err := store.Open(ctx, e.data, nil)
+	st, hooks, done, err := openWriter(ctx, e, *noIndex)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	hooks, closeHooks, err := importHooks(ctx, e, st, *noIndex)
-	if err != nil {
-		return err
-	}
-	defer closeHooks()
+	defer done()
 	var results []*indexer.Result
 	var errs []error
 	for _, src := range fs.Args() {

@@ -42,16 +42,11 @@ func runClone(ctx context.Context, e *env, args []string) error {
 	if !config.ValidName(name) {
 		return usageError(fmt.Sprintf("cannot name a list %q after %s; give --list", name, url))
 	}
-	st, err := store.Open(ctx, e.data, nil)
+	st, hooks, done, err := openWriter(ctx, e, *noIndex)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	hooks, closeHooks, err := importHooks(ctx, e, st, *noIndex)
-	if err != nil {
-		return err
-	}
-	defer closeHooks()
+	defer done()
 	dir := filepath.Join(mirrorsDir(e), name)
 	m, fr, err := mirror.Clone(ctx, url, dir, name, &mirror.Options{Logger: e.log})
 	if err != nil {
@@ -107,16 +102,11 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 	if len(mirrors) == 0 {
 		return errors.New("no mirrors (make one with `patchtrail clone URL`)")
 	}
-	st, err := store.Open(ctx, e.data, nil)
+	st, hooks, done, err := openWriter(ctx, e, *noIndex)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	hooks, closeHooks, err := importHooks(ctx, e, st, *noIndex)
-	if err != nil {
-		return err
-	}
-	defer closeHooks()
+	defer done()
 	cfg, err := loadConfig(e)
 	if err != nil {
 		return err

@@ -37,6 +37,20 @@ func openIndex(e *env, readOnly bool) (*search.Index, error) {
 	return ix, nil
 }
 
+// openWriter opens the store for writing with the stages that take part
+// in every import; done closes both.
+func openWriter(ctx context.Context, e *env, noIndex bool) (st *store.Store, hooks []indexer.Hook, done func(), err error) {
+	if st, err = store.Open(ctx, e.data, nil); err != nil {
+		return nil, nil, nil, err
+	}
+	hooks, closeHooks, err := importHooks(ctx, e, st, noIndex)
+	if err != nil {
+		st.Close()
+		return nil, nil, nil, err
+	}
+	return st, hooks, func() { closeHooks(); st.Close() }, nil
+}
+
 // importHooks returns the stages that take part in every import: the
 // search index (after indexing whatever an interrupted run left queued).
 func importHooks(ctx context.Context, e *env, st *store.Store, noIndex bool) ([]indexer.Hook, func(), error) {

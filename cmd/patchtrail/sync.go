@@ -219,16 +219,11 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, e.data, nil)
+	st, hooks, done, err := openWriter(ctx, e, *noIndex)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	hooks, closeHooks, err := importHooks(ctx, e, st, *noIndex)
-	if err != nil {
-		return err
-	}
-	defer closeHooks()
+	defer done()
 	s := &syncer{e: e, st: st, hooks: hooks, cfg: cfg}
 	jobs, err := s.jobs(ctx)
 	if err != nil {

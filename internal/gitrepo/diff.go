@@ -360,6 +360,6 @@ func strtoi(b []byte) (v, n int, ok bool) {
 	return int(x), i, true
 }
 
-// isSpace and isAlpha are git's sane_ctype classes (ASCII only; git's
+// isSpace is git's sane_ctype space class (ASCII only; git's
 // isspace does not include \v and \f).
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
