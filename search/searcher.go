@@ -244,6 +244,9 @@ func (ix *Index) Search(ctx context.Context, q string, opts *SearchOptions) (*Re
 	if o.Offset > MaxOffset {
 		return nil, ErrOffsetTooLarge
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
 	key := cacheKey(q, &o)
 	if r, ok := ix.cache.get(key); ok {
 		return r, nil
