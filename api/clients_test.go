@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"patchtrail/internal/store"
+	"patchtrail/internal/testcorpus"
 )
 
 // Real clients against the server on 127.0.0.1: b4 (Debian b4), lei
@@ -169,18 +170,24 @@ func TestB4(t *testing.T) {
 	})
 }
 
-// TestB4Corpus runs b4 on a real io-uring series. Importing the corpus
-// takes minutes, so it needs a prepared data directory:
-// PATCHTRAIL_SERVE_DATA (e.g. the one `make loadtest` builds).
+// TestB4Corpus runs b4 on a real io-uring series served from the whole
+// io-uring epoch: imported here (about half a minute), or taken from
+// PATCHTRAIL_SERVE_DATA (a data dir with the corpus imported, e.g. the one
+// `make loadtest` builds).
 func TestB4Corpus(t *testing.T) {
-	dir := os.Getenv("PATCHTRAIL_SERVE_DATA")
-	if dir == "" || os.Getenv("PATCHTRAIL_CORPUS") == "" {
-		t.Skip("corpus absent: set PATCHTRAIL_CORPUS and PATCHTRAIL_SERVE_DATA (a data dir with the io-uring corpus imported)")
-	}
+	inbox := testcorpus.Inbox(t)
 	needTool(t, "b4")
-	st, ix, err := openData(context.Background(), dir)
+	ctx := context.Background()
+	dir := os.Getenv("PATCHTRAIL_SERVE_DATA")
+	if dir == "" {
+		dir = t.TempDir()
+		if err := importData(ctx, dir, inbox); err != nil {
+			t.Fatalf("importing %s: %v", inbox, err)
+		}
+	}
+	st, ix, err := openData(ctx, dir)
 	if err != nil {
-		t.Skipf("PATCHTRAIL_SERVE_DATA=%s: %v", dir, err)
+		t.Fatalf("PATCHTRAIL_SERVE_DATA=%s: %v", dir, err)
 	}
 	defer st.Close()
 	defer ix.Close()
@@ -188,8 +195,8 @@ func TestB4Corpus(t *testing.T) {
 	// [PATCH v4 0/3] io_uring: Pass the whole sqe to commands (with
 	// Reviewed-by trailers given in replies).
 	const real = "20230504121856.904491-1-leitao@debian.org"
-	if _, err := st.Resolve(context.Background(), real); err != nil {
-		t.Skipf("series %s not in %s: %v", real, dir, err)
+	if _, err := st.Resolve(ctx, real); err != nil {
+		t.Fatalf("series %s not in %s: %v", real, dir, err)
 	}
 	checkB4(t, st, b4Env(t, base+"/all/%s", base+"/all/?x=m&t=1&q=%s"), real)
 }
