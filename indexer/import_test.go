@@ -204,24 +204,8 @@ func TestSeriesOfSample(t *testing.T) {
 	st := openStore(t)
 	importOK(t, st, sample("sample.mbox"), nil)
 	ctx := context.Background()
-	seriesOf := func(mid string) *store.SeriesRow {
-		t.Helper()
-		id, err := st.Resolve(ctx, mid)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := st.Patch(ctx, id)
-		if err != nil {
-			t.Fatalf("patch of %s: %v", mid, err)
-		}
-		s, err := st.Series(ctx, p.Series)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	v1 := seriesOf("20240115090002.310051-2-alice@example.org")
-	v2 := seriesOf("20240201083002.310221-2-alice@example.org")
+	v1 := seriesByMID(t, st, "20240115090002.310051-2-alice@example.org")
+	v2 := seriesByMID(t, st, "20240201083002.310221-2-alice@example.org")
 	if v1.ID == v2.ID || v1.Version != 1 || v2.Version != 2 || v1.Total != 3 {
 		t.Fatalf("v1 = %+v, v2 = %+v: want two series of 3, versions 1 and 2", v1, v2)
 	}
@@ -231,7 +215,7 @@ func TestSeriesOfSample(t *testing.T) {
 	if v2.ChangeID == "" {
 		t.Errorf("v2 lost its change-id")
 	}
-	if cover := seriesOf("20240201083000.310187-0-alice@example.org"); cover.ID != v2.ID {
+	if cover := seriesByMID(t, st, "20240201083000.310187-0-alice@example.org"); cover.ID != v2.ID {
 		t.Errorf("cover letter in series %d, patches in %d", cover.ID, v2.ID)
 	}
 	parts, err := st.SeriesParts(ctx, v2.ID)
@@ -262,7 +246,7 @@ func TestSeriesOfSample(t *testing.T) {
 		t.Errorf("reply trailers on v2 2/3 and its cover (-want +got):\n%s", diff)
 	}
 	// The single fix is a series of one.
-	fix := seriesOf("20240205230000.310306-1-dave@example.org")
+	fix := seriesByMID(t, st, "20240205230000.310306-1-dave@example.org")
 	if fix.Total != 1 {
 		t.Errorf("single patch series total = %d, want 1", fix.Total)
 	}

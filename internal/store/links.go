@@ -501,16 +501,7 @@ func (s *Store) MessageBackports(ctx context.Context, upstream string) ([]int64,
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("store: %w", err)
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return collectIDs(rows)
 }
 
 // BackportOf returns the mainline commit a posted patch says it

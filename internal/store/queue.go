@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 )
@@ -46,16 +47,7 @@ func (s *Store) Queued(ctx context.Context, after int64, limit int) ([]int64, er
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("store: %w", err)
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return collectIDs(rows)
 }
 
 // QueueLen counts queued messages.
@@ -94,6 +86,11 @@ func (t *Tx) ThreadMembers(tid int64) ([]int64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
+	return collectIDs(rows)
+}
+
+// collectIDs reads a column of row ids and closes rows.
+func collectIDs(rows *sql.Rows) ([]int64, error) {
 	defer rows.Close()
 	var out []int64
 	for rows.Next() {
@@ -103,5 +100,8 @@ func (t *Tx) ThreadMembers(tid int64) ([]int64, error) {
 		}
 		out = append(out, id)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return out, nil
 }
