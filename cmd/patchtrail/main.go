@@ -47,6 +47,7 @@ func main() {
 
 func run(args []string) int {
 	global := flag.NewFlagSet("patchtrail", flag.ContinueOnError)
+	globalFlags = global
 	defData := os.Getenv("PATCHTRAIL_DATA")
 	if defData == "" {
 		defData = "./patchtrail-data"
@@ -177,11 +178,14 @@ func runHelp(ctx context.Context, e *env, args []string) error {
 		}
 		return usageError(fmt.Sprintf("no help topic %q (topics: %s)", args[0], strings.Join(topicNames(), ", ")))
 	}
-	usage(flag.CommandLine)
+	usage(globalFlags)
 	return nil
 }
 
 var helpTopics = map[string]func() string{}
+
+// globalFlags are the flags before the command, for `patchtrail help`.
+var globalFlags = flag.CommandLine
 
 func topicNames() []string {
 	var out []string
