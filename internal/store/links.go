@@ -176,18 +176,7 @@ type LinkRow struct {
 
 // EnsureRepo registers (or re-points) the repository called name.
 func (t *Tx) EnsureRepo(name, path string) (int64, error) {
-	if _, err := t.exec(`INSERT INTO repos(name, path) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET path = excluded.path`, name, path); err != nil {
-		return 0, err
-	}
-	row, err := t.queryRow(`SELECT id FROM repos WHERE name = ?`, name)
-	if err != nil {
-		return 0, err
-	}
-	var id int64
-	if err := row.Scan(&id); err != nil {
-		return 0, fmt.Errorf("store: %w", err)
-	}
-	return id, nil
+	return t.upsertID(`INSERT INTO repos(name, path) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET path = excluded.path RETURNING id`, name, path)
 }
 
 // SetRepoState records the heads a link run read up to, the message

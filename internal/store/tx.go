@@ -130,10 +130,13 @@ func (t *Tx) queryRow(q string, args ...any) (*sql.Row, error) {
 
 // EnsureList returns the id of the list called name, creating it.
 func (t *Tx) EnsureList(name, listID string) (int64, error) {
-	if _, err := t.exec(`INSERT INTO lists(name, list_id) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET list_id = CASE WHEN excluded.list_id != '' THEN excluded.list_id ELSE list_id END`, name, listID); err != nil {
-		return 0, err
-	}
-	row, err := t.queryRow(`SELECT id FROM lists WHERE name = ?`, name)
+	return t.upsertID(`INSERT INTO lists(name, list_id) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET list_id = CASE WHEN excluded.list_id != '' THEN excluded.list_id ELSE list_id END RETURNING id`, name, listID)
+}
+
+// upsertID runs an INSERT … ON CONFLICT DO UPDATE … RETURNING id and
+// returns the id of the row inserted or updated.
+func (t *Tx) upsertID(q string, args ...any) (int64, error) {
+	row, err := t.queryRow(q, args...)
 	if err != nil {
 		return 0, err
 	}
@@ -147,18 +150,7 @@ func (t *Tx) EnsureList(name, listID string) (int64, error) {
 // EnsureSource returns the id of the source at path (an absolute path or
 // URL), creating it for list.
 func (t *Tx) EnsureSource(path string, list int64) (int64, error) {
-	if _, err := t.exec(`INSERT INTO sources(path, list) VALUES (?, ?) ON CONFLICT(path) DO UPDATE SET list = excluded.list`, path, list); err != nil {
-		return 0, err
-	}
-	row, err := t.queryRow(`SELECT id FROM sources WHERE path = ?`, path)
-	if err != nil {
-		return 0, err
-	}
-	var id int64
-	if err := row.Scan(&id); err != nil {
-		return 0, fmt.Errorf("store: %w", err)
-	}
-	return id, nil
+	return t.upsertID(`INSERT INTO sources(path, list) VALUES (?, ?) ON CONFLICT(path) DO UPDATE SET list = excluded.list RETURNING id`, path, list)
 }
 
 // SetCheckpoint records that the source was read up to value under key.
