@@ -89,6 +89,7 @@ type Server struct {
 	e       *echo.Echo
 	metrics *metrics
 	pages   *pages
+	threads *threadCache
 
 	mu         sync.Mutex
 	lists      []store.List
@@ -102,11 +103,11 @@ type Server struct {
 // not take ownership of either.
 func New(st *store.Store, ix *search.Index, opts *Options) *Server {
 	o := opts.withDefaults()
-	s := &Server{st: st, ix: ix, o: o, log: o.Logger, metrics: newMetrics(), pages: loadPages()}
+	s := &Server{st: st, ix: ix, o: o, log: o.Logger, metrics: newMetrics(), pages: loadPages(), threads: newThreadCache()}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.observe, s.recoverPanic, s.headBody, s.limitBody, s.deadline)
+	e.Use(s.observe, s.recoverPanic, s.headBody, s.limitBody, s.deadline, s.cacheThreads)
 	s.routes(e)
 	s.e = e
 	return s

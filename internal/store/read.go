@@ -308,3 +308,13 @@ func (s *Store) SourceList(ctx context.Context, path string) (string, error) {
 	}
 	return name, nil
 }
+
+// Generation changes whenever a message is stored: the highest message
+// row id (thread membership only changes when a message arrives).
+func (s *Store) Generation(ctx context.Context) (int64, error) {
+	var g int64
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM messages`).Scan(&g); err != nil {
+		return 0, fmt.Errorf("store: %w", err)
+	}
+	return g, nil
+}
