@@ -27,12 +27,7 @@ func splitQuotes(text string) (nonQuoted, quoted string) {
 		prevQuote    bool
 	)
 	for pos := 0; pos <= len(text); {
-		end := strings.IndexByte(text[pos:], '\n')
-		if end < 0 {
-			end = len(text)
-		} else {
-			end += pos
-		}
+		end := lineEnd(text, pos)
 		l := text[pos:end]
 		switch {
 		case strings.HasPrefix(l, ">"):
@@ -65,12 +60,7 @@ func splitQuotes(text string) (nonQuoted, quoted string) {
 	q.Grow(qlen)
 	nqFirst := true
 	for pos := 0; pos <= len(text); {
-		end := strings.IndexByte(text[pos:], '\n')
-		if end < 0 {
-			end = len(text)
-		} else {
-			end += pos
-		}
+		end := lineEnd(text, pos)
 		l := text[pos:end]
 		switch {
 		case len(drops) > 0 && drops[0].start == pos:
@@ -288,4 +278,13 @@ func indexByte[T string | []byte](s T, c byte) int {
 		return bytes.IndexByte(v, c)
 	}
 	panic("unreachable")
+}
+
+// lineEnd is the index of the newline ending the line that starts at pos,
+// or len(text) for the last line.
+func lineEnd(text string, pos int) int {
+	if i := strings.IndexByte(text[pos:], '\n'); i >= 0 {
+		return pos + i
+	}
+	return len(text)
 }
