@@ -49,7 +49,14 @@ if [ ! -f "$DATA/store.db" ] || [ ! -d "$DATA/index" ]; then
 	"$BIN" -q --data "$DATA" import "$CORPUS/io-uring"
 fi
 
-"$BIN" -q --data "$DATA" serve --addr "127.0.0.1:$PORT" 2>"$WORK/server.log" &
+# LOADTEST_ACCESS_LOG=FILE keeps the server's access log (one line per
+# request, with its handler duration) for a per-route breakdown.
+QUIET=-q
+[ -n "${LOADTEST_ACCESS_LOG:-}" ] && QUIET=
+# LOADTEST_SERVE_FLAGS adds serve flags (e.g. --thread-cache 0 to
+# measure without the thread cache).
+# LOADTEST_CPUPROFILE=FILE writes the server's CPU profile there.
+"$BIN" $QUIET ${LOADTEST_CPUPROFILE:+--cpuprofile "$LOADTEST_CPUPROFILE"} --data "$DATA" serve --addr "127.0.0.1:$PORT" ${LOADTEST_SERVE_FLAGS:-} 2>"$WORK/server.log" &
 SERVER_PID=$!
 for _ in $(seq 1 100); do
 	curl -sf "$BASE/api/v1/stats" >/dev/null 2>&1 && break
@@ -133,6 +140,7 @@ print(f"\nSUMMARY throughput {rps} req/s, p50 {lat.get('50')}, p99 {lat.get('99'
 if errors or sock:
     sys.exit("loadtest: errors")
 PY
+[ -n "${LOADTEST_ACCESS_LOG:-}" ] && cp "$WORK/server.log" "$LOADTEST_ACCESS_LOG"
 if grep -q 'status=5' "$WORK/server.log"; then
 	echo "loadtest: the server logged 5xx answers:" >&2
 	grep 'status=5' "$WORK/server.log" | head >&2

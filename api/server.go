@@ -39,6 +39,9 @@ type Options struct {
 	HeaderTimeout time.Duration
 	// ShutdownTimeout bounds the graceful shutdown of Serve (default 15s).
 	ShutdownTimeout time.Duration
+	// ThreadCacheBytes bounds the cache of thread answers (default
+	// DefaultThreadCacheBytes; negative turns the cache off).
+	ThreadCacheBytes int64
 	// Title names the site in pages and feeds (default "patchtrail").
 	Title string
 }
@@ -73,6 +76,9 @@ func (o *Options) withDefaults() Options {
 	if r.ShutdownTimeout <= 0 {
 		r.ShutdownTimeout = 15 * time.Second
 	}
+	if r.ThreadCacheBytes == 0 {
+		r.ThreadCacheBytes = DefaultThreadCacheBytes
+	}
 	if r.Title == "" {
 		r.Title = "patchtrail"
 	}
@@ -103,7 +109,7 @@ type Server struct {
 // not take ownership of either.
 func New(st *store.Store, ix *search.Index, opts *Options) *Server {
 	o := opts.withDefaults()
-	s := &Server{st: st, ix: ix, o: o, log: o.Logger, metrics: newMetrics(), pages: loadPages(), threads: newThreadCache()}
+	s := &Server{st: st, ix: ix, o: o, log: o.Logger, metrics: newMetrics(), pages: loadPages(), threads: newThreadCache(o.ThreadCacheBytes)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError

@@ -5,6 +5,7 @@ import (
 	"container/list"
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,10 +19,11 @@ import (
 // compressed. An answer is valid while the store holds no newer message
 // (a new message is the only thing that changes a thread), and for at
 // most threadCacheTTL; lore puts a cache in front of public-inbox-httpd
-// for the same reason.
+// for the same reason. The cache is bounded by the bytes it holds.
 type threadCache struct {
 	mu      sync.Mutex
-	max     int
+	max     int64 // bytes of bodies held at most; 0 keeps nothing
+	size    int64
 	entries map[string]*list.Element
 	order   *list.List
 }
@@ -36,13 +38,17 @@ type threadEntry struct {
 }
 
 const (
-	threadCacheEntries = 256
-	threadCacheTTL     = time.Minute
+	// DefaultThreadCacheBytes is the thread cache size of a server
+	// whose Options leave it unset.
+	DefaultThreadCacheBytes = 64 << 20
+	threadCacheTTL          = time.Minute
+	// threadCacheMaxBody is the largest answer kept; a larger one is
+	// streamed and not cached.
 	threadCacheMaxBody = 4 << 20
 )
 
-func newThreadCache() *threadCache {
-	return &threadCache{max: threadCacheEntries, entries: map[string]*list.Element{}, order: list.New()}
+func newThreadCache(maxBytes int64) *threadCache {
+	return &threadCache{max: max(maxBytes, 0), entries: map[string]*list.Element{}, order: list.New()}
 }
 
 // cacheable reports whether the request is for a thread answer.
@@ -73,42 +79,71 @@ func (tc *threadCache) get(key string, gen int64) *threadEntry {
 }
 
 func (tc *threadCache) put(e *threadEntry) {
+	n := int64(len(e.body)) + int64(len(e.key))
+	if n > tc.max {
+		return
+	}
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
 	if el, ok := tc.entries[e.key]; ok {
-		tc.order.Remove(el)
+		tc.remove(el)
 	}
 	tc.entries[e.key] = tc.order.PushFront(e)
-	for tc.order.Len() > tc.max {
-		old := tc.order.Back()
-		tc.order.Remove(old)
-		delete(tc.entries, old.Value.(*threadEntry).key)
+	tc.size += n
+	for tc.size > tc.max {
+		tc.remove(tc.order.Back())
 	}
 }
 
-// captureWriter passes a response through and keeps a copy of it.
+func (tc *threadCache) remove(el *list.Element) {
+	e := el.Value.(*threadEntry)
+	tc.order.Remove(el)
+	delete(tc.entries, e.key)
+	tc.size -= int64(len(e.body)) + int64(len(e.key))
+}
+
+// captureWriter holds a response back, up to threadCacheMaxBody, so that
+// it can be kept and goes out in one write; a larger one is passed
+// through from there on.
 type captureWriter struct {
 	http.ResponseWriter
-	status int
-	buf    bytes.Buffer
-	over   bool
+	status      int
+	wroteHeader bool
+	buf         bytes.Buffer
+	over        bool
 }
 
 func (w *captureWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
+	if !w.wroteHeader {
+		w.status, w.wroteHeader = code, true
+	}
 }
 
 func (w *captureWriter) Write(b []byte) (int, error) {
+	w.wroteHeader = true
+	if !w.over && w.buf.Len()+len(b) <= threadCacheMaxBody {
+		return w.buf.Write(b)
+	}
 	if !w.over {
-		if w.buf.Len()+len(b) > threadCacheMaxBody {
-			w.over = true
-			w.buf = bytes.Buffer{}
-		} else {
-			w.buf.Write(b)
+		w.over = true
+		w.ResponseWriter.WriteHeader(w.status)
+		if _, err := w.ResponseWriter.Write(w.buf.Bytes()); err != nil {
+			return 0, err
 		}
+		w.buf = bytes.Buffer{}
 	}
 	return w.ResponseWriter.Write(b)
+}
+
+// flush sends what is held back, with its length.
+func (w *captureWriter) flush() error {
+	if w.over {
+		return nil
+	}
+	w.ResponseWriter.Header().Set("Content-Length", strconv.Itoa(w.buf.Len()))
+	w.ResponseWriter.WriteHeader(w.status)
+	_, err := w.ResponseWriter.Write(w.buf.Bytes())
+	return err
 }
 
 // Unwrap lets http.ResponseController reach the real writer.
@@ -119,7 +154,7 @@ func (w *captureWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *Server) cacheThreads(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
-		if !cacheable(req) {
+		if s.threads.max == 0 || !cacheable(req) {
 			return next(c)
 		}
 		gen, err := s.st.Generation(req.Context())
@@ -133,6 +168,7 @@ func (s *Server) cacheThreads(next echo.HandlerFunc) echo.HandlerFunc {
 			for k, v := range e.header {
 				h[k] = v
 			}
+			h.Set("Content-Length", strconv.Itoa(len(e.body)))
 			c.Response().WriteHeader(e.status)
 			_, err := c.Response().Write(e.body)
 			return err
@@ -141,9 +177,22 @@ func (s *Server) cacheThreads(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Response().Writer = cw
 		err = next(c)
 		c.Response().Writer = cw.ResponseWriter
+		if err != nil && !cw.over {
+			// Nothing went out: the error handler answers instead of a
+			// truncated body that would look whole.
+			res := c.Response()
+			res.Committed, res.Size = false, 0
+			for _, k := range []string{"Content-Disposition", "Content-Length", "Content-Type", "Content-Encoding"} {
+				res.Header().Del(k)
+			}
+			return err
+		}
+		if ferr := cw.flush(); err == nil {
+			err = ferr
+		}
 		if err == nil && cw.status == http.StatusOK && !cw.over && context.Cause(req.Context()) == nil {
 			s.threads.put(&threadEntry{key: key, gen: gen, stored: time.Now(), status: cw.status,
-				header: c.Response().Header().Clone(), body: bytes.Clone(cw.buf.Bytes())})
+				header: c.Response().Header().Clone(), body: cw.buf.Bytes()})
 		}
 		return err
 	}

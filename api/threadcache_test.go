@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"patchtrail/indexer"
 	"patchtrail/internal/store"
@@ -35,6 +36,10 @@ func TestThreadCache(t *testing.T) {
 			t.Errorf("%s: cached answer differs: %d %q / %d %q", path, a.Status, a.Header.Get("Content-Type"), b.Status, b.Header.Get("Content-Type"))
 		}
 	}
+	metrics := do(t, "GET", base+"/metrics", "")
+	if !bytes.Contains(metrics.Body, []byte(`route="cached thread",status="200"} 3`)) {
+		t.Errorf("the second requests were not answered from the cache:\n%s", metrics.Body)
+	}
 	before := do(t, "GET", base+"/api/v1/thread/"+mid, "")
 	reply := "From x Thu Jan  1 00:00:00 1970\nMessage-ID: <late-reply@example.org>\nIn-Reply-To: <" + mid + ">\n" +
 		"References: <" + mid + ">\nSubject: Re: [PATCH] io_uring: fix use-after-free in io_rw_done()\n" +
@@ -49,5 +54,37 @@ func TestThreadCache(t *testing.T) {
 	after := do(t, "GET", base+"/api/v1/thread/"+mid, "")
 	if bytes.Equal(before.Body, after.Body) || !bytes.Contains(after.Body, []byte("late-reply@example.org")) {
 		t.Errorf("the thread answer did not change after a new reply was stored")
+	}
+}
+
+// TestThreadCacheBytes: the cache holds at most its byte budget, evicting
+// the least recently used answers, and never keeps an answer larger than
+// the whole budget.
+func TestThreadCacheBytes(t *testing.T) {
+	tc := newThreadCache(1000)
+	put := func(key string, n int) {
+		tc.put(&threadEntry{key: key, gen: 1, stored: time.Now(), status: 200, body: make([]byte, n)})
+	}
+	put("/a", 400)
+	put("/b", 400)
+	if tc.get("/a", 1) == nil {
+		t.Fatal("/a missing")
+	}
+	put("/c", 400) // over budget: /b is the least recently used
+	if tc.get("/b", 1) != nil || tc.get("/a", 1) == nil || tc.get("/c", 1) == nil {
+		t.Errorf("eviction kept the wrong entries: %v", tc.entries)
+	}
+	if tc.size > tc.max {
+		t.Errorf("size %d over budget %d", tc.size, tc.max)
+	}
+	put("/huge", 2000)
+	if tc.get("/huge", 1) != nil || tc.get("/a", 1) == nil {
+		t.Errorf("an answer larger than the budget was kept or evicted others")
+	}
+	if tc.get("/a", 2) != nil {
+		t.Errorf("an answer of an older store generation was served")
+	}
+	if off := newThreadCache(-1); off.max != 0 {
+		t.Errorf("a negative budget should turn the cache off, max=%d", off.max)
 	}
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -26,31 +25,8 @@ const candidateCols = `p.message, p.series, p.counter, p.total, p.version, p.cov
 
 const candidateFrom = ` FROM patches p JOIN messages m ON m.id = p.message LEFT JOIN series s ON s.id = p.series`
 
-// prepared returns a cached prepared statement for a read query that
-// runs once per commit while linking.
-func (s *Store) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
-	s.stmtMu.Lock()
-	defer s.stmtMu.Unlock()
-	if st, ok := s.stmts[q]; ok {
-		return st, nil
-	}
-	st, err := s.db.PrepareContext(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("store: prepare: %w", err)
-	}
-	if s.stmts == nil {
-		s.stmts = map[string]*sql.Stmt{}
-	}
-	s.stmts[q] = st
-	return st, nil
-}
-
 func (s *Store) candidates(ctx context.Context, q string, args ...any) ([]*PatchCandidate, error) {
-	st, err := s.prepared(ctx, `SELECT `+candidateCols+candidateFrom+` `+q)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.QueryContext(ctx, args...)
+	rows, err := s.query(ctx, `SELECT `+candidateCols+candidateFrom+` `+q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -134,7 +110,7 @@ func (s *Store) PatchMailsAfter(ctx context.Context, after int64, limit int) ([]
 // the window an archive covers.
 func (s *Store) MessageDates(ctx context.Context) (first, last time.Time, err error) {
 	var a, b int64
-	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(min(date), 0), coalesce(max(date), 0) FROM messages WHERE date > 0 AND deleted = 0`).Scan(&a, &b); err != nil {
+	if err := s.queryRow(ctx, `SELECT coalesce(min(date), 0), coalesce(max(date), 0) FROM messages WHERE date > 0 AND deleted = 0`).Scan(&a, &b); err != nil {
 		return time.Time{}, time.Time{}, fmt.Errorf("store: %w", err)
 	}
 	return fromUnix(a), fromUnix(b), nil

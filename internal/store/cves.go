@@ -105,7 +105,7 @@ func (t *Tx) PutCVE(c *CVERow) error {
 
 // CVEFingerprints returns the fingerprint of every stored CVE.
 func (s *Store) CVEFingerprints(ctx context.Context) (map[string]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, fingerprint FROM cves`)
+	rows, err := s.query(ctx, `SELECT id, fingerprint FROM cves`)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -126,7 +126,7 @@ func (s *Store) CVE(ctx context.Context, id string) (*CVERow, error) {
 	var c CVERow
 	var pub, upd int64
 	var files, refs string
-	err := s.db.QueryRowContext(ctx, `SELECT id, fingerprint, title, norm_title, description, severity, cvss, vector, published, updated, files, refs, path FROM cves WHERE id = ?`, id).
+	err := s.queryRow(ctx, `SELECT id, fingerprint, title, norm_title, description, severity, cvss, vector, published, updated, files, refs, path FROM cves WHERE id = ?`, id).
 		Scan(&c.ID, &c.Fingerprint, &c.Title, &c.NormTitle, &c.Description, &c.Severity, &c.CVSS, &c.Vector, &pub, &upd, &files, &refs, &c.Path)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
@@ -143,7 +143,7 @@ func (s *Store) CVE(ctx context.Context, id string) (*CVERow, error) {
 	if c.IntroducedSHAs, err = s.strings(ctx, `SELECT sha FROM cve_commits WHERE cve = ? AND kind = 'introduced' ORDER BY sha`, id); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT introduced_version, introduced_sha, fixed_version, fixed_sha FROM cve_backports WHERE cve = ? ORDER BY pos`, id)
+	rows, err := s.query(ctx, `SELECT introduced_version, introduced_sha, fixed_version, fixed_sha FROM cve_backports WHERE cve = ? ORDER BY pos`, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -162,7 +162,7 @@ func (s *Store) CVE(ctx context.Context, id string) (*CVERow, error) {
 // introducing commit or a backport of the fix, with how they name it
 // ("fix", "introduced", "backport").
 func (s *Store) CVEsOfCommit(ctx context.Context, sha string) (map[string]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT cve, kind FROM cve_commits WHERE sha = ?
+	rows, err := s.query(ctx, `SELECT cve, kind FROM cve_commits WHERE sha = ?
 		UNION SELECT cve, 'backport' FROM cve_backports WHERE fixed_sha = ? AND cve NOT IN (SELECT cve FROM cve_commits WHERE sha = ? AND kind = 'fix')`, sha, sha, sha)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)

@@ -262,7 +262,7 @@ func (t *Tx) SetMark(name string, v int64) error {
 // Mark reads a mark stored by SetMark (0 when unset).
 func (s *Store) Mark(ctx context.Context, name string) (int64, error) {
 	var v int64
-	err := s.db.QueryRowContext(ctx, `SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?`, "link."+name).Scan(&v)
+	err := s.queryRow(ctx, `SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?`, "link."+name).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -274,7 +274,7 @@ func (s *Store) Mark(ctx context.Context, name string) (int64, error) {
 
 // Repos lists the registered repositories with their commit counts.
 func (s *Store) Repos(ctx context.Context) ([]*RepoRow, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, path, heads, message_mark, last_link, (SELECT count(*) FROM commit_repos cr WHERE cr.repo = r.id) FROM repos r ORDER BY name`)
+	rows, err := s.query(ctx, `SELECT id, name, path, heads, message_mark, last_link, (SELECT count(*) FROM commit_repos cr WHERE cr.repo = r.id) FROM repos r ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -299,7 +299,7 @@ func (s *Store) Repos(ctx context.Context) ([]*RepoRow, error) {
 // MaxMessage returns the largest message row id (0 for an empty store).
 func (s *Store) MaxMessage(ctx context.Context) (int64, error) {
 	var n int64
-	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM messages`).Scan(&n); err != nil {
+	if err := s.queryRow(ctx, `SELECT coalesce(max(id), 0) FROM messages`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: %w", err)
 	}
 	return n, nil
@@ -333,7 +333,7 @@ func (s *Store) Commit(ctx context.Context, sha string) (*CommitRow, error) {
 	if len(sha) < 4 || strings.Trim(sha, "0123456789abcdef") != "" {
 		return nil, fmt.Errorf("%w: %q is not a commit id", ErrNotFound, sha)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+commitCols+` FROM commits c WHERE c.sha >= ? AND c.sha < ? ORDER BY c.sha LIMIT 2`, sha, sha+"g")
+	rows, err := s.query(ctx, `SELECT `+commitCols+` FROM commits c WHERE c.sha >= ? AND c.sha < ? ORDER BY c.sha LIMIT 2`, sha, sha+"g")
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -360,7 +360,7 @@ func (s *Store) Commit(ctx context.Context, sha string) (*CommitRow, error) {
 }
 
 func (s *Store) commitDetails(ctx context.Context, c *CommitRow) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT key, value, name, email, sha, message_id FROM commit_trailers WHERE commit_id = ? ORDER BY pos`, c.ID)
+	rows, err := s.query(ctx, `SELECT key, value, name, email, sha, message_id FROM commit_trailers WHERE commit_id = ? ORDER BY pos`, c.ID)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
@@ -376,7 +376,7 @@ func (s *Store) commitDetails(ctx context.Context, c *CommitRow) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	rows, err = s.db.QueryContext(ctx, `SELECT target, target_sha, title FROM fixes WHERE commit_id = ? ORDER BY target`, c.ID)
+	rows, err = s.query(ctx, `SELECT target, target_sha, title FROM fixes WHERE commit_id = ? ORDER BY target`, c.ID)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
@@ -435,7 +435,7 @@ func (s *Store) RepoCommits(ctx context.Context, repo int64, unlinked bool) ([]*
 }
 
 func (s *Store) commits(ctx context.Context, q string, args ...any) ([]*CommitRow, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -463,7 +463,7 @@ func (s *Store) MessageLinks(ctx context.Context, message int64) ([]LinkRow, err
 }
 
 func (s *Store) links(ctx context.Context, where string, arg any) ([]LinkRow, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT l.commit_id, l.message, l.role, l.grade, l.score, l.evidence, m.message_id, c.sha
+	rows, err := s.query(ctx, `SELECT l.commit_id, l.message, l.role, l.grade, l.score, l.evidence, m.message_id, c.sha
 		FROM links l JOIN messages m ON m.id = l.message JOIN commits c ON c.id = l.commit_id
 		WHERE `+where+` ORDER BY l.role = 'applied' DESC, l.score DESC, m.date DESC`, arg)
 	if err != nil {
@@ -486,7 +486,7 @@ func (s *Store) links(ctx context.Context, where string, arg any) ([]LinkRow, er
 // MessageBackports returns the posted patches that say they are
 // backports of the mainline commit upstream.
 func (s *Store) MessageBackports(ctx context.Context, upstream string) ([]int64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT message FROM message_backports WHERE upstream = ? ORDER BY message`, upstream)
+	rows, err := s.query(ctx, `SELECT message FROM message_backports WHERE upstream = ? ORDER BY message`, upstream)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -497,7 +497,7 @@ func (s *Store) MessageBackports(ctx context.Context, upstream string) ([]int64,
 // backports, "" when it says none.
 func (s *Store) BackportOf(ctx context.Context, message int64) (string, error) {
 	var up string
-	err := s.db.QueryRowContext(ctx, `SELECT upstream FROM message_backports WHERE message = ?`, message).Scan(&up)
+	err := s.queryRow(ctx, `SELECT upstream FROM message_backports WHERE message = ?`, message).Scan(&up)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}

@@ -296,7 +296,7 @@ func scanPatch(sc interface{ Scan(...any) error }) (*PatchRow, error) {
 
 // Patch returns the patch row of message row id, or ErrNotFound.
 func (s *Store) Patch(ctx context.Context, id int64) (*PatchRow, error) {
-	p, err := scanPatch(s.db.QueryRowContext(ctx, `SELECT `+patchCols+` FROM patches p WHERE p.message = ?`, id))
+	p, err := scanPatch(s.queryRow(ctx, `SELECT `+patchCols+` FROM patches p WHERE p.message = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: no patch in message %d", ErrNotFound, id)
 	}
@@ -309,7 +309,7 @@ func (s *Store) Patch(ctx context.Context, id int64) (*PatchRow, error) {
 
 // Series loads one series.
 func (s *Store) Series(ctx context.Context, id int64) (*SeriesRow, error) {
-	r, err := scanSeries(s.db.QueryRowContext(ctx, `SELECT `+seriesCols+` FROM series WHERE id = ?`, id))
+	r, err := scanSeries(s.queryRow(ctx, `SELECT `+seriesCols+` FROM series WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: series %d", ErrNotFound, id)
 	}
@@ -321,7 +321,7 @@ func (s *Store) Series(ctx context.Context, id int64) (*SeriesRow, error) {
 
 // SeriesParts returns the patches of a series by counter (cover first).
 func (s *Store) SeriesParts(ctx context.Context, id int64) ([]*PatchRow, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+patchCols+` FROM patches p WHERE p.series = ? ORDER BY p.counter, p.date`, id)
+	rows, err := s.query(ctx, `SELECT `+patchCols+` FROM patches p WHERE p.series = ? ORDER BY p.counter, p.date`, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -347,7 +347,7 @@ func (s *Store) SeriesParts(ctx context.Context, id int64) ([]*PatchRow, error) 
 
 // Chain returns every series of a version chain, oldest first.
 func (s *Store) Chain(ctx context.Context, chain int64) ([]*SeriesRow, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+seriesCols+` FROM series WHERE chain = ? ORDER BY version, first_date`, chain)
+	rows, err := s.query(ctx, `SELECT `+seriesCols+` FROM series WHERE chain = ? ORDER BY version, first_date`, chain)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -365,7 +365,7 @@ func (s *Store) Trailers(ctx context.Context, targets []string) ([]TrailerRow, e
 	for i, t := range targets {
 		args[i] = t
 	}
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.db.QueryContext(ctx, q, args...) // an IN list of varying length: not prepared
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -412,7 +412,7 @@ func (s *Store) PatchCounts(ctx context.Context) (*PatchCounts, error) {
 		{&c.ReplyTrailers, `SELECT count(*) FROM trailers WHERE kind = 'reply'`},
 	}
 	for _, x := range q {
-		if err := s.db.QueryRowContext(ctx, x.sql).Scan(x.dst); err != nil {
+		if err := s.queryRow(ctx, x.sql).Scan(x.dst); err != nil {
 			return nil, fmt.Errorf("store: patch counts: %w", err)
 		}
 	}

@@ -43,7 +43,7 @@ func (s *Store) EnqueueAll(ctx context.Context) error {
 
 // Queued returns up to limit queued message ids after the id after.
 func (s *Store) Queued(ctx context.Context, after int64, limit int) ([]int64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT message FROM index_queue WHERE message > ? ORDER BY message LIMIT ?`, after, limit)
+	rows, err := s.query(ctx, `SELECT message FROM index_queue WHERE message > ? ORDER BY message LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -53,7 +53,7 @@ func (s *Store) Queued(ctx context.Context, after int64, limit int) ([]int64, er
 // QueueLen counts queued messages.
 func (s *Store) QueueLen(ctx context.Context) (int64, error) {
 	var n int64
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM index_queue`).Scan(&n); err != nil {
+	if err := s.queryRow(ctx, `SELECT count(*) FROM index_queue`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: %w", err)
 	}
 	return n, nil

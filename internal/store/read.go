@@ -53,7 +53,7 @@ func fromUnix(s int64) time.Time {
 func (s *Store) Resolve(ctx context.Context, mid string) (int64, error) {
 	mid = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(mid), "<"), ">")
 	var id int64
-	err := s.db.QueryRowContext(ctx, `SELECT message FROM mids WHERE mid = ?`, mid).Scan(&id)
+	err := s.queryRow(ctx, `SELECT message FROM mids WHERE mid = ?`, mid).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && id == 0) {
 		return 0, fmt.Errorf("%w: message <%s>", ErrNotFound, mid)
 	}
@@ -65,7 +65,7 @@ func (s *Store) Resolve(ctx context.Context, mid string) (int64, error) {
 
 // Message loads the message with row id, with its ids, lists and problems.
 func (s *Store) Message(ctx context.Context, id int64) (*Message, error) {
-	m, err := scanMessage(s.db.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages WHERE id = ?`, id))
+	m, err := scanMessage(s.queryRow(ctx, `SELECT `+messageCols+` FROM messages WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: message %d", ErrNotFound, id)
 	}
@@ -96,7 +96,7 @@ func (s *Store) MessageByID(ctx context.Context, mid string) (*Message, error) {
 // Raw returns the raw bytes of the message with row id.
 func (s *Store) Raw(ctx context.Context, id int64) ([]byte, error) {
 	var b []byte
-	err := s.db.QueryRowContext(ctx, `SELECT raw FROM messages WHERE id = ?`, id).Scan(&b)
+	err := s.queryRow(ctx, `SELECT raw FROM messages WHERE id = ?`, id).Scan(&b)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: message %d", ErrNotFound, id)
 	}
@@ -107,7 +107,7 @@ func (s *Store) Raw(ctx context.Context, id int64) ([]byte, error) {
 }
 
 func (s *Store) strings(ctx context.Context, q string, args ...any) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -147,7 +147,7 @@ func (s *Store) SameSubject(ctx context.Context, norm string, tid int64, limit i
 }
 
 func (s *Store) messages(ctx context.Context, q string, args ...any) ([]*Message, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -169,7 +169,7 @@ func (s *Store) messages(ctx context.Context, q string, args ...any) ([]*Message
 // Checkpoints returns the stored checkpoints of source path (nil when the
 // source is new).
 func (s *Store) Checkpoints(ctx context.Context, path string) (map[string]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT c.key, c.value FROM checkpoints c JOIN sources s ON s.id = c.source WHERE s.path = ?`, path)
+	rows, err := s.query(ctx, `SELECT c.key, c.value FROM checkpoints c JOIN sources s ON s.id = c.source WHERE s.path = ?`, path)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -218,7 +218,7 @@ func (s *Store) Stats(ctx context.Context) (*Stats, error) {
 		{&st.Deleted, `SELECT count(*) FROM messages WHERE deleted = 1`},
 	}
 	for _, x := range q {
-		if err := s.db.QueryRowContext(ctx, x.sql).Scan(x.dst); err != nil {
+		if err := s.queryRow(ctx, x.sql).Scan(x.dst); err != nil {
 			return nil, fmt.Errorf("store: stats: %w", err)
 		}
 	}
@@ -234,7 +234,7 @@ type List struct {
 
 // Lists returns the lists with their message counts.
 func (s *Store) Lists(ctx context.Context) ([]List, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT l.name, l.list_id, (SELECT count(*) FROM memberships m WHERE m.list = l.id) FROM lists l ORDER BY l.name`)
+	rows, err := s.query(ctx, `SELECT l.name, l.list_id, (SELECT count(*) FROM memberships m WHERE m.list = l.id) FROM lists l ORDER BY l.name`)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -259,7 +259,7 @@ type SourceProblem struct {
 
 // SourceProblems lists the unreadable items recorded for sources.
 func (s *Store) SourceProblems(ctx context.Context) ([]SourceProblem, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT s.path, p.location, p.problem FROM problems p JOIN sources s ON s.id = p.source WHERE p.message = 0 ORDER BY p.id`)
+	rows, err := s.query(ctx, `SELECT s.path, p.location, p.problem FROM problems p JOIN sources s ON s.id = p.source WHERE p.message = 0 ORDER BY p.id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -278,7 +278,7 @@ func (s *Store) SourceProblems(ctx context.Context) ([]SourceProblem, error) {
 // ThreadRefs returns, for each message of thread tid, its cleaned
 // references in order (In-Reply-To last), keyed by row id.
 func (s *Store) ThreadRefs(ctx context.Context, tid int64) (map[int64][]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT r.message, r.mid FROM refs r JOIN messages m ON m.id = r.message WHERE m.thread = ? ORDER BY r.message, r.pos`, tid)
+	rows, err := s.query(ctx, `SELECT r.message, r.mid FROM refs r JOIN messages m ON m.id = r.message WHERE m.thread = ? ORDER BY r.message, r.pos`, tid)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -299,7 +299,7 @@ func (s *Store) ThreadRefs(ctx context.Context, tid int64) (map[int64][]string, 
 // for a source never imported.
 func (s *Store) SourceList(ctx context.Context, path string) (string, error) {
 	var name string
-	err := s.db.QueryRowContext(ctx, `SELECT l.name FROM sources s JOIN lists l ON l.id = s.list WHERE s.path = ?`, path).Scan(&name)
+	err := s.queryRow(ctx, `SELECT l.name FROM sources s JOIN lists l ON l.id = s.list WHERE s.path = ?`, path).Scan(&name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -313,7 +313,7 @@ func (s *Store) SourceList(ctx context.Context, path string) (string, error) {
 // row id (thread membership only changes when a message arrives).
 func (s *Store) Generation(ctx context.Context) (int64, error) {
 	var g int64
-	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM messages`).Scan(&g); err != nil {
+	if err := s.queryRow(ctx, `SELECT coalesce(max(id), 0) FROM messages`).Scan(&g); err != nil {
 		return 0, fmt.Errorf("store: %w", err)
 	}
 	return g, nil

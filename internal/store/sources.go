@@ -29,7 +29,7 @@ type SourceState struct {
 // SourceStates returns the state of every source, ordered by list and
 // path.
 func (s *Store) SourceStates(ctx context.Context) ([]SourceState, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT s.path, l.name, s.last_sync, s.last_error, s.messages,
+	rows, err := s.query(ctx, `SELECT s.path, l.name, s.last_sync, s.last_error, s.messages,
 		(SELECT count(*) FROM problems p WHERE p.source = s.id AND p.message = 0)
 		FROM sources s JOIN lists l ON l.id = s.list ORDER BY l.name, s.path`)
 	if err != nil {

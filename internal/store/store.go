@@ -175,9 +175,18 @@ func Open(ctx context.Context, dir string, opts *Options) (*Store, error) {
 			s.Close()
 			return nil, err
 		}
-	} else if err := s.checkVersion(ctx); err != nil {
-		s.Close()
-		return nil, err
+	} else {
+		// A reader keeps its connections: opening one reads the schema
+		// and starts a cold page cache, which under load cost more than
+		// the queries. SQLite here is CPU-bound Go code, so a few
+		// connections per CPU is all that runs usefully at once.
+		n := readConns()
+		db.SetMaxOpenConns(n)
+		db.SetMaxIdleConns(n)
+		if err := s.checkVersion(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
