@@ -36,7 +36,7 @@ if ! command -v wrk >/dev/null; then
 	apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
 fi
 
-go build -o "$BIN" ./cmd/patchtrail
+[ -n "${LOADTEST_NOBUILD:-}" ] || go build -o "$BIN" ./cmd/patchtrail
 
 if [ ! -f "$DATA/store.db" ] || [ ! -d "$DATA/index" ]; then
 	CORPUS=${PATCHTRAIL_CORPUS:-}
@@ -53,8 +53,8 @@ fi
 # request, with its handler duration) for a per-route breakdown.
 QUIET=-q
 [ -n "${LOADTEST_ACCESS_LOG:-}" ] && QUIET=
-# LOADTEST_SERVE_FLAGS adds serve flags (e.g. --thread-cache 0 to
-# measure without the thread cache).
+# LOADTEST_SERVE_FLAGS adds serve flags (e.g. --cache 0 to
+# measure without the caches of thread answers and bodies).
 # LOADTEST_CPUPROFILE=FILE writes the server's CPU profile there.
 "$BIN" $QUIET ${LOADTEST_CPUPROFILE:+--cpuprofile "$LOADTEST_CPUPROFILE"} --data "$DATA" serve --addr "127.0.0.1:$PORT" ${LOADTEST_SERVE_FLAGS:-} 2>"$WORK/server.log" &
 SERVER_PID=$!

@@ -144,7 +144,11 @@ func threadRoot(ms []*store.Message) *store.Message {
 func (s *Server) threadMbox(c echo.Context, list, mid string) error {
 	setRoute(c, "/LIST/MSGID/t.mbox.gz", kindText)
 	ctx := c.Request().Context()
-	m, err := s.st.MessageByID(ctx, mid)
+	id, err := s.st.Resolve(ctx, mid)
+	if err != nil {
+		return err
+	}
+	m, err := s.st.MessageRow(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -152,7 +156,7 @@ func (s *Server) threadMbox(c echo.Context, list, mid string) error {
 	if err != nil {
 		return err
 	}
-	first, err := s.st.Message(ctx, ids[0])
+	first, err := s.st.MessageRow(ctx, ids[0])
 	if err != nil {
 		return err
 	}

@@ -13,8 +13,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"patchtrail/internal/message"
-
 	"patchtrail/search"
 )
 
@@ -294,8 +292,7 @@ type threadItem struct {
 	Date      time.Time
 	Depth     int
 	Indent    int // em, capped
-	Blocks    []bodyBlock
-	Cut       bool
+	Body      renderedBody
 	Selected  bool
 }
 
@@ -326,10 +323,7 @@ func (s *Server) pageThread(c echo.Context, list, mid string) error {
 	for _, m := range tv.Messages {
 		rowID[m.MessageID] = m.ID
 	}
-	self, err := s.st.MessageByID(ctx, mid)
-	if err != nil {
-		return err
-	}
+	self := tv.Message
 	d := threadData{pageBase: s.base(list, "thread"), T: t, SameSubject: t.SameSubject,
 		MboxURL: "/" + url.PathEscape(list) + "/" + escapeMID(self.MessageID) + "/t.mbox.gz"}
 	var walk func(n *ThreadNode, depth int) error
@@ -345,15 +339,11 @@ func (s *Server) pageThread(c echo.Context, list, mid string) error {
 		}
 		if !n.Ghost {
 			if id, ok := rowID[n.MessageID]; ok && len(d.Items) < maxThreadBodies {
-				raw, err := s.st.Raw(ctx, id)
+				b, err := s.body(ctx, id, n.MessageID)
 				if err != nil {
 					return err
 				}
-				pm, err := message.Parse(raw, nil)
-				if err != nil {
-					return fmt.Errorf("api: stored message %s no longer parses: %w", n.MessageID, err)
-				}
-				it.Blocks, it.Cut = renderBody(pm.Text)
+				it.Body = b
 			} else {
 				d.Omitted++
 			}

@@ -39,9 +39,11 @@ type Options struct {
 	HeaderTimeout time.Duration
 	// ShutdownTimeout bounds the graceful shutdown of Serve (default 15s).
 	ShutdownTimeout time.Duration
-	// ThreadCacheBytes bounds the cache of thread answers (default
-	// DefaultThreadCacheBytes; negative turns the cache off).
-	ThreadCacheBytes int64
+	// CacheBytes bounds the cache of thread answers (thread pages,
+	// t.mbox.gz, /api/v1/thread), and, separately, half of it the cache of
+	// rendered message bodies (default DefaultCacheBytes; negative turns
+	// both off).
+	CacheBytes int64
 	// Title names the site in pages and feeds (default "patchtrail").
 	Title string
 }
@@ -76,8 +78,8 @@ func (o *Options) withDefaults() Options {
 	if r.ShutdownTimeout <= 0 {
 		r.ShutdownTimeout = 15 * time.Second
 	}
-	if r.ThreadCacheBytes == 0 {
-		r.ThreadCacheBytes = DefaultThreadCacheBytes
+	if r.CacheBytes == 0 {
+		r.CacheBytes = DefaultCacheBytes
 	}
 	if r.Title == "" {
 		r.Title = "patchtrail"
@@ -96,6 +98,7 @@ type Server struct {
 	metrics *metrics
 	pages   *pages
 	threads *threadCache
+	bodies  *bodyCache
 
 	mu         sync.Mutex
 	lists      []store.List
@@ -109,7 +112,7 @@ type Server struct {
 // not take ownership of either.
 func New(st *store.Store, ix *search.Index, opts *Options) *Server {
 	o := opts.withDefaults()
-	s := &Server{st: st, ix: ix, o: o, log: o.Logger, metrics: newMetrics(), pages: loadPages(), threads: newThreadCache(o.ThreadCacheBytes)}
+	s := &Server{st: st, ix: ix, o: o, log: o.Logger, metrics: newMetrics(), pages: loadPages(), threads: newThreadCache(o.CacheBytes), bodies: newBodyCache(o.CacheBytes / 2)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError

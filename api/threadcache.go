@@ -2,15 +2,15 @@ package api
 
 import (
 	"bytes"
-	"container/list"
 	"context"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"patchtrail/internal/lru"
 )
 
 // The thread cache keeps recent answers of the thread endpoints (the
@@ -20,35 +20,28 @@ import (
 // (a new message is the only thing that changes a thread), and for at
 // most threadCacheTTL; lore puts a cache in front of public-inbox-httpd
 // for the same reason. The cache is bounded by the bytes it holds.
-type threadCache struct {
-	mu      sync.Mutex
-	max     int64 // bytes of bodies held at most; 0 keeps nothing
-	size    int64
-	entries map[string]*list.Element
-	order   *list.List
-}
+type threadCache = lru.Cache[string, *threadEntry]
 
 type threadEntry struct {
-	key    string
 	gen    int64
-	stored time.Time
 	status int
 	header http.Header
 	body   []byte
 }
 
 const (
-	// DefaultThreadCacheBytes is the thread cache size of a server
-	// whose Options leave it unset.
-	DefaultThreadCacheBytes = 64 << 20
-	threadCacheTTL          = time.Minute
+	// DefaultCacheBytes is the thread cache size of a server whose
+	// Options leave it unset.
+	DefaultCacheBytes = 64 << 20
+	threadCacheTTL    = time.Minute
 	// threadCacheMaxBody is the largest answer kept; a larger one is
 	// streamed and not cached.
 	threadCacheMaxBody = 4 << 20
 )
 
+// newThreadCache makes a cache of maxBytes; nil (off) when maxBytes < 0.
 func newThreadCache(maxBytes int64) *threadCache {
-	return &threadCache{max: max(maxBytes, 0), entries: map[string]*list.Element{}, order: list.New()}
+	return lru.New(maxBytes, threadCacheTTL, func(k string, e *threadEntry) int64 { return int64(len(k) + len(e.body)) })
 }
 
 // cacheable reports whether the request is for a thread answer.
@@ -59,47 +52,6 @@ func cacheable(r *http.Request) bool {
 	p := r.URL.EscapedPath()
 	return strings.HasSuffix(p, "/t/") || strings.HasSuffix(p, "/T/") || strings.HasSuffix(p, "/t.mbox.gz") ||
 		strings.HasPrefix(p, apiPrefix+"/thread/")
-}
-
-func (tc *threadCache) get(key string, gen int64) *threadEntry {
-	tc.mu.Lock()
-	defer tc.mu.Unlock()
-	el, ok := tc.entries[key]
-	if !ok {
-		return nil
-	}
-	e := el.Value.(*threadEntry)
-	if e.gen != gen || time.Since(e.stored) > threadCacheTTL {
-		tc.order.Remove(el)
-		delete(tc.entries, key)
-		return nil
-	}
-	tc.order.MoveToFront(el)
-	return e
-}
-
-func (tc *threadCache) put(e *threadEntry) {
-	n := int64(len(e.body)) + int64(len(e.key))
-	if n > tc.max {
-		return
-	}
-	tc.mu.Lock()
-	defer tc.mu.Unlock()
-	if el, ok := tc.entries[e.key]; ok {
-		tc.remove(el)
-	}
-	tc.entries[e.key] = tc.order.PushFront(e)
-	tc.size += n
-	for tc.size > tc.max {
-		tc.remove(tc.order.Back())
-	}
-}
-
-func (tc *threadCache) remove(el *list.Element) {
-	e := el.Value.(*threadEntry)
-	tc.order.Remove(el)
-	delete(tc.entries, e.key)
-	tc.size -= int64(len(e.body)) + int64(len(e.key))
 }
 
 // captureWriter holds a response back, up to threadCacheMaxBody, so that
@@ -154,7 +106,7 @@ func (w *captureWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *Server) cacheThreads(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
-		if s.threads.max == 0 || !cacheable(req) {
+		if s.threads == nil || !cacheable(req) {
 			return next(c)
 		}
 		gen, err := s.st.Generation(req.Context())
@@ -162,7 +114,7 @@ func (s *Server) cacheThreads(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		key := req.URL.RequestURI()
-		if e := s.threads.get(key, gen); e != nil {
+		if e, ok := s.threads.Get(key); ok && e.gen == gen {
 			setRoute(c, "cached thread", kindText)
 			h := c.Response().Header()
 			for k, v := range e.header {
@@ -191,7 +143,7 @@ func (s *Server) cacheThreads(next echo.HandlerFunc) echo.HandlerFunc {
 			err = ferr
 		}
 		if err == nil && cw.status == http.StatusOK && !cw.over && context.Cause(req.Context()) == nil {
-			s.threads.put(&threadEntry{key: key, gen: gen, stored: time.Now(), status: cw.status,
+			s.threads.Put(key, &threadEntry{gen: gen, status: cw.status,
 				header: c.Response().Header().Clone(), body: cw.buf.Bytes()})
 		}
 		return err

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"patchtrail/indexer"
 	"patchtrail/internal/store"
@@ -54,37 +53,5 @@ func TestThreadCache(t *testing.T) {
 	after := do(t, "GET", base+"/api/v1/thread/"+mid, "")
 	if bytes.Equal(before.Body, after.Body) || !bytes.Contains(after.Body, []byte("late-reply@example.org")) {
 		t.Errorf("the thread answer did not change after a new reply was stored")
-	}
-}
-
-// TestThreadCacheBytes: the cache holds at most its byte budget, evicting
-// the least recently used answers, and never keeps an answer larger than
-// the whole budget.
-func TestThreadCacheBytes(t *testing.T) {
-	tc := newThreadCache(1000)
-	put := func(key string, n int) {
-		tc.put(&threadEntry{key: key, gen: 1, stored: time.Now(), status: 200, body: make([]byte, n)})
-	}
-	put("/a", 400)
-	put("/b", 400)
-	if tc.get("/a", 1) == nil {
-		t.Fatal("/a missing")
-	}
-	put("/c", 400) // over budget: /b is the least recently used
-	if tc.get("/b", 1) != nil || tc.get("/a", 1) == nil || tc.get("/c", 1) == nil {
-		t.Errorf("eviction kept the wrong entries: %v", tc.entries)
-	}
-	if tc.size > tc.max {
-		t.Errorf("size %d over budget %d", tc.size, tc.max)
-	}
-	put("/huge", 2000)
-	if tc.get("/huge", 1) != nil || tc.get("/a", 1) == nil {
-		t.Errorf("an answer larger than the budget was kept or evicted others")
-	}
-	if tc.get("/a", 2) != nil {
-		t.Errorf("an answer of an older store generation was served")
-	}
-	if off := newThreadCache(-1); off.max != 0 {
-		t.Errorf("a negative budget should turn the cache off, max=%d", off.max)
 	}
 }

@@ -1,10 +1,10 @@
 package search
 
 import (
-	"container/list"
 	"fmt"
-	"sync"
 	"time"
+
+	"patchtrail/internal/lru"
 )
 
 // resultCache keeps recent search results: lore-style traffic repeats
@@ -12,18 +12,7 @@ import (
 // date-sorted query over many hits visits every one of them. Any write to
 // the index empties the cache; entries also expire after cacheTTL, so
 // that relative dates ("2.weeks.ago") move on.
-type resultCache struct {
-	mu      sync.Mutex
-	max     int
-	entries map[string]*list.Element
-	order   *list.List // front = most recently used
-}
-
-type cacheEntry struct {
-	key    string
-	res    *Result
-	stored time.Time
-}
+type resultCache struct{ c *lru.Cache[string, *Result] }
 
 const (
 	cacheEntries = 512
@@ -39,7 +28,7 @@ func newResultCache(max int) *resultCache {
 	if max == 0 {
 		max = cacheEntries
 	}
-	return &resultCache{max: max, entries: map[string]*list.Element{}, order: list.New()}
+	return &resultCache{lru.New[string, *Result](int64(max), cacheTTL, nil)}
 }
 
 // cacheKey names a search; "" means do not cache (an explicit Now).
@@ -54,50 +43,25 @@ func (c *resultCache) get(key string) (*Result, bool) {
 	if c == nil || key == "" {
 		return nil, false
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, ok := c.entries[key]
+	r, ok := c.c.Get(key)
 	if !ok {
 		return nil, false
 	}
-	e := el.Value.(*cacheEntry)
-	if time.Since(e.stored) > cacheTTL {
-		c.order.Remove(el)
-		delete(c.entries, key)
-		return nil, false
-	}
-	c.order.MoveToFront(el)
-	return e.res.clone(), true
+	return r.clone(), true
 }
 
 func (c *resultCache) put(key string, r *Result) {
 	if c == nil || key == "" {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.entries[key]; ok {
-		el.Value = &cacheEntry{key: key, res: r.clone(), stored: time.Now()}
-		c.order.MoveToFront(el)
-		return
-	}
-	c.entries[key] = c.order.PushFront(&cacheEntry{key: key, res: r.clone(), stored: time.Now()})
-	for c.order.Len() > c.max {
-		old := c.order.Back()
-		c.order.Remove(old)
-		delete(c.entries, old.Value.(*cacheEntry).key)
-	}
+	c.c.Put(key, r.clone())
 }
 
 // clear drops every entry; called on every write to the index.
 func (c *resultCache) clear() {
-	if c == nil {
-		return
+	if c != nil {
+		c.c.Clear()
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.entries = map[string]*list.Element{}
-	c.order.Init()
 }
 
 func (r *Result) clone() *Result {

@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "serve", args: "[--addr 127.0.0.1:8080] [--timeout 10s] [--thread-cache MiB] [--sync INTERVAL]", short: "serve the JSON API, lore endpoints and web pages", run: runServe})
+	register(&command{name: "serve", args: "[--addr 127.0.0.1:8080] [--timeout 10s] [--cache MiB] [--sync INTERVAL]", short: "serve the JSON API, lore endpoints and web pages", run: runServe})
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -18,7 +18,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	timeout := fs.Duration("timeout", 10*time.Second, "deadline of a request (downloads get 2m)")
 	syncEvery := fs.Duration("sync", 0, "also sync every configured source every `INTERVAL` (e.g. 5m); the server then owns the store and index")
-	cacheMB := fs.Int64("thread-cache", api.DefaultThreadCacheBytes>>20, "MiB of thread answers (pages, t.mbox.gz, JSON) kept in memory; 0 keeps none")
+	cacheMB := fs.Int64("cache", api.DefaultCacheBytes>>20, "MiB of thread answers (pages, t.mbox.gz, JSON) kept in memory, and half that of rendered message bodies; 0 keeps none")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if cacheBytes <= 0 {
 		cacheBytes = -1
 	}
-	srv := api.New(st, ix, &api.Options{Logger: e.log, RequestTimeout: *timeout, ThreadCacheBytes: cacheBytes})
+	srv := api.New(st, ix, &api.Options{Logger: e.log, RequestTimeout: *timeout, CacheBytes: cacheBytes})
 	// ctx ends on SIGINT/SIGTERM (main); Serve then shuts down gracefully.
 	return srv.Serve(ctx, *addr)
 }

@@ -63,14 +63,25 @@ func (s *Store) Resolve(ctx context.Context, mid string) (int64, error) {
 	return id, nil
 }
 
-// Message loads the message with row id, with its ids, lists and problems.
-func (s *Store) Message(ctx context.Context, id int64) (*Message, error) {
+// MessageRow loads the message with row id without its other ids, lists
+// and problems: one query, for callers that need its thread, subject or
+// date.
+func (s *Store) MessageRow(ctx context.Context, id int64) (*Message, error) {
 	m, err := scanMessage(s.queryRow(ctx, `SELECT `+messageCols+` FROM messages WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: message %d", ErrNotFound, id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
+	}
+	return m, nil
+}
+
+// Message loads the message with row id, with its ids, lists and problems.
+func (s *Store) Message(ctx context.Context, id int64) (*Message, error) {
+	m, err := s.MessageRow(ctx, id)
+	if err != nil {
+		return nil, err
 	}
 	if m.IDs, err = s.strings(ctx, `SELECT mid FROM mids WHERE message = ? ORDER BY mid = ? DESC, mid`, id, m.MessageID); err != nil {
 		return nil, err
@@ -309,11 +320,13 @@ func (s *Store) SourceList(ctx context.Context, path string) (string, error) {
 	return name, nil
 }
 
-// Generation changes whenever a message is stored: the highest message
-// row id (thread membership only changes when a message arrives).
+// Generation changes whenever a thread may have changed: it is the
+// highest message row id (a new message is a new row) plus the number of
+// messages hidden by a deletion or shown again (both only grow).
 func (s *Store) Generation(ctx context.Context) (int64, error) {
 	var g int64
-	if err := s.queryRow(ctx, `SELECT coalesce(max(id), 0) FROM messages`).Scan(&g); err != nil {
+	if err := s.queryRow(ctx, `SELECT coalesce((SELECT max(id) FROM messages), 0) +
+		coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'removals'), 0)`).Scan(&g); err != nil {
 		return 0, fmt.Errorf("store: %w", err)
 	}
 	return g, nil

@@ -213,3 +213,52 @@ func TestRawRoundTrip(t *testing.T) {
 		t.Errorf("Resolve unknown: err = %v, want ErrNotFound", err)
 	}
 }
+
+// TestGenerationMovesOnRemoval: hiding a message (a deletion upstream)
+// and showing it again both change Generation, as a new message does,
+// so that cached thread answers are not served after either.
+func TestGenerationMovesOnRemoval(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	gen := func() int64 {
+		t.Helper()
+		g, err := s.Generation(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	g0 := gen()
+	m := msg("one", []string{"1@x"})
+	add(t, s, "a", m)
+	g1 := gen()
+	if g1 == g0 {
+		t.Fatal("a new message did not change the generation")
+	}
+	tx, err := s.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := tx.EnsureList("a", "a.example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := tx.RemoveMessage([]string{"1@x"}, m.ContentHash, l)
+	if err != nil || id == 0 {
+		t.Fatalf("RemoveMessage = %d, %v", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	g2 := gen()
+	if g2 == g1 {
+		t.Error("a removal did not change the generation")
+	}
+	add(t, s, "a", msg("one", []string{"1@x"})) // back again
+	if g3 := gen(); g3 == g2 || g3 == g1 {
+		t.Errorf("showing the message again gave generation %d (before: %d, %d)", g3, g1, g2)
+	}
+	if again := gen(); again != gen() {
+		t.Error("the generation moved without a change")
+	}
+}

@@ -342,8 +342,14 @@ func (t *Tx) duplicate(id int64, m *NewMessage) (*Added, error) {
 	if _, err := t.exec(`INSERT OR IGNORE INTO memberships(message, list, source) VALUES (?, ?, ?)`, id, m.List, m.Source); err != nil {
 		return nil, err
 	}
-	if _, err := t.exec(`UPDATE messages SET deleted = 0 WHERE id = ?`, id); err != nil {
+	r, err := t.exec(`UPDATE messages SET deleted = 0 WHERE id = ? AND deleted = 1`, id)
+	if err != nil {
 		return nil, err
+	}
+	if n, _ := r.RowsAffected(); n > 0 {
+		if err := t.bumpRemovals(); err != nil {
+			return nil, err
+		}
 	}
 	row, err := t.queryRow(`SELECT message_id, thread FROM messages WHERE id = ?`, id)
 	if err != nil {
@@ -396,12 +402,26 @@ func (t *Tx) RemoveMessage(ids []string, hash [32]byte, list int64) (int64, erro
 		if _, err := t.exec(`DELETE FROM memberships WHERE message = ? AND list = ?`, r.message, list); err != nil {
 			return 0, err
 		}
-		if _, err := t.exec(`UPDATE messages SET deleted = 1 WHERE id = ? AND NOT EXISTS (SELECT 1 FROM memberships WHERE message = ?)`, r.message, r.message); err != nil {
+		res, err := t.exec(`UPDATE messages SET deleted = 1 WHERE id = ? AND NOT EXISTS (SELECT 1 FROM memberships WHERE message = ?)`, r.message, r.message)
+		if err != nil {
 			return 0, err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			if err := t.bumpRemovals(); err != nil {
+				return 0, err
+			}
 		}
 		return r.message, nil
 	}
 	return 0, nil
+}
+
+// bumpRemovals counts a message hidden or shown again, which changes
+// threads without a new row: Generation includes the count.
+func (t *Tx) bumpRemovals() error {
+	_, err := t.exec(`INSERT INTO meta(key, value) VALUES ('removals', '1')
+		ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`)
+	return err
 }
 
 func unix(t time.Time) int64 {

@@ -10,6 +10,7 @@ import (
 // apart from it the loose matches with the same normalised subject.
 type View struct {
 	ID          int64
+	Message     *store.Message   // the message the view was loaded for
 	Roots       []*Node          // Node.Value is *store.Message
 	Messages    []*store.Message // the strict thread in date order
 	SameSubject []*store.Message // outside the strict thread
@@ -18,7 +19,7 @@ type View struct {
 // Load builds the view of the thread that message row id belongs to.
 // sameSubjectLimit caps the loose matches (0 = none).
 func Load(ctx context.Context, st *store.Store, id int64, sameSubjectLimit int) (*View, error) {
-	m, err := st.Message(ctx, id)
+	m, err := st.MessageRow(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +37,7 @@ func Load(ctx context.Context, st *store.Store, id int64, sameSubjectLimit int) 
 		items = append(items, Item{MessageID: tm.MessageID, Refs: refs[tm.ID], Date: tm.Date, Value: tm})
 		norms[tm.NormSubject] = true
 	}
-	v := &View{ID: m.Thread, Roots: Build(items), Messages: msgs}
+	v := &View{ID: m.Thread, Message: m, Roots: Build(items), Messages: msgs}
 	if sameSubjectLimit > 0 {
 		// The subject of the thread's root (or the message's own) defines
 		// the loose matches.
