@@ -4,6 +4,13 @@
 // archive order, so a checkpoint stored with a batch always covers exactly
 // the messages before it; a crash or Ctrl-C loses at most the open batch,
 // which the next run reads again.
+//
+// A Syncer keeps the configured sources up to date by running Import in
+// rounds (`patchtrail sync`, `fetch`, `serve --sync`): public-inbox
+// mirrors cloned and fetched over HTTP(S), IMAP mailboxes, local
+// archives, then the linking of new commits of the code repositories; a
+// failing source is retried with backoff while the others go on, and
+// each outcome is recorded in the store.
 package indexer
 
 import (

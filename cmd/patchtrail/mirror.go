@@ -19,7 +19,7 @@ func init() {
 }
 
 // mirrorsDir holds the mirrors of the data directory.
-func mirrorsDir(e *env) string { return filepath.Join(e.data, "mirrors") }
+func mirrorsDir(e *env) string { return filepath.Join(e.data, indexer.MirrorsDirName) }
 
 func runClone(ctx context.Context, e *env, args []string) error {
 	fs := flags("clone")
@@ -47,7 +47,7 @@ func runClone(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer done()
-	dir := filepath.Join(mirrorsDir(e), name)
+	dir := indexer.MirrorDir(mirrorsDir(e), name, 0)
 	m, fr, err := mirror.Clone(ctx, url, dir, name, &mirror.Options{Logger: e.log})
 	if err != nil {
 		return err
@@ -111,10 +111,10 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	s := &syncer{e: e, st: st, hooks: hooks, cfg: cfg}
+	s := indexer.NewSyncer(st, hooks, cfg, syncOptions(e))
 	var jobs []mirror.Job
 	for _, m := range mirrors {
-		jobs = append(jobs, s.mirrorJob(m.List, m.URL, m.Dir))
+		jobs = append(jobs, s.MirrorJob(m.List, m.URL, m.Dir))
 	}
-	return s.report(s.round(ctx, jobs))
+	return printReport(e, s.Round(ctx, jobs))
 }

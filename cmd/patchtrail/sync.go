@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
+	"log/slog"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -32,180 +32,34 @@ func loadConfig(e *env) (*config.Config, error) {
 	return config.Load(config.DefaultPath(e.data), true)
 }
 
-// syncer builds and runs the jobs of a sync round over one writable
-// store and its import hooks.
-type syncer struct {
-	e     *env
-	st    *store.Store
-	hooks []indexer.Hook
-	cfg   *config.Config
-
-	details map[string]string // job name → what it did (jobs run one at a time)
+// syncOptions are the options of the Syncer of every command. The link
+// job gets package link from here: indexer cannot import it.
+func syncOptions(e *env) *indexer.SyncOptions {
+	return &indexer.SyncOptions{MirrorsDir: mirrorsDir(e), Logger: e.log, AddRepo: link.AddRepo, Link: linkCommits}
 }
 
-func (s *syncer) note(job, detail string) {
-	if s.details == nil {
-		s.details = map[string]string{}
+// linkCommits links the new commits of every registered repository and
+// says what it did, per repository.
+func linkCommits(ctx context.Context, st *store.Store, log *slog.Logger) (string, error) {
+	res, err := link.Link(ctx, st, &link.Options{Logger: log})
+	var parts []string
+	for _, r := range res {
+		parts = append(parts, fmt.Sprintf("%s: %d new commits, %d linked", r.Repo, r.Read, r.Linked))
 	}
-	s.details[job] = detail
+	return strings.Join(parts, "; "), err
 }
 
-// mirrorDir is where the i-th mirror source of list lives.
-func (s *syncer) mirrorDir(list string, i int) string {
-	if i == 0 {
-		return filepath.Join(mirrorsDir(s.e), list)
-	}
-	return filepath.Join(mirrorsDir(s.e), fmt.Sprintf("%s.%d", list, i+1))
-}
-
-// jobs lists the work of one round: every configured source, the
-// mirrors made by `clone` that the configuration does not name, and
-// linking when there are code repositories.
-func (s *syncer) jobs(ctx context.Context) ([]mirror.Job, error) {
-	var jobs []mirror.Job
-	seen := map[string]bool{} // mirror directories with a job
-	for _, l := range s.cfg.Lists {
-		nm := 0
-		for _, src := range l.Sources {
-			switch src.Kind() {
-			case "mirror":
-				dir := s.mirrorDir(l.Name, nm)
-				nm++
-				seen[dir] = true
-				jobs = append(jobs, s.mirrorJob(l.Name, src.Mirror, dir))
-			case "imap":
-				jobs = append(jobs, s.importJob(l.Name, src.IMAP, &mbox.IMAPOptions{PasswordFile: src.PasswordFile}))
-			default:
-				jobs = append(jobs, s.importJob(l.Name, src.Path, nil))
-			}
-		}
-	}
-	ms, err := mirror.List(mirrorsDir(s.e))
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range ms {
-		if !seen[m.Dir] {
-			jobs = append(jobs, s.mirrorJob(m.List, m.URL, m.Dir))
-		}
-	}
-	repos, err := s.st.Repos(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if len(repos) > 0 || len(s.cfg.Repos) > 0 {
-		jobs = append(jobs, s.linkJob())
-	}
-	return jobs, nil
-}
-
-// record notes the outcome of a job on its source in the store; an
-// interrupted job (Ctrl-C, SIGTERM) is no outcome.
-func (s *syncer) record(path, list string, err error) {
-	if errors.Is(err, context.Canceled) {
-		return
-	}
-	msg := ""
-	if err != nil {
-		msg = err.Error()
-	}
-	if rerr := s.st.RecordSync(context.Background(), path, list, time.Now(), msg); rerr != nil {
-		s.e.log.Warn("cannot record the sync of a source", "source", path, "err", rerr)
-	}
-}
-
-func (s *syncer) imported(job string, res *indexer.Result) {
-	if res != nil {
-		s.note(job, fmt.Sprintf("read %d, added %d, duplicates %d, rejected %d", res.Read, res.Added, res.Duplicates, res.Rejected))
-	}
-}
-
-// mirrorJob clones (the first time) or fetches a public-inbox mirror,
-// then imports what is new.
-func (s *syncer) mirrorJob(list, url, dir string) mirror.Job {
-	name := list + " mirror " + url
-	abs, _ := filepath.Abs(dir)
-	return mirror.Job{Name: name, Run: func(ctx context.Context) (err error) {
-		defer func() { s.record(abs, list, err) }()
-		_, fr, err := mirror.Clone(ctx, url, dir, list, &mirror.Options{Logger: s.e.log})
-		if err != nil {
-			return err
-		}
-		res, err := indexer.Import(ctx, s.st, dir, &indexer.Options{List: list, Logger: s.e.log, Hooks: s.hooks})
-		s.imported(name, res)
-		if fr != nil && len(fr.Cloned) > 0 {
-			s.note(name, fmt.Sprintf("%s; cloned epochs %v", s.details[name], fr.Cloned))
-		}
-		return err
-	}}
-}
-
-// importJob imports a local path or polls an IMAP mailbox.
-func (s *syncer) importJob(list, source string, imapOpts *mbox.IMAPOptions) mirror.Job {
-	kind, key := "path", source
-	if mbox.IsIMAPURL(source) {
-		kind = "imap"
-	} else if abs, err := filepath.Abs(source); err == nil {
-		key = abs
-	}
-	name := list + " " + kind + " " + source
-	return mirror.Job{Name: name, Run: func(ctx context.Context) (err error) {
-		defer func() { s.record(key, list, err) }()
-		res, err := indexer.Import(ctx, s.st, source, &indexer.Options{List: list, Logger: s.e.log, Hooks: s.hooks, IMAP: imapOpts})
-		s.imported(name, res)
-		return err
-	}}
-}
-
-// linkJob registers the configured repositories, fetches those marked
-// fetch = true, and links the new commits of every registered one.
-func (s *syncer) linkJob() mirror.Job {
-	const name = "link commits"
-	return mirror.Job{Name: name, Run: func(ctx context.Context) error {
-		for _, r := range s.cfg.Repos {
-			if r.Fetch {
-				out, err := exec.CommandContext(ctx, "git", "-C", r.Path, "fetch", "--quiet", "--all", "--prune").CombinedOutput()
-				if err != nil {
-					return fmt.Errorf("git fetch in %s: %w: %s", r.Path, err, strings.TrimSpace(string(out)))
-				}
-			}
-			if err := link.AddRepo(ctx, s.st, r.Name, r.Path); err != nil {
-				return err
-			}
-		}
-		res, err := link.Link(ctx, s.st, &link.Options{Logger: s.e.log})
-		var parts []string
-		for _, r := range res {
-			parts = append(parts, fmt.Sprintf("%s: %d new commits, %d linked", r.Repo, r.Read, r.Linked))
-		}
-		s.note(name, strings.Join(parts, "; "))
-		return err
-	}}
-}
-
-// round runs jobs with the configured retries and backoff.
-func (s *syncer) round(ctx context.Context, jobs []mirror.Job) []mirror.JobResult {
-	return mirror.Round(ctx, jobs, &mirror.RoundOptions{
-		Retries: s.cfg.Sync.Retries, Backoff: time.Duration(s.cfg.Sync.Backoff), Logger: s.e.log,
-	})
-}
-
-// report prints one line per job and returns an error naming the jobs
-// that failed.
-func (s *syncer) report(results []mirror.JobResult) error {
-	var failed []string
-	for _, r := range results {
-		status, detail := "ok", s.details[r.Name]
+// printReport prints one line per job and returns an error naming the
+// jobs that failed.
+func printReport(e *env, rep *indexer.SyncReport) error {
+	for _, r := range rep.Results {
+		status, detail := "ok", r.Detail
 		if r.Err != nil {
 			status, detail = "FAILED", r.Err.Error()
-			failed = append(failed, r.Name)
 		}
-		fmt.Fprintf(s.e.stdout, "%-6s %s (%d attempts, %s): %s\n", status, r.Name, r.Attempts, r.Elapsed.Round(time.Millisecond), detail)
+		fmt.Fprintf(e.stdout, "%-6s %s (%d attempts, %s): %s\n", status, r.Name, r.Attempts, r.Elapsed.Round(time.Millisecond), detail)
 	}
-	if len(failed) > 0 {
-		return fmt.Errorf("%d of %d sync jobs failed: %s", len(failed), len(results), strings.Join(failed, "; "))
-	}
-	return nil
+	return rep.Err()
 }
 
 func runSync(ctx context.Context, e *env, args []string) error {
@@ -224,66 +78,25 @@ func runSync(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer done()
-	s := &syncer{e: e, st: st, hooks: hooks, cfg: cfg}
-	jobs, err := s.jobs(ctx)
+	s := indexer.NewSyncer(st, hooks, cfg, syncOptions(e))
+	jobs, err := s.Jobs(ctx)
 	if err != nil {
 		return err
 	}
 	if len(jobs) == 0 {
 		return errors.New("nothing to sync: no sources in " + config.DefaultPath(e.data) + " (see doc/config.md) and no mirrors")
 	}
-	results := s.round(ctx, jobs)
+	rep := s.Round(ctx, jobs)
 	if *asJSON {
-		if err := writeJSON(e, results); err != nil {
+		if err := writeJSON(e, rep.Results); err != nil {
 			return err
 		}
-		for _, r := range results {
-			if r.Err != nil {
-				return fmt.Errorf("some sources failed")
-			}
+		if len(rep.Failed()) > 0 {
+			return fmt.Errorf("some sources failed")
 		}
 		return nil
 	}
-	return s.report(results)
-}
-
-// syncLoop runs a sync round every interval (measured from the end of
-// the previous one) until ctx ends, over the store and search index the
-// serving process owns.
-func syncLoop(ctx context.Context, e *env, st *store.Store, ix *search.Index, interval time.Duration) {
-	hooks := []indexer.Hook{indexer.NewSearchHook(st, ix, e.log)}
-	for {
-		start := time.Now()
-		cfg, err := loadConfig(e)
-		if err != nil {
-			e.log.Error("sync: configuration unusable, skipping the round", "err", err)
-		} else {
-			s := &syncer{e: e, st: st, hooks: hooks, cfg: cfg}
-			if n, err := indexer.Drain(ctx, st, ix, nil); err != nil {
-				e.log.Error("sync: indexing queued messages", "err", err)
-			} else if n > 0 {
-				e.log.Info("sync: indexed queued messages", "messages", n)
-			}
-			jobs, err := s.jobs(ctx)
-			if err != nil {
-				e.log.Error("sync: listing sources", "err", err)
-			}
-			failed := 0
-			for _, r := range s.round(ctx, jobs) {
-				if r.Err != nil {
-					failed++
-				}
-			}
-			e.log.Info("sync: round done", "sources", len(jobs), "failed", failed, "elapsed", time.Since(start).Round(time.Millisecond))
-		}
-		t := time.NewTimer(interval)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-	}
+	return printReport(e, rep)
 }
 
 // backgroundSync is the sync loop of `serve --sync`: it owns the
@@ -299,7 +112,8 @@ type backgroundSync struct {
 
 // startSync opens the store and index for writing and starts syncing.
 func startSync(ctx context.Context, e *env, interval time.Duration) (*backgroundSync, error) {
-	if _, err := loadConfig(e); err != nil {
+	cfg, err := loadConfig(e)
+	if err != nil {
 		return nil, err
 	}
 	st, err := store.Open(ctx, e.data, nil)
@@ -311,11 +125,15 @@ func startSync(ctx context.Context, e *env, interval time.Duration) (*background
 		st.Close()
 		return nil, err
 	}
+	opts := syncOptions(e)
+	opts.Reload = func() (*config.Config, error) { return loadConfig(e) }
+	opts.Index = ix
+	s := indexer.NewSyncer(st, []indexer.Hook{indexer.NewSearchHook(st, ix, e.log)}, cfg, opts)
 	ctx, cancel := context.WithCancel(ctx)
 	bg := &backgroundSync{st: st, ix: ix, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(bg.done)
-		syncLoop(ctx, e, st, ix, interval)
+		s.Loop(ctx, interval)
 	}()
 	e.log.Info("syncing while serving", "interval", interval)
 	return bg, nil
@@ -364,7 +182,6 @@ func runSources(ctx context.Context, e *env, args []string) error {
 			states[s.Path] = s
 		}
 	}
-	s := &syncer{e: e, cfg: cfg}
 	var views []sourceView
 	add := func(list, kind, source, path string, configured bool) {
 		v := sourceView{List: list, Kind: kind, Source: source, Path: path, Configured: configured}
@@ -388,7 +205,7 @@ func runSources(ctx context.Context, e *env, args []string) error {
 		for _, src := range l.Sources {
 			switch src.Kind() {
 			case "mirror":
-				abs, _ := filepath.Abs(s.mirrorDir(l.Name, nm))
+				abs, _ := filepath.Abs(indexer.MirrorDir(mirrorsDir(e), l.Name, nm))
 				nm++
 				add(l.Name, "mirror", src.Mirror, abs, true)
 				delete(mirrorURL, abs)
