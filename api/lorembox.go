@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/klauspost/compress/gzip"
 	"github.com/labstack/echo/v4"
 
 	"patchtrail/internal/store"
@@ -21,17 +21,19 @@ import (
 // public-inbox-httpd does: Content-Type application/gzip, no
 // Content-Encoding (clients gunzip the body themselves). Headers are
 // sent with the first message, so an empty result can still be a 404.
+// Each message is compressed once and kept in the server's piece cache
+// (gzjoin.go).
 type mboxWriter struct {
 	c        echo.Context
-	st       *store.Store
+	s        *Server
 	filename string
-	gz       *gzip.Writer
+	gz       *gzJoin
 	seen     map[int64]bool
 	n        int
 }
 
-func newMboxWriter(c echo.Context, st *store.Store, filename string) *mboxWriter {
-	return &mboxWriter{c: c, st: st, filename: filename, seen: map[int64]bool{}}
+func (s *Server) newMboxWriter(c echo.Context, filename string) *mboxWriter {
+	return &mboxWriter{c: c, s: s, filename: filename, seen: map[int64]bool{}}
 }
 
 // add writes message row id, once.
@@ -40,24 +42,31 @@ func (w *mboxWriter) add(ctx context.Context, id int64) error {
 		return nil
 	}
 	w.seen[id] = true
-	raw, err := w.st.Raw(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
+	p, ok := w.s.pieces.Get(id)
+	if !ok {
+		raw, err := w.s.st.Raw(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var b bytes.Buffer
+		if err := WriteMboxrd(&b, raw); err != nil {
+			return err
+		}
+		p = compressPiece(b.Bytes())
+		w.s.pieces.Put(id, p)
 	}
 	if w.gz == nil {
 		h := w.c.Response().Header()
 		h.Set(echo.HeaderContentType, "application/gzip")
 		h.Set(echo.HeaderContentDisposition, "inline; filename="+w.filename+".mbox.gz")
 		w.c.Response().WriteHeader(http.StatusOK)
-		// Fastest level: the CPU, not loopback or LAN bandwidth, bounds a
-		// busy server; gzip -d reads any level.
-		w.gz, _ = gzip.NewWriterLevel(w.c.Response(), gzip.BestSpeed)
+		w.gz = &gzJoin{w: w.c.Response()}
 	}
 	w.n++
-	return WriteMboxrd(w.gz, raw)
+	return w.gz.add(p)
 }
 
 // finish ends the stream, or answers 404 "No results found" when nothing
@@ -66,7 +75,7 @@ func (w *mboxWriter) finish() error {
 	if w.gz == nil {
 		return w.c.String(http.StatusNotFound, "No results found\n")
 	}
-	return w.gz.Close()
+	return w.gz.close()
 }
 
 // toFilename is public-inbox's Hval::to_filename: the first line with
@@ -160,7 +169,7 @@ func (s *Server) threadMbox(c echo.Context, list, mid string) error {
 	if err != nil {
 		return err
 	}
-	w := newMboxWriter(c, s.st, toFilename(first.Subject, "no-subject"))
+	w := s.newMboxWriter(c, toFilename(first.Subject, "no-subject"))
 	for _, id := range ids {
 		if err := w.add(ctx, id); err != nil {
 			return err
@@ -213,7 +222,7 @@ func (s *Server) loreSearch(c echo.Context, list, mid string) error {
 	if threads {
 		name = "results-thread-" + q
 	}
-	w := newMboxWriter(c, s.st, toFilename(name, "results"))
+	w := s.newMboxWriter(c, toFilename(name, "results"))
 	err = s.ix.Iterate(ctx, q, o, func(h search.Hit) error {
 		id, err := s.st.Resolve(ctx, h.MessageID)
 		if errors.Is(err, store.ErrNotFound) {

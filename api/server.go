@@ -39,10 +39,10 @@ type Options struct {
 	HeaderTimeout time.Duration
 	// ShutdownTimeout bounds the graceful shutdown of Serve (default 15s).
 	ShutdownTimeout time.Duration
-	// CacheBytes bounds the cache of thread answers (thread pages,
-	// t.mbox.gz, /api/v1/thread), and, separately, half of it the cache of
-	// rendered message bodies (default DefaultCacheBytes; negative turns
-	// both off).
+	// CacheBytes bounds the memory of the answer caches (default
+	// DefaultCacheBytes; negative turns them off): half for whole thread
+	// answers (thread pages, t.mbox.gz, /api/v1/thread), a quarter each
+	// for rendered message bodies and gzipped mboxrd messages.
 	CacheBytes int64
 	// Title names the site in pages and feeds (default "patchtrail").
 	Title string
@@ -99,6 +99,7 @@ type Server struct {
 	pages   *pages
 	threads *threadCache
 	bodies  *bodyCache
+	pieces  *pieceCache
 
 	mu         sync.Mutex
 	lists      []store.List
@@ -112,7 +113,7 @@ type Server struct {
 // not take ownership of either.
 func New(st *store.Store, ix *search.Index, opts *Options) *Server {
 	o := opts.withDefaults()
-	s := &Server{st: st, ix: ix, o: o, log: o.Logger, metrics: newMetrics(), pages: loadPages(), threads: newThreadCache(o.CacheBytes), bodies: newBodyCache(o.CacheBytes / 2)}
+	s := &Server{st: st, ix: ix, o: o, log: o.Logger, metrics: newMetrics(), pages: loadPages(), threads: newThreadCache(o.CacheBytes / 2), bodies: newBodyCache(o.CacheBytes / 4), pieces: newPieceCache(o.CacheBytes / 4)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError

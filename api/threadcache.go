@@ -30,9 +30,9 @@ type threadEntry struct {
 }
 
 const (
-	// DefaultCacheBytes is the thread cache size of a server whose
-	// Options leave it unset.
-	DefaultCacheBytes = 64 << 20
+	// DefaultCacheBytes is the memory of the answer caches of a server
+	// whose Options leave it unset.
+	DefaultCacheBytes = 128 << 20
 	threadCacheTTL    = time.Minute
 	// threadCacheMaxBody is the largest answer kept; a larger one is
 	// streamed and not cached.
