@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"patchtrail/indexer"
 	"patchtrail/internal/store"
+
+	"github.com/labstack/echo/v4"
 )
 
 // TestThreadCache: a cached thread answer equals a fresh one, and a new
@@ -53,5 +57,101 @@ func TestThreadCache(t *testing.T) {
 	after := do(t, "GET", base+"/api/v1/thread/"+mid, "")
 	if bytes.Equal(before.Body, after.Body) || !bytes.Contains(after.Body, []byte("late-reply@example.org")) {
 		t.Errorf("the thread answer did not change after a new reply was stored")
+	}
+}
+
+// TestCaptureWriter: an answer under the limit goes out in one write with
+// its length and is kept; a larger one is streamed whole and not kept; a
+// handler that fails after writing part of its answer gets an error
+// answer, not a truncated body that looks whole.
+func TestCaptureWriter(t *testing.T) {
+	st, err := store.Open(context.Background(), t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := New(st, nil, &Options{Logger: testLogger(t)})
+	calls := map[string]int{}
+	e := echo.New()
+	e.Use(s.cacheThreads)
+	e.GET("/all/:mid/t.mbox.gz", func(c echo.Context) error {
+		mid := c.Param("mid")
+		calls[mid]++
+		size := map[string]int{"small": 1000, "big": threadCacheMaxBody + 1000, "fails": 100}[mid]
+		c.Response().Header().Set(echo.HeaderContentType, "application/gzip")
+		c.Response().WriteHeader(http.StatusOK)
+		chunk := bytes.Repeat([]byte("x"), 4096)
+		for n := 0; n < size; n += len(chunk) {
+			if _, err := c.Response().Write(chunk[:min(len(chunk), size-n)]); err != nil {
+				return err
+			}
+		}
+		if mid == "fails" {
+			return echo.NewHTTPError(http.StatusServiceUnavailable, "gave up")
+		}
+		return nil
+	})
+	ts := httptest.NewServer(e)
+	defer ts.Close()
+	for _, tc := range []struct {
+		mid    string
+		status int
+		size   int
+		calls  int // handler calls after two requests
+	}{
+		{"small", 200, 1000, 1},
+		{"big", 200, threadCacheMaxBody + 1000, 2},
+		{"fails", 503, -1, 2},
+	} {
+		for range 2 {
+			r := do(t, "GET", ts.URL+"/all/"+tc.mid+"/t.mbox.gz", "")
+			if r.Status != tc.status || (tc.size >= 0 && len(r.Body) != tc.size) {
+				t.Errorf("%s: %d with %d bytes, want %d with %d", tc.mid, r.Status, len(r.Body), tc.status, tc.size)
+			}
+			if tc.mid == "fails" && bytes.Contains(r.Body, []byte("xxxx")) {
+				t.Errorf("%s: the partial answer went out: %.40q", tc.mid, r.Body)
+			}
+			if tc.mid == "small" && r.Header.Get("Content-Length") != "1000" {
+				t.Errorf("%s: Content-Length %q", tc.mid, r.Header.Get("Content-Length"))
+			}
+		}
+		if calls[tc.mid] != tc.calls {
+			t.Errorf("%s: handler ran %d times for two requests, want %d", tc.mid, calls[tc.mid], tc.calls)
+		}
+	}
+}
+
+// TestMessageCaches: thread pages and mboxes built from cached bodies and
+// gzipped pieces equal those of a server that caches nothing.
+func TestMessageCaches(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := indexer.Import(ctx, st, samplePath, nil); err != nil {
+		t.Fatal(err)
+	}
+	plain := newServerFor(t, New(st, nil, &Options{Logger: testLogger(t), CacheBytes: -1}))
+	cs := New(st, nil, &Options{Logger: testLogger(t)})
+	cs.threads = nil // rebuild every answer, from the message caches
+	cached := newServerFor(t, cs)
+	const mid = "20240205230000.310306-1-dave@example.org"
+	for _, path := range []string{"/all/" + mid + "/t/", "/all/" + mid + "/t.mbox.gz"} {
+		want := do(t, "GET", plain+path, "")
+		for i := range 2 {
+			got := do(t, "GET", cached+path, "")
+			a, b := want.Body, got.Body
+			if strings.HasSuffix(path, ".gz") {
+				a, b = gunzip(t, a), gunzip(t, b)
+			}
+			if got.Status != 200 || !bytes.Equal(a, b) {
+				t.Errorf("%s, request %d: %d, differs from the uncached answer", path, i+1, got.Status)
+			}
+		}
+	}
+	if cs.bodies.Len() == 0 || cs.pieces.Len() == 0 {
+		t.Errorf("nothing was cached: %d bodies, %d pieces", cs.bodies.Len(), cs.pieces.Len())
 	}
 }
