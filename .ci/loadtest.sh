@@ -126,6 +126,9 @@ wrk -t2 -c"$CONNS" -d"$WARMUP" --timeout 10s -s "$WORK/paths.lua" "$BASE" >/dev/
 echo "wrk -t2 -c$CONNS -d$DURATION --latency (40% search, 30% thread, 30% raw) against $BASE"
 wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 10s --latency -s "$WORK/paths.lua" "$BASE" | tee "$WORK/wrk.out"
 
+# What the answer caches held at the end.
+curl -sf "$BASE/metrics" | grep -E '^patchtrail_cache_(bytes|entries|hits_total|misses_total)' || true
+
 # Summary, and failure on any error.
 python3 - "$WORK/wrk.out" <<'PY'
 import re, sys

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"patchtrail/internal/lru"
 )
 
 // latencyBuckets are the upper bounds, in seconds, of the request
@@ -143,5 +145,31 @@ func (s *Server) handleMetrics(c echo.Context) error {
 	c.Response().Header().Set(echo.HeaderContentType, "text/plain; version=0.0.4; charset=utf-8")
 	c.Response().WriteHeader(http.StatusOK)
 	s.metrics.write(c.Response())
+	writeCacheMetrics(c.Response(), map[string]lru.Stats{
+		"thread_answers": s.threads.Stats(), "bodies": s.bodies.Stats(), "gzip_messages": s.pieces.Stats()})
 	return nil
+}
+
+// writeCacheMetrics writes the numbers of the answer caches.
+func writeCacheMetrics(w io.Writer, caches map[string]lru.Stats) {
+	names := make([]string, 0, len(caches))
+	for n := range caches {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, m := range []struct {
+		name, typ, help string
+		val             func(lru.Stats) int64
+	}{
+		{"patchtrail_cache_bytes", "gauge", "Bytes held by each answer cache.", func(s lru.Stats) int64 { return s.Size }},
+		{"patchtrail_cache_max_bytes", "gauge", "Bound of each answer cache in bytes.", func(s lru.Stats) int64 { return s.Max }},
+		{"patchtrail_cache_entries", "gauge", "Entries of each answer cache.", func(s lru.Stats) int64 { return int64(s.Entries) }},
+		{"patchtrail_cache_hits_total", "counter", "Lookups answered by each answer cache.", func(s lru.Stats) int64 { return s.Hits }},
+		{"patchtrail_cache_misses_total", "counter", "Lookups each answer cache could not answer.", func(s lru.Stats) int64 { return s.Misses }},
+	} {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", m.name, m.help, m.name, m.typ)
+		for _, n := range names {
+			fmt.Fprintf(w, "%s{cache=%s} %d\n", m.name, quoteLabel(n), m.val(caches[n]))
+		}
+	}
 }

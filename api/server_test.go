@@ -23,6 +23,8 @@ func TestMetrics(t *testing.T) {
 	do(t, "GET", ts.URL+"/api/v1/search?q=s:io_uring", "")
 	do(t, "GET", ts.URL+"/api/v1/message/nope@x", "")
 	do(t, "GET", ts.URL+"/all/"+coverMID+"/raw", "")
+	do(t, "GET", ts.URL+"/all/"+coverMID+"/t.mbox.gz", "")
+	do(t, "GET", ts.URL+"/all/"+coverMID+"/t.mbox.gz", "")
 	r := do(t, "GET", ts.URL+"/metrics", "")
 	if r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/plain; version=0.0.4") {
 		t.Fatalf("/metrics = %d %q", r.Status, r.Header.Get("Content-Type"))
@@ -35,6 +37,9 @@ func TestMetrics(t *testing.T) {
 		`patchtrail_http_request_duration_seconds_bucket{route="/api/v1/search",le="+Inf"} 1`,
 		`patchtrail_http_request_duration_seconds_count{route="/LIST/MSGID/raw"} 1`,
 		"patchtrail_http_requests_in_flight 1", // the /metrics request itself
+		`patchtrail_cache_hits_total{cache="thread_answers"} 1`,
+		`patchtrail_cache_misses_total{cache="thread_answers"} 1`,
+		`patchtrail_cache_max_bytes{cache="bodies"} 33554432`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)

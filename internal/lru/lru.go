@@ -20,6 +20,8 @@ type Cache[K comparable, V any] struct {
 	size    int64
 	entries map[K]*list.Element
 	order   list.List // front = most recently used
+	hits    int64
+	misses  int64
 }
 
 type entry[K comparable, V any] struct {
@@ -52,14 +54,17 @@ func (c *Cache[K, V]) Get(k K) (V, bool) {
 	defer c.mu.Unlock()
 	el, ok := c.entries[k]
 	if !ok {
+		c.misses++
 		return zero, false
 	}
 	e := el.Value.(*entry[K, V])
 	if c.ttl > 0 && time.Since(e.stored) > c.ttl {
 		c.remove(el)
+		c.misses++
 		return zero, false
 	}
 	c.order.MoveToFront(el)
+	c.hits++
 	return e.val, true
 }
 
@@ -109,24 +114,31 @@ func (c *Cache[K, V]) Clear() {
 	c.size = 0
 }
 
-// Len is the number of entries; Size their summed cost.
+// Len is the number of entries.
 func (c *Cache[K, V]) Len() int {
-	if c == nil {
-		return 0
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.entries)
+	return c.Stats().Entries
 }
 
 // Size is the summed cost of the entries.
 func (c *Cache[K, V]) Size() int64 {
+	return c.Stats().Size
+}
+
+// Stats describes a cache's content and use.
+type Stats struct {
+	Entries      int
+	Size, Max    int64 // summed cost of the entries, and its bound
+	Hits, Misses int64 // Get calls that found a live entry, and the others
+}
+
+// Stats returns the cache's numbers (zero for a nil cache).
+func (c *Cache[K, V]) Stats() Stats {
 	if c == nil {
-		return 0
+		return Stats{}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.size
+	return Stats{Entries: len(c.entries), Size: c.size, Max: c.max, Hits: c.hits, Misses: c.misses}
 }
 
 func (c *Cache[K, V]) remove(el *list.Element) {

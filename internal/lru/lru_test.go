@@ -56,6 +56,9 @@ func TestCountBoundAndTTL(t *testing.T) {
 	if _, ok := c.Get(4); ok {
 		t.Error("an expired entry was returned")
 	}
+	if st := c.Stats(); st.Hits != 1 || st.Misses != 2 || st.Max != 3 {
+		t.Errorf("stats %+v, want 1 hit (4), 2 misses (0, expired 4), max 3", st)
+	}
 }
 
 func TestNilHoldsNothing(t *testing.T) {
