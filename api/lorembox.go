@@ -264,7 +264,11 @@ var charsetRE = regexp.MustCompile(`(?im)^Content-Type:[^\n]*?;\s*charset="?([^"
 func (s *Server) rawMessage(c echo.Context, list, mid string) error {
 	setRoute(c, "/LIST/MSGID/raw", kindText)
 	ctx := c.Request().Context()
-	m, err := s.st.MessageByID(ctx, mid)
+	id, err := s.st.Resolve(ctx, mid)
+	if err != nil {
+		return err
+	}
+	m, err := s.st.MessageRow(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -15,9 +15,9 @@ import (
 
 // The thread cache keeps recent answers of the thread endpoints (the
 // thread page, t.mbox.gz and /api/v1/thread), which cost the most: every
-// message of the thread is read, and for the page and the mbox parsed or
-// compressed. An answer is valid while the store holds no newer message
-// (a new message is the only thing that changes a thread), and for at
+// message of the thread is read, and for the page and the mbox rendered
+// or compressed. An answer is valid while the store generation is the
+// same (a new message, or one hidden by a deletion, changes it) and for at
 // most threadCacheTTL; lore puts a cache in front of public-inbox-httpd
 // for the same reason. The cache is bounded by the bytes it holds.
 type threadCache = lru.Cache[string, *threadEntry]
