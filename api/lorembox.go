@@ -153,11 +153,7 @@ func threadRoot(ms []*store.Message) *store.Message {
 func (s *Server) threadMbox(c echo.Context, list, mid string) error {
 	setRoute(c, "/LIST/MSGID/t.mbox.gz", kindText)
 	ctx := c.Request().Context()
-	id, err := s.st.Resolve(ctx, mid)
-	if err != nil {
-		return err
-	}
-	m, err := s.st.MessageRow(ctx, id)
+	m, err := s.st.MessageRowByID(ctx, mid)
 	if err != nil {
 		return err
 	}
@@ -264,11 +260,7 @@ var charsetRE = regexp.MustCompile(`(?im)^Content-Type:[^\n]*?;\s*charset="?([^"
 func (s *Server) rawMessage(c echo.Context, list, mid string) error {
 	setRoute(c, "/LIST/MSGID/raw", kindText)
 	ctx := c.Request().Context()
-	id, err := s.st.Resolve(ctx, mid)
-	if err != nil {
-		return err
-	}
-	m, err := s.st.MessageRow(ctx, id)
+	m, err := s.st.MessageRowByID(ctx, mid)
 	if err != nil {
 		return err
 	}

@@ -127,26 +127,11 @@ func runLink(ctx context.Context, e *env, args []string) error {
 }
 
 func runCommit(ctx context.Context, e *env, args []string) error {
-	fs := flags("commit")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := oneArg(fs, "SHA"); err != nil {
-		return err
-	}
-	st, err := openRead(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	v, err := api.LoadCommit(ctx, st, fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return writeJSON(e, v)
-	}
+	return runView(ctx, e, args, "commit", "SHA", "print JSON", api.LoadCommit, printCommit)
+}
+
+// printCommit prints a commit for people.
+func printCommit(e *env, v *api.Commit) error {
 	w := e.stdout
 	fmt.Fprintf(w, "commit %s (%s)\n%s\nAuthor: %s <%s>  %s\nCommit: %s <%s>  %s\n", v.SHA, strings.Join(v.Repos, ", "), v.Subject,
 		v.Author.Name, v.Author.Email, v.AuthorDate.Format(time.RFC3339), v.Committer.Name, v.Committer.Email, v.CommitDate.Format(time.RFC3339))
@@ -198,10 +183,8 @@ func runCVE(ctx context.Context, e *env, args []string) error {
 	}
 	fs := flags("cve import")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args[1:]); err != nil {
-		return err
-	}
-	if err := oneArg(fs, "PATH"); err != nil {
+	path, err := parseOne(fs, args[1:], "PATH")
+	if err != nil {
 		return err
 	}
 	st, err := store.Open(ctx, e.data, nil)
@@ -209,7 +192,7 @@ func runCVE(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	res, err := link.ImportCVEs(ctx, st, fs.Arg(0), &link.CVEOptions{Logger: e.log})
+	res, err := link.ImportCVEs(ctx, st, path, &link.CVEOptions{Logger: e.log})
 	if err != nil {
 		return err
 	}
@@ -224,32 +207,11 @@ func runCVE(ctx context.Context, e *env, args []string) error {
 }
 
 func runTrace(ctx context.Context, e *env, args []string) error {
-	fs := flags("trace")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := oneArg(fs, "CVE-ID, SHA or MSGID"); err != nil {
-		return err
-	}
-	st, err := openRead(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	v, err := api.LoadTrace(ctx, st, fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return writeJSON(e, v)
-	}
-	printTrace(e, v)
-	return nil
+	return runView(ctx, e, args, "trace", "CVE-ID, SHA or MSGID", "print JSON", api.LoadTrace, printTrace)
 }
 
 // printTrace prints a trace for people.
-func printTrace(e *env, v *api.Trace) {
+func printTrace(e *env, v *api.Trace) error {
 	w := e.stdout
 	day := func(t *time.Time) string {
 		if t == nil {
@@ -323,4 +285,5 @@ func printTrace(e *env, v *api.Trace) {
 	for _, n := range v.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
+	return nil
 }

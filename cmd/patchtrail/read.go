@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"strings"
 
@@ -18,21 +19,15 @@ func openRead(ctx context.Context, e *env) (*store.Store, error) {
 	return store.Open(ctx, e.data, &store.Options{ReadOnly: true})
 }
 
-func oneArg(fs interface{ NArg() int }, what string) error {
-	if fs.NArg() != 1 {
-		return usageError("want exactly one " + what)
-	}
-	return nil
-}
-
-func runShow(ctx context.Context, e *env, args []string) error {
-	fs := flags("show")
-	asJSON := fs.Bool("json", false, "print the parsed message as JSON")
-	raw := fs.Bool("raw", false, "print the raw message")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := oneArg(fs, "MSGID"); err != nil {
+// runView runs a read-only command that shows the one object its one
+// argument (what) names: load reads it from the store, and it is printed
+// as JSON with --json, else by print.
+func runView[T any](ctx context.Context, e *env, args []string, name, what, jsonHelp string,
+	load func(context.Context, *store.Store, string) (T, error), print func(*env, T) error) error {
+	fs := flags(name)
+	asJSON := fs.Bool("json", false, jsonHelp)
+	arg, err := parseOne(fs, args, what)
+	if err != nil {
 		return err
 	}
 	st, err := openRead(ctx, e)
@@ -40,7 +35,47 @@ func runShow(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	mid := fs.Arg(0)
+	v, err := load(ctx, st, arg)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(e, v)
+	}
+	return print(e, v)
+}
+
+// loadThread is api.LoadThread without the internal view.
+func loadThread(ctx context.Context, st *store.Store, mid string) (*api.Thread, error) {
+	v, _, err := api.LoadThread(ctx, st, mid)
+	return v, err
+}
+
+// parseOne parses the flags of a command that takes exactly one
+// argument (what names it in the usage error) and returns it.
+func parseOne(fs *flag.FlagSet, args []string, what string) (string, error) {
+	if err := parse(fs, args); err != nil {
+		return "", err
+	}
+	if fs.NArg() != 1 {
+		return "", usageError("want exactly one " + what)
+	}
+	return fs.Arg(0), nil
+}
+
+func runShow(ctx context.Context, e *env, args []string) error {
+	fs := flags("show")
+	asJSON := fs.Bool("json", false, "print the parsed message as JSON")
+	raw := fs.Bool("raw", false, "print the raw message")
+	mid, err := parseOne(fs, args, "MSGID")
+	if err != nil {
+		return err
+	}
+	st, err := openRead(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 	if *raw {
 		id, err := st.Resolve(ctx, mid)
 		if err != nil {
@@ -104,26 +139,11 @@ func formatAddrs(as []api.Address) string {
 }
 
 func runThread(ctx context.Context, e *env, args []string) error {
-	fs := flags("thread")
-	asJSON := fs.Bool("json", false, "print the thread as JSON")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := oneArg(fs, "MSGID"); err != nil {
-		return err
-	}
-	st, err := openRead(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	v, _, err := api.LoadThread(ctx, st, fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return writeJSON(e, v)
-	}
+	return runView(ctx, e, args, "thread", "MSGID", "print the thread as JSON", loadThread, printThread)
+}
+
+// printThread prints a thread for people.
+func printThread(e *env, v *api.Thread) error {
 	w := e.stdout
 	var walk func(ns []*api.ThreadNode, depth int)
 	walk = func(ns []*api.ThreadNode, depth int) {

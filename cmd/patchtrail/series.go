@@ -13,26 +13,11 @@ func init() {
 }
 
 func runSeries(ctx context.Context, e *env, args []string) error {
-	fs := flags("series")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := oneArg(fs, "MSGID"); err != nil {
-		return err
-	}
-	st, err := openRead(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	v, err := api.LoadSeries(ctx, st, fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return writeJSON(e, v)
-	}
+	return runView(ctx, e, args, "series", "MSGID", "print JSON", api.LoadSeries, printSeries)
+}
+
+// printSeries prints a series for people.
+func printSeries(e *env, v *api.Series) error {
 	w := e.stdout
 	state := "complete"
 	if !v.Complete {

@@ -95,6 +95,15 @@ func (s *Store) Message(ctx context.Context, id int64) (*Message, error) {
 	return m, nil
 }
 
+// MessageRowByID resolves mid and loads its row (see MessageRow).
+func (s *Store) MessageRowByID(ctx context.Context, mid string) (*Message, error) {
+	id, err := s.Resolve(ctx, mid)
+	if err != nil {
+		return nil, err
+	}
+	return s.MessageRow(ctx, id)
+}
+
 // MessageByID resolves mid and loads the message.
 func (s *Store) MessageByID(ctx context.Context, mid string) (*Message, error) {
 	id, err := s.Resolve(ctx, mid)
