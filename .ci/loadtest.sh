@@ -9,7 +9,9 @@
 # Environment: PATCHTRAIL_CORPUS (directory holding io-uring/git/0.git),
 # LOADTEST_DATA (data dir, imported once and reused; default
 # .cache/loadtest-data), LOADTEST_DURATION (default 30s),
-# LOADTEST_CONNECTIONS (default 64), LOADTEST_PORT (default 18931).
+# LOADTEST_CONNECTIONS (default 64), LOADTEST_PORT (default 18931),
+# LOADTEST_PAGES and LOADTEST_REQUESTS (a wider mix, below),
+# LOADTEST_SERVE_FLAGS, LOADTEST_ACCESS_LOG, LOADTEST_CPUPROFILE (below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -64,17 +66,24 @@ for _ in $(seq 1 100); do
 done
 curl -sf "$BASE/api/v1/stats" >"$WORK/stats.json" || { echo "loadtest: server did not start" >&2; cat "$WORK/server.log" >&2; exit 1; }
 
-# Message-IDs to fetch: recent patches and replies from a few searches.
+# Message-IDs to fetch: recent patches and replies from a few searches,
+# LOADTEST_PAGES pages of 200 hits each (default 1: 862 Message-IDs; more
+# pages spread the load over more threads, so fewer answers are cached).
+PAGES=${LOADTEST_PAGES:-1}
 for q in 's:PATCH' 'f:axboe' 's:Re' 'dfn:io_uring/rw.c' 'b:sqpoll'; do
-	curl -sf --get "$BASE/api/v1/search" --data-urlencode "q=$q" --data-urlencode limit=200 \
-		| python3 -c 'import json,sys,urllib.parse
+	for ((page = 0; page < PAGES; page++)); do
+		curl -sf --get "$BASE/api/v1/search" --data-urlencode "q=$q" --data-urlencode limit=200 \
+			--data-urlencode offset=$((page * 200)) \
+			| python3 -c 'import json,sys,urllib.parse
 for h in json.load(sys.stdin)["hits"]: print(urllib.parse.quote(h["message_id"], safe="@"))'
+	done
 done | sort -u >"$WORK/mids"
 NMIDS=$(wc -l <"$WORK/mids")
 
 # The request mix: 40% search (JSON API and lore HTML), 30% thread (JSON
 # tree, thread page, t.mbox.gz), 30% raw.
-python3 - "$WORK/mids" >"$WORK/paths.lua" <<'PY'
+# LOADTEST_REQUESTS distinct requests are replayed in a loop (default 2000).
+python3 - "$WORK/mids" "${LOADTEST_REQUESTS:-2000}" >"$WORK/paths.lua" <<'PY'
 import sys, random, urllib.parse
 random.seed(42)
 mids = [l.strip() for l in open(sys.argv[1]) if l.strip()]
@@ -84,7 +93,7 @@ queries = ['s:io_uring', 'f:axboe', 'sqpoll', 'dfn:io_uring/net.c', 'b:IORING_OP
            'buffer ring', 'zerocopy', 't:io-uring AND s:Re', 'regression', 'fixed file', 'cancel*',
            's:liburing', 'd:2024-01-01..']
 paths = []
-for i in range(2000):
+for i in range(int(sys.argv[2])):
     r = random.random()
     mid = random.choice(mids)
     if r < 0.30:

@@ -201,7 +201,7 @@ func (s *Server) apiMessage(c echo.Context, mid string) (any, error) {
 }
 
 func (s *Server) apiThread(c echo.Context, mid string) (any, error) {
-	v, _, err := LoadThread(c.Request().Context(), s.st, mid)
+	v, _, err := s.loadThread(c.Request().Context(), mid)
 	return v, err
 }
 

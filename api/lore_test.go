@@ -44,7 +44,7 @@ func TestThreadMbox(t *testing.T) {
 			r := do(t, http.MethodGet, ts.URL+"/"+list+"/"+url.QueryEscape(mid)+"/t.mbox.gz", "")
 			got := checkGzipMbox(t, "t.mbox.gz of "+mid, r)
 			m := resolve(t, st, mid)
-			ids, err := threadIDs(ctx, st, m, 5000)
+			ids, err := threadIDs(ctx, st, m, nil, 5000)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -131,7 +131,7 @@ func TestLoreSearchMbox(t *testing.T) {
 		var out []string
 		seen := map[string]bool{}
 		for _, mid := range mids {
-			ids, err := threadIDs(ctx, st, resolve(t, st, mid), 5000)
+			ids, err := threadIDs(ctx, st, resolve(t, st, mid), nil, 5000)
 			if err != nil {
 				t.Fatal(err)
 			}

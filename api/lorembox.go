@@ -98,13 +98,16 @@ var (
 )
 
 // threadIDs returns the row ids of the thread of message m as the lore
-// endpoints expand it: the strict thread plus the messages with the same
-// normalised subject (as the thread's first message and as m itself), in
-// arrival order, at most max.
-func threadIDs(ctx context.Context, st *store.Store, m *store.Message, max int) ([]int64, error) {
-	strict, err := st.ThreadMessages(ctx, m.Thread)
-	if err != nil {
-		return nil, err
+// endpoints expand it: the strict thread (strict, its messages in date
+// order, loaded when nil) plus the messages with the same normalised
+// subject (as the thread's first message and as m itself), in arrival
+// order, at most max.
+func threadIDs(ctx context.Context, st *store.Store, m *store.Message, strict []*store.Message, max int) ([]int64, error) {
+	if strict == nil {
+		var err error
+		if strict, err = st.ThreadMessages(ctx, m.Thread); err != nil {
+			return nil, err
+		}
 	}
 	seen := map[int64]bool{}
 	var ids []int64
@@ -153,11 +156,11 @@ func threadRoot(ms []*store.Message) *store.Message {
 func (s *Server) threadMbox(c echo.Context, list, mid string) error {
 	setRoute(c, "/LIST/MSGID/t.mbox.gz", kindText)
 	ctx := c.Request().Context()
-	m, err := s.st.MessageRowByID(ctx, mid)
+	_, tv, err := s.loadThread(ctx, mid)
 	if err != nil {
 		return err
 	}
-	ids, err := threadIDs(ctx, s.st, m, s.o.MaxThreadMessages)
+	ids, err := threadIDs(ctx, s.st, tv.Message, tv.Messages, s.o.MaxThreadMessages)
 	if err != nil {
 		return err
 	}
@@ -230,11 +233,11 @@ func (s *Server) loreSearch(c echo.Context, list, mid string) error {
 		if !threads {
 			return w.add(ctx, id)
 		}
-		m, err := s.st.Message(ctx, id)
+		m, err := s.st.MessageRow(ctx, id)
 		if err != nil {
 			return err
 		}
-		ids, err := threadIDs(ctx, s.st, m, s.o.MaxThreadMessages)
+		ids, err := threadIDs(ctx, s.st, m, nil, s.o.MaxThreadMessages)
 		if err != nil {
 			return err
 		}

@@ -315,7 +315,7 @@ const (
 func (s *Server) pageThread(c echo.Context, list, mid string) error {
 	setRoute(c, "/LIST/MSGID/t/", kindHTML)
 	ctx := c.Request().Context()
-	t, tv, err := LoadThread(ctx, s.st, mid)
+	t, tv, err := s.loadThread(ctx, mid)
 	if err != nil {
 		return err
 	}

@@ -40,9 +40,10 @@ type Options struct {
 	// ShutdownTimeout bounds the graceful shutdown of Serve (default 15s).
 	ShutdownTimeout time.Duration
 	// CacheBytes bounds the memory of the answer caches (default
-	// DefaultCacheBytes; negative turns them off): half for whole thread
-	// answers (thread pages, t.mbox.gz, /api/v1/thread), a quarter each
-	// for rendered message bodies and gzipped mboxrd messages.
+	// DefaultCacheBytes; negative turns them off): 3/8 for whole thread
+	// answers (thread pages, t.mbox.gz, /api/v1/thread), 1/8 for thread
+	// trees, a quarter each for rendered message bodies and gzipped
+	// mboxrd messages.
 	CacheBytes int64
 	// Title names the site in pages and feeds (default "patchtrail").
 	Title string
@@ -98,6 +99,7 @@ type Server struct {
 	metrics *metrics
 	pages   *pages
 	threads *threadCache
+	views   *viewCache
 	bodies  *bodyCache
 	pieces  *pieceCache
 
@@ -113,7 +115,8 @@ type Server struct {
 // not take ownership of either.
 func New(st *store.Store, ix *search.Index, opts *Options) *Server {
 	o := opts.withDefaults()
-	s := &Server{st: st, ix: ix, o: o, log: o.Logger, metrics: newMetrics(), pages: loadPages(), threads: newThreadCache(o.CacheBytes / 2), bodies: newBodyCache(o.CacheBytes / 4), pieces: newPieceCache(o.CacheBytes / 4)}
+	s := &Server{st: st, ix: ix, o: o, log: o.Logger, metrics: newMetrics(), pages: loadPages(), threads: newThreadCache(o.CacheBytes / 8 * 3), views: newViewCache(o.CacheBytes / 8),
+		bodies: newBodyCache(o.CacheBytes / 4), pieces: newPieceCache(o.CacheBytes / 4)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError

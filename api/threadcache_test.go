@@ -121,8 +121,9 @@ func TestCaptureWriter(t *testing.T) {
 	}
 }
 
-// TestMessageCaches: thread pages and mboxes built from cached bodies and
-// gzipped pieces equal those of a server that caches nothing.
+// TestMessageCaches: thread pages, mboxes and trees built from cached
+// bodies, gzipped pieces and thread trees equal those of a server that
+// caches nothing.
 func TestMessageCaches(t *testing.T) {
 	ctx := context.Background()
 	st, err := store.Open(ctx, t.TempDir(), nil)
@@ -138,7 +139,7 @@ func TestMessageCaches(t *testing.T) {
 	cs.threads = nil // rebuild every answer, from the message caches
 	cached := newServerFor(t, cs)
 	const mid = "20240205230000.310306-1-dave@example.org"
-	for _, path := range []string{"/all/" + mid + "/t/", "/all/" + mid + "/t.mbox.gz"} {
+	for _, path := range []string{"/all/" + mid + "/t/", "/all/" + mid + "/t.mbox.gz", "/api/v1/thread/" + mid} {
 		want := do(t, "GET", plain+path, "")
 		for i := range 2 {
 			got := do(t, "GET", cached+path, "")
@@ -151,7 +152,7 @@ func TestMessageCaches(t *testing.T) {
 			}
 		}
 	}
-	if cs.bodies.Len() == 0 || cs.pieces.Len() == 0 {
-		t.Errorf("nothing was cached: %d bodies, %d pieces", cs.bodies.Len(), cs.pieces.Len())
+	if cs.bodies.Len() == 0 || cs.pieces.Len() == 0 || cs.views.Len() == 0 {
+		t.Errorf("nothing was cached: %d bodies, %d pieces, %d thread trees", cs.bodies.Len(), cs.pieces.Len(), cs.views.Len())
 	}
 }

@@ -153,10 +153,19 @@ func LoadThread(ctx context.Context, st *store.Store, mid string) (*Thread, *thr
 	if err != nil {
 		return nil, nil, err
 	}
-	tv, err := thread.Load(ctx, st, id, 200)
+	tv, err := thread.Load(ctx, st, id, sameSubjectLimit)
 	if err != nil {
 		return nil, nil, err
 	}
+	return threadOf(tv), tv, nil
+}
+
+// sameSubjectLimit caps the same-subject messages outside a thread shown
+// with it.
+const sameSubjectLimit = 200
+
+// threadOf is the wire form of a loaded thread.
+func threadOf(tv *thread.View) *Thread {
 	v := &Thread{ThreadID: tv.ID, Messages: len(tv.Messages), SameSubject: []ThreadSummary{}}
 	var conv func(n *thread.Node) *ThreadNode
 	conv = func(n *thread.Node) *ThreadNode {
@@ -177,5 +186,5 @@ func LoadThread(ctx context.Context, st *store.Store, mid string) (*Thread, *thr
 		v.SameSubject = append(v.SameSubject, ThreadSummary{MessageID: m.MessageID, Subject: m.Subject,
 			From: Address{Name: m.FromName, Email: m.FromEmail}, Date: m.Date, ThreadID: m.Thread})
 	}
-	return v, tv, nil
+	return v
 }

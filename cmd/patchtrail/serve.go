@@ -18,7 +18,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	timeout := fs.Duration("timeout", 10*time.Second, "deadline of a request (downloads get 2m)")
 	syncEvery := fs.Duration("sync", 0, "also sync every configured source every `INTERVAL` (e.g. 5m); the server then owns the store and index")
-	cacheMB := fs.Int64("cache", api.DefaultCacheBytes>>20, "MiB of memory for cached answers: half whole thread answers (pages, t.mbox.gz, JSON), a quarter each rendered bodies and gzipped messages; 0 caches nothing")
+	cacheMB := fs.Int64("cache", api.DefaultCacheBytes>>20, "MiB of memory for cached answers (whole thread answers, thread trees, rendered bodies, gzipped messages; doc/api.md); 0 caches nothing")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
