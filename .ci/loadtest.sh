@@ -11,7 +11,8 @@
 # .cache/loadtest-data), LOADTEST_DURATION (default 30s),
 # LOADTEST_CONNECTIONS (default 64), LOADTEST_PORT (default 18931),
 # LOADTEST_PAGES and LOADTEST_REQUESTS (a wider mix, below),
-# LOADTEST_SERVE_FLAGS, LOADTEST_ACCESS_LOG, LOADTEST_CPUPROFILE (below).
+# LOADTEST_SERVE_FLAGS, LOADTEST_ACCESS_LOG, LOADTEST_CPUPROFILE (below),
+# LOADTEST_NOBUILD (set: use bin/patchtrail as it is).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
