@@ -402,7 +402,7 @@ func (t *Tx) RemoveMessage(ids []string, hash [32]byte, list int64) (int64, erro
 		if _, err := t.exec(`DELETE FROM memberships WHERE message = ? AND list = ?`, r.message, list); err != nil {
 			return 0, err
 		}
-		res, err := t.exec(`UPDATE messages SET deleted = 1 WHERE id = ? AND NOT EXISTS (SELECT 1 FROM memberships WHERE message = ?)`, r.message, r.message)
+		res, err := t.exec(`UPDATE messages SET deleted = 1 WHERE id = ? AND deleted = 0 AND NOT EXISTS (SELECT 1 FROM memberships WHERE message = ?)`, r.message, r.message)
 		if err != nil {
 			return 0, err
 		}
