@@ -201,8 +201,11 @@ func (s *Server) apiMessage(c echo.Context, mid string) (any, error) {
 }
 
 func (s *Server) apiThread(c echo.Context, mid string) (any, error) {
-	v, _, err := s.loadThread(c.Request().Context(), mid)
-	return v, err
+	tv, err := s.threadView(c.Request().Context(), mid)
+	if err != nil {
+		return nil, err
+	}
+	return threadOf(tv), nil
 }
 
 func (s *Server) apiSeries(c echo.Context, mid string) (any, error) {

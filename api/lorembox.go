@@ -156,7 +156,7 @@ func threadRoot(ms []*store.Message) *store.Message {
 func (s *Server) threadMbox(c echo.Context, list, mid string) error {
 	setRoute(c, "/LIST/MSGID/t.mbox.gz", kindText)
 	ctx := c.Request().Context()
-	_, tv, err := s.loadThread(ctx, mid)
+	tv, err := s.threadView(ctx, mid)
 	if err != nil {
 		return err
 	}

@@ -315,10 +315,11 @@ const (
 func (s *Server) pageThread(c echo.Context, list, mid string) error {
 	setRoute(c, "/LIST/MSGID/t/", kindHTML)
 	ctx := c.Request().Context()
-	t, tv, err := s.loadThread(ctx, mid)
+	tv, err := s.threadView(ctx, mid)
 	if err != nil {
 		return err
 	}
+	t := threadOf(tv)
 	rowID := map[string]int64{}
 	for _, m := range tv.Messages {
 		rowID[m.MessageID] = m.ID

@@ -49,6 +49,10 @@ type Options struct {
 	Title string
 }
 
+// DefaultCacheBytes is the memory of the answer caches of a server whose
+// Options leave it unset.
+const DefaultCacheBytes = 128 << 20
+
 func (o *Options) withDefaults() Options {
 	var r Options
 	if o != nil {

@@ -30,10 +30,7 @@ type threadEntry struct {
 }
 
 const (
-	// DefaultCacheBytes is the memory of the answer caches of a server
-	// whose Options leave it unset.
-	DefaultCacheBytes = 128 << 20
-	threadCacheTTL    = time.Minute
+	threadCacheTTL = time.Minute
 	// threadCacheMaxBody is the largest answer kept; a larger one is
 	// streamed and not cached.
 	threadCacheMaxBody = 4 << 20

@@ -28,30 +28,31 @@ func newViewCache(maxBytes int64) *viewCache {
 	return lru.New(maxBytes, 0, viewCost)
 }
 
-// loadThread is LoadThread through the view cache.
-func (s *Server) loadThread(ctx context.Context, mid string) (*Thread, *thread.View, error) {
-	if s.views == nil {
-		return LoadThread(ctx, s.st, mid)
-	}
+// threadView loads the thread of the message named by mid through the
+// view cache.
+func (s *Server) threadView(ctx context.Context, mid string) (*thread.View, error) {
 	// The generation is read first: a message stored while the view
 	// loads leaves an entry of the older generation, loaded again next.
-	gen, err := s.st.Generation(ctx)
-	if err != nil {
-		return nil, nil, err
+	var gen int64
+	if s.views != nil {
+		var err error
+		if gen, err = s.st.Generation(ctx); err != nil {
+			return nil, err
+		}
 	}
 	m, err := s.st.MessageRowByID(ctx, mid)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if e, ok := s.views.Get(m.Thread); ok && e.gen == gen {
 		v := *e.v
 		v.Message = m
-		return threadOf(&v), &v, nil
+		return &v, nil
 	}
-	tv, err := thread.Load(ctx, s.st, m.ID, sameSubjectLimit)
+	tv, err := thread.Load(ctx, s.st, m, sameSubjectLimit)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	s.views.Put(tv.ID, viewEntry{gen: gen, v: tv})
-	return threadOf(tv), tv, nil
+	return tv, nil
 }

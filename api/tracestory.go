@@ -159,7 +159,7 @@ func rolesOf(key string) []string {
 // reviews lists the replies to posting m (and direct replies to its
 // cover letter) sent before until (zero: no bound).
 func (tr *trace) reviews(ctx context.Context, m *store.Message, cover string, v TracePosting, next string, until time.Time) error {
-	tv, err := thread.Load(ctx, tr.st, m.ID, 0)
+	tv, err := thread.Load(ctx, tr.st, m, 0)
 	if err != nil {
 		return err
 	}

@@ -149,11 +149,11 @@ type Thread struct {
 
 // LoadThread assembles the thread of the message named by mid.
 func LoadThread(ctx context.Context, st *store.Store, mid string) (*Thread, *thread.View, error) {
-	id, err := st.Resolve(ctx, mid)
+	m, err := st.MessageRowByID(ctx, mid)
 	if err != nil {
 		return nil, nil, err
 	}
-	tv, err := thread.Load(ctx, st, id, sameSubjectLimit)
+	tv, err := thread.Load(ctx, st, m, sameSubjectLimit)
 	if err != nil {
 		return nil, nil, err
 	}

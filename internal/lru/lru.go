@@ -119,11 +119,6 @@ func (c *Cache[K, V]) Len() int {
 	return c.Stats().Entries
 }
 
-// Size is the summed cost of the entries.
-func (c *Cache[K, V]) Size() int64 {
-	return c.Stats().Size
-}
-
 // Stats describes a cache's content and use.
 type Stats struct {
 	Entries      int

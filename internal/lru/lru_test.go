@@ -20,21 +20,21 @@ func TestEvictsLeastRecentlyUsedByCost(t *testing.T) {
 			t.Errorf("Get(%q) present = %t, want %t", k, ok, want)
 		}
 	}
-	if c.Size() != 800 || c.Len() != 2 {
-		t.Errorf("size %d len %d, want 800 and 2", c.Size(), c.Len())
+	if c.Stats().Size != 800 || c.Len() != 2 {
+		t.Errorf("size %d len %d, want 800 and 2", c.Stats().Size, c.Len())
 	}
 	c.Put("huge", make([]byte, 2000))
 	if _, ok := c.Get("huge"); ok || c.Len() != 2 {
 		t.Errorf("a value over the bound was kept or evicted others (len %d)", c.Len())
 	}
 	c.Put("a", make([]byte, 100)) // replacing adjusts the size
-	if c.Size() != 500 {
-		t.Errorf("size after replace %d, want 500", c.Size())
+	if c.Stats().Size != 500 {
+		t.Errorf("size after replace %d, want 500", c.Stats().Size)
 	}
 	c.Remove("a")
 	c.Clear()
-	if c.Size() != 0 || c.Len() != 0 {
-		t.Errorf("not empty after Clear: size %d len %d", c.Size(), c.Len())
+	if c.Stats().Size != 0 || c.Len() != 0 {
+		t.Errorf("not empty after Clear: size %d len %d", c.Stats().Size, c.Len())
 	}
 }
 
@@ -67,7 +67,7 @@ func TestNilHoldsNothing(t *testing.T) {
 		t.Fatal("max 0 should give a nil cache")
 	}
 	c.Put("a", 1)
-	if _, ok := c.Get("a"); ok || c.Len() != 0 || c.Size() != 0 {
+	if _, ok := c.Get("a"); ok || c.Len() != 0 || c.Stats().Size != 0 {
 		t.Error("a nil cache held something")
 	}
 	c.Remove("a")
@@ -87,7 +87,7 @@ func TestConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if c.Len() > 100 || c.Size() != int64(c.Len()) {
-		t.Errorf("len %d size %d after concurrent use", c.Len(), c.Size())
+	if c.Len() > 100 || c.Stats().Size != int64(c.Len()) {
+		t.Errorf("len %d size %d after concurrent use", c.Len(), c.Stats().Size)
 	}
 }

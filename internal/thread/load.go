@@ -16,13 +16,9 @@ type View struct {
 	SameSubject []*store.Message // outside the strict thread
 }
 
-// Load builds the view of the thread that message row id belongs to.
+// Load builds the view of the thread that stored message m belongs to.
 // sameSubjectLimit caps the loose matches (0 = none).
-func Load(ctx context.Context, st *store.Store, id int64, sameSubjectLimit int) (*View, error) {
-	m, err := st.MessageRow(ctx, id)
-	if err != nil {
-		return nil, err
-	}
+func Load(ctx context.Context, st *store.Store, m *store.Message, sameSubjectLimit int) (*View, error) {
 	msgs, err := st.ThreadMessages(ctx, m.Thread)
 	if err != nil {
 		return nil, err
