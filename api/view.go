@@ -13,6 +13,7 @@ import (
 	"patchtrail/internal/message"
 	"patchtrail/internal/store"
 	"patchtrail/internal/thread"
+	"patchtrail/internal/trace"
 )
 
 // Address is a mail address on the wire.
@@ -162,7 +163,7 @@ func LoadThread(ctx context.Context, st *store.Store, mid string) (*Thread, *thr
 
 // sameSubjectLimit caps the same-subject messages outside a thread shown
 // with it.
-const sameSubjectLimit = 200
+const sameSubjectLimit = trace.SameSubjectLimit
 
 // threadOf is the wire form of a loaded thread.
 func threadOf(tv *thread.View) *Thread {
