@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"patchtrail/indexer"
 	"patchtrail/internal/message"
 	"patchtrail/internal/patch"
 	"patchtrail/internal/store"
@@ -140,7 +139,7 @@ func LoadMessageDetail(ctx context.Context, st *store.Store, mid string) (*Messa
 }
 
 func detail(ctx context.Context, st *store.Store, v *Message, pm *message.Message) (*MessageDetail, error) {
-	a := indexer.AnalyzeMessage(pm)
+	a := patch.Analyze(pm)
 	d := &MessageDetail{Message: *v, SubjectTags: wireSubject(a.Subject), Patches: []Patch{},
 		Trailers: wireTrailers(a.Trailers), ReplyTrailers: wireTrailers(a.ReplyTrailers)}
 	for _, p := range a.Patches {

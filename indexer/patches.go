@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 
-	"patchtrail/internal/message"
 	"patchtrail/internal/patch"
 	"patchtrail/internal/series"
 	"patchtrail/internal/store"
@@ -14,84 +13,6 @@ import (
 // trailers of every patch, follow-up trailers in replies, and the series
 // and version chains they form (REFERENCE §3; grouping as Patchwork does).
 type PatchHook struct{}
-
-// Analysis is what the parse workers find out about a message's patches.
-type Analysis struct {
-	Subject       patch.Subject
-	Patches       []patch.Patch
-	Trailers      []patch.Trailer // of the commit message (patch mails, covers)
-	ReplyTrailers []patch.Trailer // given in a reply
-	ChangeID      string
-	IsPatchMail   bool // a cover letter or a mail carrying a patch
-}
-
-// AnalyzeMessage finds the patches and trailers of a parsed message.
-func AnalyzeMessage(m *message.Message) *Analysis {
-	a := &Analysis{Subject: patch.ParseSubject(m.Subject)}
-	if a.Subject.Forward {
-		return a
-	}
-	if !a.Subject.Reply {
-		ps, _ := patch.ParsePatches(m.Text)
-		for _, att := range m.Attachments {
-			if len(att.Data) > 0 {
-				more, _ := patch.ParsePatches(string(att.Data))
-				ps = append(ps, more...)
-			}
-		}
-		a.Patches = ps
-		a.IsPatchMail = len(ps) > 0 || (a.Subject.IsPatch && a.Subject.IsCover)
-		if a.IsPatchMail || a.Subject.IsPatch {
-			a.Trailers = patch.ParseBodyTrailers(m.Text)
-			for _, t := range a.Trailers {
-				if t.Is("change-id") {
-					a.ChangeID = strings.TrimSpace(t.Value)
-				}
-			}
-			if a.ChangeID == "" {
-				a.ChangeID = findChangeID(m.NonQuoted)
-			}
-		}
-	}
-	if !a.IsPatchMail && len(m.References) > 0 {
-		a.ReplyTrailers = patch.FindReplyTrailers(m.NonQuoted)
-	}
-	return a
-}
-
-// findChangeID finds b4's "change-id:" line anywhere in a cover letter
-// (b4 puts it after the "---" below the message, others among the text).
-func findChangeID(text string) string {
-	for len(text) > 0 {
-		line := text
-		if i := strings.IndexByte(text, '\n'); i >= 0 {
-			line, text = text[:i], text[i+1:]
-		} else {
-			text = ""
-		}
-		if len(line) > 10 && strings.EqualFold(line[:10], "change-id:") {
-			return strings.TrimSpace(line[10:])
-		}
-	}
-	return ""
-}
-
-// Files lists the paths the analysis' patches touch, without repeats.
-func (a *Analysis) Files() []string { return patch.FilePaths(a.Patches) }
-
-// PatchIDs lists the patch-ids of the analysis' patches.
-func (a *Analysis) PatchIDs() []string {
-	var out []string
-	for _, p := range a.Patches {
-		if p.PatchID != "" {
-			out = append(out, p.PatchID)
-		}
-	}
-	return out
-}
-
-// Prepare runs in the parse workers.
-func (PatchHook) Prepare(p *Parsed) (any, error) { return AnalyzeMessage(p.Msg), nil }
 
 // Begin starts the hook's part of a store transaction.
 func (h PatchHook) Begin(tx *store.Tx) (HookBatch, error) {
@@ -110,12 +31,7 @@ func (b *patchBatch) Stored(added *store.Added, p *Parsed) error {
 	if added.Duplicate {
 		return nil
 	}
-	var a *Analysis
-	for _, v := range p.Prepared {
-		if x, ok := v.(*Analysis); ok {
-			a = x
-		}
-	}
+	a := p.Analysis
 	if a == nil {
 		return nil
 	}
