@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
 	"strings"
@@ -172,29 +173,43 @@ func (tr *trace) reviews(ctx context.Context, m *store.Message, cover string, v 
 	if err != nil {
 		return err
 	}
-	var add func(n *thread.Node, direct bool)
-	add = func(n *thread.Node, direct bool) {
+	var add func(n *thread.Node, direct bool) error
+	add = func(n *thread.Node, direct bool) error {
 		for _, c := range n.Children {
 			if sm, ok := c.Value.(*store.Message); ok && (until.IsZero() || sm.Date.Before(until)) {
-				if p, err := tr.st.PatchOf(ctx, sm.ID); err != nil || p.Cover {
+				p, err := tr.st.PatchOf(ctx, sm.ID)
+				if err != nil && !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+				if err != nil || p.Cover {
 					tr.t.Reviews = append(tr.t.Reviews, Review{MessageID: sm.MessageID, Subject: sm.Subject,
 						From: message.Address{Name: sm.FromName, Email: sm.FromEmail}, Date: sm.Date, Version: v.Version, NextPosted: next,
 						FromAuthor: strings.EqualFold(sm.FromEmail, v.From.Email)})
 				}
 			}
 			if !direct {
-				add(c, false)
+				if err := add(c, false); err != nil {
+					return err
+				}
 			}
 		}
+		return nil
 	}
+	var werr error
 	thread.Walk(tv.Roots, func(n *thread.Node, depth int) {
+		if werr != nil {
+			return
+		}
 		switch n.MessageID {
 		case m.MessageID:
-			add(n, false)
+			werr = add(n, false)
 		case cover:
-			add(n, true)
+			werr = add(n, true)
 		}
 	})
+	if werr != nil {
+		return werr
+	}
 	sort.SliceStable(tr.t.Reviews, func(i, j int) bool { return tr.t.Reviews[i].Date.Before(tr.t.Reviews[j].Date) })
 	return nil
 }
@@ -204,7 +219,11 @@ func (tr *trace) reviews(ctx context.Context, m *store.Message, cover string, v 
 // (by subject tags, or saying "commit <sha> upstream.").
 func (tr *trace) backports(ctx context.Context, rec *store.CVERow) error {
 	mainline := map[string]bool{}
+	var fixes []string // the fix commits in the trace's order
 	for _, c := range tr.t.FixCommits {
+		if !mainline[c.SHA] {
+			fixes = append(fixes, c.SHA)
+		}
 		mainline[c.SHA] = true
 	}
 	seen := map[string]bool{}
@@ -223,7 +242,7 @@ func (tr *trace) backports(ctx context.Context, rec *store.CVERow) error {
 			tr.t.Backports = append(tr.t.Backports, tb)
 		}
 	}
-	for sha := range mainline {
+	for _, sha := range fixes {
 		cs, err := tr.st.CommitsWhere(ctx, "upstream", sha)
 		if err != nil {
 			return err
@@ -248,7 +267,7 @@ func (tr *trace) backports(ctx context.Context, rec *store.CVERow) error {
 			posts = append(posts, p.PatchCandidate)
 		}
 	}
-	for sha := range mainline {
+	for _, sha := range fixes {
 		ids, err := tr.st.MessageBackports(ctx, sha)
 		if err != nil {
 			return err
@@ -353,7 +372,7 @@ func (tr *trace) applied(ctx context.Context) (*store.Message, error) {
 }
 
 // timeline orders the dated steps of the fix and the gaps between them.
-func (tr *trace) timeline(ctx context.Context, rec *store.CVERow) {
+func (tr *trace) timeline(ctx context.Context, rec *store.CVERow) error {
 	var ev []Event
 	at := func(t time.Time) *time.Time {
 		if t.IsZero() {
@@ -384,7 +403,11 @@ func (tr *trace) timeline(ctx context.Context, rec *store.CVERow) {
 	if len(versions) > 0 {
 		landed = versions[len(versions)-1].Date
 	}
-	if m, err := tr.applied(ctx); err == nil && m != nil {
+	m, err := tr.applied(ctx)
+	if err != nil {
+		return err
+	}
+	if m != nil {
 		ev = append(ev, Event{Event: "applied", Date: at(m.Date), Detail: "applied, says " + m.FromName, MessageID: m.MessageID})
 		landed = m.Date
 	}
@@ -427,9 +450,12 @@ func (tr *trace) timeline(ctx context.Context, rec *store.CVERow) {
 		}
 	}
 	tr.t.Timeline = ev
+	return nil
 }
 
+// days is d in days rounded to a tenth, half away from zero (a gap of
+// -1.26 days is -1.3, not -1.2).
 func days(d time.Duration) *float64 {
-	v := float64(int(d.Hours()/24*10+0.5)) / 10
+	v := math.Round(d.Hours()/24*10) / 10
 	return &v
 }

@@ -117,18 +117,12 @@ func Load(ctx context.Context, st *store.Store, q string) (*Trace, error) {
 			fixSHAs = []string{c.Upstream}
 		} else if ids, err := st.CVEsOfCommit(ctx, sha); err != nil {
 			return nil, err
-		} else {
-			for id, kind := range ids {
-				if kind != "backport" {
-					continue
-				}
-				if rec, err = st.CVE(ctx, id); err != nil {
-					return nil, err
-				}
-				tr.note("%.12s is a stable backport of the fix of %s", sha, id)
-				fixSHAs = rec.FixSHAs
-				break
+		} else if id := firstOfKind(ids, "backport"); id != "" {
+			if rec, err = st.CVE(ctx, id); err != nil {
+				return nil, err
 			}
+			tr.note("%.12s is a stable backport of the fix of %s", sha, id)
+			fixSHAs = rec.FixSHAs
 		}
 	default:
 		id, err := st.Resolve(ctx, q)
@@ -181,7 +175,9 @@ func Load(ctx context.Context, st *store.Store, q string) (*Trace, error) {
 	if err := tr.backports(ctx, rec); err != nil {
 		return nil, err
 	}
-	tr.timeline(ctx, rec)
+	if err := tr.timeline(ctx, rec); err != nil {
+		return nil, err
+	}
 	return tr.t, nil
 }
 
@@ -222,17 +218,39 @@ func (tr *trace) fixCommits(ctx context.Context, shas []string, rec **store.CVER
 			if err != nil {
 				return err
 			}
-			for id, kind := range ids {
-				if kind == "fix" {
-					if *rec, err = tr.st.CVE(ctx, id); err != nil {
-						return err
-					}
-					break
+			if id := firstOfKind(ids, "fix"); id != "" {
+				if *rec, err = tr.st.CVE(ctx, id); err != nil {
+					return err
 				}
 			}
 		}
 	}
 	return nil
+}
+
+// firstOfKind is the least CVE id (in the order CVE ids sort) that ids
+// gives kind: the same answer whatever order the map iterates in.
+func firstOfKind(ids map[string]string, kind string) string {
+	var out []string
+	for id, k := range ids {
+		if k == kind {
+			out = append(out, id)
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	sort.Slice(out, func(i, j int) bool { return cveLess(out[i], out[j]) })
+	return out[0]
+}
+
+// cveLess orders CVE ids by year, then number (CVE-2024-9999 before
+// CVE-2024-10000).
+func cveLess(a, b string) bool {
+	if len(a) != len(b) && strings.EqualFold(a[:min(len(a), 9)], b[:min(len(b), 9)]) {
+		return len(a) < len(b)
+	}
+	return a < b
 }
 
 func (tr *trace) note(format string, args ...any) {
@@ -284,7 +302,10 @@ func (tr *trace) postings(ctx context.Context, rec *store.CVERow, queried *store
 		tr.note("nothing to search postings by")
 		return nil
 	}
-	q.Before = tr.bound(ctx, rec)
+	var err error
+	if q.Before, err = tr.bound(ctx, rec); err != nil {
+		return err
+	}
 	found, err := link.FindPostings(ctx, tr.st, q)
 	if err != nil {
 		return err
@@ -312,7 +333,7 @@ func (tr *trace) postings(ctx context.Context, rec *store.CVERow, queried *store
 
 // bound is the latest date the fix can have been posted: the earliest
 // date of a registered fix or backport commit, or the CVE's publication.
-func (tr *trace) bound(ctx context.Context, rec *store.CVERow) time.Time {
+func (tr *trace) bound(ctx context.Context, rec *store.CVERow) (time.Time, error) {
 	var b time.Time
 	min := func(t time.Time) {
 		if !t.IsZero() && (b.IsZero() || t.Before(b)) {
@@ -328,12 +349,15 @@ func (tr *trace) bound(ctx context.Context, rec *store.CVERow) time.Time {
 			if bp.FixedSHA == "" {
 				continue
 			}
-			if c, err := tr.st.Commit(ctx, bp.FixedSHA); err == nil {
+			c, err := tr.st.Commit(ctx, bp.FixedSHA)
+			if err == nil {
 				min(c.CommitDate)
+			} else if !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrAmbiguous) {
+				return time.Time{}, err
 			}
 		}
 	}
-	return b
+	return b, nil
 }
 
 func tracePosting(p *store.PatchCandidate, found string) Posting {
@@ -419,10 +443,13 @@ func (tr *trace) fixesTargets(ctx context.Context, rec *store.CVERow) error {
 				return err
 			}
 			if len(ls) > 0 && ls[0].Role == store.RoleApplied {
-				if p, err := tr.st.PatchOf(ctx, ls[0].Message); err == nil {
+				p, err := tr.st.PatchOf(ctx, ls[0].Message)
+				if err == nil {
 					tp := tracePosting(p, "link")
 					tp.Grade, tp.Score = ls[0].Grade, ls[0].Score
 					tf.Posting = &tp
+				} else if !errors.Is(err, store.ErrNotFound) {
+					return err
 				}
 			}
 		}
