@@ -11,7 +11,7 @@ export PATCHTRAIL_CORPUS ?= $(CACHE)/corpus
 export PATCHTRAIL_VULNS  ?= $(SHARED)/corpus/vulns
 export PATCHTRAIL_LIBURING ?=
 
-.PHONY: all build test race fuzz bench parity demo corpus vet clean
+.PHONY: all build test hygiene race fuzz bench parity demo corpus vet clean
 
 all: build
 
@@ -27,8 +27,16 @@ corpus:
 		mkdir -p $(PATCHTRAIL_CORPUS) && tar -C $(PATCHTRAIL_CORPUS) -xf $(SHARED)/corpus/io-uring-epoch0.tar; \
 	fi
 
-test: corpus vet
+test: corpus vet hygiene
 	$(GO) test -count=1 -timeout 20m ./...
+
+# Fails on a tracked file over 1 MB (build outputs, data) or on Go files
+# gofmt would change.
+hygiene:
+	@big=$$(git ls-files -z | xargs -0 -r stat -c '%s %n' 2>/dev/null | awk '$$1 > 1048576 { print $$2 " (" $$1 " bytes)" }'); \
+	if [ -n "$$big" ]; then echo "tracked files over 1 MB:"; echo "$$big"; exit 1; fi
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt -l:"; echo "$$unformatted"; exit 1; fi
 
 race: corpus
 	$(GO) test -race -count=1 -timeout 30m ./...

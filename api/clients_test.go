@@ -21,6 +21,7 @@ import (
 
 	"patchtrail/internal/store"
 	"patchtrail/internal/testcorpus"
+	"patchtrail/mbox"
 )
 
 // Real clients against the server on 127.0.0.1: b4 (Debian b4), lei
@@ -105,7 +106,7 @@ func checkB4(t *testing.T, st *store.Store, env []string, coverMID string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		hdr, _, _, _ := splitMessage(raw)
+		hdr := mbox.HeaderBlock(raw)
 		if mid := midHeader.FindSubmatch(hdr); mid != nil && !seen[string(mid[1])] {
 			seen[string(mid[1])] = true
 			want = append(want, string(mid[1]))
@@ -254,7 +255,7 @@ func apiSearchMIDs(t *testing.T, base, q string) []string {
 	var out []string
 	for _, h := range p.Hits {
 		r := do(t, http.MethodGet, base+h.URL+"raw", "")
-		hdr, _, _, _ := splitMessage(r.Body)
+		hdr := mbox.HeaderBlock(r.Body)
 		if m := midHeader.FindSubmatch(hdr); m != nil && !contains(out, string(m[1])) {
 			out = append(out, string(m[1]))
 		}

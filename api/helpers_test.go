@@ -18,6 +18,7 @@ import (
 
 	"patchtrail/indexer"
 	"patchtrail/internal/store"
+	"patchtrail/mbox"
 	"patchtrail/search"
 )
 
@@ -187,10 +188,10 @@ func gunzip(t testing.TB, b []byte) []byte {
 var midHeader = regexp.MustCompile(`(?mi)^Message-ID:[ \t]*<([^>]*)>`)
 
 // mboxMIDs lists the Message-ID of each message of an mboxrd stream.
-func mboxMIDs(mbox []byte) []string {
+func mboxMIDs(stream []byte) []string {
 	var out []string
-	for _, m := range splitMbox(mbox) {
-		hdr, _, _, _ := splitMessage(m)
+	for _, m := range splitMbox(stream) {
+		hdr := mbox.HeaderBlock(m)
 		if mm := midHeader.FindSubmatch(hdr); mm != nil {
 			out = append(out, string(mm[1]))
 		} else {
@@ -201,9 +202,9 @@ func mboxMIDs(mbox []byte) []string {
 }
 
 // splitMbox cuts an mboxrd stream at its From_ lines (without them).
-func splitMbox(mbox []byte) [][]byte {
+func splitMbox(stream []byte) [][]byte {
 	var out [][]byte
-	for _, part := range bytes.Split(mbox, []byte(mboxrdFrom)) {
+	for _, part := range bytes.Split(stream, []byte("From mboxrd@z Thu Jan  1 00:00:00 1970")) {
 		if len(part) == 0 {
 			continue
 		}
@@ -224,7 +225,7 @@ func mboxOf(t testing.TB, st *store.Store, ids []int64) []byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		WriteMboxrd(&b, raw)
+		mbox.WriteMboxrd(&b, raw)
 	}
 	return b.Bytes()
 }

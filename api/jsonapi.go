@@ -260,13 +260,13 @@ func (s *Server) stats(ctx context.Context) (*StatsPage, error) {
 	s.mu.Unlock()
 	if cached != nil {
 		if refresh {
-			go func() {
+			s.bg.Go(func() {
 				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 				defer cancel()
 				if _, err := s.countStats(ctx); err != nil {
 					s.log.Warn("counting stats", "err", err)
 				}
-			}()
+			})
 		}
 		return cached, nil
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"patchtrail/internal/store"
+	"patchtrail/mbox"
 	"patchtrail/search"
 )
 
@@ -52,7 +53,7 @@ func (w *mboxWriter) add(ctx context.Context, id int64) error {
 			return err
 		}
 		var b bytes.Buffer
-		if err := WriteMboxrd(&b, raw); err != nil {
+		if err := mbox.WriteMboxrd(&b, raw); err != nil {
 			return err
 		}
 		p = compressPiece(b.Bytes())
@@ -271,7 +272,7 @@ func (s *Server) rawMessage(c echo.Context, list, mid string) error {
 	if err != nil {
 		return err
 	}
-	hdr, _, _, _ := splitMessage(raw)
+	hdr := mbox.HeaderBlock(raw)
 	cs := "UTF-8"
 	if mm := charsetRE.FindSubmatch(hdr); mm != nil && validCharset(string(mm[1])) {
 		cs = string(mm[1])
@@ -281,7 +282,7 @@ func (s *Server) rawMessage(c echo.Context, list, mid string) error {
 	h.Set(echo.HeaderContentType, "text/plain; charset="+cs)
 	h.Set(echo.HeaderContentDisposition, fmt.Sprintf("inline; filename=%s.txt", toFilename(subj, "no-subject")))
 	c.Response().WriteHeader(http.StatusOK)
-	return WriteMboxrd(c.Response(), raw)
+	return mbox.WriteMboxrd(c.Response(), raw)
 }
 
 // validCharset keeps header injection out of Content-Type, as

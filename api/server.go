@@ -113,6 +113,8 @@ type Server struct {
 	statsCache *StatsPage
 	statsTime  time.Time
 	statsBusy  bool
+
+	bg sync.WaitGroup // background work (stats counts) that uses the store
 }
 
 // New makes a server over st and ix (ix may be nil: no search). It does
@@ -157,7 +159,10 @@ func (s *Server) ServeListener(ctx context.Context, ln net.Listener) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	s.log.Info("serving", "addr", ln.Addr().String())
-	go s.stats(ctx) // warm the cache of the home page's counts
+	s.bg.Go(func() { s.stats(ctx) }) // warm the cache of the home page's counts
+	// The caller closes the store once Serve returns: wait for the
+	// background work that uses it.
+	defer s.bg.Wait()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -9,10 +9,10 @@ import (
 	"fmt"
 	"time"
 
-	"patchtrail/indexer"
 	"patchtrail/internal/message"
 	"patchtrail/internal/store"
 	"patchtrail/internal/thread"
+	"patchtrail/internal/trace"
 )
 
 // Address is a mail address on the wire.
@@ -23,26 +23,26 @@ type Address struct {
 
 // Message is the parsed view of one message.
 type Message struct {
-	MessageID   string                   `json:"message_id"`
-	IDs         []string                 `json:"message_ids"`
-	Subject     string                   `json:"subject"`
-	From        Address                  `json:"from"`
-	To          []Address                `json:"to"`
-	Cc          []Address                `json:"cc"`
-	Date        time.Time                `json:"date"`
-	DateSource  string                   `json:"date_source"`
-	Received    *time.Time               `json:"received,omitempty"`
-	Lists       []string                 `json:"lists"`
-	ListIDs     []string                 `json:"list_ids"`
-	ThreadID    int64                    `json:"thread_id"`
-	Parent      string                   `json:"in_reply_to,omitempty"`
-	References  []string                 `json:"references"`
-	Size        int                      `json:"size"`
-	Deleted     bool                     `json:"deleted,omitempty"`
-	Attachments []indexer.AttachmentMeta `json:"attachments"`
-	Problems    []string                 `json:"problems"`
-	Body        string                   `json:"body"`
-	RawURL      string                   `json:"raw_url"`
+	MessageID   string                 `json:"message_id"`
+	IDs         []string               `json:"message_ids"`
+	Subject     string                 `json:"subject"`
+	From        Address                `json:"from"`
+	To          []Address              `json:"to"`
+	Cc          []Address              `json:"cc"`
+	Date        time.Time              `json:"date"`
+	DateSource  string                 `json:"date_source"`
+	Received    *time.Time             `json:"received,omitempty"`
+	Lists       []string               `json:"lists"`
+	ListIDs     []string               `json:"list_ids"`
+	ThreadID    int64                  `json:"thread_id"`
+	Parent      string                 `json:"in_reply_to,omitempty"`
+	References  []string               `json:"references"`
+	Size        int                    `json:"size"`
+	Deleted     bool                   `json:"deleted,omitempty"`
+	Attachments []store.AttachmentMeta `json:"attachments"`
+	Problems    []string               `json:"problems"`
+	Body        string                 `json:"body"`
+	RawURL      string                 `json:"raw_url"`
 }
 
 func addr(a message.Address) Address { return Address{Name: a.Name, Email: a.Email} }
@@ -69,7 +69,7 @@ func LoadMessage(ctx context.Context, st *store.Store, mid string) (*Message, *m
 	if err != nil {
 		return nil, nil, fmt.Errorf("api: stored message %s no longer parses: %w", sm.MessageID, err)
 	}
-	meta, err := indexer.DecodeMeta(sm.Meta)
+	meta, err := store.DecodeMeta(sm.Meta)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -95,7 +95,7 @@ func LoadMessage(ctx context.Context, st *store.Store, mid string) (*Message, *m
 		RawURL:      rawURL(sm),
 	}
 	if v.Attachments == nil {
-		v.Attachments = []indexer.AttachmentMeta{}
+		v.Attachments = []store.AttachmentMeta{}
 	}
 	if !sm.Received.IsZero() {
 		r := sm.Received
@@ -162,7 +162,7 @@ func LoadThread(ctx context.Context, st *store.Store, mid string) (*Thread, *thr
 
 // sameSubjectLimit caps the same-subject messages outside a thread shown
 // with it.
-const sameSubjectLimit = 200
+const sameSubjectLimit = trace.SameSubjectLimit
 
 // threadOf is the wire form of a loaded thread.
 func threadOf(tv *thread.View) *Thread {

@@ -14,10 +14,11 @@ type Hook interface {
 	Begin(tx *store.Tx) (HookBatch, error)
 }
 
-// Preparer is a Hook that also does work in the parse workers; what
-// Prepare returns is handed back in Parsed.Prepared.
+// Preparer is a Hook that also does work in the parse workers: Prepare
+// fills its own field of p (the search hook sets Parsed.Doc); the writer
+// hands p back to Stored.
 type Preparer interface {
-	Prepare(p *Parsed) (any, error)
+	Prepare(p *Parsed) error
 }
 
 // HookBatch is a hook's part of one store transaction.

@@ -162,10 +162,17 @@ func run(ctx context.Context, st *store.Store, r mbox.Reader, path, list string,
 
 	work := make(chan *item, o.Workers*8)
 	done := make(chan *item, o.Workers*8)
+	// The reader goroutine is joined (readDone) before readErr is read
+	// and before the caller closes r, which must not happen during Next.
 	var readErr error
+	readDone := make(chan struct{})
 	go func() {
+		defer close(readDone)
 		defer close(work)
 		for seq := int64(0); ; seq++ {
+			if ctx.Err() != nil {
+				return
+			}
 			m, err := r.Next()
 			if err != nil {
 				if !errors.Is(err, io.EOF) {
@@ -212,6 +219,7 @@ func run(ctx context.Context, st *store.Store, r mbox.Reader, path, list string,
 	cancel()
 	for range done { // let the workers finish
 	}
+	<-readDone
 	bar.Finish()
 	if err == nil && readErr != nil {
 		err = readErr

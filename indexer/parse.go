@@ -1,14 +1,13 @@
 package indexer
 
 import (
-	"encoding/json"
-	"fmt"
 	"time"
 
 	"patchtrail/internal/message"
 	"patchtrail/internal/patch"
 	"patchtrail/internal/store"
 	"patchtrail/mbox"
+	"patchtrail/search"
 )
 
 // Parsed is a message after the worker stage: parsed, compressed, and
@@ -16,44 +15,17 @@ import (
 type Parsed struct {
 	Msg         *message.Message
 	Raw         []byte // compressed
-	Meta        []byte // encoded Meta
+	Meta        []byte // encoded store.Meta
 	NormSubject string
 	ListIDs     []string
 	Source      mbox.Message // where it was read (without its bytes)
 	List        string       // the list it is being imported into (set by the writer)
-	// Prepared holds what each hook prepared in the worker, by hook index.
-	Prepared []any
-}
-
-// Meta is the parsed metadata kept beside each stored message: what
-// listings need without parsing the raw message again.
-type Meta struct {
-	To          []message.Address `json:"to,omitempty"`
-	Cc          []message.Address `json:"cc,omitempty"`
-	ListIDs     []string          `json:"list_ids,omitempty"`
-	DateSource  string            `json:"date_source,omitempty"`
-	Attachments []AttachmentMeta  `json:"attachments,omitempty"`
-	References  []string          `json:"references,omitempty"`
-	Subject     *patch.Subject    `json:"subject_tags,omitempty"`
-}
-
-// AttachmentMeta describes an attachment without its bytes.
-type AttachmentMeta struct {
-	Name string `json:"name"`
-	Type string `json:"type"`
-	Size int    `json:"size"`
-}
-
-// DecodeMeta reads the metadata stored with a message.
-func DecodeMeta(b []byte) (*Meta, error) {
-	var m Meta
-	if len(b) == 0 {
-		return &m, nil
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("indexer: decode meta: %w", err)
-	}
-	return &m, nil
+	// Analysis is the message as a patch mail (patch.Analyze), made in
+	// the worker for every message.
+	Analysis *patch.Analysis
+	// Doc is the message's search document, prepared by the search hook
+	// (nil without one).
+	Doc *search.Doc
 }
 
 // Parse runs the worker stage for one raw message.
@@ -63,7 +35,7 @@ func Parse(in *mbox.Message, st *store.Store, hooks []Hook) (*Parsed, error) {
 		return nil, err
 	}
 	subj := patch.ParseSubject(m.Subject)
-	meta := Meta{
+	meta := store.Meta{
 		To: m.To, Cc: m.Cc, ListIDs: m.ListIDs, DateSource: m.DateSource,
 		References: m.References,
 	}
@@ -71,11 +43,11 @@ func Parse(in *mbox.Message, st *store.Store, hooks []Hook) (*Parsed, error) {
 		meta.Subject = &subj
 	}
 	for _, a := range m.Attachments {
-		meta.Attachments = append(meta.Attachments, AttachmentMeta{Name: a.Name, Type: a.Type, Size: a.Size})
+		meta.Attachments = append(meta.Attachments, store.AttachmentMeta{Name: a.Name, Type: a.Type, Size: a.Size})
 	}
-	mb, err := json.Marshal(&meta)
+	mb, err := store.EncodeMeta(&meta)
 	if err != nil {
-		return nil, fmt.Errorf("indexer: encode meta: %w", err)
+		return nil, err
 	}
 	p := &Parsed{
 		Msg:         m,
@@ -84,16 +56,15 @@ func Parse(in *mbox.Message, st *store.Store, hooks []Hook) (*Parsed, error) {
 		NormSubject: patch.NormalizeSubject(m.Subject),
 		ListIDs:     m.ListIDs,
 		Source:      *in,
+		Analysis:    patch.Analyze(m),
 	}
 	p.Source.Data = nil
 	for _, h := range hooks {
-		var v any
 		if pr, ok := h.(Preparer); ok {
-			if v, err = pr.Prepare(p); err != nil {
+			if err = pr.Prepare(p); err != nil {
 				return nil, err
 			}
 		}
-		p.Prepared = append(p.Prepared, v)
 	}
 	return p, nil
 }

@@ -3,10 +3,9 @@ package indexer
 import (
 	"context"
 	"strings"
-	"time"
 
-	"patchtrail/internal/message"
 	"patchtrail/internal/patch"
+	"patchtrail/internal/series"
 	"patchtrail/internal/store"
 )
 
@@ -14,89 +13,6 @@ import (
 // trailers of every patch, follow-up trailers in replies, and the series
 // and version chains they form (REFERENCE §3; grouping as Patchwork does).
 type PatchHook struct{}
-
-// seriesWindow is how far apart the parts of one series may be posted
-// to be grouped by markers (sender, version, total) when they are not
-// threaded together.
-const seriesWindow = 12 * time.Hour
-
-// Analysis is what the parse workers find out about a message's patches.
-type Analysis struct {
-	Subject       patch.Subject
-	Patches       []patch.Patch
-	Trailers      []patch.Trailer // of the commit message (patch mails, covers)
-	ReplyTrailers []patch.Trailer // given in a reply
-	ChangeID      string
-	IsPatchMail   bool // a cover letter or a mail carrying a patch
-}
-
-// AnalyzeMessage finds the patches and trailers of a parsed message.
-func AnalyzeMessage(m *message.Message) *Analysis {
-	a := &Analysis{Subject: patch.ParseSubject(m.Subject)}
-	if a.Subject.Forward {
-		return a
-	}
-	if !a.Subject.Reply {
-		ps, _ := patch.ParsePatches(m.Text)
-		for _, att := range m.Attachments {
-			if len(att.Data) > 0 {
-				more, _ := patch.ParsePatches(string(att.Data))
-				ps = append(ps, more...)
-			}
-		}
-		a.Patches = ps
-		a.IsPatchMail = len(ps) > 0 || (a.Subject.IsPatch && a.Subject.IsCover)
-		if a.IsPatchMail || a.Subject.IsPatch {
-			a.Trailers = patch.ParseBodyTrailers(m.Text)
-			for _, t := range a.Trailers {
-				if t.Is("change-id") {
-					a.ChangeID = strings.TrimSpace(t.Value)
-				}
-			}
-			if a.ChangeID == "" {
-				a.ChangeID = findChangeID(m.NonQuoted)
-			}
-		}
-	}
-	if !a.IsPatchMail && len(m.References) > 0 {
-		a.ReplyTrailers = patch.FindReplyTrailers(m.NonQuoted)
-	}
-	return a
-}
-
-// findChangeID finds b4's "change-id:" line anywhere in a cover letter
-// (b4 puts it after the "---" below the message, others among the text).
-func findChangeID(text string) string {
-	for len(text) > 0 {
-		line := text
-		if i := strings.IndexByte(text, '\n'); i >= 0 {
-			line, text = text[:i], text[i+1:]
-		} else {
-			text = ""
-		}
-		if len(line) > 10 && strings.EqualFold(line[:10], "change-id:") {
-			return strings.TrimSpace(line[10:])
-		}
-	}
-	return ""
-}
-
-// Files lists the paths the analysis' patches touch, without repeats.
-func (a *Analysis) Files() []string { return patch.FilePaths(a.Patches) }
-
-// PatchIDs lists the patch-ids of the analysis' patches.
-func (a *Analysis) PatchIDs() []string {
-	var out []string
-	for _, p := range a.Patches {
-		if p.PatchID != "" {
-			out = append(out, p.PatchID)
-		}
-	}
-	return out
-}
-
-// Prepare runs in the parse workers.
-func (PatchHook) Prepare(p *Parsed) (any, error) { return AnalyzeMessage(p.Msg), nil }
 
 // Begin starts the hook's part of a store transaction.
 func (h PatchHook) Begin(tx *store.Tx) (HookBatch, error) {
@@ -115,12 +31,7 @@ func (b *patchBatch) Stored(added *store.Added, p *Parsed) error {
 	if added.Duplicate {
 		return nil
 	}
-	var a *Analysis
-	for _, v := range p.Prepared {
-		if x, ok := v.(*Analysis); ok {
-			a = x
-		}
-	}
+	a := p.Analysis
 	if a == nil {
 		return nil
 	}
@@ -159,149 +70,9 @@ func (b *patchBatch) Stored(added *store.Added, p *Parsed) error {
 	if row.Total == 0 && !row.Cover {
 		row.Counter, row.Total = 1, 1
 	}
-	sid, err := b.assignSeries(row)
-	if err != nil {
-		return err
-	}
-	row.Series = sid
-	if err := b.tx.AddPatch(row); err != nil {
-		return err
-	}
-	return b.chain(sid, row)
+	return series.Add(b.tx, row)
 }
 
 func trailerRow(msg int64, target, kind string, t patch.Trailer) *store.TrailerRow {
 	return &store.TrailerRow{Message: msg, Target: target, Kind: kind, Key: t.Key, Value: t.Value, Name: t.Name, Email: t.Email}
-}
-
-// assignSeries finds the series a patch or cover belongs to: the series
-// of the message it replies to (git send-email threads parts under the
-// cover or the first patch), else a series by the same sender with the
-// same version and total posted nearby that lacks this part, else a new
-// series.
-func (b *patchBatch) assignSeries(row *store.PatchRow) (int64, error) {
-	if row.Total > 1 || row.Cover {
-		// fits reports whether the series can take this part. Threaded
-		// parts (byThread) may leave out the version their cover letter
-		// gives ("[PATCHSET v2 0/11]" followed by "[PATCH 01/11]").
-		fits := func(sid int64, byThread bool) (bool, error) {
-			s, err := b.tx.SeriesByID(sid)
-			if err != nil {
-				return false, err
-			}
-			if s.Total != row.Total {
-				return false, nil
-			}
-			if s.Version != row.Version && !(byThread && row.Version == 1) {
-				return false, nil
-			}
-			if !byThread && s.Author != row.Author {
-				return false, nil
-			}
-			if row.Cover {
-				return s.Cover == 0, nil
-			}
-			has, err := b.tx.HasPart(sid, row.Counter)
-			if err == nil && !has {
-				row.Version = s.Version
-			}
-			return !has, err
-		}
-		if row.Parent != "" {
-			pp, err := b.tx.PatchByMID(row.Parent)
-			if err != nil {
-				return 0, err
-			}
-			if pp != nil && pp.Series != 0 {
-				ok, err := fits(pp.Series, true)
-				if err != nil {
-					return 0, err
-				}
-				if ok {
-					return pp.Series, b.attach(pp.Series, row)
-				}
-			}
-		}
-		cands, err := b.tx.SeriesCandidates(row.Author, row.Version, row.Total, row.Date, seriesWindow)
-		if err != nil {
-			return 0, err
-		}
-		for _, c := range cands {
-			ok, err := fits(c.ID, false)
-			if err != nil {
-				return 0, err
-			}
-			if ok {
-				return c.ID, b.attach(c.ID, row)
-			}
-		}
-	}
-	s := &store.SeriesRow{
-		Author: row.Author, Version: row.Version, Total: row.Total,
-		NormSubject: row.NormSubject, ChangeID: row.ChangeID, FirstDate: row.Date,
-	}
-	if row.Cover {
-		s.Cover = row.Message
-	}
-	return b.tx.NewSeries(s)
-}
-
-// attach updates a series with a new part: a cover gives the series its
-// subject and change-id; an earlier date moves its first date.
-func (b *patchBatch) attach(sid int64, row *store.PatchRow) error {
-	s, err := b.tx.SeriesByID(sid)
-	if err != nil {
-		return err
-	}
-	changed := false
-	if row.Cover {
-		s.Cover, s.NormSubject, changed = row.Message, row.NormSubject, true
-	}
-	if s.ChangeID == "" && row.ChangeID != "" {
-		s.ChangeID, changed = row.ChangeID, true
-	}
-	if !row.Date.IsZero() && row.Date.Before(s.FirstDate) {
-		s.FirstDate, changed = row.Date, true
-	}
-	if !changed {
-		return nil
-	}
-	return b.tx.UpdateSeries(s)
-}
-
-// chain links a series that is still alone in its version chain to the
-// chain of an earlier version: same change-id first, then the same
-// normalised subject and sender, then shared patch-ids.
-func (b *patchBatch) chain(sid int64, row *store.PatchRow) error {
-	s, err := b.tx.SeriesByID(sid)
-	if err != nil {
-		return err
-	}
-	if s.Chain != s.ID {
-		return nil
-	}
-	pick := func(cands []*store.SeriesRow, sameAuthor bool) *store.SeriesRow {
-		for _, c := range cands {
-			if c.ID != s.ID && c.Chain != s.ID && c.Version <= s.Version && (!sameAuthor || c.Author == s.Author) {
-				return c
-			}
-		}
-		return nil
-	}
-	cands, err := b.tx.EarlierVersions(s.ChangeID, s.NormSubject, s.Author, s.FirstDate)
-	if err != nil {
-		return err
-	}
-	found := pick(cands, false)
-	if found == nil && len(row.PatchIDs) > 0 {
-		cands, err := b.tx.SeriesSharingPatchIDs(row.PatchIDs, s.ID, s.FirstDate)
-		if err != nil {
-			return err
-		}
-		found = pick(cands, true)
-	}
-	if found == nil {
-		return nil
-	}
-	return b.tx.SetChain(s.ID, found.Chain)
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"patchtrail/internal/message"
+	"patchtrail/internal/patch"
 	"patchtrail/internal/store"
 	"patchtrail/search"
 )
@@ -34,17 +35,13 @@ func NewSearchHook(st *store.Store, ix *search.Index, logger *slog.Logger) *Sear
 }
 
 // Prepare builds the message's search document in a parse worker.
-func (h *SearchHook) Prepare(p *Parsed) (any, error) {
-	var a *Analysis
-	for _, v := range p.Prepared {
-		if x, ok := v.(*Analysis); ok {
-			a = x
-		}
-	}
+func (h *SearchHook) Prepare(p *Parsed) error {
+	a := p.Analysis
 	if a == nil {
-		a = AnalyzeMessage(p.Msg)
+		a = patch.Analyze(p.Msg)
 	}
-	return BuildDoc(p.Msg, a), nil
+	p.Doc = BuildDoc(p.Msg, a)
+	return nil
 }
 
 // Begin starts the hook's part of a store transaction.
@@ -84,12 +81,7 @@ func (sb *searchBatch) Stored(a *store.Added, p *Parsed) error {
 			}
 		}
 	}
-	var doc *search.Doc
-	for _, v := range p.Prepared {
-		if d, ok := v.(*search.Doc); ok {
-			doc = d
-		}
-	}
+	doc := p.Doc
 	if doc == nil {
 		return fmt.Errorf("indexer: no search document prepared for %s", a.MessageID)
 	}
@@ -169,7 +161,7 @@ func DocFromStore(ctx context.Context, st *store.Store, id int64) (*search.Doc, 
 	if err != nil {
 		return nil, fmt.Errorf("indexer: stored message %s: %w", m.MessageID, err)
 	}
-	doc := BuildDoc(pm, AnalyzeMessage(pm))
+	doc := BuildDoc(pm, patch.Analyze(pm))
 	doc.MessageID = m.MessageID
 	doc.MessageIDs = append(doc.MessageIDs, m.IDs...)
 	doc.ThreadID = strconv.FormatInt(m.Thread, 10)
@@ -181,7 +173,7 @@ func DocFromStore(ctx context.Context, st *store.Store, id int64) (*search.Doc, 
 // BuildDoc makes the search document of a parsed message with every
 // patch-id the analysis found (the store's Message-ID choice, thread and
 // list are set by the caller).
-func BuildDoc(m *message.Message, a *Analysis) *search.Doc {
+func BuildDoc(m *message.Message, a *patch.Analysis) *search.Doc {
 	d := search.NewDoc(m)
 	if a != nil {
 		d.PatchIDs = append(d.PatchIDs, a.PatchIDs()...)

@@ -10,6 +10,7 @@ import (
 	"patchtrail/api"
 	"patchtrail/internal/link"
 	"patchtrail/internal/store"
+	"patchtrail/internal/trace"
 )
 
 func init() {
@@ -127,16 +128,16 @@ func runLink(ctx context.Context, e *env, args []string) error {
 }
 
 func runCommit(ctx context.Context, e *env, args []string) error {
-	return runView(ctx, e, args, "commit", "SHA", "print JSON", api.LoadCommit, printCommit)
+	return runWireView(ctx, e, args, "commit", "SHA", "print JSON", trace.LoadCommit, api.WireCommit, printCommit)
 }
 
 // printCommit prints a commit for people.
-func printCommit(e *env, v *api.Commit) error {
+func printCommit(e *env, v *trace.Commit) error {
 	w := e.stdout
 	fmt.Fprintf(w, "commit %s (%s)\n%s\nAuthor: %s <%s>  %s\nCommit: %s <%s>  %s\n", v.SHA, strings.Join(v.Repos, ", "), v.Subject,
-		v.Author.Name, v.Author.Email, v.AuthorDate.Format(time.RFC3339), v.Committer.Name, v.Committer.Email, v.CommitDate.Format(time.RFC3339))
-	if v.PatchID != "" {
-		fmt.Fprintf(w, "patch-id %s\n", v.PatchID)
+		v.Author.Name, v.Author.Email, v.Row.AuthorDate.Format(time.RFC3339), v.Row.CommitterName, v.Row.CommitterEmail, v.CommitDate.Format(time.RFC3339))
+	if v.Row.PatchID != "" {
+		fmt.Fprintf(w, "patch-id %s\n", v.Row.PatchID)
 	}
 	for _, l := range v.Links {
 		fmt.Fprintf(w, "\n%s %s %.3f  <%s>\n  %s  %s\n", l.Role, l.Grade, l.Score, l.MessageID, l.Date.Format("2006-01-02"), l.Subject)
@@ -144,7 +145,7 @@ func printCommit(e *env, v *api.Commit) error {
 			fmt.Fprintf(w, "    %-12s %s\n", ev.Kind, ev.Detail)
 		}
 	}
-	printRefs := func(what string, refs []api.CommitRef) {
+	printRefs := func(what string, refs []trace.CommitRef) {
 		for _, r := range refs {
 			fmt.Fprintf(w, "%s %.12s %s\n", what, r.SHA, r.Subject)
 		}
@@ -159,11 +160,11 @@ func printCommit(e *env, v *api.Commit) error {
 	}
 	printRefs("fixed by", v.FixedBy)
 	if v.Reverts != nil {
-		printRefs("reverts", []api.CommitRef{*v.Reverts})
+		printRefs("reverts", []trace.CommitRef{*v.Reverts})
 	}
 	printRefs("reverted by", v.RevertedBy)
 	if v.Upstream != nil {
-		printRefs("backport of", []api.CommitRef{*v.Upstream})
+		printRefs("backport of", []trace.CommitRef{*v.Upstream})
 	}
 	printRefs("backported as", v.Backports)
 	ids := make([]string, 0, len(v.CVEs))
@@ -207,11 +208,11 @@ func runCVE(ctx context.Context, e *env, args []string) error {
 }
 
 func runTrace(ctx context.Context, e *env, args []string) error {
-	return runView(ctx, e, args, "trace", "CVE-ID, SHA or MSGID", "print JSON", api.LoadTrace, printTrace)
+	return runWireView(ctx, e, args, "trace", "CVE-ID, SHA or MSGID", "print JSON", trace.Load, api.WireTrace, printTrace)
 }
 
 // printTrace prints a trace for people.
-func printTrace(e *env, v *api.Trace) error {
+func printTrace(e *env, v *trace.Trace) error {
 	w := e.stdout
 	day := func(t *time.Time) string {
 		if t == nil {
@@ -234,13 +235,13 @@ func printTrace(e *env, v *api.Trace) error {
 		}
 	}
 	if p := v.Posting; p != nil {
-		fmt.Fprintf(w, "\nposting (v%d, found by %s): %s\n  %s  %s  <%s>\n", p.Version, p.Found, p.Subject, p.Date.Format("2006-01-02"), formatAddr(p.From), p.MessageID)
+		fmt.Fprintf(w, "\nposting (v%d, found by %s): %s\n  %s  %s  <%s>\n", p.Version, p.Found, p.Subject, p.Date.Format("2006-01-02"), formatAddr(api.Address(p.From)), p.MessageID)
 	}
 	for _, p := range v.Earlier {
 		fmt.Fprintf(w, "earlier v%d  %s  <%s>\n", p.Version, p.Date.Format("2006-01-02"), p.MessageID)
 	}
 	if v.Thread != nil {
-		fmt.Fprintf(w, "thread %d: %d messages\n", v.Thread.ThreadID, v.Thread.Messages)
+		fmt.Fprintf(w, "thread %d: %d messages\n", v.Thread.ID, len(v.Thread.Messages))
 	}
 	if len(v.People) > 0 {
 		fmt.Fprintln(w, "\npeople:")
@@ -251,7 +252,7 @@ func printTrace(e *env, v *api.Trace) error {
 	if len(v.Reviews) > 0 {
 		fmt.Fprintln(w, "\nreviews:")
 		for _, r := range v.Reviews {
-			fmt.Fprintf(w, "  %s  v%d  %s  <%s>\n", r.Date.Format("2006-01-02"), r.Version, formatAddr(r.From), r.MessageID)
+			fmt.Fprintf(w, "  %s  v%d  %s  <%s>\n", r.Date.Format("2006-01-02"), r.Version, formatAddr(api.Address(r.From)), r.MessageID)
 		}
 	}
 	for _, f := range v.Fixes {

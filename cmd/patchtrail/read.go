@@ -24,6 +24,13 @@ func openRead(ctx context.Context, e *env) (*store.Store, error) {
 // as JSON with --json, else by print.
 func runView[T any](ctx context.Context, e *env, args []string, name, what, jsonHelp string,
 	load func(context.Context, *store.Store, string) (T, error), print func(*env, T) error) error {
+	return runWireView(ctx, e, args, name, what, jsonHelp, load, func(v T) T { return v }, print)
+}
+
+// runWireView is runView for a domain view printed with --json in its
+// wire form (api's types).
+func runWireView[T, W any](ctx context.Context, e *env, args []string, name, what, jsonHelp string,
+	load func(context.Context, *store.Store, string) (T, error), wire func(T) W, print func(*env, T) error) error {
 	fs := flags(name)
 	asJSON := fs.Bool("json", false, jsonHelp)
 	arg, err := parseOne(fs, args, what)
@@ -40,7 +47,7 @@ func runView[T any](ctx context.Context, e *env, args []string, name, what, json
 		return err
 	}
 	if *asJSON {
-		return writeJSON(e, v)
+		return writeJSON(e, wire(v))
 	}
 	return print(e, v)
 }

@@ -13,6 +13,7 @@ import (
 	"patchtrail/indexer"
 	"patchtrail/internal/progress"
 	"patchtrail/internal/store"
+	"patchtrail/mbox"
 	"patchtrail/search"
 )
 
@@ -160,7 +161,7 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 			if err != nil {
 				return err
 			}
-			if err := api.WriteMboxrd(e.stdout, raw); err != nil {
+			if err := mbox.WriteMboxrd(e.stdout, raw); err != nil {
 				return err
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"patchtrail/api"
+	"patchtrail/internal/trace"
 )
 
 func init() {
@@ -13,17 +14,17 @@ func init() {
 }
 
 func runSeries(ctx context.Context, e *env, args []string) error {
-	return runView(ctx, e, args, "series", "MSGID", "print JSON", api.LoadSeries, printSeries)
+	return runWireView(ctx, e, args, "series", "MSGID", "print JSON", trace.LoadSeries, api.WireSeries, printSeries)
 }
 
 // printSeries prints a series for people.
-func printSeries(e *env, v *api.Series) error {
+func printSeries(e *env, v *trace.Series) error {
 	w := e.stdout
 	state := "complete"
 	if !v.Complete {
 		state = fmt.Sprintf("missing %v", v.Missing)
 	}
-	fmt.Fprintf(w, "series %d: v%d, %d patches (%s) by %s\n%s\n", v.SeriesID, v.Version, v.Total, state, v.Author, v.Subject)
+	fmt.Fprintf(w, "series %d: v%d, %d patches (%s) by %s\n%s\n", v.ID, v.Version, v.Total, state, v.Author, v.Subject)
 	for _, p := range v.Parts {
 		fmt.Fprintf(w, "\n  %d/%d  %s\n        <%s>  %s\n", p.Counter, v.Total, p.Subject, p.MessageID, p.Date.Format("2006-01-02"))
 		if len(p.PatchIDs) > 0 {

@@ -56,6 +56,9 @@ type Store struct {
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared read statements (candidates.go)
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 const schema = `
@@ -233,32 +236,28 @@ func (s *Store) Dir() string { return s.dir }
 // store (patches, links, CVEs).
 func (s *Store) DB() *sql.DB { return s.db }
 
-// Close closes the database and releases the write lock. It is idempotent.
+// Close closes the database and releases the write lock. It is idempotent
+// and safe while other goroutines still use the store: their calls then
+// fail with database/sql's "database is closed" error (s.db is never
+// reset, so nothing races on it), and the zstd codecs, which hold no
+// operating-system resources, stay usable until the garbage collector
+// takes them.
 func (s *Store) Close() error {
-	var err error
-	s.stmtMu.Lock()
-	for q, st := range s.stmts {
-		st.Close()
-		delete(s.stmts, q)
-	}
-	s.stmtMu.Unlock()
-	if s.db != nil {
-		err = s.db.Close()
-		s.db = nil
-	}
-	if s.lock != nil {
-		s.lock.Close()
-		s.lock = nil
-	}
-	if s.enc != nil {
-		s.enc.Close()
-		s.enc = nil
-	}
-	if s.dec != nil {
-		s.dec.Close()
-		s.dec = nil
-	}
-	return err
+	s.closeOnce.Do(func() {
+		s.stmtMu.Lock()
+		for q, st := range s.stmts {
+			st.Close()
+			delete(s.stmts, q)
+		}
+		s.stmtMu.Unlock()
+		if s.db != nil {
+			s.closeErr = s.db.Close()
+		}
+		if s.lock != nil {
+			s.lock.Close()
+		}
+	})
+	return s.closeErr
 }
 
 func (s *Store) codecs() {

@@ -1,9 +1,10 @@
-package api
+package trace
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
 	"strings"
@@ -12,51 +13,56 @@ import (
 	"patchtrail/internal/link"
 	"patchtrail/internal/message"
 	"patchtrail/internal/patch"
+	"patchtrail/internal/series"
 	"patchtrail/internal/store"
 	"patchtrail/internal/thread"
 )
 
-// TracePerson is someone who took part in a fix, with the message where
+// Person is someone who took part in a fix, with the message where
 // they did.
-type TracePerson struct {
-	Role      string    `json:"role"` // reported, suggested, reviewed, acked, tested, co-developed, nacked
-	Name      string    `json:"name,omitempty"`
-	Email     string    `json:"email"`
-	MessageID string    `json:"given_in"`
-	Date      time.Time `json:"date"`    // of the message it was given in
-	Kind      string    `json:"kind"`    // "patch": in the posting; "reply": a follow-up; "cover": on the cover letter
-	Version   int       `json:"version"` // version of the posting it was given for
+type Person struct {
+	Role      string // reported, suggested, reviewed, acked, tested, co-developed, nacked
+	Name      string
+	Email     string
+	MessageID string
+	Date      time.Time // of the message it was given in
+	Kind      string    // "patch": in the posting; "reply": a follow-up; "cover": on the cover letter
+	Version   int       // version of the posting it was given for
 }
 
-// TraceReview is a reply to a version of the fix, sent before the next
+// Review is a reply to a version of the fix, sent before the next
 // version (or, for the final version, before it was applied).
-type TraceReview struct {
-	MessageID  string    `json:"message_id"`
-	Subject    string    `json:"subject"`
-	From       Address   `json:"from"`
-	Date       time.Time `json:"date"`
-	Version    int       `json:"version"`      // the version it replies to
-	NextPosted string    `json:"next_version"` // Message-ID of the version that followed, "" after the final one
-	FromAuthor bool      `json:"from_author,omitempty"`
+type Review struct {
+	MessageID  string
+	Subject    string
+	From       message.Address
+	Date       time.Time
+	Version    int    // the version it replies to
+	NextPosted string // Message-ID of the version that followed, "" after the final one
+	FromAuthor bool
 }
 
-// TimelineEvent is one dated step of a fix.
-type TimelineEvent struct {
-	Event     string     `json:"event"` // first_posted, version_posted, last_version_posted, applied, committed, backport, cve_published
-	Date      *time.Time `json:"date"`  // nil when unknown
-	Detail    string     `json:"detail"`
-	MessageID string     `json:"message_id,omitempty"`
-	SHA       string     `json:"sha,omitempty"`
+// Event is one dated step of a fix.
+type Event struct {
+	Event     string     // first_posted, version_posted, last_version_posted, applied, committed, backport, cve_published
+	Date      *time.Time // nil when unknown
+	Detail    string
+	MessageID string
+	SHA       string
 	// DaysSincePrevious is the gap to the previous dated event.
-	DaysSincePrevious *float64 `json:"days_since_previous,omitempty"`
+	DaysSincePrevious *float64
 	// DaysSinceFix is the gap from the fix landing (committed, else
 	// applied, else last posted) to a backport or the CVE: the patch gap.
-	DaysSinceFix *float64 `json:"days_since_fix,omitempty"`
+	DaysSinceFix *float64
 }
 
 // personRoles are the trailer words a trace lists people for.
 var personRoles = map[string]bool{"reported": true, "suggested": true, "reviewed": true, "acked": true, "tested": true,
 	"co-developed": true, "nacked": true}
+
+// SameSubjectLimit caps the same-subject messages outside a thread
+// loaded with it.
+const SameSubjectLimit = 200
 
 // story fills the thread, series, people and reviews of the postings.
 func (tr *trace) story(ctx context.Context) error {
@@ -65,13 +71,17 @@ func (tr *trace) story(ctx context.Context) error {
 		return nil
 	}
 	var err error
-	if tr.t.Thread, _, err = LoadThread(ctx, tr.st, final.MessageID); err != nil {
+	m, err := tr.st.MessageRowByID(ctx, final.MessageID)
+	if err != nil {
 		return err
 	}
-	if tr.t.Series, err = LoadSeries(ctx, tr.st, final.MessageID); err != nil && !errors.Is(err, ErrNoSeries) {
+	if tr.t.Thread, err = thread.Load(ctx, tr.st, m, SameSubjectLimit); err != nil {
 		return err
 	}
-	versions := append(append([]TracePosting(nil), tr.t.Earlier...), *final)
+	if tr.t.Series, err = LoadSeries(ctx, tr.st, final.MessageID); err != nil && !errors.Is(err, series.ErrNoSeries) {
+		return err
+	}
+	versions := append(append([]Posting(nil), tr.t.Earlier...), *final)
 	seen := map[string]bool{}
 	for i, v := range versions {
 		ids, err := tr.st.Resolve(ctx, v.MessageID)
@@ -84,14 +94,14 @@ func (tr *trace) story(ctx context.Context) error {
 		}
 		targets := append([]string(nil), m.IDs...)
 		cover := ""
-		if s, err := LoadSeries(ctx, tr.st, v.MessageID); err == nil {
+		if s, err := series.Load(ctx, tr.st, v.MessageID); err == nil {
 			for _, p := range s.Parts {
 				if p.Cover {
 					cover = p.MessageID
 					targets = append(targets, p.MessageID)
 				}
 			}
-		} else if !errors.Is(err, ErrNoSeries) {
+		} else if !errors.Is(err, series.ErrNoSeries) {
 			return err
 		}
 		trs, err := tr.st.Trailers(ctx, targets)
@@ -115,7 +125,7 @@ func (tr *trace) story(ctx context.Context) error {
 					continue
 				}
 				seen[k] = true
-				tr.t.People = append(tr.t.People, TracePerson{Role: role, Name: t.Name, Email: t.Email, MessageID: given.MessageID,
+				tr.t.People = append(tr.t.People, Person{Role: role, Name: t.Name, Email: t.Email, MessageID: given.MessageID,
 					Date: given.Date, Kind: kind, Version: v.Version})
 			}
 		}
@@ -158,34 +168,48 @@ func rolesOf(key string) []string {
 
 // reviews lists the replies to posting m (and direct replies to its
 // cover letter) sent before until (zero: no bound).
-func (tr *trace) reviews(ctx context.Context, m *store.Message, cover string, v TracePosting, next string, until time.Time) error {
+func (tr *trace) reviews(ctx context.Context, m *store.Message, cover string, v Posting, next string, until time.Time) error {
 	tv, err := thread.Load(ctx, tr.st, m, 0)
 	if err != nil {
 		return err
 	}
-	var add func(n *thread.Node, direct bool)
-	add = func(n *thread.Node, direct bool) {
+	var add func(n *thread.Node, direct bool) error
+	add = func(n *thread.Node, direct bool) error {
 		for _, c := range n.Children {
 			if sm, ok := c.Value.(*store.Message); ok && (until.IsZero() || sm.Date.Before(until)) {
-				if p, err := tr.st.PatchOf(ctx, sm.ID); err != nil || p.Cover {
-					tr.t.Reviews = append(tr.t.Reviews, TraceReview{MessageID: sm.MessageID, Subject: sm.Subject,
-						From: Address{Name: sm.FromName, Email: sm.FromEmail}, Date: sm.Date, Version: v.Version, NextPosted: next,
+				p, err := tr.st.PatchOf(ctx, sm.ID)
+				if err != nil && !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+				if err != nil || p.Cover {
+					tr.t.Reviews = append(tr.t.Reviews, Review{MessageID: sm.MessageID, Subject: sm.Subject,
+						From: message.Address{Name: sm.FromName, Email: sm.FromEmail}, Date: sm.Date, Version: v.Version, NextPosted: next,
 						FromAuthor: strings.EqualFold(sm.FromEmail, v.From.Email)})
 				}
 			}
 			if !direct {
-				add(c, false)
+				if err := add(c, false); err != nil {
+					return err
+				}
 			}
 		}
+		return nil
 	}
+	var werr error
 	thread.Walk(tv.Roots, func(n *thread.Node, depth int) {
+		if werr != nil {
+			return
+		}
 		switch n.MessageID {
 		case m.MessageID:
-			add(n, false)
+			werr = add(n, false)
 		case cover:
-			add(n, true)
+			werr = add(n, true)
 		}
 	})
+	if werr != nil {
+		return werr
+	}
 	sort.SliceStable(tr.t.Reviews, func(i, j int) bool { return tr.t.Reviews[i].Date.Before(tr.t.Reviews[j].Date) })
 	return nil
 }
@@ -195,7 +219,11 @@ func (tr *trace) reviews(ctx context.Context, m *store.Message, cover string, v 
 // (by subject tags, or saying "commit <sha> upstream.").
 func (tr *trace) backports(ctx context.Context, rec *store.CVERow) error {
 	mainline := map[string]bool{}
+	var fixes []string // the fix commits in the trace's order
 	for _, c := range tr.t.FixCommits {
+		if !mainline[c.SHA] {
+			fixes = append(fixes, c.SHA)
+		}
 		mainline[c.SHA] = true
 	}
 	seen := map[string]bool{}
@@ -205,7 +233,7 @@ func (tr *trace) backports(ctx context.Context, rec *store.CVERow) error {
 				continue
 			}
 			seen[b.FixedSHA] = true
-			tb := TraceBackport{Version: b.FixedVersion, SHA: b.FixedSHA, Source: "cve"}
+			tb := Backport{Version: b.FixedVersion, SHA: b.FixedSHA, Source: "cve"}
 			if ref, c, err := refOf(ctx, tr.st, b.FixedSHA); err != nil {
 				return err
 			} else if c != nil {
@@ -214,7 +242,7 @@ func (tr *trace) backports(ctx context.Context, rec *store.CVERow) error {
 			tr.t.Backports = append(tr.t.Backports, tb)
 		}
 	}
-	for sha := range mainline {
+	for _, sha := range fixes {
 		cs, err := tr.st.CommitsWhere(ctx, "upstream", sha)
 		if err != nil {
 			return err
@@ -225,7 +253,7 @@ func (tr *trace) backports(ctx context.Context, rec *store.CVERow) error {
 			}
 			seen[c.SHA] = true
 			ref := commitRef(c)
-			tr.t.Backports = append(tr.t.Backports, TraceBackport{SHA: c.SHA, Commit: &ref, Source: "commit"})
+			tr.t.Backports = append(tr.t.Backports, Backport{SHA: c.SHA, Commit: &ref, Source: "commit"})
 		}
 	}
 	// Stable postings: by subject, and those naming a fix commit.
@@ -239,7 +267,7 @@ func (tr *trace) backports(ctx context.Context, rec *store.CVERow) error {
 			posts = append(posts, p.PatchCandidate)
 		}
 	}
-	for sha := range mainline {
+	for _, sha := range fixes {
 		ids, err := tr.st.MessageBackports(ctx, sha)
 		if err != nil {
 			return err
@@ -262,7 +290,7 @@ func (tr *trace) backports(ctx context.Context, rec *store.CVERow) error {
 			tr.t.Backports[i].Posting = &tp
 			continue
 		}
-		tr.t.Backports = append(tr.t.Backports, TraceBackport{Version: stableVersion(p.Subject), Posting: &tp, Source: "posting"})
+		tr.t.Backports = append(tr.t.Backports, Backport{Version: stableVersion(p.Subject), Posting: &tp, Source: "posting"})
 	}
 	return nil
 }
@@ -311,7 +339,7 @@ func (tr *trace) applied(ctx context.Context) (*store.Message, error) {
 	if final == nil || tr.t.Thread == nil {
 		return nil, nil
 	}
-	msgs, err := tr.st.ThreadMessages(ctx, tr.t.Thread.ThreadID)
+	msgs, err := tr.st.ThreadMessages(ctx, tr.t.Thread.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -344,15 +372,15 @@ func (tr *trace) applied(ctx context.Context) (*store.Message, error) {
 }
 
 // timeline orders the dated steps of the fix and the gaps between them.
-func (tr *trace) timeline(ctx context.Context, rec *store.CVERow) {
-	var ev []TimelineEvent
+func (tr *trace) timeline(ctx context.Context, rec *store.CVERow) error {
+	var ev []Event
 	at := func(t time.Time) *time.Time {
 		if t.IsZero() {
 			return nil
 		}
 		return &t
 	}
-	versions := append([]TracePosting(nil), tr.t.Earlier...)
+	versions := append([]Posting(nil), tr.t.Earlier...)
 	if tr.t.Posting != nil {
 		versions = append(versions, *tr.t.Posting)
 	}
@@ -368,33 +396,37 @@ func (tr *trace) timeline(ctx context.Context, rec *store.CVERow) {
 			names = append(names, "version_posted")
 		}
 		for _, name := range names {
-			ev = append(ev, TimelineEvent{Event: name, Date: at(v.Date), Detail: fmt.Sprintf("v%d %s", v.Version, v.Subject), MessageID: v.MessageID})
+			ev = append(ev, Event{Event: name, Date: at(v.Date), Detail: fmt.Sprintf("v%d %s", v.Version, v.Subject), MessageID: v.MessageID})
 		}
 	}
 	landed := time.Time{}
 	if len(versions) > 0 {
 		landed = versions[len(versions)-1].Date
 	}
-	if m, err := tr.applied(ctx); err == nil && m != nil {
-		ev = append(ev, TimelineEvent{Event: "applied", Date: at(m.Date), Detail: "applied, says " + m.FromName, MessageID: m.MessageID})
+	m, err := tr.applied(ctx)
+	if err != nil {
+		return err
+	}
+	if m != nil {
+		ev = append(ev, Event{Event: "applied", Date: at(m.Date), Detail: "applied, says " + m.FromName, MessageID: m.MessageID})
 		landed = m.Date
 	}
 	for _, c := range tr.fix {
-		ev = append(ev, TimelineEvent{Event: "committed", Date: at(c.CommitDate), Detail: c.Subject, SHA: c.SHA})
+		ev = append(ev, Event{Event: "committed", Date: at(c.CommitDate), Detail: c.Subject, SHA: c.SHA})
 		landed = c.CommitDate
 	}
 	for _, b := range tr.t.Backports {
-		e := TimelineEvent{Event: "backport", Detail: strings.TrimSpace("stable " + b.Version), SHA: b.SHA}
+		e := Event{Event: "backport", Detail: strings.TrimSpace("stable " + b.Version), SHA: b.SHA}
 		switch {
-		case b.Commit != nil && b.Commit.CommitDate != nil:
-			e.Date = at(*b.Commit.CommitDate)
+		case b.Commit != nil:
+			e.Date = at(b.Commit.CommitDate)
 		case b.Posting != nil:
 			e.Date, e.MessageID, e.Detail = at(b.Posting.Date), b.Posting.MessageID, e.Detail+" (posted)"
 		}
 		ev = append(ev, e)
 	}
 	if rec != nil {
-		ev = append(ev, TimelineEvent{Event: "cve_published", Date: at(rec.Published), Detail: rec.ID})
+		ev = append(ev, Event{Event: "cve_published", Date: at(rec.Published), Detail: rec.ID})
 	}
 	sort.SliceStable(ev, func(i, j int) bool {
 		a, b := ev[i].Date, ev[j].Date
@@ -418,9 +450,12 @@ func (tr *trace) timeline(ctx context.Context, rec *store.CVERow) {
 		}
 	}
 	tr.t.Timeline = ev
+	return nil
 }
 
+// days is d in days rounded to a tenth, half away from zero (a gap of
+// -1.26 days is -1.3, not -1.2).
 func days(d time.Duration) *float64 {
-	v := float64(int(d.Hours()/24*10+0.5)) / 10
+	v := math.Round(d.Hours()/24*10) / 10
 	return &v
 }

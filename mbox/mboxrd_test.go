@@ -1,4 +1,4 @@
-package api
+package mbox
 
 import (
 	"bufio"
@@ -110,30 +110,25 @@ func publicInboxMboxrd(t *testing.T, msgs [][]byte) [][]byte {
 // TestMboxrdMatchesPublicInbox compares WriteMboxrd with public-inbox
 // itself, byte for byte, on every sample message and the cases above.
 func TestMboxrdMatchesPublicInbox(t *testing.T) {
-	st, _ := sampleData(t)
 	var msgs [][]byte
 	var names []string
 	for _, tc := range mboxrdTests {
 		msgs, names = append(msgs, []byte(tc.raw)), append(names, tc.name)
 	}
-	rows, err := st.DB().Query(`SELECT id, message_id FROM messages ORDER BY id`)
+	r, err := Open(context.Background(), "../testdata/sample/sample.mbox", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		var mid string
-		rows.Scan(&id, &mid)
-		ids, names = append(ids, id), append(names, mid)
-	}
-	rows.Close()
-	for _, id := range ids {
-		raw, err := st.Raw(context.Background(), id)
+	defer r.Close()
+	for {
+		m, err := r.Next()
+		if err == io.EOF {
+			break
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		msgs = append(msgs, raw)
+		msgs, names = append(msgs, m.Data), append(names, m.Where)
 	}
 	// Quirks: CRLF mixed with LF, a long header, a continuation-like line
 	// after a dropped header, header-less CRLF.
@@ -179,7 +174,7 @@ func FuzzWriteMboxrd(f *testing.F) {
 		}
 		n := 0
 		for _, l := range bytes.SplitAfter(body, []byte("\n")) {
-			if isFromLine(append([]byte(">"), l...)) {
+			if isFromLineRef(append([]byte(">"), l...)) {
 				n++
 			}
 		}
@@ -193,7 +188,7 @@ func FuzzWriteMboxrd(f *testing.F) {
 			if bytes.HasPrefix(l, []byte("From ")) {
 				t.Fatalf("WriteMboxrd(%q): unescaped From_ line %q", raw, l)
 			}
-			if isFromLine(l) {
+			if isFromLineRef(l) {
 				lines[i] = l[1:]
 			}
 		}
@@ -204,7 +199,7 @@ func FuzzWriteMboxrd(f *testing.F) {
 }
 
 // isFromLine reports whether line matches ^>+From .
-func isFromLine(line []byte) bool {
+func isFromLineRef(line []byte) bool {
 	i := 0
 	for i < len(line) && line[i] == '>' {
 		i++

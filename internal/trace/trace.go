@@ -1,4 +1,11 @@
-package api
+// Package trace tells the whole story of a fix, from a CVE, a commit or
+// a message: the CVE, the fix commits, the final posting with its thread
+// and series, earlier versions, the people and where they spoke, the
+// reviews between versions, the Fixes: targets with their postings, the
+// stable backports and a timeline with the gaps between its events. It
+// also reads the commit views (commit.go). Its types carry no wire form;
+// api converts them.
+package trace
 
 import (
 	"context"
@@ -10,84 +17,67 @@ import (
 	"time"
 
 	"patchtrail/internal/link"
+	"patchtrail/internal/message"
 	"patchtrail/internal/patch"
+	"patchtrail/internal/series"
 	"patchtrail/internal/store"
+	"patchtrail/internal/thread"
 )
 
-// The trace view: from a CVE, a commit or a message to the whole story
-// of a fix (issue 5): the CVE, the fix commits, the final posting with its
-// thread and series, earlier versions, the people and where they spoke,
-// the reviews between versions, the Fixes: targets with their postings,
-// the stable backports and a timeline with the gaps between its events.
-
-// TraceCVE is the CVE record a trace starts from or leads to.
-type TraceCVE struct {
-	ID             string     `json:"id"`
-	Title          string     `json:"title"`
-	Severity       string     `json:"severity,omitempty"`
-	CVSS           float64    `json:"cvss,omitempty"`
-	Vector         string     `json:"cvss_vector,omitempty"`
-	Published      *time.Time `json:"published,omitempty"`
-	Files          []string   `json:"files"`
-	FixSHAs        []string   `json:"fix_commits"`
-	IntroducedSHAs []string   `json:"introduced_by"`
-	Description    string     `json:"description"`
+// Posting is a posted version of the fix (or of another commit).
+type Posting struct {
+	MessageID string
+	Subject   string
+	From      message.Address
+	Date      time.Time
+	Version   int
+	SeriesID  int64
+	ThreadID  int64
+	Found     string // "link" (a commit link), "subject" (by subject, no commit), "message" (the query)
+	Grade     string
+	Score     float64
+	Evidence  []store.Evidence
 }
 
-// TracePosting is a posted version of the fix (or of another commit).
-type TracePosting struct {
-	MessageID string     `json:"message_id"`
-	Subject   string     `json:"subject"`
-	From      Address    `json:"from"`
-	Date      time.Time  `json:"date"`
-	Version   int        `json:"version"`
-	SeriesID  int64      `json:"series_id,omitempty"`
-	ThreadID  int64      `json:"thread_id"`
-	Found     string     `json:"found_by"` // "link" (a commit link), "subject" (by subject, no commit), "message" (the query)
-	Grade     string     `json:"grade,omitempty"`
-	Score     float64    `json:"score,omitempty"`
-	Evidence  []Evidence `json:"evidence,omitempty"`
-}
-
-// TraceFixes is a commit the fix repairs (a Fixes: trailer or the CVE's
+// Fixes is a commit the fix repairs (a Fixes: trailer or the CVE's
 // introducing commit) with its own posting.
-type TraceFixes struct {
-	Target  string        `json:"target"`
-	Title   string        `json:"title,omitempty"`
-	Commit  CommitRef     `json:"commit"`
-	Posting *TracePosting `json:"posting,omitempty"`
+type Fixes struct {
+	Target  string
+	Title   string
+	Commit  CommitRef
+	Posting *Posting
 }
 
-// TraceBackport is the fix on a stable branch.
-type TraceBackport struct {
-	Version string        `json:"version,omitempty"` // stable version that got it ("6.1.69")
-	SHA     string        `json:"sha,omitempty"`
-	Commit  *CommitRef    `json:"commit,omitempty"` // when a registered repository holds it
-	Posting *TracePosting `json:"posting,omitempty"`
-	Source  string        `json:"source"` // "cve" (.dyad), "commit" (upstream line of a commit), "posting" (a stable posting)
+// Backport is the fix on a stable branch.
+type Backport struct {
+	Version string // stable version that got it ("6.1.69")
+	SHA     string
+	Commit  *CommitRef // when a registered repository holds it
+	Posting *Posting
+	Source  string // "cve" (.dyad), "commit" (upstream line of a commit), "posting" (a stable posting)
 }
 
 // Trace is the whole story of a fix.
 type Trace struct {
-	Query      string          `json:"query"`
-	CVE        *TraceCVE       `json:"cve,omitempty"`
-	FixCommits []CommitRef     `json:"fix_commits"`
-	Posting    *TracePosting   `json:"posting"` // the final posting, nil when none was found
-	Thread     *Thread         `json:"thread,omitempty"`
-	Series     *Series         `json:"series,omitempty"`
-	Earlier    []TracePosting  `json:"earlier_versions"`
-	People     []TracePerson   `json:"people"`
-	Reviews    []TraceReview   `json:"reviews"`
-	Fixes      []TraceFixes    `json:"fixes"`
-	Backports  []TraceBackport `json:"backports"`
-	Timeline   []TimelineEvent `json:"timeline"`
-	Notes      []string        `json:"notes"` // what could not be found, and how things were found
+	Query      string
+	CVE        *store.CVERow // nil: no CVE names the fix
+	FixCommits []CommitRef
+	Posting    *Posting     // the final posting, nil when none was found
+	Thread     *thread.View // of the final posting
+	Series     *Series      // of the final posting
+	Earlier    []Posting
+	People     []Person
+	Reviews    []Review
+	Fixes      []Fixes
+	Backports  []Backport
+	Timeline   []Event
+	Notes      []string // what could not be found, and how things were found
 }
 
 var cveIDRE = regexp.MustCompile(`(?i)^CVE-\d{4}-\d+$`)
 var shaRE = regexp.MustCompile(`^[0-9a-fA-F]{7,64}$`)
 
-// trace is the state of one LoadTrace.
+// trace is the state of one Load.
 type trace struct {
 	st  *store.Store
 	t   *Trace
@@ -95,12 +85,12 @@ type trace struct {
 	pid map[string]bool    // message ids of postings already listed
 }
 
-// LoadTrace assembles the trace of q: a CVE id, a commit id (full or
+// Load assembles the trace of q: a CVE id, a commit id (full or
 // abbreviated) or a Message-ID.
-func LoadTrace(ctx context.Context, st *store.Store, q string) (*Trace, error) {
+func Load(ctx context.Context, st *store.Store, q string) (*Trace, error) {
 	q = strings.TrimSpace(q)
-	tr := &trace{st: st, pid: map[string]bool{}, t: &Trace{Query: q, FixCommits: []CommitRef{}, Earlier: []TracePosting{}, People: []TracePerson{},
-		Reviews: []TraceReview{}, Fixes: []TraceFixes{}, Backports: []TraceBackport{}, Timeline: []TimelineEvent{}, Notes: []string{}}}
+	tr := &trace{st: st, pid: map[string]bool{}, t: &Trace{Query: q, FixCommits: []CommitRef{}, Earlier: []Posting{}, People: []Person{},
+		Reviews: []Review{}, Fixes: []Fixes{}, Backports: []Backport{}, Timeline: []Event{}, Notes: []string{}}}
 	var rec *store.CVERow
 	var fixSHAs []string
 	var posting *store.PatchCandidate // a posting named by the query
@@ -127,18 +117,12 @@ func LoadTrace(ctx context.Context, st *store.Store, q string) (*Trace, error) {
 			fixSHAs = []string{c.Upstream}
 		} else if ids, err := st.CVEsOfCommit(ctx, sha); err != nil {
 			return nil, err
-		} else {
-			for id, kind := range ids {
-				if kind != "backport" {
-					continue
-				}
-				if rec, err = st.CVE(ctx, id); err != nil {
-					return nil, err
-				}
-				tr.note("%.12s is a stable backport of the fix of %s", sha, id)
-				fixSHAs = rec.FixSHAs
-				break
+		} else if id := firstOfKind(ids, "backport"); id != "" {
+			if rec, err = st.CVE(ctx, id); err != nil {
+				return nil, err
 			}
+			tr.note("%.12s is a stable backport of the fix of %s", sha, id)
+			fixSHAs = rec.FixSHAs
 		}
 	default:
 		id, err := st.Resolve(ctx, q)
@@ -160,7 +144,7 @@ func LoadTrace(ctx context.Context, st *store.Store, q string) (*Trace, error) {
 		return nil, err
 	}
 	if rec != nil {
-		tr.t.CVE = wireCVE(rec)
+		tr.t.CVE = rec
 	}
 	if err := tr.postings(ctx, rec, posting); err != nil {
 		return nil, err
@@ -175,7 +159,7 @@ func LoadTrace(ctx context.Context, st *store.Store, q string) (*Trace, error) {
 			if rec, err = st.CVE(ctx, ids[0]); err != nil {
 				return nil, err
 			}
-			tr.t.CVE = wireCVE(rec)
+			tr.t.CVE = rec
 			tr.note("%s found by its title", rec.ID)
 			if err := tr.fixCommits(ctx, rec.FixSHAs, &rec); err != nil {
 				return nil, err
@@ -191,43 +175,23 @@ func LoadTrace(ctx context.Context, st *store.Store, q string) (*Trace, error) {
 	if err := tr.backports(ctx, rec); err != nil {
 		return nil, err
 	}
-	tr.timeline(ctx, rec)
+	if err := tr.timeline(ctx, rec); err != nil {
+		return nil, err
+	}
 	return tr.t, nil
 }
 
 // patchOfThread returns the patch of message id, or of the nearest
 // message it replies to that is a patch.
 func patchOfThread(ctx context.Context, st *store.Store, id int64) (*store.PatchCandidate, error) {
-	for hops := 0; hops < 50; hops++ {
-		p, err := st.PatchOf(ctx, id)
-		if err == nil {
-			return p, nil
+	pid, err := series.NearestPatch(ctx, st, id)
+	if err != nil {
+		if errors.Is(err, series.ErrNoSeries) {
+			return nil, fmt.Errorf("%w: the message is not part of a patch posting", series.ErrNoSeries)
 		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return nil, err
-		}
-		m, err := st.Message(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if m.Parent == "" {
-			break
-		}
-		if id, err = st.Resolve(ctx, m.Parent); err != nil {
-			break
-		}
+		return nil, err
 	}
-	return nil, fmt.Errorf("%w: the message is not part of a patch posting", ErrNoSeries)
-}
-
-func wireCVE(r *store.CVERow) *TraceCVE {
-	c := &TraceCVE{ID: r.ID, Title: r.Title, Severity: r.Severity, CVSS: r.CVSS, Vector: r.Vector, Files: nonNil(r.Files),
-		FixSHAs: nonNil(r.FixSHAs), IntroducedSHAs: nonNil(r.IntroducedSHAs), Description: r.Description}
-	if !r.Published.IsZero() {
-		p := r.Published
-		c.Published = &p
-	}
-	return c
+	return st.PatchOf(ctx, pid)
 }
 
 // fixCommits fills FixCommits and, when the trace did not start from a
@@ -254,17 +218,39 @@ func (tr *trace) fixCommits(ctx context.Context, shas []string, rec **store.CVER
 			if err != nil {
 				return err
 			}
-			for id, kind := range ids {
-				if kind == "fix" {
-					if *rec, err = tr.st.CVE(ctx, id); err != nil {
-						return err
-					}
-					break
+			if id := firstOfKind(ids, "fix"); id != "" {
+				if *rec, err = tr.st.CVE(ctx, id); err != nil {
+					return err
 				}
 			}
 		}
 	}
 	return nil
+}
+
+// firstOfKind is the least CVE id (in the order CVE ids sort) that ids
+// gives kind: the same answer whatever order the map iterates in.
+func firstOfKind(ids map[string]string, kind string) string {
+	var out []string
+	for id, k := range ids {
+		if k == kind {
+			out = append(out, id)
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	sort.Slice(out, func(i, j int) bool { return cveLess(out[i], out[j]) })
+	return out[0]
+}
+
+// cveLess orders CVE ids by year, then number (CVE-2024-9999 before
+// CVE-2024-10000).
+func cveLess(a, b string) bool {
+	if len(a) != len(b) && strings.EqualFold(a[:min(len(a), 9)], b[:min(len(b), 9)]) {
+		return len(a) < len(b)
+	}
+	return a < b
 }
 
 func (tr *trace) note(format string, args ...any) {
@@ -289,7 +275,7 @@ func (tr *trace) postings(ctx context.Context, rec *store.CVERow, queried *store
 				return err
 			}
 			tp := tracePosting(p, "link")
-			tp.Grade, tp.Score, tp.Evidence = l.Grade, l.Score, wireEvidence(l.Evidence)
+			tp.Grade, tp.Score, tp.Evidence = l.Grade, l.Score, (l.Evidence)
 			if l.Role == store.RoleApplied && tr.t.Posting == nil {
 				tr.setFinal(tp)
 			} else if l.Role == store.RoleEarlier {
@@ -316,7 +302,10 @@ func (tr *trace) postings(ctx context.Context, rec *store.CVERow, queried *store
 		tr.note("nothing to search postings by")
 		return nil
 	}
-	q.Before = tr.bound(ctx, rec)
+	var err error
+	if q.Before, err = tr.bound(ctx, rec); err != nil {
+		return err
+	}
 	found, err := link.FindPostings(ctx, tr.st, q)
 	if err != nil {
 		return err
@@ -332,11 +321,11 @@ func (tr *trace) postings(ctx context.Context, rec *store.CVERow, queried *store
 	}
 	tr.note("posting found by subject %q (no linked commit)", q.Subject)
 	fp := tracePosting(found.Final.PatchCandidate, "subject")
-	fp.Score, fp.Evidence = found.Final.Score, wireEvidence(found.Final.Evidence)
+	fp.Score, fp.Evidence = found.Final.Score, (found.Final.Evidence)
 	tr.setFinal(fp)
 	for _, e := range found.Earlier {
 		ep := tracePosting(e.PatchCandidate, "subject")
-		ep.Score, ep.Evidence = e.Score, wireEvidence(e.Evidence)
+		ep.Score, ep.Evidence = e.Score, (e.Evidence)
 		tr.addEarlier(ep)
 	}
 	return nil
@@ -344,7 +333,7 @@ func (tr *trace) postings(ctx context.Context, rec *store.CVERow, queried *store
 
 // bound is the latest date the fix can have been posted: the earliest
 // date of a registered fix or backport commit, or the CVE's publication.
-func (tr *trace) bound(ctx context.Context, rec *store.CVERow) time.Time {
+func (tr *trace) bound(ctx context.Context, rec *store.CVERow) (time.Time, error) {
 	var b time.Time
 	min := func(t time.Time) {
 		if !t.IsZero() && (b.IsZero() || t.Before(b)) {
@@ -360,25 +349,28 @@ func (tr *trace) bound(ctx context.Context, rec *store.CVERow) time.Time {
 			if bp.FixedSHA == "" {
 				continue
 			}
-			if c, err := tr.st.Commit(ctx, bp.FixedSHA); err == nil {
+			c, err := tr.st.Commit(ctx, bp.FixedSHA)
+			if err == nil {
 				min(c.CommitDate)
+			} else if !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrAmbiguous) {
+				return time.Time{}, err
 			}
 		}
 	}
-	return b
+	return b, nil
 }
 
-func tracePosting(p *store.PatchCandidate, found string) TracePosting {
-	return TracePosting{MessageID: p.MessageID, Subject: p.Subject, From: Address{Name: p.FromName, Email: p.Author}, Date: p.Date,
+func tracePosting(p *store.PatchCandidate, found string) Posting {
+	return Posting{MessageID: p.MessageID, Subject: p.Subject, From: message.Address{Name: p.FromName, Email: p.Author}, Date: p.Date,
 		Version: p.Version, SeriesID: p.Series, ThreadID: p.Thread, Found: found}
 }
 
-func (tr *trace) setFinal(p TracePosting) {
+func (tr *trace) setFinal(p Posting) {
 	tr.t.Posting = &p
 	tr.pid[p.MessageID] = true
 }
 
-func (tr *trace) addEarlier(p TracePosting) {
+func (tr *trace) addEarlier(p Posting) {
 	if tr.pid[p.MessageID] {
 		return
 	}
@@ -438,7 +430,7 @@ func (tr *trace) fixesTargets(ctx context.Context, rec *store.CVERow) error {
 		if err != nil && !errors.Is(err, store.ErrAmbiguous) {
 			return err
 		}
-		tf := TraceFixes{Target: t.sha, Title: t.title, Commit: ref}
+		tf := Fixes{Target: t.sha, Title: t.title, Commit: ref}
 		if tf.Commit.SHA == "" {
 			tf.Commit.SHA = t.sha
 		}
@@ -451,10 +443,13 @@ func (tr *trace) fixesTargets(ctx context.Context, rec *store.CVERow) error {
 				return err
 			}
 			if len(ls) > 0 && ls[0].Role == store.RoleApplied {
-				if p, err := tr.st.PatchOf(ctx, ls[0].Message); err == nil {
+				p, err := tr.st.PatchOf(ctx, ls[0].Message)
+				if err == nil {
 					tp := tracePosting(p, "link")
 					tp.Grade, tp.Score = ls[0].Grade, ls[0].Score
 					tf.Posting = &tp
+				} else if !errors.Is(err, store.ErrNotFound) {
+					return err
 				}
 			}
 		}
@@ -465,7 +460,7 @@ func (tr *trace) fixesTargets(ctx context.Context, rec *store.CVERow) error {
 			}
 			if found.Final != nil {
 				tp := tracePosting(found.Final.PatchCandidate, "subject")
-				tp.Score, tp.Evidence = found.Final.Score, wireEvidence(found.Final.Evidence)
+				tp.Score, tp.Evidence = found.Final.Score, (found.Final.Evidence)
 				tf.Posting = &tp
 			}
 		}

@@ -1,4 +1,4 @@
-package api
+package mbox
 
 import (
 	"bytes"
@@ -23,6 +23,9 @@ var (
 	trailingEOL = regexp.MustCompile(`(\r?\n)\z`)
 	firstEOL    = regexp.MustCompile(`\r?\n`)
 )
+
+// The mboxrd writer: mbox owns the format both ways (the readers are in
+// mboxfile.go and lines.go).
 
 // WriteMboxrd writes raw as one mboxrd message byte for byte as
 // public-inbox 1.9 does (PublicInbox::Mbox msg_hdr and msg_body over
@@ -224,4 +227,11 @@ func truncateHeader(h []byte) []byte {
 		return h[:i+1]
 	}
 	return nil
+}
+
+// HeaderBlock is the header block of raw as WriteMboxrd splits it (for
+// reading a header such as the charset without parsing the message).
+func HeaderBlock(raw []byte) []byte {
+	hdr, _, _, _ := splitMessage(raw)
+	return hdr
 }
