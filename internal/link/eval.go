@@ -105,6 +105,11 @@ func Evaluate(ctx context.Context, st *store.Store, repo string) (*Accuracy, err
 			if err != nil {
 				return nil, err
 			}
+			rs, err := st.RepliesByPatchID(ctx, c.PatchID, maxByPatchID)
+			if err != nil {
+				return nil, err
+			}
+			ps = append(ps, rs...)
 			for _, p := range ps {
 				if p.Message == want {
 					acc.PatchIDHits++
@@ -152,6 +157,9 @@ func truth(ctx context.Context, st *store.Store, c *store.CommitRow) (int64, str
 			return 0, "", err
 		}
 		p, err := st.PatchOf(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			p, err = st.ReplyPatchOf(ctx, id) // a diff posted in a reply
+		}
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}

@@ -35,6 +35,8 @@ type features struct {
 	sameDate bool    // author date equals the mail's Date
 	before   bool    // posted before the commit (with commitSlack)
 	age      time.Duration
+	// dateDelta is how far the author date is from the mail's Date.
+	dateDelta time.Duration
 }
 
 // compare computes the features of candidate p for commit c; sk is the
@@ -56,6 +58,7 @@ func compare(c *store.CommitRow, p *store.PatchCandidate, sk Sketch, samePID boo
 	if !p.Date.IsZero() {
 		d := c.AuthorDate.Sub(p.Date)
 		f.sameDate = d > -sameDateSlack && d < sameDateSlack
+		f.dateDelta = d.Abs()
 		f.age = c.CommitDate.Sub(p.Date)
 		f.before = f.age > -commitSlack
 	}

@@ -18,6 +18,9 @@ type PatchCandidate struct {
 	FromName  string
 	Thread    int64
 	Chain     int64 // version chain of its series
+	// Reply says the diff was posted inside a reply (reply_patches): it
+	// belongs to no series.
+	Reply bool
 }
 
 const candidateCols = `p.message, p.series, p.counter, p.total, p.version, p.cover, p.norm_subject, p.author, p.change_id, p.date, p.parent, p.files,
@@ -26,7 +29,12 @@ const candidateCols = `p.message, p.series, p.counter, p.total, p.version, p.cov
 const candidateFrom = ` FROM patches p JOIN messages m ON m.id = p.message LEFT JOIN series s ON s.id = p.series`
 
 func (s *Store) candidates(ctx context.Context, q string, args ...any) ([]*PatchCandidate, error) {
-	rows, err := s.query(ctx, `SELECT `+candidateCols+candidateFrom+` `+q, args...)
+	return s.scanCandidates(ctx, `SELECT `+candidateCols+candidateFrom+` `+q, args...)
+}
+
+// scanCandidates runs query q, whose columns are those of candidateCols.
+func (s *Store) scanCandidates(ctx context.Context, q string, args ...any) ([]*PatchCandidate, error) {
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
