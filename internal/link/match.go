@@ -20,6 +20,7 @@ const (
 	maxByPatchID = 20
 	maxBySubject = 50
 	maxByAuthor  = 200
+	maxByDate    = 20
 )
 
 // scored is a candidate posting with its features and score.
@@ -49,7 +50,7 @@ func plausible(s *scored) bool { return s.grade == store.GradeStrong || s.score 
 // versions in one chain, resends under one subject, the same patch, or
 // a diff in a reply and the patch of its thread.
 func versionsOf(a, b *scored) bool {
-	return a.p.Chain != 0 && a.p.Chain == b.p.Chain ||
+	return otherVersion(a.p, b.p) ||
 		a.p.NormSubject == b.p.NormSubject ||
 		a.f.patchID && b.f.patchID ||
 		(a.p.Reply || b.p.Reply) && a.p.Thread == b.p.Thread
@@ -293,6 +294,15 @@ func (m *matcher) candidates(ctx context.Context, c *store.CommitRow) ([]*scored
 		}
 		add(append(ps, rs...))
 	}
+	if !c.AuthorDate.IsZero() {
+		// The postings whose Date became the author date (git am), for
+		// commits whose sender, subject and content all changed.
+		ps, err := m.st.PatchesByDate(ctx, c.AuthorDate.Add(-sameDateSlack), c.AuthorDate.Add(sameDateSlack), maxByDate)
+		if err != nil {
+			return nil, err
+		}
+		add(ps)
+	}
 	out, err := m.score(ctx, c, order, samePID)
 	if err != nil {
 		return nil, err
@@ -334,7 +344,9 @@ func (m *matcher) score(ctx context.Context, c *store.CommitRow, ps []*store.Pat
 	var out []*scored
 	for _, p := range ps {
 		f := compare(c, p, nil, samePID[p.Message])
-		if !f.before || !f.patchID && f.age > m.window {
+		// Outside the window only when the patch-id or the Date (git am)
+		// ties the posting to the commit: a branch rebased long after.
+		if !f.before || !f.patchID && !f.sameDate && f.age > m.window {
 			continue
 		}
 		if f.patchID || 0.9*(f.fuzzy()+wDiff) >= Threshold {
@@ -357,9 +369,15 @@ func earlierOf(e, a *scored) bool {
 	if e.p.Message == a.p.Message || !e.p.Date.Before(a.p.Date) {
 		return false
 	}
-	return e.p.Chain != 0 && e.p.Chain == a.p.Chain ||
+	return otherVersion(e.p, a.p) && (e.p.NormSubject == a.p.NormSubject || e.p.Counter == a.p.Counter) ||
 		e.p.NormSubject == a.p.NormSubject && e.p.Author == a.p.Author ||
 		e.f.patchID && a.f.patchID
+}
+
+// otherVersion says a and b are in one version chain but not in one
+// series: the other parts of a series are no versions of a patch.
+func otherVersion(a, b *store.PatchCandidate) bool {
+	return a.Chain != 0 && a.Chain == b.Chain && a.Series != b.Series
 }
 
 // earlier lists the earlier versions of the applied posting a: scored

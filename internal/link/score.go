@@ -52,7 +52,7 @@ func compare(c *store.CommitRow, p *store.PatchCandidate, sk Sketch, samePID boo
 	switch {
 	case strings.EqualFold(c.AuthorEmail, p.Author):
 		f.author = 1
-	case c.AuthorName != "" && strings.EqualFold(strings.TrimSpace(c.AuthorName), strings.TrimSpace(p.FromName)):
+	case c.AuthorName != "" && strings.EqualFold(strings.TrimSpace(c.AuthorName), senderName(p.FromName)):
 		f.author = 0.8
 	}
 	if !p.Date.IsZero() {
@@ -63,6 +63,18 @@ func compare(c *store.CommitRow, p *store.PatchCandidate, sk Sketch, samePID boo
 		f.before = f.age > -commitSlack
 	}
 	return f
+}
+
+// senderName is the name of a mail's sender without the " via <list>"
+// that mailing lists append when they rewrite the From: of mails whose
+// domain publishes a strict DMARC policy ("Ann Dev via Linux-erofs
+// <linux-erofs@lists.ozlabs.org>").
+func senderName(from string) string {
+	from = strings.TrimSpace(from)
+	if i := strings.LastIndex(from, " via "); i > 0 {
+		from = strings.TrimSpace(from[:i])
+	}
+	return from
 }
 
 // fuzzy is the weighted score in [0, 1].

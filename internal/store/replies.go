@@ -23,6 +23,8 @@ CREATE TABLE IF NOT EXISTS reply_patches (
 );
 CREATE INDEX IF NOT EXISTS reply_patches_norm_subject ON reply_patches(norm_subject);
 CREATE INDEX IF NOT EXISTS reply_patches_author_date ON reply_patches(author, date);
+CREATE INDEX IF NOT EXISTS reply_patches_date ON reply_patches(date);
+CREATE INDEX IF NOT EXISTS patches_date ON patches(date);
 CREATE TABLE IF NOT EXISTS reply_patch_ids (
 	patch_id TEXT NOT NULL,
 	message INTEGER NOT NULL,
@@ -105,4 +107,17 @@ func (s *Store) ReplyPatchOf(ctx context.Context, id int64) (*PatchCandidate, er
 		return nil, fmt.Errorf("%w: no diff in reply %d", ErrNotFound, id)
 	}
 	return out[0], nil
+}
+
+// PatchesByDate returns the patch mails (not cover letters) and the
+// replies with a diff whose Date lies between from and to, newest first:
+// `git am` makes a mail's Date the author date of its commit, whatever
+// the sender, subject or content became.
+func (s *Store) PatchesByDate(ctx context.Context, from, to time.Time, limit int) ([]*PatchCandidate, error) {
+	ps, err := s.candidates(ctx, `WHERE p.date BETWEEN ? AND ? AND p.cover = 0 AND m.deleted = 0 ORDER BY p.date DESC LIMIT ?`, from.Unix(), to.Unix(), limit)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := s.replies(ctx, `WHERE r.date BETWEEN ? AND ? AND m.deleted = 0 ORDER BY r.date DESC LIMIT ?`, from.Unix(), to.Unix(), limit)
+	return append(ps, rs...), err
 }
