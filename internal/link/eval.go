@@ -101,15 +101,10 @@ func Evaluate(ctx context.Context, st *store.Store, repo string) (*Accuracy, err
 		}
 		acc.Truth++
 		if c.PatchID != "" {
-			ps, err := st.PatchesByPatchID(ctx, c.PatchID, maxByPatchID)
+			ps, err := st.CandidatesByPatchID(ctx, c.PatchID, maxByPatchID)
 			if err != nil {
 				return nil, err
 			}
-			rs, err := st.RepliesByPatchID(ctx, c.PatchID, maxByPatchID)
-			if err != nil {
-				return nil, err
-			}
-			ps = append(ps, rs...)
 			for _, p := range ps {
 				if p.Message == want {
 					acc.PatchIDHits++

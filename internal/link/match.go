@@ -269,30 +269,21 @@ func (m *matcher) candidates(ctx context.Context, c *store.CommitRow) ([]*scored
 		}
 	}
 	if c.PatchID != "" {
-		ps, err := m.st.PatchesByPatchID(ctx, c.PatchID, maxByPatchID)
+		ps, err := m.st.CandidatesByPatchID(ctx, c.PatchID, maxByPatchID)
 		if err != nil {
 			return nil, err
 		}
-		rs, err := m.st.RepliesByPatchID(ctx, c.PatchID, maxByPatchID)
-		if err != nil {
-			return nil, err
-		}
-		ps = append(ps, rs...)
 		for _, p := range ps {
 			samePID[p.Message] = true
 		}
 		add(ps)
 	}
 	if c.NormSubject != "" {
-		ps, err := m.st.PatchesBySubject(ctx, c.NormSubject, maxBySubject)
+		ps, err := m.st.CandidatesBySubject(ctx, c.NormSubject, maxBySubject)
 		if err != nil {
 			return nil, err
 		}
-		rs, err := m.st.RepliesBySubject(ctx, c.NormSubject, maxBySubject)
-		if err != nil {
-			return nil, err
-		}
-		add(append(ps, rs...))
+		add(ps)
 	}
 	if !c.AuthorDate.IsZero() {
 		// The postings whose Date became the author date (git am), for

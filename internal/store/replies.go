@@ -56,22 +56,7 @@ const replyCols = `r.message, 0, 1, 1, r.version, 0, r.norm_subject, r.author, '
 const replyFrom = ` FROM reply_patches r JOIN messages m ON m.id = r.message`
 
 func (s *Store) replies(ctx context.Context, q string, args ...any) ([]*PatchCandidate, error) {
-	out, err := s.scanCandidates(ctx, `SELECT `+replyCols+replyFrom+` `+q, args...)
-	for _, c := range out {
-		c.Reply = true
-	}
-	return out, err
-}
-
-// RepliesByPatchID returns the replies carrying a diff with patch-id pid.
-func (s *Store) RepliesByPatchID(ctx context.Context, pid string, limit int) ([]*PatchCandidate, error) {
-	return s.replies(ctx, `JOIN reply_patch_ids pi ON pi.message = r.message WHERE pi.patch_id = ? AND m.deleted = 0 ORDER BY r.date DESC LIMIT ?`, pid, limit)
-}
-
-// RepliesBySubject returns the replies carrying a diff whose normalised
-// subject (reply prefixes and tags stripped) is norm, newest first.
-func (s *Store) RepliesBySubject(ctx context.Context, norm string, limit int) ([]*PatchCandidate, error) {
-	return s.replies(ctx, `WHERE r.norm_subject = ? AND m.deleted = 0 ORDER BY r.date DESC LIMIT ?`, norm, limit)
+	return s.scanCandidates(ctx, `SELECT `+replyCols+`, 1`+replyFrom+` `+q, args...)
 }
 
 // RepliesByAuthor returns the replies with a diff sent from address
@@ -90,8 +75,10 @@ func (s *Store) RepliesByAuthor(ctx context.Context, author string, from, to tim
 			q += ` OR `
 		}
 		enc, _ := json.Marshal(f)
-		q += `r.files LIKE ? ESCAPE '\'`
-		args = append(args, "%"+likeEscaper.Replace(string(enc))+"%")
+		// instr, not LIKE: a LIKE pattern bound as a parameter makes
+		// SQLite prepare the statement again on every run.
+		q += `instr(r.files, ?) > 0`
+		args = append(args, string(enc))
 	}
 	return s.replies(ctx, q+`) ORDER BY r.date DESC LIMIT ?`, append(args, limit)...)
 }
@@ -109,15 +96,36 @@ func (s *Store) ReplyPatchOf(ctx context.Context, id int64) (*PatchCandidate, er
 	return out[0], nil
 }
 
+// withReplies runs a candidate query over the patches and the same
+// query over the reply diffs as one statement (UNION ALL), each part
+// ordered newest first and limited on its own. patchWhere and replyWhere
+// take the same arguments, args, followed by the limit.
+func (s *Store) withReplies(ctx context.Context, patchWhere, replyWhere string, limit int, args ...any) ([]*PatchCandidate, error) {
+	q := `SELECT * FROM (SELECT ` + candidateCols + `, 0 AS reply` + candidateFrom + ` ` + patchWhere + ` ORDER BY p.date DESC LIMIT ?)
+		UNION ALL SELECT * FROM (SELECT ` + replyCols + `, 1 AS reply` + replyFrom + ` ` + replyWhere + ` ORDER BY r.date DESC LIMIT ?)`
+	all := append(append(append(append([]any{}, args...), limit), args...), limit)
+	return s.scanCandidates(ctx, q, all...)
+}
+
+// CandidatesByPatchID returns the patch mails and the reply diffs
+// carrying patch-id pid (PatchesByPatchID and RepliesByPatchID in one).
+func (s *Store) CandidatesByPatchID(ctx context.Context, pid string, limit int) ([]*PatchCandidate, error) {
+	return s.withReplies(ctx, `JOIN patch_ids pi ON pi.message = p.message WHERE pi.patch_id = ? AND m.deleted = 0`,
+		`JOIN reply_patch_ids pi ON pi.message = r.message WHERE pi.patch_id = ? AND m.deleted = 0`, limit, pid)
+}
+
+// CandidatesBySubject returns the patch mails (not cover letters) and
+// the reply diffs whose normalised subject is norm.
+func (s *Store) CandidatesBySubject(ctx context.Context, norm string, limit int) ([]*PatchCandidate, error) {
+	return s.withReplies(ctx, `WHERE p.norm_subject = ? AND p.cover = 0 AND m.deleted = 0`,
+		`WHERE r.norm_subject = ? AND m.deleted = 0`, limit, norm)
+}
+
 // PatchesByDate returns the patch mails (not cover letters) and the
-// replies with a diff whose Date lies between from and to, newest first:
-// `git am` makes a mail's Date the author date of its commit, whatever
-// the sender, subject or content became.
+// replies with a diff whose Date lies between from and to, newest first
+// in each kind: `git am` makes a mail's Date the author date of its
+// commit, whatever the sender, subject or content became.
 func (s *Store) PatchesByDate(ctx context.Context, from, to time.Time, limit int) ([]*PatchCandidate, error) {
-	ps, err := s.candidates(ctx, `WHERE p.date BETWEEN ? AND ? AND p.cover = 0 AND m.deleted = 0 ORDER BY p.date DESC LIMIT ?`, from.Unix(), to.Unix(), limit)
-	if err != nil {
-		return nil, err
-	}
-	rs, err := s.replies(ctx, `WHERE r.date BETWEEN ? AND ? AND m.deleted = 0 ORDER BY r.date DESC LIMIT ?`, from.Unix(), to.Unix(), limit)
-	return append(ps, rs...), err
+	return s.withReplies(ctx, `WHERE p.date BETWEEN ? AND ? AND p.cover = 0 AND m.deleted = 0`,
+		`WHERE r.date BETWEEN ? AND ? AND m.deleted = 0`, limit, from.Unix(), to.Unix())
 }
