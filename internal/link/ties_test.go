@@ -173,3 +173,29 @@ func TestResendTie(t *testing.T) {
 		}
 	})
 }
+
+// TestUnmarkedMailWithDiff: a diff sent in a mail whose subject says
+// nothing of a patch (a bug report with a fix) is a candidate all the
+// same.
+func TestUnmarkedMailWithDiff(t *testing.T) {
+	st := importSample(t)
+	r := newGitRepo(t)
+	diff := editDiff(t, r, "src/queue.c", func(s string) string {
+		return strings.Replace(s, "#include \"int_flags.h\"\n", "#include \"int_flags.h\"\n#include <sys/stat.h>\n", 1)
+	})
+	const mid = "20240310120000.77-1-hana@example.org"
+	mails := importExtra(t, st, mail{
+		from: "Hana User <hana@example.org>", subject: "build fails on musl",
+		date: "Sun, 10 Mar 2024 12:00:00 +0000", mid: mid,
+		body: "src/queue.c does not build on musl: struct stat is not declared. This fixes it for me:\n\n" + diff,
+	})
+	r.mails[mid] = []byte(mails[mid])
+	r.git(diff, "apply")
+	r.git("", "add", "-A")
+	r.git("queue: include sys/stat.h\n\nReported-by: Hana User <hana@example.org>\n", "commit", "-q", "--author", "Hana User <hana@example.org>", "-F", "-")
+	sha := r.head()
+	linkOnce(t, st, addRepo(t, st, r))
+	if got := linksOf(t, st, sha); len(got) == 0 || got[0].MessageID != mid || got[0].Grade != store.GradeStrong {
+		t.Fatalf("links = %v, want <%s> strong first", got, mid)
+	}
+}
