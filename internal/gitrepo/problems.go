@@ -56,8 +56,9 @@ const maxProblems = 1000
 
 // objectRE finds the object id in git's complaints about unreadable
 // objects ("unable to read <oid>", "bad object <oid>", "missing blob
-// <oid>", "Could not read <oid>").
-var objectRE = regexp.MustCompile(`(?i)(?:unable to read|bad object|missing (?:blob|tree|commit) (?:object )?|could not read|object) ([0-9a-f]{40,64})`)
+// <oid>", "Could not read <oid>", "could not fetch <oid> from promisor
+// remote").
+var objectRE = regexp.MustCompile(`(?i)(?:unable to read|bad object|missing (?:blob|tree|commit) (?:object )?|could not (?:read|fetch)|object) ([0-9a-f]{40,64})`)
 
 // problemOf classifies a failed git run for commit sha.
 func problemOf(sha string, err error) *Problem {

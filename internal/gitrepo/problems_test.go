@@ -143,3 +143,28 @@ func TestShallowAndGraft(t *testing.T) {
 		t.Errorf("graft: problems %+v", lr.Problems())
 	}
 }
+
+// TestPartialClone reads a blobless clone whose promisor remote is gone:
+// every commit comes back without its changes, each with a problem
+// naming a blob, and the read ends normally.
+func TestPartialClone(t *testing.T) {
+	r, ids := brokenRepo(t)
+	r.git("config", "uploadpack.allowFilter", "true")
+	clone := t.TempDir()
+	r.git("clone", "-q", "--bare", "--filter=blob:none", "file://"+r.dir, clone)
+	if err := os.RemoveAll(r.dir); err != nil {
+		t.Fatal(err)
+	}
+	cs, lr := readAll(t, clone, &LogOptions{WithDiff: true})
+	if len(cs) != len(ids) {
+		t.Fatalf("read %d commits, want %d", len(cs), len(ids))
+	}
+	for _, c := range cs {
+		if c.Problem == nil || c.Problem.Kind != ProblemMissingObject || c.Problem.Object == "" || c.Subject == "" {
+			t.Errorf("commit %s: problem %+v", c.SHA, c.Problem)
+		}
+	}
+	if len(lr.Problems()) != len(ids) {
+		t.Errorf("%d problems, want %d", len(lr.Problems()), len(ids))
+	}
+}
