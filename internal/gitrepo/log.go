@@ -122,8 +122,9 @@ type LogReader struct {
 	// and read with --no-walk; queue holds those not returned yet.
 	queued   bool
 	queue    []string
-	count    int    // commits returned by the current process
-	last     string // id of the last commit returned
+	noDiff   *Problem // set once too many commits failed: the rest is read without changes
+	count    int      // commits returned by the current process
+	last     string   // id of the last commit returned
 	problems []*Problem
 
 	cmd    *exec.Cmd
@@ -211,6 +212,9 @@ func Log(ctx context.Context, repoDir string, opts *LogOptions) (*LogReader, err
 // exactly the listed commits in the order given.
 func (r *LogReader) start(input []byte, noWalk bool) error {
 	args := append([]string(nil), logArgs...)
+	if r.noDiff != nil {
+		args = []string{"log", "--stdin", logFormat, "--date=raw", "--encoding=UTF-8"}
+	}
 	if noWalk {
 		args = append(args, "--no-walk=unsorted")
 	} else if r.opts.Reverse {
@@ -333,6 +337,11 @@ func (r *LogReader) returned(c *Commit) *Commit {
 	if r.queued && len(r.queue) > 0 && r.queue[0] == c.SHA {
 		r.queue = r.queue[1:]
 	}
+	if r.noDiff != nil {
+		c.Files, c.PatchID, c.Diff, c.DiffTruncated = nil, "", "", false
+		c.Problem = r.noDiff
+		return c
+	}
 	if p := r.hist.check(c.SHA); p != nil {
 		c.Files, c.PatchID, c.Diff, c.DiffTruncated = nil, "", "", false
 		c.Problem = p
@@ -389,36 +398,47 @@ func (r *LogReader) recover(failure error, held string) (*Commit, error) {
 		r.err = io.EOF
 		return nil, nil
 	}
-	if len(r.problems) >= maxProblems {
-		return nil, fmt.Errorf("%w (and %d unreadable commits before: giving up)", failure, len(r.problems))
+	if len(r.problems) >= maxProblems && r.noDiff == nil {
+		// So many commits fail that reading them one by one would take
+		// longer than the read: the rest is read without changes.
+		r.noDiff = &Problem{Kind: ProblemUnreadable, Detail: fmt.Sprintf("%d commits could not be read with their changes: the %d after them are read without changes", len(r.problems), len(r.queue))}
+		r.problems = append(r.problems, r.noDiff)
+		return nil, r.start(queueInput(r.queue), true)
 	}
 	sha := r.queue[0]
 	r.queue = r.queue[1:]
-	c, err := r.readAlone(sha, true)
-	if err != nil {
+	var c *Commit
+	var p *Problem
+	if r.noDiff == nil {
+		var err error
+		if c, err = r.readAlone(sha, true); err != nil {
+			p = problemOf(sha, err)
+		}
+	} else {
+		p = r.noDiff
+	}
+	if c == nil {
 		if r.ctx.Err() != nil {
 			return nil, fmt.Errorf("gitrepo: git log: %w", r.ctx.Err())
 		}
-		p := problemOf(sha, err)
-		c, err = r.readAlone(sha, false)
-		if err != nil {
+		var err error
+		if c, err = r.readAlone(sha, false); err == nil {
+			c.Problem = p
+		} else {
 			if r.ctx.Err() != nil {
 				return nil, fmt.Errorf("gitrepo: git log: %w", r.ctx.Err())
 			}
+			if p == r.noDiff {
+				p = problemOf(sha, err)
+			}
 			p.Skipped = true
-			c = nil
-		} else {
-			c.Problem = p
 		}
-		r.problems = append(r.problems, p)
+		if p != r.noDiff {
+			r.problems = append(r.problems, p)
+		}
 	}
 	if len(r.queue) > 0 {
-		var in bytes.Buffer
-		for _, id := range r.queue {
-			in.WriteString(id)
-			in.WriteByte('\n')
-		}
-		if err := r.start(in.Bytes(), true); err != nil {
+		if err := r.start(queueInput(r.queue), true); err != nil {
 			return nil, err
 		}
 	} else {
@@ -442,6 +462,16 @@ func (r *LogReader) recover(failure error, held string) (*Commit, error) {
 		r.br.Reset(bytes.NewReader(nil))
 	}
 	return c, nil
+}
+
+// queueInput is the git log input listing ids.
+func queueInput(ids []string) []byte {
+	var in bytes.Buffer
+	for _, id := range ids {
+		in.WriteString(id)
+		in.WriteByte('\n')
+	}
+	return in.Bytes()
 }
 
 // revList lists the commits the read covers, in git log's order.

@@ -51,8 +51,10 @@ func (p *Problem) String() string {
 }
 
 // maxProblems bounds the commits a LogReader reads one by one after git
-// failed on them; past it the repository is taken as broken.
-const maxProblems = 1000
+// failed on them (three git processes each); past it the remaining
+// commits are read without their changes, with one problem saying so
+// (a blobless clone, say).
+var maxProblems = 1000
 
 // objectRE finds the object id in git's complaints about unreadable
 // objects ("unable to read <oid>", "bad object <oid>", "missing blob

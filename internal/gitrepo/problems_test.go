@@ -167,4 +167,20 @@ func TestPartialClone(t *testing.T) {
 	if len(lr.Problems()) != len(ids) {
 		t.Errorf("%d problems, want %d", len(lr.Problems()), len(ids))
 	}
+
+	// Past maxProblems the rest is read without changes, in one go.
+	defer func(n int) { maxProblems = n }(maxProblems)
+	maxProblems = 2
+	cs, lr = readAll(t, clone, &LogOptions{WithDiff: true})
+	if len(cs) != len(ids) {
+		t.Fatalf("maxProblems 2: read %d commits, want %d", len(cs), len(ids))
+	}
+	for i, c := range cs {
+		if c.SHA != ids[len(ids)-1-i] || c.Problem == nil || c.PatchID != "" || c.Subject == "" {
+			t.Errorf("maxProblems 2: commit %d %s: problem %+v", i, c.SHA, c.Problem)
+		}
+	}
+	if ps := lr.Problems(); len(ps) != 3 || ps[2].Kind != ProblemUnreadable || !strings.Contains(ps[2].Detail, "without changes") {
+		t.Errorf("maxProblems 2: problems %+v", ps)
+	}
 }
