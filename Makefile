@@ -10,6 +10,8 @@ DEMO    ?= $(CACHE)/demo-data
 export PATCHTRAIL_CORPUS ?= $(CACHE)/corpus
 export PATCHTRAIL_VULNS  ?= $(SHARED)/corpus/vulns
 export PATCHTRAIL_LIBURING ?=
+export PATCHTRAIL_EROFS_LIST ?=
+export PATCHTRAIL_EROFS_UTILS ?=
 
 .PHONY: all build test hygiene race fuzz bench parity demo corpus vet clean
 
@@ -67,7 +69,10 @@ loadtest: corpus
 	./.ci/loadtest.sh
 
 # Linking accuracy and CVE traces on real data, as reported in doc/linking.md
-# (needs jq and PATCHTRAIL_LIBURING, a clone of axboe/liburing).
+# (needs jq; PATCHTRAIL_LIBURING, a clone of axboe/liburing; for the second
+# project PATCHTRAIL_EROFS_LIST, a linux-erofs public-inbox archive, and
+# PATCHTRAIL_EROFS_UTILS, a clone of erofs/erofs-utils; each is skipped
+# with a message when absent).
 .PHONY: linking
 linking: corpus
 	./.ci/linking.sh

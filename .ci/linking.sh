@@ -3,56 +3,93 @@
 #  1. liburing commits against the io-uring archive, linked with
 #     --ignore-link-trailers and scored against their Link: trailers
 #     (precision and recall of the best link, patch-id-only recall, time);
+#     then the same for a second project: erofs-utils against the
+#     linux-erofs archive;
 #  2. CVE traces: for the io_uring CVEs of the vulns repository (by
 #     programFiles), how many titles equal the subject of an io-uring patch
 #     mail at all (read independently from the archive's git log), and for
 #     how many of those `patchtrail trace --json CVE-…` finds that posting.
 # Needs git, jq and bc. Inputs (env): PATCHTRAIL_CORPUS (holding
 # io-uring/git/0.git), PATCHTRAIL_LIBURING (a clone of axboe/liburing, bare
-# or not), PATCHTRAIL_VULNS (the vulns repository). The archive is imported
-# once into LINKING_DATA and reused. SKIP_BUILD=1 uses an existing $BIN.
+# or not), PATCHTRAIL_VULNS (the vulns repository), PATCHTRAIL_EROFS_LIST (a
+# public-inbox archive of linux-erofs: a directory holding git/0.git, e.g. a
+# clone of github.com/linux-mailinglist-archives/linux-erofs.lists.ozlabs.org.0
+# as git/0.git) and PATCHTRAIL_EROFS_UTILS (a clone of
+# github.com/erofs/erofs-utils). A project whose inputs are absent is
+# skipped with a message. Each archive is imported once into its data
+# directory (under LINKING_DATA) and reused. SKIP_BUILD=1 uses an existing
+# $BIN.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CORPUS=${PATCHTRAIL_CORPUS:-.cache/corpus}
 LIBURING=${PATCHTRAIL_LIBURING:-}
 VULNS=${PATCHTRAIL_VULNS:-../shared/corpus/vulns}
+EROFS_LIST=${PATCHTRAIL_EROFS_LIST:-}
+EROFS_UTILS=${PATCHTRAIL_EROFS_UTILS:-}
 DATA=${LINKING_DATA:-.cache/linking-data}
 OUT=${LINKING_OUT:-.cache/linking}
 BIN=${BIN:-bin/patchtrail}
+# Bumped when an import must be redone for linking (2: diffs in replies).
+IMPORT_VERSION=2
 
-if [ ! -d "$CORPUS/io-uring/git/0.git" ]; then
-	echo "linking: corpus absent: set PATCHTRAIL_CORPUS to a directory holding io-uring/git/0.git" >&2
-	exit 1
-fi
-if [ -z "$LIBURING" ] || [ ! -d "$LIBURING" ]; then
-	echo "linking: set PATCHTRAIL_LIBURING to a clone of https://github.com/axboe/liburing" >&2
-	exit 1
-fi
 command -v jq >/dev/null || { echo "linking: jq is needed" >&2; exit 1; }
-
 mkdir -p "$OUT" "$(dirname "$BIN")"
 [ -n "${SKIP_BUILD:-}" ] || go build -o "$BIN" ./cmd/patchtrail
-pt() { "$BIN" -q --data "$DATA" "$@"; }
 
-if [ ! -f "$DATA/store.db" ]; then
-	echo "== importing $CORPUS/io-uring into $DATA (once)"
-	pt import --no-index "$CORPUS/io-uring"
+# import DIR ARCHIVE: the archive imported into data directory DIR, once.
+import() {
+	local dir=$1 archive=$2
+	if [ "$(cat "$dir/linking-import" 2>/dev/null)" != "$IMPORT_VERSION" ]; then
+		echo "== importing $archive into $dir (once)"
+		rm -rf "$dir"
+		"$BIN" -q --data "$dir" import --no-index "$archive"
+		echo "$IMPORT_VERSION" >"$dir/linking-import"
+	fi
+}
+
+# accuracy DIR NAME REPO: link REPO as NAME with --ignore-link-trailers
+# and score the best links against the Link: trailers.
+accuracy() {
+	local dir=$1 name=$2 repo=$3 json="$OUT/link-$2.json"
+	"$BIN" -q --data "$dir" repo add "$name" "$repo" >/dev/null
+	local start end
+	start=$(date +%s.%N)
+	"$BIN" -q --data "$dir" link --repo "$name" --ignore-link-trailers --full --score --json >"$json"
+	end=$(date +%s.%N)
+	jq -r '.results[] | "read \(.read) commits, relinked \(.relinked), linked \(.linked) \(.grades) in \(.elapsed_ns/1e9*100|round/100) s\(if .problems then ", \(.problems|length) unreadable" else "" end)"' "$json"
+	echo "wall time (with store open and git): $(echo "$end - $start" | bc) s"
+	jq -r '.accuracy[] |
+		"window \(.window_start[:10])..\(.window_end[:10]): \(.commits) commits, \(.truth) with a Link: trailer naming a stored patch mail",
+		"best link precision \(.precision*10000|round/10000) (\(.correct)/\(.linked))   recall \(.recall*10000|round/10000) (\(.correct)/\(.truth))",
+		"patch-id only recall \(.patch_id_recall*10000|round/10000) (\(.patch_id)/\(.truth))   correct by grade \(.correct_by_grade)",
+		"linked commits without a Link: trailer (not scorable): \(.linked_without_truth)",
+		(.misses // [] | .[] | "  miss \(.sha[:12]) \(.subject)\n       want <\(.want)>\n       got  <\(.got // "-")> \(.grade // "") \(.score // "")")' "$json"
+}
+
+have_liburing=yes
+if [ ! -d "$CORPUS/io-uring/git/0.git" ]; then
+	echo "linking: skipping liburing and the CVE traces: set PATCHTRAIL_CORPUS to a directory holding io-uring/git/0.git" >&2
+	have_liburing=no
+elif [ -z "$LIBURING" ] || [ ! -d "$LIBURING" ]; then
+	echo "linking: skipping liburing and the CVE traces: set PATCHTRAIL_LIBURING to a clone of https://github.com/axboe/liburing" >&2
+	have_liburing=no
+fi
+if [ $have_liburing = yes ]; then
+	echo "== 1. liburing against io-uring: link --ignore-link-trailers --full --score"
+	import "$DATA" "$CORPUS/io-uring"
+	accuracy "$DATA" liburing "$LIBURING"
 fi
 
-echo "== 1. liburing: link --ignore-link-trailers --full --score"
-pt repo add liburing "$LIBURING" >/dev/null
-start=$(date +%s.%N)
-pt link --repo liburing --ignore-link-trailers --full --score --json >"$OUT/link.json"
-end=$(date +%s.%N)
-jq -r '.results[] | "read \(.read) commits, relinked \(.relinked), linked \(.linked) \(.grades) in \(.elapsed_ns/1e9*100|round/100) s"' "$OUT/link.json"
-echo "wall time (with store open and git): $(echo "$end - $start" | bc) s"
-jq -r '.accuracy[] |
-	"window \(.window_start[:10])..\(.window_end[:10]): \(.commits) commits, \(.truth) with a Link: trailer naming a stored patch mail",
-	"best link precision \(.precision*10000|round/10000) (\(.correct)/\(.linked))   recall \(.recall*10000|round/10000) (\(.correct)/\(.truth))",
-	"patch-id only recall \(.patch_id_recall*10000|round/10000) (\(.patch_id)/\(.truth))   correct by grade \(.correct_by_grade)",
-	"linked commits without a Link: trailer (not scorable): \(.linked_without_truth)",
-	(.misses // [] | .[] | "  miss \(.sha[:12]) \(.subject)\n       want <\(.want)>\n       got  <\(.got // "-")> \(.grade // "") \(.score // "")")' "$OUT/link.json"
+if [ -z "$EROFS_LIST" ] || [ ! -d "$EROFS_LIST/git" ] || [ -z "$EROFS_UTILS" ] || [ ! -d "$EROFS_UTILS" ]; then
+	echo "linking: skipping erofs-utils: set PATCHTRAIL_EROFS_LIST to a public-inbox archive of linux-erofs (holding git/0.git) and PATCHTRAIL_EROFS_UTILS to a clone of https://github.com/erofs/erofs-utils" >&2
+else
+	echo "== 1b. erofs-utils against linux-erofs: link --ignore-link-trailers --full --score"
+	import "$DATA-erofs" "$EROFS_LIST"
+	accuracy "$DATA-erofs" erofs-utils "$EROFS_UTILS"
+fi
+[ $have_liburing = yes ] || exit 0
+pt() { "$BIN" -q --data "$DATA" "$@"; }
 
 echo "== 2. CVE traces"
 pt cve import "$VULNS" >/dev/null

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"patchtrail/internal/message"
 	"patchtrail/internal/patch"
 	"patchtrail/internal/series"
 	"patchtrail/internal/store"
@@ -41,6 +42,9 @@ func (b *patchBatch) Stored(added *store.Added, p *Parsed) error {
 			return err
 		}
 	}
+	if a.ReplyDiff {
+		return b.tx.AddReplyPatch(replyPatchRow(added.ID, m, a))
+	}
 	if !a.IsPatchMail {
 		return nil
 	}
@@ -71,6 +75,19 @@ func (b *patchBatch) Stored(added *store.Added, p *Parsed) error {
 		row.Counter, row.Total = 1, 1
 	}
 	return series.Add(b.tx, row)
+}
+
+// replyPatchRow is what the store keeps of the diff in a reply.
+func replyPatchRow(id int64, m *message.Message, a *patch.Analysis) *store.PatchRow {
+	row := &store.PatchRow{Message: id, Version: a.Subject.Version, NormSubject: a.Subject.NormalizedKey(),
+		Date: m.Date, Files: a.Files(), PatchIDs: a.PatchIDs()}
+	if len(m.From) > 0 {
+		row.Author = strings.ToLower(m.From[0].Email)
+	}
+	if n := len(m.References); n > 0 {
+		row.Parent = m.References[n-1]
+	}
+	return row
 }
 
 func trailerRow(msg int64, target, kind string, t patch.Trailer) *store.TrailerRow {

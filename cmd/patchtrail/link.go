@@ -114,6 +114,9 @@ func runLink(ctx context.Context, e *env, args []string) error {
 	}
 	for _, r := range res {
 		fmt.Fprintf(e.stdout, "%s: read %d new commits, relinked %d, linked %d %v in %s\n", r.Repo, r.Read, r.Relinked, r.Linked, r.Grades, r.Elapsed.Round(time.Millisecond))
+		for _, p := range r.Problems {
+			fmt.Fprintf(e.stdout, "  not read in full: %s\n", p)
+		}
 	}
 	for _, a := range out.Accuracy {
 		fmt.Fprintf(e.stdout, "%s: %d commits in %s..%s, %d with a Link: trailer to a stored patch\n", a.Repo, a.Commits,

@@ -32,6 +32,17 @@
 // from Since with a warning (LogReader.Dropped lists it), and the commits
 // it used to exclude are read again, so imports must be idempotent.
 //
+// Unreadable commits: when git dies part way ("unable to read <blob>" in
+// a partial clone), the commits not returned yet are listed with
+// `git rev-list` and read on with --no-walk; the commit git failed on is
+// read alone once more and, failing again, returned with its metadata
+// only and Commit.Problem set (or, when not even that can be read,
+// listed by LogReader.Problems and skipped). Shallow boundaries (the
+// shallow file) and replaced or grafted commits (refs/replace,
+// info/grafts) are returned without changes likewise: git would show a
+// diff that is not theirs. Lazy fetches from a promisor remote are
+// turned off while reading.
+//
 // Quirks: author and committer names are not mailmapped; messages are
 // re-encoded to UTF-8 by git when they carry an encoding header and are
 // passed through byte for byte otherwise; file type changes appear as a

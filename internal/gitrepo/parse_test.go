@@ -160,7 +160,7 @@ func TestReadCommitStream(t *testing.T) {
 		"diff --git a/old name b/new name\nsimilarity index 90%\nrename from old name\nrename to new name\n--- a/old name\t\n+++ b/new name\t\n@@ -1 +1,2 @@\n x\n+y\n" +
 		"\x00" + b + "\nAnn\nann@x\n1600000000 +0000\nCid\ncid@x\n1600000000 +0000\nroot\n\x00\n"
 	r := streamReader(out, true)
-	c1, err := r.readCommit()
+	c1, _, err := r.readCommit()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,14 +182,14 @@ func TestReadCommitStream(t *testing.T) {
 	if _, off := c1.AuthorDate.Zone(); off != 3600 {
 		t.Errorf("AuthorDate offset = %d, want 3600", off)
 	}
-	c2, err := r.readCommit()
+	c2, _, err := r.readCommit()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c2.SHA != b || len(c2.Parents) != 0 || c2.PatchID != "" || len(c2.Files) != 0 {
 		t.Errorf("second commit = %+v", c2)
 	}
-	if _, err := r.readCommit(); err != io.EOF {
+	if _, _, err := r.readCommit(); err != io.EOF {
 		t.Errorf("after last commit: %v, want io.EOF", err)
 	}
 }
@@ -207,7 +207,7 @@ func TestReadCommitMalformed(t *testing.T) {
 		{"\x00" + sha + "\na\nb\nnot a date\nc\nd\n1 +0000\nmsg\x00", ErrMalformedOutput},
 	}
 	for _, tt := range tests {
-		if _, err := streamReader(tt.out, false).readCommit(); !errors.Is(err, tt.want) {
+		if _, _, err := streamReader(tt.out, false).readCommit(); !errors.Is(err, tt.want) {
 			t.Errorf("readCommit(%q) error = %v, want %v", tt.out, err, tt.want)
 		}
 	}
@@ -220,7 +220,7 @@ func FuzzReadCommits(f *testing.F) {
 	f.Fuzz(func(t *testing.T, out string) {
 		r := streamReader(out, true)
 		for range 100 {
-			c, err := r.readCommit()
+			c, _, err := r.readCommit()
 			if err != nil {
 				return
 			}

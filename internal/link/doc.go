@@ -17,12 +17,22 @@
 //     was applied) and the similarity of the changed lines (a bottom-k
 //     sketch of hashed +/- lines, whitespace removed, see Sketch).
 //
-// Maintainers edit patches when they apply them, so patch-ids find only
-// part of the applied patches; and v1..vN of a patch share a subject.
-// All candidates of rungs 2 and 3 are scored the same way, so among
-// versions the one whose content, date and author date fit best wins;
-// the other versions of it (same version chain or author, posted
-// before) are stored with RoleEarlier.
+// Candidates are the posted patches and the diffs posted in replies
+// (store.reply_patches) with the commit's patch-id, its subject, or its
+// author date as Date (git am), and the author's recent patches touching
+// its files. Maintainers edit patches when they apply them, so patch-ids
+// find only part of the applied patches; and v1..vN of a patch and its
+// resends share a subject. All candidates of rungs 2 and 3 are scored
+// the same way; among the plausible versions of the best one, the one
+// the commit was applied from is picked by patch-id, the Date git am
+// keeps, the subject kept, the changed lines, a patch mail over a reply,
+// then the latest posting before the commit (appliedFrom). The other
+// versions of it (same version chain or author, posted before) are
+// stored with RoleEarlier.
+//
+// A commit git cannot read in full (gitrepo.Problem) is stored without
+// its changes and its problem is recorded in the store's problems table
+// (store.SourceProblems); the run goes on.
 //
 // Relations: a commit whose body says "commit <sha> upstream." or
 // "[ Upstream commit <sha> ]" is a backport of that commit (and a posted

@@ -101,7 +101,7 @@ func Evaluate(ctx context.Context, st *store.Store, repo string) (*Accuracy, err
 		}
 		acc.Truth++
 		if c.PatchID != "" {
-			ps, err := st.PatchesByPatchID(ctx, c.PatchID, maxByPatchID)
+			ps, err := st.CandidatesByPatchID(ctx, c.PatchID, maxByPatchID)
 			if err != nil {
 				return nil, err
 			}
@@ -152,6 +152,9 @@ func truth(ctx context.Context, st *store.Store, c *store.CommitRow) (int64, str
 			return 0, "", err
 		}
 		p, err := st.PatchOf(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			p, err = st.ReplyPatchOf(ctx, id) // a diff posted in a reply
+		}
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"patchtrail/internal/gitrepo"
@@ -64,7 +65,11 @@ type Result struct {
 	Linked   int            `json:"linked"`   // of those read or relinked, commits with an applied link
 	Grades   map[string]int `json:"grades"`   // grade of the best link → commits
 	Dropped  []string       `json:"dropped_heads,omitempty"`
-	Elapsed  time.Duration  `json:"elapsed_ns"`
+	// Problems lists the commits whose changes could not be read
+	// ("commit <id>: <kind>: <what git said>"); they are stored with the
+	// problems of the store (store.SourceProblems) and the run goes on.
+	Problems []string      `json:"problems,omitempty"`
+	Elapsed  time.Duration `json:"elapsed_ns"`
 }
 
 // AddRepo registers the git repository at path (bare or not) as name.
@@ -156,8 +161,9 @@ func linkRepo(ctx context.Context, st *store.Store, m *matcher, r *store.RepoRow
 		return nil, fmt.Errorf("link: repo %s: %w", r.Name, err)
 	}
 	type item struct {
-		row *store.CommitRow
-		err error
+		row     *store.CommitRow
+		problem bool // its changes could not be read
+		err     error
 	}
 	ch := make(chan item, 256)
 	go func() {
@@ -169,7 +175,7 @@ func linkRepo(ctx context.Context, st *store.Store, m *matcher, r *store.RepoRow
 			}
 			it := item{err: err}
 			if err == nil {
-				it.row = CommitRow(c)
+				it.row, it.problem = CommitRow(c), c.Problem != nil
 			}
 			select {
 			case ch <- it:
@@ -195,6 +201,13 @@ func linkRepo(ctx context.Context, st *store.Store, m *matcher, r *store.RepoRow
 		}
 		row := it.row
 		read[row.SHA] = true
+		if it.problem {
+			// Another repository may hold this commit in full: keep
+			// what it read rather than the empty changes.
+			if err := keepStoredChanges(ctx, st, row); err != nil {
+				return res, err
+			}
+		}
 		batch = append(batch, row)
 		if len(batch) >= o.BatchSize {
 			if err := resolveShorts(ctx, r.Path, batch); err != nil {
@@ -232,7 +245,24 @@ func linkRepo(ctx context.Context, st *store.Store, m *matcher, r *store.RepoRow
 	res.Relinked = len(again)
 	// The heads are stored with the last batch, so an interrupted run
 	// reads the same commits again (writes are idempotent).
-	state := func(tx *store.Tx) error { return tx.SetRepoState(r.ID, lr.Heads(), mark, time.Now()) }
+	problems := lr.Problems()
+	for _, p := range problems {
+		loc := "commit " + p.Commit
+		if p.Commit == "" {
+			loc = "history"
+		}
+		res.Problems = append(res.Problems, loc+": "+p.String())
+		o.Logger.Warn("link: commit not read in full", "repo", r.Name, "at", loc, "problem", p.String())
+	}
+	state := func(tx *store.Tx) error {
+		for i, p := range problems {
+			loc, _, _ := strings.Cut(res.Problems[i], ": ")
+			if err := tx.AddRepoProblem(r.ID, loc, p.String()); err != nil {
+				return err
+			}
+		}
+		return tx.SetRepoState(r.ID, lr.Heads(), mark, time.Now())
+	}
 	for len(again) > o.BatchSize {
 		if err := writeBatch(ctx, st, m, 0, again[:o.BatchSize], res, nil); err != nil {
 			return res, err
@@ -248,6 +278,24 @@ func linkRepo(ctx context.Context, st *store.Store, m *matcher, r *store.RepoRow
 	res.Elapsed = time.Since(start)
 	o.Logger.Info("link: repository linked", "repo", r.Name, "read", res.Read, "relinked", res.Relinked, "linked", res.Linked, "elapsed", res.Elapsed.Round(time.Millisecond))
 	return res, nil
+}
+
+// keepStoredChanges copies the changes (files, patch-id, sketch) of the
+// stored commit with row's id into row, when the store has them: a
+// commit this repository cannot read in full may have been read in full
+// from another one.
+func keepStoredChanges(ctx context.Context, st *store.Store, row *store.CommitRow) error {
+	c, err := st.Commit(ctx, row.SHA)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if c.SHA == row.SHA && (c.PatchID != "" || len(c.Files) > 0) {
+		row.Files, row.PatchID, row.Sketch = c.Files, c.PatchID, c.Sketch
+	}
+	return nil
 }
 
 // writeBatch links the commits (reading the store), then stores them

@@ -20,6 +20,7 @@ const (
 	maxByPatchID = 20
 	maxBySubject = 50
 	maxByAuthor  = 200
+	maxByDate    = 20
 )
 
 // scored is a candidate posting with its features and score.
@@ -40,6 +41,78 @@ func better(a, b *scored) bool {
 		return a.f.sameDate
 	}
 	return a.p.Date.After(b.p.Date)
+}
+
+// plausible says a candidate could be linked on its own.
+func plausible(s *scored) bool { return s.grade == store.GradeStrong || s.score >= Threshold }
+
+// versionsOf says candidates a and b are postings of the same change:
+// versions in one chain, resends under one subject, the same patch, or
+// a diff in a reply and the patch of its thread.
+func versionsOf(a, b *scored) bool {
+	return otherVersion(a.p, b.p) ||
+		a.p.NormSubject == b.p.NormSubject ||
+		a.f.patchID && b.f.patchID ||
+		(a.p.Reply || b.p.Reply) && a.p.Thread == b.p.Thread
+}
+
+// diffTie is how close two changed-lines similarities must be to count
+// as equal: the sketches estimate them.
+const diffTie = 0.05
+
+// appliedFrom orders two versions of a change by which one the commit
+// was applied from. The very content first: the same patch-id (a
+// maintainer who applied v2 and then took the content of v3, or of a
+// reply, wrote the Link: of the content). Then what `git am` leaves
+// behind: the author date is the mail's Date (the closer the better, for
+// postings sent seconds apart), and the subject the commit kept. Then
+// the closer changed lines, then a patch mail over a reply quoting or
+// repeating it. Still tied: the latest posting before the commit (a
+// resend sent after the commit was made comes last).
+func appliedFrom(a, b *scored) bool {
+	if a.f.patchID != b.f.patchID {
+		return a.f.patchID
+	}
+	if a.f.sameDate != b.f.sameDate {
+		return a.f.sameDate
+	}
+	if a.f.sameDate && a.f.dateDelta != b.f.dateDelta {
+		return a.f.dateDelta < b.f.dateDelta
+	}
+	if sa, sb := a.f.subject == 1, b.f.subject == 1; sa != sb {
+		return sa
+	}
+	if d := a.f.diff - b.f.diff; d > diffTie || d < -diffTie {
+		return d > 0
+	}
+	if a.p.Reply != b.p.Reply {
+		return !a.p.Reply
+	}
+	if ba, bb := a.f.age >= 0, b.f.age >= 0; ba != bb {
+		return ba
+	}
+	return a.p.Date.After(b.p.Date)
+}
+
+// breakTies moves to the front, among the plausible candidates that are
+// versions of the best-scored one, the one the commit was applied from
+// (appliedFrom): several versions and resends all fit a commit, and the
+// scores of near-identical postings differ by noise.
+func breakTies(out []*scored) {
+	if len(out) < 2 || !plausible(out[0]) {
+		return
+	}
+	best := 0
+	for i := 1; i < len(out); i++ {
+		if plausible(out[i]) && versionsOf(out[i], out[0]) && appliedFrom(out[i], out[best]) {
+			best = i
+		}
+	}
+	if best > 0 {
+		w := out[best]
+		copy(out[1:best+1], out[:best])
+		out[0] = w
+	}
 }
 
 // matcher finds and scores the postings of commits. It caches the
@@ -106,6 +179,9 @@ func (m *matcher) links(ctx context.Context, c *store.CommitRow) ([]store.LinkRo
 			}
 			score := 0.98 // a report or discussion rather than the patch
 			p, err := m.st.PatchOf(ctx, id)
+			if errors.Is(err, store.ErrNotFound) {
+				p, err = m.st.ReplyPatchOf(ctx, id)
+			}
 			switch {
 			case err == nil && !p.Cover:
 				score = 1
@@ -193,7 +269,7 @@ func (m *matcher) candidates(ctx context.Context, c *store.CommitRow) ([]*scored
 		}
 	}
 	if c.PatchID != "" {
-		ps, err := m.st.PatchesByPatchID(ctx, c.PatchID, maxByPatchID)
+		ps, err := m.st.CandidatesByPatchID(ctx, c.PatchID, maxByPatchID)
 		if err != nil {
 			return nil, err
 		}
@@ -203,7 +279,16 @@ func (m *matcher) candidates(ctx context.Context, c *store.CommitRow) ([]*scored
 		add(ps)
 	}
 	if c.NormSubject != "" {
-		ps, err := m.st.PatchesBySubject(ctx, c.NormSubject, maxBySubject)
+		ps, err := m.st.CandidatesBySubject(ctx, c.NormSubject, maxBySubject)
+		if err != nil {
+			return nil, err
+		}
+		add(ps)
+	}
+	if !c.AuthorDate.IsZero() {
+		// The postings whose Date became the author date (git am), for
+		// commits whose sender, subject and content all changed.
+		ps, err := m.st.PatchesByDate(ctx, c.AuthorDate.Add(-sameDateSlack), c.AuthorDate.Add(sameDateSlack), maxByDate)
 		if err != nil {
 			return nil, err
 		}
@@ -214,10 +299,16 @@ func (m *matcher) candidates(ctx context.Context, c *store.CommitRow) ([]*scored
 		return nil, err
 	}
 	if (len(out) == 0 || out[0].grade != store.GradeStrong && out[0].score < Threshold) && c.AuthorEmail != "" && len(c.Files) > 0 {
-		ps, err := m.st.PatchesByAuthor(ctx, strings.ToLower(c.AuthorEmail), c.CommitDate.Add(-m.window), c.CommitDate.Add(commitSlack), c.Files, maxByAuthor)
+		author, from, to := strings.ToLower(c.AuthorEmail), c.CommitDate.Add(-m.window), c.CommitDate.Add(commitSlack)
+		ps, err := m.st.PatchesByAuthor(ctx, author, from, to, c.Files, maxByAuthor)
 		if err != nil {
 			return nil, err
 		}
+		rs, err := m.st.RepliesByAuthor(ctx, author, from, to, c.Files, maxByAuthor)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, rs...)
 		var more []*store.PatchCandidate
 		for _, p := range ps {
 			if seen[p.Message] == nil && !p.Cover && jaccard(c.Files, p.Files) > 0 {
@@ -232,6 +323,7 @@ func (m *matcher) candidates(ctx context.Context, c *store.CommitRow) ([]*scored
 		out = append(out, extra...)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return better(out[i], out[j]) })
+	breakTies(out)
 	return out, nil
 }
 
@@ -243,7 +335,9 @@ func (m *matcher) score(ctx context.Context, c *store.CommitRow, ps []*store.Pat
 	var out []*scored
 	for _, p := range ps {
 		f := compare(c, p, nil, samePID[p.Message])
-		if !f.before || !f.patchID && f.age > m.window {
+		// Outside the window only when the patch-id or the Date (git am)
+		// ties the posting to the commit: a branch rebased long after.
+		if !f.before || !f.patchID && !f.sameDate && f.age > m.window {
 			continue
 		}
 		if f.patchID || 0.9*(f.fuzzy()+wDiff) >= Threshold {
@@ -266,9 +360,15 @@ func earlierOf(e, a *scored) bool {
 	if e.p.Message == a.p.Message || !e.p.Date.Before(a.p.Date) {
 		return false
 	}
-	return e.p.Chain != 0 && e.p.Chain == a.p.Chain ||
+	return otherVersion(e.p, a.p) && (e.p.NormSubject == a.p.NormSubject || e.p.Counter == a.p.Counter) ||
 		e.p.NormSubject == a.p.NormSubject && e.p.Author == a.p.Author ||
 		e.f.patchID && a.f.patchID
+}
+
+// otherVersion says a and b are in one version chain but not in one
+// series: the other parts of a series are no versions of a patch.
+func otherVersion(a, b *store.PatchCandidate) bool {
+	return a.Chain != 0 && a.Chain == b.Chain && a.Series != b.Series
 }
 
 // earlier lists the earlier versions of the applied posting a: scored

@@ -35,6 +35,8 @@ type features struct {
 	sameDate bool    // author date equals the mail's Date
 	before   bool    // posted before the commit (with commitSlack)
 	age      time.Duration
+	// dateDelta is how far the author date is from the mail's Date.
+	dateDelta time.Duration
 }
 
 // compare computes the features of candidate p for commit c; sk is the
@@ -50,16 +52,29 @@ func compare(c *store.CommitRow, p *store.PatchCandidate, sk Sketch, samePID boo
 	switch {
 	case strings.EqualFold(c.AuthorEmail, p.Author):
 		f.author = 1
-	case c.AuthorName != "" && strings.EqualFold(strings.TrimSpace(c.AuthorName), strings.TrimSpace(p.FromName)):
+	case c.AuthorName != "" && strings.EqualFold(strings.TrimSpace(c.AuthorName), senderName(p.FromName)):
 		f.author = 0.8
 	}
 	if !p.Date.IsZero() {
 		d := c.AuthorDate.Sub(p.Date)
 		f.sameDate = d > -sameDateSlack && d < sameDateSlack
+		f.dateDelta = d.Abs()
 		f.age = c.CommitDate.Sub(p.Date)
 		f.before = f.age > -commitSlack
 	}
 	return f
+}
+
+// senderName is the name of a mail's sender without the " via <list>"
+// that mailing lists append when they rewrite the From: of mails whose
+// domain publishes a strict DMARC policy ("Ann Dev via Linux-erofs
+// <linux-erofs@lists.ozlabs.org>").
+func senderName(from string) string {
+	from = strings.TrimSpace(from)
+	if i := strings.LastIndex(from, " via "); i > 0 {
+		from = strings.TrimSpace(from[:i])
+	}
+	return from
 }
 
 // fuzzy is the weighted score in [0, 1].

@@ -15,6 +15,9 @@ type Analysis struct {
 	ReplyTrailers []Trailer // given in a reply
 	ChangeID      string
 	IsPatchMail   bool // a cover letter or a mail carrying a patch
+	// ReplyDiff says a reply carries a diff of its own (Patches): a
+	// candidate for linking commits, outside any series.
+	ReplyDiff bool
 }
 
 // Analyze finds the patches and trailers of a parsed message.
@@ -23,14 +26,18 @@ func Analyze(m *message.Message) *Analysis {
 	if a.Subject.Forward {
 		return a
 	}
-	if !a.Subject.Reply {
-		ps, _ := ParsePatches(m.Text)
-		for _, att := range m.Attachments {
-			if len(att.Data) > 0 {
-				more, _ := ParsePatches(string(att.Data))
-				ps = append(ps, more...)
-			}
+	ps, _ := ParsePatches(m.Text)
+	for _, att := range m.Attachments {
+		if len(att.Data) > 0 {
+			more, _ := ParsePatches(string(att.Data))
+			ps = append(ps, more...)
 		}
+	}
+	if a.Subject.Reply {
+		// A diff in a reply (not quoted: "> " lines are no diff) is a
+		// patch whatever the subject says: "how about this instead".
+		a.Patches, a.ReplyDiff = ps, len(ps) > 0
+	} else {
 		a.Patches = ps
 		a.IsPatchMail = len(ps) > 0 || (a.Subject.IsPatch && a.Subject.IsCover)
 		if a.IsPatchMail || a.Subject.IsPatch {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -18,6 +17,9 @@ type PatchCandidate struct {
 	FromName  string
 	Thread    int64
 	Chain     int64 // version chain of its series
+	// Reply says the diff was posted inside a reply (reply_patches): it
+	// belongs to no series.
+	Reply bool
 }
 
 const candidateCols = `p.message, p.series, p.counter, p.total, p.version, p.cover, p.norm_subject, p.author, p.change_id, p.date, p.parent, p.files,
@@ -26,7 +28,13 @@ const candidateCols = `p.message, p.series, p.counter, p.total, p.version, p.cov
 const candidateFrom = ` FROM patches p JOIN messages m ON m.id = p.message LEFT JOIN series s ON s.id = p.series`
 
 func (s *Store) candidates(ctx context.Context, q string, args ...any) ([]*PatchCandidate, error) {
-	rows, err := s.query(ctx, `SELECT `+candidateCols+candidateFrom+` `+q, args...)
+	return s.scanCandidates(ctx, `SELECT `+candidateCols+`, 0`+candidateFrom+` `+q, args...)
+}
+
+// scanCandidates runs query q, whose columns are those of candidateCols
+// followed by whether the row is a reply diff.
+func (s *Store) scanCandidates(ctx context.Context, q string, args ...any) ([]*PatchCandidate, error) {
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -37,7 +45,7 @@ func (s *Store) candidates(ctx context.Context, q string, args ...any) ([]*Patch
 		var d int64
 		var files string
 		if err := rows.Scan(&c.Message, &c.Series, &c.Counter, &c.Total, &c.Version, &c.Cover, &c.NormSubject, &c.Author, &c.ChangeID, &d, &c.Parent, &files,
-			&c.MessageID, &c.Subject, &c.FromName, &c.Thread, &c.Chain); err != nil {
+			&c.MessageID, &c.Subject, &c.FromName, &c.Thread, &c.Chain, &c.Reply); err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}
 		c.Date = fromUnix(d)
@@ -76,16 +84,16 @@ func (s *Store) PatchesByAuthor(ctx context.Context, author string, from, to tim
 		}
 		// The files column is a JSON array: match the encoded path.
 		enc, _ := json.Marshal(f)
-		q += `p.files LIKE ? ESCAPE '\'`
-		args = append(args, "%"+likeEscaper.Replace(string(enc))+"%")
+		// instr, not LIKE: a LIKE pattern bound as a parameter makes
+		// SQLite prepare the statement again on every run.
+		q += `instr(p.files, ?) > 0`
+		args = append(args, string(enc))
 	}
 	return s.candidates(ctx, q+`) ORDER BY p.date DESC LIMIT ?`, append(args, limit)...)
 }
 
 // maxFileFilter bounds the paths PatchesByAuthor matches on.
 const maxFileFilter = 8
-
-var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // PatchOf returns the patch row of message row id as a candidate, or
 // ErrNotFound when the message holds no patch.

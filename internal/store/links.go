@@ -90,7 +90,7 @@ CREATE TABLE IF NOT EXISTS message_backports (
 CREATE INDEX IF NOT EXISTS message_backports_upstream ON message_backports(upstream);
 CREATE INDEX IF NOT EXISTS patches_norm_subject ON patches(norm_subject);
 CREATE INDEX IF NOT EXISTS patches_author_date ON patches(author, date);
-` + cveSchema
+` + cveSchema + replySchema
 
 // Link roles and grades.
 const (

@@ -270,16 +270,22 @@ func (s *Store) Lists(ctx context.Context) ([]List, error) {
 	return out, rows.Err()
 }
 
-// SourceProblem is an unreadable item of a source.
+// SourceProblem is an unreadable item of a source: of a mailing-list
+// source, or a commit of a code repository (Repo is then its name and
+// Source its path).
 type SourceProblem struct {
 	Source   string `json:"source"`
+	Repo     string `json:"repo,omitempty"`
 	Location string `json:"location"`
 	Problem  string `json:"problem"`
 }
 
-// SourceProblems lists the unreadable items recorded for sources.
+// SourceProblems lists the unreadable items recorded for sources and
+// code repositories.
 func (s *Store) SourceProblems(ctx context.Context) ([]SourceProblem, error) {
-	rows, err := s.query(ctx, `SELECT s.path, p.location, p.problem FROM problems p JOIN sources s ON s.id = p.source WHERE p.message = 0 ORDER BY p.id`)
+	rows, err := s.query(ctx, `SELECT coalesce(s.path, r.path, ''), coalesce(r.name, ''), p.location, p.problem FROM problems p
+		LEFT JOIN sources s ON p.source != 0 AND s.id = p.source LEFT JOIN repos r ON p.repo != 0 AND r.id = p.repo
+		WHERE p.message = 0 AND (s.id IS NOT NULL OR r.id IS NOT NULL) ORDER BY p.id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -287,7 +293,7 @@ func (s *Store) SourceProblems(ctx context.Context) ([]SourceProblem, error) {
 	var out []SourceProblem
 	for rows.Next() {
 		var p SourceProblem
-		if err := rows.Scan(&p.Source, &p.Location, &p.Problem); err != nil {
+		if err := rows.Scan(&p.Source, &p.Repo, &p.Location, &p.Problem); err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}
 		out = append(out, p)

@@ -125,15 +125,18 @@ CREATE TABLE IF NOT EXISTS memberships (
 	PRIMARY KEY (message, list)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS memberships_list ON memberships(list, message);
+-- Problems of a message (message > 0), of an item of a mailing-list
+-- source (source > 0) or of a commit of a code repository (repo > 0).
 CREATE TABLE IF NOT EXISTS problems (
 	id INTEGER PRIMARY KEY,
 	message INTEGER NOT NULL DEFAULT 0,
 	source INTEGER NOT NULL DEFAULT 0,
 	location TEXT NOT NULL,
-	problem TEXT NOT NULL
+	problem TEXT NOT NULL,
+	repo INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS problems_message ON problems(message);
-CREATE UNIQUE INDEX IF NOT EXISTS problems_source ON problems(source, location, problem) WHERE message = 0;
+CREATE UNIQUE INDEX IF NOT EXISTS problems_item ON problems(source, repo, location, problem) WHERE message = 0;
 `
 
 // Open opens (creating if needed) the store in the data directory dir.
@@ -198,12 +201,34 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := s.checkVersion(ctx); err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
+	if err := s.addProblemRepo(ctx); err != nil {
+		return err
+	}
 	if _, err := s.db.ExecContext(ctx, schema+patchSchema+queueSchema+linkSchema); err != nil {
 		return fmt.Errorf("store: create schema: %w", err)
 	}
 	_, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)`, fmt.Sprint(SchemaVersion))
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+// addProblemRepo brings a problems table written before repository
+// problems were recorded up to date: it gains the repo column, and its
+// unique index on source items becomes one on source and repo items.
+func (s *Store) addProblemRepo(ctx context.Context) error {
+	var cols, has int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(name = 'repo'), 0) FROM pragma_table_info('problems')`).Scan(&cols, &has)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if cols == 0 || has > 0 {
+		return nil
+	}
+	_, err = s.db.ExecContext(ctx, `ALTER TABLE problems ADD COLUMN repo INTEGER NOT NULL DEFAULT 0; DROP INDEX IF EXISTS problems_source`)
+	if err != nil {
+		return fmt.Errorf("store: add problems.repo: %w", err)
 	}
 	return nil
 }

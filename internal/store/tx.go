@@ -174,6 +174,14 @@ func (t *Tx) AddSourceProblem(source int64, location, problem string) error {
 	return err
 }
 
+// AddRepoProblem records a commit of a code repository that could not be
+// read (a missing object, a shallow boundary, a replaced history) at
+// location ("commit <id>"). Recording the same problem twice is a no-op.
+func (t *Tx) AddRepoProblem(repo int64, location, problem string) error {
+	_, err := t.exec(`INSERT OR IGNORE INTO problems(message, source, repo, location, problem) VALUES (0, 0, ?, ?, ?)`, repo, location, problem)
+	return err
+}
+
 // GeneratedID is the Message-ID given to a message without a usable one:
 // derived from its content hash so that re-importing it finds it again.
 func GeneratedID(hash [32]byte) string {
