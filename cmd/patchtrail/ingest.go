@@ -30,11 +30,12 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() == 0 {
 		return usageError("no SOURCE given")
 	}
-	st, hooks, done, err := openWriter(ctx, e, *noIndex)
+	w, err := openWriter(ctx, e, *noIndex)
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer w.Close()
+	st, hooks := w.Store, w.Hooks
 	var results []*indexer.Result
 	var errs []error
 	for _, src := range fs.Args() {

@@ -42,11 +42,12 @@ func runClone(ctx context.Context, e *env, args []string) error {
 	if !config.ValidName(name) {
 		return usageError(fmt.Sprintf("cannot name a list %q after %s; give --list", name, url))
 	}
-	st, hooks, done, err := openWriter(ctx, e, *noIndex)
+	w, err := openWriter(ctx, e, *noIndex)
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer w.Close()
+	st, hooks := w.Store, w.Hooks
 	dir := indexer.MirrorDir(mirrorsDir(e), name, 0)
 	m, fr, err := mirror.Clone(ctx, url, dir, name, &mirror.Options{Logger: e.log})
 	if err != nil {
@@ -102,11 +103,12 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 	if len(mirrors) == 0 {
 		return errors.New("no mirrors (make one with `patchtrail clone URL`)")
 	}
-	st, hooks, done, err := openWriter(ctx, e, *noIndex)
+	w, err := openWriter(ctx, e, *noIndex)
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer w.Close()
+	st, hooks := w.Store, w.Hooks
 	cfg, err := loadConfig(e)
 	if err != nil {
 		return err

@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"patchtrail/api"
 	"patchtrail/indexer"
-	"patchtrail/internal/progress"
 	"patchtrail/internal/store"
 	"patchtrail/mbox"
 	"patchtrail/search"
@@ -23,63 +21,28 @@ func init() {
 	helpTopics["search"] = search.HelpText
 }
 
-func indexDir(e *env) string { return filepath.Join(e.data, "index") }
+func indexDir(e *env) string { return indexer.IndexDir(e.data) }
 
 // openIndex opens the search index of the data directory.
 func openIndex(e *env, readOnly bool) (*search.Index, error) {
 	ix, err := search.Open(indexDir(e), &search.Options{ReadOnly: readOnly, Logger: e.log})
-	if err != nil {
-		var se *search.SchemaError
-		if errors.As(err, &se) {
-			return nil, fmt.Errorf("%w\nrebuild it with: patchtrail --data %s reindex", err, e.data)
-		}
-		return nil, err
-	}
-	return ix, nil
+	return ix, reindexHint(e, err)
 }
 
-// openWriter opens the store for writing with the stages that take part
-// in every import; done closes both.
-func openWriter(ctx context.Context, e *env, noIndex bool) (st *store.Store, hooks []indexer.Hook, done func(), err error) {
-	if st, err = store.Open(ctx, e.data, nil); err != nil {
-		return nil, nil, nil, err
+// reindexHint adds the command that rebuilds the index to a schema
+// mismatch.
+func reindexHint(e *env, err error) error {
+	var se *search.SchemaError
+	if errors.As(err, &se) {
+		return fmt.Errorf("%w\nrebuild it with: patchtrail --data %s reindex", err, e.data)
 	}
-	hooks, closeHooks, err := importHooks(ctx, e, st, noIndex)
-	if err != nil {
-		st.Close()
-		return nil, nil, nil, err
-	}
-	return st, hooks, func() { closeHooks(); st.Close() }, nil
+	return err
 }
 
-// importHooks returns the stages that take part in every import: the
-// search index (after indexing whatever an interrupted run left queued).
-func importHooks(ctx context.Context, e *env, st *store.Store, noIndex bool) ([]indexer.Hook, func(), error) {
-	if noIndex {
-		return nil, func() {}, nil
-	}
-	ix, err := openIndex(e, false)
-	if err != nil {
-		return nil, nil, err
-	}
-	if n, err := drain(ctx, e, st, ix); err != nil {
-		ix.Close()
-		return nil, nil, err
-	} else if n > 0 {
-		e.log.Info("indexed messages left queued by an earlier run", "messages", n)
-	}
-	return []indexer.Hook{indexer.NewSearchHook(st, ix, e.log)}, func() { ix.Close() }, nil
-}
-
-func drain(ctx context.Context, e *env, st *store.Store, ix *search.Index) (int, error) {
-	n, err := st.QueueLen(ctx)
-	if err != nil || n == 0 {
-		return 0, err
-	}
-	bar := progress.New(e.stderr, "index", n)
-	done, err := indexer.Drain(ctx, st, ix, func(k int) { bar.Add(int64(k), 0) })
-	bar.Finish()
-	return done, err
+// openWriter opens the data directory for writing (indexer.OpenWriter).
+func openWriter(ctx context.Context, e *env, noIndex bool) (*indexer.Writer, error) {
+	w, err := indexer.OpenWriter(ctx, e.data, &indexer.WriterOptions{NoIndex: noIndex, Logger: e.log, Progress: e.stderr})
+	return w, reindexHint(e, err)
 }
 
 func runReindex(ctx context.Context, e *env, args []string) error {
@@ -104,7 +67,7 @@ func runReindex(ctx context.Context, e *env, args []string) error {
 	if err := st.EnqueueAll(ctx); err != nil {
 		return err
 	}
-	n, err := drain(ctx, e, st, ix)
+	n, err := indexer.DrainWithProgress(ctx, st, ix, e.stderr)
 	if err != nil {
 		return err
 	}

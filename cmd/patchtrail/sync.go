@@ -5,15 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
 	"patchtrail/indexer"
 	"patchtrail/internal/config"
 	"patchtrail/internal/link"
-	"patchtrail/internal/mirror"
 	"patchtrail/internal/store"
 	"patchtrail/mbox"
 	"patchtrail/search"
@@ -73,11 +70,12 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, hooks, done, err := openWriter(ctx, e, *noIndex)
+	w, err := openWriter(ctx, e, *noIndex)
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer w.Close()
+	st, hooks := w.Store, w.Hooks
 	s := indexer.NewSyncer(st, hooks, cfg, syncOptions(e))
 	jobs, err := s.Jobs(ctx)
 	if err != nil {
@@ -148,19 +146,6 @@ func (b *backgroundSync) stop() {
 	b.st.Close()
 }
 
-// sourceView is one line of `patchtrail sources`.
-type sourceView struct {
-	List       string    `json:"list"`
-	Kind       string    `json:"kind"`
-	Source     string    `json:"source"`
-	Path       string    `json:"path"`
-	Configured bool      `json:"configured"`
-	LastSync   time.Time `json:"last_sync"`
-	Messages   int64     `json:"messages"`
-	Problems   int64     `json:"problems"`
-	LastError  string    `json:"last_error,omitempty"`
-}
-
 func runSources(ctx context.Context, e *env, args []string) error {
 	fs := flags("sources")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -171,65 +156,14 @@ func runSources(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	states := map[string]store.SourceState{}
-	if st, err := openRead(ctx, e); err == nil {
-		ss, err := st.SourceStates(ctx)
-		st.Close()
-		if err != nil {
-			return err
-		}
-		for _, s := range ss {
-			states[s.Path] = s
-		}
+	var st *store.Store
+	if s, err := openRead(ctx, e); err == nil {
+		defer s.Close()
+		st = s
 	}
-	var views []sourceView
-	add := func(list, kind, source, path string, configured bool) {
-		v := sourceView{List: list, Kind: kind, Source: source, Path: path, Configured: configured}
-		if st, ok := states[path]; ok {
-			v.LastSync, v.Messages, v.Problems, v.LastError = st.LastSync, st.Messages, st.Problems, st.LastError
-			delete(states, path)
-		}
-		views = append(views, v)
-	}
-	mirrors, err := mirror.List(mirrorsDir(e))
+	views, err := indexer.Sources(ctx, st, cfg, mirrorsDir(e))
 	if err != nil {
 		return err
-	}
-	mirrorURL := map[string]string{}
-	for _, m := range mirrors {
-		abs, _ := filepath.Abs(m.Dir)
-		mirrorURL[abs] = m.URL
-	}
-	for _, l := range cfg.Lists {
-		nm := 0
-		for _, src := range l.Sources {
-			switch src.Kind() {
-			case "mirror":
-				abs, _ := filepath.Abs(indexer.MirrorDir(mirrorsDir(e), l.Name, nm))
-				nm++
-				add(l.Name, "mirror", src.Mirror, abs, true)
-				delete(mirrorURL, abs)
-			case "imap":
-				add(l.Name, "imap", src.IMAP, src.IMAP, true)
-			default:
-				abs, _ := filepath.Abs(src.Path)
-				add(l.Name, "path", src.Path, abs, true)
-			}
-		}
-	}
-	var rest []string
-	for p := range states {
-		rest = append(rest, p)
-	}
-	sort.Strings(rest)
-	for _, p := range rest {
-		kind, source := "path", p
-		if u, ok := mirrorURL[p]; ok {
-			kind, source = "mirror", u
-		} else if mbox.IsIMAPURL(p) {
-			kind = "imap"
-		}
-		add(states[p].List, kind, source, p, false)
 	}
 	if *asJSON {
 		return writeJSON(e, views)

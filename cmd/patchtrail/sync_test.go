@@ -20,6 +20,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"patchtrail/indexer"
 	"patchtrail/internal/store"
 	"patchtrail/internal/testserver"
 )
@@ -193,11 +194,11 @@ path = %q
 			t.Errorf("sync output lacks %q:\n%s", want, out)
 		}
 	}
-	var views []sourceView
+	var views []indexer.SourceStatus
 	if err := json.Unmarshal([]byte(pt(t, data, "sources", "--json")), &views); err != nil {
 		t.Fatal(err)
 	}
-	state := map[string]sourceView{}
+	state := map[string]indexer.SourceStatus{}
 	for _, v := range views {
 		state[v.List] = v
 	}

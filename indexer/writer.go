@@ -1,0 +1,99 @@
+package indexer
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+
+	"patchtrail/internal/progress"
+	"patchtrail/internal/store"
+	"patchtrail/search"
+)
+
+// IndexDirName is the directory of the data directory that holds the
+// search index.
+const IndexDirName = "index"
+
+// IndexDir is the search index directory of data directory dataDir.
+func IndexDir(dataDir string) string { return filepath.Join(dataDir, IndexDirName) }
+
+// WriterOptions tunes OpenWriter. A nil *WriterOptions means defaults.
+type WriterOptions struct {
+	// NoIndex leaves the search index closed: what is imported stays
+	// queued for the next import or reindex.
+	NoIndex bool
+	// Logger receives a line when messages left queued by an earlier
+	// run are indexed; nil discards.
+	Logger *slog.Logger
+	// Progress, when a terminal, shows a progress bar while queued
+	// messages are indexed.
+	Progress io.Writer
+}
+
+// Writer is a data directory opened for writing: the store and the
+// stages that take part in every import (the search index's hook, unless
+// NoIndex). One process at a time holds it.
+type Writer struct {
+	Store *store.Store
+	// Index is the search index, nil with NoIndex.
+	Index *search.Index
+	// Hooks are the stages to pass to Import and NewSyncer.
+	Hooks []Hook
+}
+
+// OpenWriter opens the store of dataDir for writing and, unless
+// opts.NoIndex, its search index, after indexing whatever an interrupted
+// run left queued. A schema mismatch of the index is a *search.SchemaError.
+func OpenWriter(ctx context.Context, dataDir string, opts *WriterOptions) (*Writer, error) {
+	var o WriterOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	st, err := store.Open(ctx, dataDir, nil)
+	if err != nil {
+		return nil, err
+	}
+	w := &Writer{Store: st}
+	if o.NoIndex {
+		return w, nil
+	}
+	ix, err := search.Open(IndexDir(dataDir), &search.Options{Logger: o.Logger})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	w.Index = ix
+	if n, err := DrainWithProgress(ctx, st, ix, o.Progress); err != nil {
+		w.Close()
+		return nil, err
+	} else if n > 0 {
+		o.Logger.Info("indexed messages left queued by an earlier run", "messages", n)
+	}
+	w.Hooks = []Hook{NewSearchHook(st, ix, o.Logger)}
+	return w, nil
+}
+
+// Close closes the index and the store.
+func (w *Writer) Close() {
+	if w.Index != nil {
+		w.Index.Close()
+	}
+	w.Store.Close()
+}
+
+// DrainWithProgress is Drain with a progress bar on out when out is a
+// terminal.
+func DrainWithProgress(ctx context.Context, st *store.Store, ix *search.Index, out io.Writer) (int, error) {
+	n, err := st.QueueLen(ctx)
+	if err != nil || n == 0 {
+		return 0, err
+	}
+	bar := progress.New(out, "index", n)
+	done, err := Drain(ctx, st, ix, func(k int) { bar.Add(int64(k), 0) })
+	bar.Finish()
+	return done, err
+}
