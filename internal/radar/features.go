@@ -90,7 +90,9 @@ var features = []feature{
 	{"small_diff", GroupDiff, fixed("small change (at most 30 lines)")},
 	{"diff_lines", GroupDiff, counted("lines changed")},
 
-	{"history_files", GroupHistory, counted("earlier fixes of the same files with a CVE")},
+	{"history_files", GroupHistory, func(d string, v float64) string {
+		return fmt.Sprintf("%.0f %% of the earlier fixes of the same files got a CVE%s", v*100, d)
+	}},
 	{"history_functions", GroupHistory, counted("earlier fixes of the same functions with a CVE")},
 	{"history_reporter", GroupHistory, counted("earlier fixes from the same reporter with a CVE")},
 }
@@ -570,6 +572,9 @@ func (c *Corpus) threadFeatures(r *Row, m *mail, vs []*mail, horizon time.Time) 
 // CVE, with the date the CVE was published.
 type history struct {
 	files, funcs, reporters map[string][]histEvent
+	// fixed lists, per file, the dates of the postings with a Fixes:
+	// trailer that touch it, oldest first.
+	fixed map[string][]time.Time
 }
 
 type histEvent struct {
@@ -580,7 +585,19 @@ type histEvent struct {
 
 // history indexes the patch postings with a CVE (labels nil: none).
 func (c *Corpus) history(labels *Labels) *history {
-	h := &history{files: map[string][]histEvent{}, funcs: map[string][]histEvent{}, reporters: map[string][]histEvent{}}
+	h := &history{files: map[string][]histEvent{}, funcs: map[string][]histEvent{}, reporters: map[string][]histEvent{}, fixed: map[string][]time.Time{}}
+	for _, m := range c.mails {
+		if m.kind == kindPatch && len(m.fixes) > 0 {
+			for _, p := range m.shape.Paths {
+				if kernelSource(p) {
+					h.fixed[p] = append(h.fixed[p], m.date)
+				}
+			}
+		}
+	}
+	for _, ds := range h.fixed {
+		sort.Slice(ds, func(i, j int) bool { return ds[i].Before(ds[j]) })
+	}
 	if labels == nil {
 		return h
 	}
@@ -646,8 +663,16 @@ func (h *history) features(r *Row, m *mail) {
 			paths = append(paths, p)
 		}
 	}
+	// For files, the share of their earlier fixes (postings with a
+	// Fixes: trailer) that got a CVE: how often a fix there mattered,
+	// rather than how much was fixed there.
 	if n, mid := count(h.files, paths, m.date, m.key); n > 0 {
-		r.setf("history_files", math.Log1p(float64(n)), mid)
+		fixes := 0
+		for _, p := range paths {
+			ds := h.fixed[p]
+			fixes += sort.Search(len(ds), func(i int) bool { return !ds[i].Before(m.date) })
+		}
+		r.setf("history_files", float64(n)/float64(max(fixes, n)+2), mid)
 	}
 	if n, mid := count(h.funcs, m.shape.Functions, m.date, m.key); n > 0 {
 		r.setf("history_functions", math.Log1p(float64(n)), mid)
