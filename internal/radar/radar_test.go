@@ -497,3 +497,45 @@ func TestRecordsRoundTrip(t *testing.T) {
 		t.Error("ReadRecords(junk) succeeded")
 	}
 }
+
+// Versions of one patch fold into one row, scored with what was known
+// at the newest; each posting stays a unit of the evaluation.
+func TestVersionsFolded(t *testing.T) {
+	day := func(d int) time.Time { return date("2024-06-01").Add(time.Duration(d) * 24 * time.Hour) }
+	mk := func(id int64, mid string, d int, version int, reported bool) *mail {
+		m := &mail{id: id, mid: mid, thread: id, date: day(d), from: "alice@example.org", kind: kindPatch, patchTag: true,
+			subject: "[PATCH] foo: fix a race", key: "foo: fix a race", version: version}
+		if reported {
+			m.reporters = []string{"bob@example.org"}
+		}
+		return m
+	}
+	other := &mail{id: 4, mid: "other@x", thread: 4, date: day(3), from: "carol@example.org", kind: kindPatch, patchTag: true,
+		subject: "[PATCH] foo: fix a race", key: "foo: fix a race"}
+	c := index([]*mail{mk(1, "v1@x", 0, 1, true), mk(2, "v2@x", 5, 2, false), mk(3, "v3@x", 9, 3, false), other})
+	rows := c.Patches(time.Time{}, time.Time{}, nil)
+	if len(rows) != 2 {
+		t.Fatalf("Patches = %d rows, want 2 (one per sender)", len(rows))
+	}
+	r := rows[0]
+	if d := cmp.Diff([]string{"v1@x", "v2@x", "v3@x"}, r.Versions); d != "" || r.MessageID != "v3@x" {
+		t.Errorf("row <%s> versions (-want +got):\n%s", r.MessageID, d)
+	}
+	if r.X[featureIndex["reported"]] != 1 || r.ev[featureIndex["reported"]].mid != "v1@x" {
+		t.Error("a trailer of an earlier version is not carried into the folded row")
+	}
+	if got := r.X[featureIndex["versions"]]; math.Abs(math.Expm1(got)-3) > 1e-9 {
+		t.Errorf("versions = %v, want log1p(3)", got)
+	}
+	units := c.Units(time.Time{}, time.Time{}, nil)
+	if len(units) != 4 {
+		t.Fatalf("Units = %d, want every posting", len(units))
+	}
+	if v := units[1].Versions; len(v) != 2 || v[1] != "v2@x" {
+		t.Errorf("unit v2 folds %v, want v1 and v2 only", v)
+	}
+	// A window selects by the newest version's date.
+	if rows := c.Patches(day(6), time.Time{}, nil); len(rows) != 1 || rows[0].MessageID != "v3@x" {
+		t.Errorf("Patches from day 6 = %d rows", len(rows))
+	}
+}
