@@ -46,7 +46,7 @@ func main() {
 		go func() { <-sig; pprof.StopCPUProfile(); os.Exit(130) }()
 	}
 	if *lists == "" || *vulns == "" || *dates == "" || flag.NArg() == 0 {
-		fmt.Fprintln(os.Stderr, "usage: radar -lists NAME=DIR,... -vulns DIR -dates TSV (eval [-from DATE] [-test LIST,...] | model -o FILE)")
+		fmt.Fprintln(os.Stderr, "usage: radar -lists NAME=DIR,... -vulns DIR -dates TSV [-cache DIR] (eval [-from DATE] [-test LIST,...] | model -o FILE | explain -list NAME [-from DATE])")
 		os.Exit(2)
 	}
 	ctx := context.Background()
@@ -88,6 +88,31 @@ func main() {
 			return
 		}
 		check(os.WriteFile(*out, m.Marshal(), 0o644))
+	case "explain":
+		// explain -from DATE -list L: the ranking of a list's window with
+		// each posting's label and signals, to see what the radar misses.
+		fs := flag.NewFlagSet("explain", flag.ExitOnError)
+		from := fs.String("from", "2025-01-01", "window start")
+		name := fs.String("list", "", "list")
+		fs.Parse(flag.Args()[1:])
+		t, err := time.Parse("2006-01-02", *from)
+		check(err)
+		m := train(ls, labels, t, nil, nil)
+		for _, l := range ls {
+			if l.name != *name {
+				continue
+			}
+			rows := l.c.Units(t, time.Time{}, labels)
+			sort.SliceStable(rows, func(i, j int) bool { return m.Score(rows[i]) > m.Score(rows[j]) })
+			for i, r := range rows {
+				c, _ := labels.First(r.Key, time.Time{})
+				var sig []string
+				for _, s := range m.Signals(r) {
+					sig = append(sig, fmt.Sprintf("%s%+.1f", s.Name, s.Weight))
+				}
+				fmt.Printf("%d\t%.3f\t%s\t%s\t%s\n", i+1, m.Score(r), c.ID, r.Subject, strings.Join(sig, " "))
+			}
+		}
 	default:
 		check(fmt.Errorf("unknown command %q", flag.Arg(0)))
 	}

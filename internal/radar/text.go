@@ -90,7 +90,7 @@ var fuzzers = terms(
 // vulnClasses are the vulnerability classes named in subjects and
 // changelogs.
 var vulnClasses = terms(
-	"use-after-free", "after|uaf|freed|dangling", `(?i)use[- ]after[- ]free|\bUAF\b|uaf\b|freed memory|after (being )?freed|dangling`,
+	"use-after-free", "after|uaf|freed|dangling|stale", `(?i)use[- ]after[- ]free|\bUAF\b|uaf\b|freed memory|after (being )?freed|dangling|\bstale (\w+ )?(pointer|reference|entry|data|object|socket|skb|page)`,
 	"out-of-bounds", "bound|oob|overrun|overread|over-read|beyond|past the end|out of range", `(?i)out[- ]of[- ]bounds?|\bOOB\b|buffer overrun|overread|over-read|beyond the end|past the end|out of range`,
 	"overflow", "overflow|underflow|wrap|truncat", `(?i)\boverflow|\bunderflow|wrap[- ]?around|truncat(ed|ion) .*(size|length)`,
 	"NULL dereference", "null", `(?i)null[- ]ptr[- ]deref|null[- ]pointer|NULL (pointer )?deref|deref\w* (of )?(a )?NULL|NULL (pointer )?access`,
@@ -100,7 +100,7 @@ var vulnClasses = terms(
 	"race", "rac|toctou|concurrent", `(?i)\brac(e|y|es|ing)\b|data race|\bTOCTOU\b|concurrent(ly)? (access|modif)`,
 	"deadlock", "lock|hang|stall", `(?i)dead[- ]?lock|\bhang(s|ing)?\b|soft lockup|hard lockup|livelock|stall`,
 	"refcount", "ref|count|missing|extra", `(?i)ref(erence)?[- ]?count|refcnt|\bkref\b|reference (leak|imbalance)|extra (ref|reference|put)|missing (ref|put|get)`,
-	"missing check", "missing|validat|saniti|verify|check|bound|invalid", `(?i)missing (\w+ )?(check|validation|bounds|length)|(validate|sanitize|sanitise|verify|check) (the )?(user|length|size|index|bounds|input|offset|count)|bounds? check|length check|\binvalid (length|size|index|offset|pointer|access)`,
+	"missing check", "missing|validat|saniti|verify|check|bound|invalid|malformed|bogus|sanity", `(?i)missing (\w+ )?(check|validation|bounds|length)|\bmalformed\b|\bbogus\b|\bsanity[- ]check|(validate|sanitize|sanitise|verify|check) (the )?(user|length|size|index|bounds|input|offset|count)|bounds? check|length check|\binvalid (length|size|index|offset|pointer|access)`,
 	"crash", "crash|panic|oops|bug|splat|warn|corrupt|wild", `(?i)\bcrash(es|ed)?\b|\bpanic\b|\boops\b|\bBUG\b|\bsplat\b|\bWARN(_ON)?\b|corrupt(ion|s|ed)?|wild (memory|pointer)`,
 	"security", "secur|exploit|privilege|attack|malicious|cve|denial|dos|spectre|speculat|side", `(?i)\bsecurity\b|\bexploit|\bprivilege|\battacker|\bmalicious|\bunprivileged\b|\bCVE\b|denial[- ]of[- ]service|\bDoS\b|\bspectre\b|speculative|\bside[- ]channel`,
 )
@@ -122,7 +122,7 @@ var fixWordRE = regexp.MustCompile(`(?i)\b(fix(es|ed)?|prevent|avoid|handle|chec
 var featureWordRE = regexp.MustCompile(`(?i)^(\S+: )*(add|introduce|support|implement|enable|allow|expose|wire up|new)\b`)
 
 // cleanupWordRE in a subject say the patch tidies up.
-var cleanupWordRE = regexp.MustCompile(`(?i)\b(clean ?up|cleanups|rename|refactor|simplify|move|convert|typo|comment|document|doc|kernel-doc|spelling|unused|dead code|minor|trivial|tidy|style|whitespace|reorder|consolidate|deduplicate|factor|helper|tests?|selftests?|benchmark|tracepoint|debug|example)\b`)
+var cleanupWordRE = regexp.MustCompile(`(?i)^(\S+: )*(clean ?up|cleanups|rename|refactor|simplify|move|convert|document|tidy|reorder|consolidate|deduplicate|factor out|remove unused|drop unused|constify|kill)\b|\b(typo|comments?|doc|kernel-doc|spelling|unused|dead code|trivial|whitespace|selftests?|tests?|benchmark|tracepoints?|example)\b`)
 
 // baselineWordRE counts the vulnerability words and sanitizer names of
 // the keyword baseline.
