@@ -539,3 +539,31 @@ func TestVersionsFolded(t *testing.T) {
 		t.Errorf("Patches from day 6 = %d rows", len(rows))
 	}
 }
+
+// Searching only the lines that hold an anchor finds what searching the
+// whole text finds.
+func TestLineSearchSameAsWholeText(t *testing.T) {
+	texts := []string{
+		fixture,
+		"BUG: KASAN: slab-use-after-free in foo\nCall Trace:\n",
+		"An unprivileged user\ncan trigger this.\nAny local user can trigger a crash here, and leak\nkernel memory to user space.",
+		"İstanbul: a NULL pointer dereference\nwith non-ASCII text that lowercases to more bytes: ẞ",
+		strings.Repeat("lock lock lock\n", 50) + "possible circular locking dependency detected\n",
+		"This is a vulnerability: an unprivileged process could crash the box.\nthe data race in foo, a race of bar; use-after-free\nout of bounds, overflow, out-of-bounds and double free\nCVE ids blanked",
+	}
+	lexicons := [][]term{memorySanitizers, otherReports, fuzzers, vulnClasses, reviewerWords}
+	for i, s := range texts {
+		tx := newText(s)
+		for _, lex := range lexicons {
+			for _, x := range lex {
+				whole := x.re.MatchString(tx.s)
+				if got := tx.match(x.anchors, x.re); got != whole {
+					t.Errorf("text %d, term %q: line search %v, whole text %v", i, x.name, got, whole)
+				}
+			}
+		}
+		if got, want := BaselineWords(s), len(baselineWordRE.FindAllStringIndex(strings.ToLower(s), -1)); got != want {
+			t.Errorf("text %d: BaselineWords = %d, whole text %d", i, got, want)
+		}
+	}
+}

@@ -44,11 +44,50 @@ func (t text) has(anchors []string) bool {
 	return false
 }
 
+// match reports whether re matches t. No lexicon pattern matches across
+// a line end, and every match holds one of the anchors, so only the
+// lines holding an anchor are searched (when lowercasing kept the byte
+// offsets, as it does for ASCII; else the whole text).
+func (t text) match(anchors []string, re *regexp.Regexp) bool {
+	if len(t.lower) != len(t.s) {
+		return t.has(anchors) && re.MatchString(t.s)
+	}
+	const most = 32 // occurrences of one anchor searched line by line
+	for _, a := range anchors {
+		from := 0
+		for n := 0; ; n++ {
+			i := strings.Index(t.lower[from:], a)
+			if i < 0 {
+				break
+			}
+			if n == most {
+				return re.MatchString(t.s)
+			}
+			i += from
+			start := strings.LastIndexByte(t.s[:i], '\n') + 1
+			end := strings.IndexByte(t.s[i:], '\n')
+			if end < 0 {
+				end = len(t.s)
+			} else {
+				end += i
+			}
+			if re.MatchString(t.s[start:end]) {
+				return true
+			}
+			from = end
+			if from >= len(t.s) {
+				break
+			}
+		}
+	}
+	return false
+}
+
 // find returns the names of the terms that occur in t, in lexicon order.
 func find(lex []term, t text) []string {
 	var out []string
 	for _, x := range lex {
-		if t.has(x.anchors) && x.re.MatchString(t.s) {
+		if t.match(x.anchors, x.re) {
 			out = append(out, x.name)
 		}
 	}
@@ -109,9 +148,9 @@ var vulnClasses = terms(
 var reviewerWords = terms(
 	"exploit", "exploit", `(?i)\bexploit(able|ed|ing|s)?\b`,
 	"privilege", "privilege|escalat|cap_sys_admin|root|container", `(?i)privilege|\bescalat|\bunprivileged|\bCAP_SYS_ADMIN\b|\bnon-root\b|\broot user\b|\bcontainer escape`,
-	"user-triggerable", "user|syscall|application|program|attacker|trigger", `(?i)(user|userspace|user space|user-space|unprivileged|any user|local user|application|syscall|a program)[a-z ,-]{0,30}(can|could|may|might|to) (trigger|cause|crash|hit|exploit|reach|abuse|corrupt|read|leak)|trigger(ed|able)? (from|by) (user|userspace|user space|an unprivileged)|user[- ]triggerable|user[- ]controlled|attacker[- ]controlled`,
+	"user-triggerable", "user|unprivileged|syscall|application|program|attacker|trigger", `(?i)(user|userspace|user space|user-space|unprivileged|any user|local user|application|syscall|a program)[a-z ,-]{0,30}(can|could|may|might|to) (trigger|cause|crash|hit|exploit|reach|abuse|corrupt|read|leak)|trigger(ed|able)? (from|by) (user|userspace|user space|an unprivileged)|user[- ]triggerable|user[- ]controlled|attacker[- ]controlled`,
 	"leak to user space", "leak|cop|expos|infoleak", `(?i)leak\w* (\w+ ){0,4}(to|into) (user|userspace|user space|user-space)|(copy|copied|copies) (\w+ ){0,3}(uninit|garbage|stale|kernel (memory|data|pointer|stack))|kernel (memory|pointer|address)\w* (\w+ ){0,3}(exposed|leak)|kernel-infoleak`,
-	"security", "secur|exploit|privilege|attack|malicious|cve|denial|dos|spectre|speculat|side", `(?i)\bsecurity (issue|bug|hole|problem|fix|impact|implication|vulnerab)|\bvulnerab|\bCVE\b|\battacker|\bmalicious|denial[- ]of[- ]service|\bDoS\b`,
+	"security", "secur|exploit|privilege|attack|malicious|cve|denial|dos|spectre|speculat|side|vulnerab", `(?i)\bsecurity (issue|bug|hole|problem|fix|impact|implication|vulnerab)|\bvulnerab|\bCVE\b|\battacker|\bmalicious|denial[- ]of[- ]service|\bDoS\b`,
 	"memory corruption", "corrupt|arbitrary|what where|spray|heap|stack overflow", `(?i)memory corruption|corrupt(s|ing)? (kernel )?memory|arbitrary (read|write|memory|code)|write what where|heap (spray|overflow)|stack overflow`,
 )
 
@@ -131,7 +170,27 @@ var baselineWordRE = regexp.MustCompile(`use[- ]after[- ]free|\buaf\b|out[- ]of[
 // BaselineWords counts the vulnerability words and sanitizer names in s
 // (the keyword baseline of the evaluation).
 func BaselineWords(s string) int {
-	return len(baselineWordRE.FindAllStringIndex(strings.ToLower(s), -1))
+	n := 0
+	for _, line := range strings.Split(strings.ToLower(s), "\n") {
+		// No match spans lines; a line without any of these holds none.
+		if containsAny(line, baselineAnchors) {
+			n += len(baselineWordRE.FindAllStringIndex(line, -1))
+		}
+	}
+	return n
+}
+
+var baselineAnchors = []string{"after", "uaf", "bound", "oob", "flow", "null", "double", "leak", "uninit", "race",
+	"deadlock", "refcount", "crash", "panic", "corrupt", "security", "exploit", "privilege", "cve", "san",
+	"kfence", "syz", "bug:", "general protection", "oops", "lockdep"}
+
+func containsAny(s string, subs []string) bool {
+	for _, x := range subs {
+		if strings.Contains(s, x) {
+			return true
+		}
+	}
+	return false
 }
 
 // cveIDRE matches a CVE id, which a signal never reads: a reply naming
