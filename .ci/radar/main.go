@@ -127,8 +127,10 @@ func load(ctx context.Context, name, dir, cache string) *radar.Corpus {
 		ss, err2 := os.Stat(filepath.Join(dir, "store.db"))
 		if err1 == nil && err2 == nil && cs.ModTime().After(ss.ModTime()) {
 			c, err := radar.LoadRecordFile(path)
-			check(err)
-			return c
+			if err == nil {
+				return c
+			}
+			fmt.Fprintf(os.Stderr, "%v: reading %s again\n", err, name)
 		}
 	}
 	st, err := store.Open(ctx, dir, &store.Options{ReadOnly: true})

@@ -2,10 +2,14 @@ package radar
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"encoding/gob"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -68,14 +72,39 @@ func (r *Record) mail() *mail {
 	return m
 }
 
-// cacheMagic names the cache format; a change of Record changes it.
+// cacheMagic names the record format: change it when Record or the
+// evidence rules change in code (pattern changes are caught by
+// rulesVersion).
 const cacheMagic = "patchtrail-radar-records-1"
+
+// ErrStaleRecords is returned by ReadRecords for records written by
+// another version of the evidence rules: they must be read again from
+// the store.
+var ErrStaleRecords = errors.New("radar: records were written by other evidence rules")
+
+// rulesVersion identifies the evidence rules: a hash of every pattern
+// and anchor, so records read with other rules are never reused.
+var rulesVersion = func() string {
+	h := sha256.New()
+	for _, lex := range [][]term{memorySanitizers, otherReports, fuzzers, vulnClasses, reviewerWords} {
+		for _, t := range lex {
+			fmt.Fprintf(h, "%s\x00%s\x00%s\n", t.name, strings.Join(t.anchors, "|"), t.re)
+		}
+	}
+	for _, p := range []pat{ifPat, nullPat, errExitPat, overflowPat, lockPat, freePat, nospecPat, zeroPat, refPat, userCopyPat} {
+		fmt.Fprintf(h, "%s\x00%s\n", strings.Join(p.anchors, "|"), p.re)
+	}
+	for _, re := range []fmt.Stringer{cmpRE, lengthRE, hunkFuncRE, fixWordRE, featureWordRE, cleanupWordRE, baselineWordRE, cveIDRE, upstreamRE, stableWordRE, versionWordRE} {
+		fmt.Fprintf(h, "%s\n", re)
+	}
+	return cacheMagic + ":" + hex.EncodeToString(h.Sum(nil))[:16]
+}()
 
 // WriteRecords writes the corpus' records (gob), for ReadRecords.
 func (c *Corpus) WriteRecords(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	enc := gob.NewEncoder(bw)
-	if err := enc.Encode(cacheMagic); err != nil {
+	if err := enc.Encode(rulesVersion); err != nil {
 		return err
 	}
 	recs := make([]Record, len(c.mails))
@@ -95,8 +124,11 @@ func (c *Corpus) WriteRecords(w io.Writer) error {
 func ReadRecords(r io.Reader) (*Corpus, error) {
 	dec := gob.NewDecoder(bufio.NewReader(r))
 	var magic string
-	if err := dec.Decode(&magic); err != nil || magic != cacheMagic {
+	if err := dec.Decode(&magic); err != nil || !strings.HasPrefix(magic, cacheMagic+":") {
 		return nil, fmt.Errorf("radar: not a record file of this version (%q, %v)", magic, err)
+	}
+	if magic != rulesVersion {
+		return nil, ErrStaleRecords
 	}
 	var recs []Record
 	if err := dec.Decode(&recs); err != nil {
