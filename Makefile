@@ -82,3 +82,13 @@ linking: corpus
 .PHONY: soak
 soak: corpus
 	./.ci/soak.sh
+
+# The security-fix radar (doc/radar.md): evaluation on the lists of
+# RADAR_LISTS ("name=source,..."; default the io-uring epoch) and the
+# training of the committed default model.
+RADAR_FROM ?= 2025-01-01
+.PHONY: radar-eval radar-model
+radar-eval: corpus
+	./.ci/radar.sh eval -from $(RADAR_FROM)
+radar-model: corpus
+	./.ci/radar.sh model -o internal/radar/default_model.json

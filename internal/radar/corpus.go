@@ -1,0 +1,428 @@
+package radar
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"patchtrail/internal/message"
+	"patchtrail/internal/patch"
+	"patchtrail/internal/store"
+)
+
+// kind is what a message is to the radar.
+type kind uint8
+
+const (
+	kindOther  kind = iota // a report, a question, a pull request
+	kindReply              // a reply
+	kindPatch              // a patch posting: the unit the radar scores
+	kindCover              // a cover letter
+	kindStable             // a stable backport posting
+)
+
+// mail is what the radar keeps of one stored message: the evidence its
+// text holds, never the text itself.
+type mail struct {
+	id       int64
+	mid      string
+	thread   int64
+	date     time.Time
+	from     string // lowercased address
+	parent   string
+	subject  string
+	key      string // TitleKey of the subject
+	kind     kind
+	version  int
+	isRFC    bool
+	patchTag bool     // the subject says PATCH (the evaluation's units)
+	reports  []string // sanitizer, splat and fuzzer names in its own text
+	reviewer []string // reviewer-language terms in its own (non-quoted) text
+	trailers int      // review trailers given in a reply (Reviewed-by, Acked-by, Tested-by)
+
+	// Patch postings only.
+	vuln      []string // vulnerability classes in subject and changelog
+	subjVuln  []string // vulnerability classes in the subject alone
+	baseline  int      // keyword count of the baseline (subject and changelog)
+	fixes     []fixRef
+	ccStable  bool
+	reporters []string // Reported-by addresses (lowercased), names when no address
+	links     []string // Message-IDs named by Closes: and Link:
+	closes    bool
+	reviewed  int // Reviewed-by, Acked-by, Tested-by in the patch itself
+	shape     Shape
+	fixWord   bool
+	feature   bool
+	cleanup   bool
+}
+
+type fixRef struct{ sha, title string }
+
+// Corpus is the radar's view of a store (or of one list in it): every
+// message reduced to its evidence, in archive order, with the indexes
+// the signals need.
+type Corpus struct {
+	mails    []*mail
+	byMID    map[string]*mail
+	children map[string][]*mail
+	byThread map[int64][]*mail
+	// firstPosting maps a subject key to the date it was first posted as
+	// a patch (the age of a Fixes: target).
+	firstPosting map[string]time.Time
+	// commitDate maps abbreviated (12 hex) ids and subject keys of the
+	// commits of registered repositories to their commit dates.
+	commitDate map[string]time.Time
+	// versions groups the patch postings of one patch: same subject key
+	// and sender, oldest first.
+	versions map[string][]*mail
+	// stablePostings maps a subject key to the dates of stable backport
+	// postings of it.
+	stablePostings map[string][]time.Time
+}
+
+// LoadOptions select what Load reads.
+type LoadOptions struct {
+	List    string // only messages of this list ("" = all)
+	Workers int    // parse workers (default: one per CPU)
+}
+
+// Load reads every message of the store (or of one list) and reduces it
+// to its evidence.
+func Load(ctx context.Context, st *store.Store, opts *LoadOptions) (*Corpus, error) {
+	var o LoadOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.NumCPU()
+	}
+	q := `SELECT id, message_id, thread, subject, from_email, date, parent FROM messages WHERE deleted = 0 ORDER BY id`
+	var args []any
+	if o.List != "" {
+		q = `SELECT m.id, m.message_id, m.thread, m.subject, m.from_email, m.date, m.parent FROM messages m
+			JOIN memberships ms ON ms.message = m.id JOIN lists l ON l.id = ms.list
+			WHERE m.deleted = 0 AND l.name = ? ORDER BY m.id`
+		args = append(args, o.List)
+	}
+	rows, err := st.DB().QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("radar: %w", err)
+	}
+	var mails []*mail
+	for rows.Next() {
+		m := &mail{}
+		var date int64
+		if err := rows.Scan(&m.id, &m.mid, &m.thread, &m.subject, &m.from, &date, &m.parent); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("radar: %w", err)
+		}
+		m.from = strings.ToLower(m.from)
+		m.date = time.Unix(date, 0).UTC()
+		mails = append(mails, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("radar: %w", err)
+	}
+	if o.List != "" && len(mails) == 0 {
+		return nil, fmt.Errorf("radar: no messages on list %q", o.List)
+	}
+
+	// Parse in workers; each worker fills the mails it is given.
+	work := make(chan *mail)
+	errs := make(chan error, o.Workers)
+	var wg sync.WaitGroup
+	for range o.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for m := range work {
+				raw, err := st.Raw(ctx, m.id)
+				if err != nil {
+					errs <- fmt.Errorf("radar: message <%s>: %w", m.mid, err)
+					for range work {
+					}
+					return
+				}
+				pm, err := message.Parse(raw, nil)
+				if err != nil {
+					continue // kept with no evidence
+				}
+				analyze(m, pm)
+			}
+		}()
+	}
+feed:
+	for _, m := range mails {
+		select {
+		case work <- m:
+		case <-ctx.Done():
+			break feed
+		case err := <-errs:
+			close(work)
+			wg.Wait()
+			return nil, err
+		}
+	}
+	close(work)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return nil, err
+	default:
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c := index(mails)
+	if err := c.loadCommits(ctx, st); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// index builds the corpus' lookups.
+func index(mails []*mail) *Corpus {
+	c := &Corpus{
+		mails:          mails,
+		byMID:          map[string]*mail{},
+		children:       map[string][]*mail{},
+		byThread:       map[int64][]*mail{},
+		firstPosting:   map[string]time.Time{},
+		commitDate:     map[string]time.Time{},
+		versions:       map[string][]*mail{},
+		stablePostings: map[string][]time.Time{},
+	}
+	for _, m := range mails {
+		c.byMID[m.mid] = m
+		if m.parent != "" {
+			c.children[m.parent] = append(c.children[m.parent], m)
+		}
+		c.byThread[m.thread] = append(c.byThread[m.thread], m)
+		switch m.kind {
+		case kindPatch:
+			if t, ok := c.firstPosting[m.key]; !ok || m.date.Before(t) {
+				c.firstPosting[m.key] = m.date
+			}
+			vk := m.key + "\x00" + m.from
+			c.versions[vk] = append(c.versions[vk], m)
+		case kindStable:
+			c.stablePostings[m.key] = append(c.stablePostings[m.key], m.date)
+		}
+	}
+	for _, vs := range c.versions {
+		sort.SliceStable(vs, func(i, j int) bool { return older(vs[i], vs[j]) })
+	}
+	for _, ds := range c.stablePostings {
+		sort.Slice(ds, func(i, j int) bool { return ds[i].Before(ds[j]) })
+	}
+	return c
+}
+
+// older orders mails by date, then row id.
+func older(a, b *mail) bool {
+	if !a.date.Equal(b.date) {
+		return a.date.Before(b.date)
+	}
+	return a.id < b.id
+}
+
+// loadCommits reads the dates of the commits of registered repositories
+// (none when no repository is registered).
+func (c *Corpus) loadCommits(ctx context.Context, st *store.Store) error {
+	rows, err := st.DB().QueryContext(ctx, `SELECT sha, norm_subject, commit_date FROM commits`)
+	if err != nil {
+		return nil // a store without the commits table has no repositories
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sha, norm string
+		var date int64
+		if err := rows.Scan(&sha, &norm, &date); err != nil {
+			return fmt.Errorf("radar: %w", err)
+		}
+		t := time.Unix(date, 0).UTC()
+		if len(sha) >= 12 {
+			c.commitDate[sha[:12]] = t
+		}
+		if old, ok := c.commitDate[norm]; norm != "" && (!ok || t.Before(old)) {
+			c.commitDate[norm] = t
+		}
+	}
+	return rows.Err()
+}
+
+// upstreamRE matches the line of a stable backport naming its mainline
+// commit.
+var upstreamRE = regexp.MustCompile(`(?im)^\s*(\[\s*)?(upstream commit [0-9a-f]{12,40}|commit [0-9a-f]{12,40} upstream)`)
+
+// stableWordRE matches the subject tags of stable postings: a stable
+// branch or release, a range of branches, "stable", "AUTOSEL" (the same
+// rule as internal/link).
+var stableWordRE = regexp.MustCompile(`(?i)^(v?\d+\.\d+(\.y|\.\d+)|v?\d+\.\d+(\.y)?-\d+\.\d+(\.y)?|stable(-\d+\.\d+(\.y)?)?|autosel)$`)
+
+// versionWordRE matches a tag naming a kernel version.
+var versionWordRE = regexp.MustCompile(`(?i)^v?\d+\.\d+`)
+
+// stableTags reports whether the subject's tags mark a stable posting
+// (sure), or name a kernel version (maybe: then the body decides).
+func stableTags(s *patch.Subject) (sure, maybe bool) {
+	for _, group := range [][]string{s.Subsystems, s.Prefixes, s.ListTags} {
+		for _, g := range group {
+			for _, w := range strings.Fields(g) {
+				if stableWordRE.MatchString(w) {
+					return true, true
+				}
+				if versionWordRE.MatchString(w) {
+					maybe = true
+				}
+			}
+		}
+	}
+	return false, maybe
+}
+
+var reviewKeys = map[string]bool{"reviewed-by": true, "acked-by": true, "tested-by": true}
+
+// analyze reduces a parsed message to its evidence.
+func analyze(m *mail, pm *message.Message) {
+	sub := patch.ParseSubject(pm.Subject)
+	m.key = TitleKey(pm.Subject)
+	m.version = sub.Version
+	for _, p := range sub.Prefixes {
+		if p == "RFC" {
+			m.isRFC = true
+		}
+	}
+	hasPatchWord := false
+	for _, p := range sub.Prefixes {
+		if p == "PATCH" || p == "RFC" {
+			hasPatchWord = true
+		}
+		if p == "PATCH" {
+			m.patchTag = true
+		}
+	}
+	switch {
+	case sub.Reply || sub.Forward || len(pm.References) > 0 && !sub.IsPatch:
+		m.kind = kindReply
+		text := newText(scrub(pm.NonQuoted))
+		m.reports = reportTerms(text)
+		m.reviewer = find(reviewerWords, text)
+		for _, t := range patch.FindReplyTrailers(pm.NonQuoted) {
+			if reviewKeys[t.KeyLower()] {
+				m.trailers++
+			}
+		}
+		return
+	case sub.IsCover && sub.IsPatch:
+		m.kind = kindCover
+		text := newText(scrub(pm.NonQuoted))
+		m.reports = reportTerms(text)
+		m.reviewer = find(reviewerWords, text)
+		return
+	}
+	ps, _ := patch.ParsePatches(pm.Text)
+	for _, att := range pm.Attachments {
+		if len(att.Data) > 0 {
+			more, _ := patch.ParsePatches(string(att.Data))
+			ps = append(ps, more...)
+		}
+	}
+	if len(ps) == 0 || !hasPatchWord {
+		// A report, a pull request, a discussion: its text is evidence
+		// for the patches that answer it.
+		m.kind = kindOther
+		text := newText(scrub(pm.Text))
+		m.reports = reportTerms(text)
+		m.reviewer = find(reviewerWords, text)
+		return
+	}
+	m.kind = kindPatch
+	sure, maybe := stableTags(&sub)
+	if sure || maybe && upstreamRE.MatchString(pm.Text) {
+		m.kind = kindStable
+		return
+	}
+	changelog := pm.Text
+	if ps[0].Start > 0 && ps[0].Start <= len(changelog) {
+		changelog = changelog[:ps[0].Start]
+	}
+	if i := strings.Index(changelog, "\n---\n"); i >= 0 {
+		changelog = changelog[:i]
+	}
+	log := newText(scrub(changelog))
+	subject := scrub(sub.Normalized)
+	m.reports = reportTerms(log)
+	m.reviewer = find(reviewerWords, log)
+	m.subjVuln = find(vulnClasses, newText(subject))
+	m.vuln = find(vulnClasses, newText(subject+"\n"+log.s))
+	m.baseline = BaselineWords(subject + "\n" + log.s)
+	m.fixWord = fixWordRE.MatchString(subject)
+	m.feature = featureWordRE.MatchString(subject)
+	m.cleanup = cleanupWordRE.MatchString(subject)
+	for _, t := range patch.ParseBodyTrailers(pm.Text) {
+		switch k := t.KeyLower(); {
+		case k == "fixes":
+			m.fixes = append(m.fixes, fixRef{sha: strings.ToLower(t.SHA), title: t.Title})
+		case k == "cc" && strings.Contains(strings.ToLower(t.Value), "stable@"):
+			m.ccStable = true
+		case k == "reported-by" || k == "reported-and-tested-by":
+			r := strings.ToLower(t.Email)
+			if r == "" {
+				r = strings.ToLower(t.Name)
+			}
+			if r != "" {
+				m.reporters = append(m.reporters, r)
+			}
+		case k == "closes" || k == "link":
+			if k == "closes" {
+				m.closes = true
+			}
+			if t.MessageID != "" {
+				m.links = append(m.links, t.MessageID)
+			}
+		case reviewKeys[k]:
+			m.reviewed++
+		}
+	}
+	for _, a := range pm.Cc {
+		if strings.HasPrefix(strings.ToLower(a.Email), "stable@") {
+			m.ccStable = true
+		}
+	}
+	for _, a := range pm.To {
+		if strings.HasPrefix(strings.ToLower(a.Email), "stable@") {
+			m.ccStable = true
+		}
+	}
+	m.shape = ShapeOf(ps)
+}
+
+// reportTerms are the sanitizer, splat and fuzzer names in a text.
+func reportTerms(s text) []string {
+	out := find(memorySanitizers, s)
+	out = append(out, find(otherReports, s)...)
+	return append(out, find(fuzzers, s)...)
+}
+
+// Span returns the dates of the first and last patch postings.
+func (c *Corpus) Span() (first, last time.Time) {
+	for _, m := range c.mails {
+		if m.kind != kindPatch || m.date.Year() < 1991 {
+			continue
+		}
+		if first.IsZero() || m.date.Before(first) {
+			first = m.date
+		}
+		if m.date.After(last) {
+			last = m.date
+		}
+	}
+	return first, last
+}
