@@ -11,17 +11,16 @@ import (
 // listing needs, read from cve_summary: ID, Title, NormTitle, Severity,
 // CVSS, Published, Files, FixSHAs and Backports (not Description,
 // Vector, Updated, References, Path, Fingerprint, IntroducedSHAs). fn
-// may keep the row.
+// may keep the row and may use the store: the rows are read first (a
+// writable store has one connection).
 func (s *Store) EachCVE(ctx context.Context, fn func(*CVERow) error) error {
 	rows, err := s.query(ctx, `SELECT id, title, norm_title, severity, cvss, published, files, fixes, dyad FROM cve_summary ORDER BY id`)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
 	defer rows.Close()
+	var all []*CVERow
 	for rows.Next() {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("store: %w", err)
-		}
 		var c CVERow
 		var pub int64
 		var files, fixes, dyad string
@@ -42,12 +41,19 @@ func (s *Store) EachCVE(ctx context.Context, fn func(*CVERow) error) error {
 				c.Backports = append(c.Backports, CVEBackport{IntroducedVersion: f[0], IntroducedSHA: f[1], FixedVersion: f[2], FixedSHA: f[3]})
 			}
 		}
-		if err := fn(&c); err != nil {
-			return err
-		}
+		all = append(all, &c)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("store: %w", err)
+	}
+	rows.Close()
+	for _, c := range all {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
 	}
 	return nil
 }
