@@ -86,6 +86,35 @@ type Report struct {
 	ByYear      []Stats `json:"by_year"`
 	BySeverity  []Stats `json:"by_severity"`
 	ByEra       []Stats `json:"by_era"`
+	// Histogram counts the gaps in HistogramBins; Cumulative is, per
+	// publication year, the share of CVEs published within d days of
+	// the posting.
+	Histogram  []Bin   `json:"histogram"`
+	Cumulative []Curve `json:"cumulative"`
+}
+
+// Bin is one bar of the histogram: gaps in [From, To) days (To 0: no
+// upper bound).
+type Bin struct {
+	From  float64 `json:"from_days"`
+	To    float64 `json:"to_days"`
+	Count int     `json:"cves"`
+}
+
+// HistogramBins are the bin edges in days: a week, two, a month, two,
+// three, six, a year, two, three.
+var HistogramBins = []float64{0, 7, 14, 30, 60, 90, 180, 365, 730, 1095}
+
+// Curve is the cumulative distribution of the gaps of one group.
+type Curve struct {
+	Group  string  `json:"group"`
+	Points []Point `json:"points"` // by Days ascending; Share reaches 1
+}
+
+// Point: a Share of the group had a gap of at most Days.
+type Point struct {
+	Days  float64 `json:"days"`
+	Share float64 `json:"share"`
 }
 
 // Measure computes the gap of every CVE that f selects and whose fix
@@ -224,6 +253,53 @@ func (r *Report) aggregate() {
 	r.ByYear = groupBy(dated, func(c *CVE) []string { return []string{strconv.Itoa(c.Year)} })
 	r.BySeverity = groupBy(dated, func(c *CVE) []string { return []string{c.Severity} })
 	r.ByEra = groupBy(dated, func(c *CVE) []string { return []string{c.Era} })
+	r.Histogram = histogram(dated)
+	r.Cumulative = []Curve{}
+	years := map[string][]float64{}
+	for _, c := range dated {
+		y := strconv.Itoa(c.Year)
+		years[y] = append(years[y], *c.Days)
+	}
+	for _, s := range r.ByYear {
+		r.Cumulative = append(r.Cumulative, cumulative(s.Group, years[s.Group]))
+	}
+}
+
+func histogram(cs []*CVE) []Bin {
+	bins := make([]Bin, len(HistogramBins))
+	for i, from := range HistogramBins {
+		bins[i].From = from
+		if i+1 < len(HistogramBins) {
+			bins[i].To = HistogramBins[i+1]
+		}
+	}
+	for _, c := range cs {
+		i := sort.SearchFloat64s(HistogramBins, *c.Days)
+		// SearchFloat64s finds the first edge >= d: d belongs to the bin
+		// before it unless it equals the edge.
+		if i == len(HistogramBins) || HistogramBins[i] > *c.Days {
+			i--
+		}
+		if i < 0 {
+			i = 0 // a negative gap (posted after publication) counts in the first bin
+		}
+		bins[i].Count++
+	}
+	return bins
+}
+
+func cumulative(group string, ds []float64) Curve {
+	sort.Float64s(ds)
+	c := Curve{Group: group, Points: []Point{}}
+	for i, d := range ds {
+		p := Point{Days: d, Share: math.Round(float64(i+1)/float64(len(ds))*1000) / 1000}
+		if n := len(c.Points); n > 0 && c.Points[n-1].Days == d {
+			c.Points[n-1] = p
+			continue
+		}
+		c.Points = append(c.Points, p)
+	}
+	return c
 }
 
 func groupBy(cs []*CVE, keys func(*CVE) []string) []Stats {

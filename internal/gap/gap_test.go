@@ -56,6 +56,25 @@ func TestStats(t *testing.T) {
 	}
 }
 
+func TestHistogramCumulative(t *testing.T) {
+	var cs []*CVE
+	for _, d := range []float64{0, 6.9, 7, 29, 30, 400, 2000, -1} {
+		cs = append(cs, &CVE{Days: ptr(d)})
+	}
+	var got []int
+	for _, b := range histogram(cs) {
+		got = append(got, b.Count)
+	}
+	if d := cmp.Diff([]int{3, 1, 1, 1, 0, 0, 0, 1, 0, 1}, got); d != "" {
+		t.Errorf("histogram (-want +got):\n%s", d)
+	}
+	c := cumulative("2024", []float64{30, 10, 10, 90})
+	want := Curve{Group: "2024", Points: []Point{{10, 0.5}, {30, 0.75}, {90, 1}}}
+	if d := cmp.Diff(want, c); d != "" {
+		t.Errorf("cumulative (-want +got):\n%s", d)
+	}
+}
+
 // TestMeasure measures the gap of a CVE whose fix is in the sample
 // archive (testdata/sample): posted 2024-02-05 23:00 UTC, applied
 // 2024-02-06 19:00 UTC (a week before the kernel became a CNA), CVE
