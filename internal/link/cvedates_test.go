@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"patchtrail/internal/cve"
+	"patchtrail/internal/store"
 )
 
 // TestCVEImportDates: publication dates come from the git history of a
@@ -49,5 +50,32 @@ func TestCVEImportDates(t *testing.T) {
 	}
 	if rec, _ = st.CVE(ctx, "CVE-2024-1000"); !rec.Published.Equal(other) {
 		t.Errorf("published %v after the dates file, want %v", rec.Published, other)
+	}
+}
+
+// TestPreferReal: a re-sent copy stored under a generated Message-ID
+// does not win over the original (CVE-2025-23154: v1, v2, v2 re-sent).
+func TestPreferReal(t *testing.T) {
+	day := func(d int) time.Time { return time.Date(2025, 3, d, 12, 0, 0, 0, time.UTC) }
+	cand := func(mid string, v, d int) *Posting {
+		c := &store.PatchCandidate{MessageID: mid}
+		c.Version, c.Date, c.Author = v, day(d), "asml.silence@gmail.com"
+		return &Posting{PatchCandidate: c}
+	}
+	v1, v2 := cand("v1@gmail.com", 1, 26), cand("v2@gmail.com", 2, 27)
+	resent := cand(store.GeneratedID([32]byte{1}), 2, 28)
+	other := cand("other@example.org", 2, 27)
+	other.Author = "someone@example.org"
+	found := &Postings{Final: resent, Earlier: []*Posting{v1, v2}, Rejected: []*Posting{other}}
+	out := &CVEPosting{Final: resent.PatchCandidate, Earlier: []*store.PatchCandidate{v1.PatchCandidate, v2.PatchCandidate}}
+	preferReal(out, found)
+	if out.Final.MessageID != "v2@gmail.com" || len(out.Earlier) != 1 || out.Earlier[0].MessageID != "v1@gmail.com" {
+		t.Errorf("preferReal: final %s, earlier %d", out.Final.MessageID, len(out.Earlier))
+	}
+	// Without an original, the copy stays.
+	out = &CVEPosting{Final: resent.PatchCandidate}
+	preferReal(out, &Postings{Final: resent, Rejected: []*Posting{other}})
+	if out.Final != resent.PatchCandidate {
+		t.Errorf("preferReal without an original chose %s", out.Final.MessageID)
 	}
 }

@@ -88,8 +88,45 @@ func FindCVEPosting(ctx context.Context, st *store.Store, rec *store.CVERow) (*C
 	for _, e := range found.Earlier {
 		out.Earlier = append(out.Earlier, e.PatchCandidate)
 	}
+	preferReal(out, found)
 	sortByDate(out.Earlier)
 	return out, nil
+}
+
+// preferReal replaces a final posting stored under a generated
+// Message-ID — a re-sent copy whose own id was already taken by the
+// original — by the original: the latest posting of the same author
+// and version, not after it, under its real id (in its real thread,
+// with its reviews and the maintainer's reply). The copy is then no
+// earlier version either.
+func preferReal(out *CVEPosting, found *Postings) {
+	if !store.IsGeneratedID(out.Final.MessageID) {
+		return
+	}
+	copyOf := out.Final
+	var best *store.PatchCandidate
+	for _, group := range [][]*Posting{found.Earlier, found.Rejected} {
+		for _, p := range group {
+			c := p.PatchCandidate
+			if store.IsGeneratedID(c.MessageID) || c.Author != copyOf.Author || c.Version != copyOf.Version || c.Date.After(copyOf.Date) {
+				continue
+			}
+			if best == nil || c.Date.After(best.Date) {
+				best = c
+			}
+		}
+	}
+	if best == nil {
+		return
+	}
+	out.Final = best
+	kept := out.Earlier[:0]
+	for _, e := range out.Earlier {
+		if e != best && e != copyOf && !e.Date.After(best.Date) {
+			kept = append(kept, e)
+		}
+	}
+	out.Earlier = kept
 }
 
 func sortByDate(ps []*store.PatchCandidate) {
