@@ -50,11 +50,15 @@ func Branches(bps []Backport) []BranchState {
 // contains it) and contains the fixing commit of none of those lines.
 // A record without .dyad lines exposes nothing. Versions in the lines
 // that do not parse are treated as commits no release contains.
-func Exposed(bps []Backport, v Version) bool {
+func Exposed(bps []Backport, v Version) bool { return ExposedCached(bps, v, nil) }
+
+// ExposedCached is Exposed parsing the versions of bps through cache
+// (nil: no cache).
+func ExposedCached(bps []Backport, v Version, cache Versions) bool {
 	mustLook, fixed := false, false
 	for _, b := range bps {
 		if b.IntroducedVersion != "" {
-			iv, err := ParseVersion(b.IntroducedVersion)
+			iv, err := cache.Parse(b.IntroducedVersion)
 			if err != nil || !v.Contains(iv) {
 				continue
 			}
@@ -63,7 +67,7 @@ func Exposed(bps []Backport, v Version) bool {
 		if b.FixedVersion == "" {
 			continue
 		}
-		if fv, err := ParseVersion(b.FixedVersion); err == nil && v.Contains(fv) {
+		if fv, err := cache.Parse(b.FixedVersion); err == nil && v.Contains(fv) {
 			fixed = true
 		}
 	}

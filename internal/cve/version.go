@@ -100,6 +100,20 @@ func (v Version) Branch() string {
 	return strings.Join(parts, ".")
 }
 
+// sameBranch reports whether a and b have the same Branch.
+func sameBranch(a, b Version) bool {
+	n := a.mainlineLen()
+	if b.mainlineLen() != n || len(a.nums) < n || len(b.nums) < n {
+		return false
+	}
+	for i := 0; i < n; i++ {
+		if a.nums[i] != b.nums[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // base is the mainline release v's branch started from (v itself when
 // mainline).
 func (v Version) base() Version {
@@ -116,7 +130,7 @@ func (v Version) base() Version {
 // release, and within one branch the mainline release before its stable
 // releases. It returns -1, 0 or +1.
 func Compare(a, b Version) int {
-	if a.Branch() == b.Branch() && a.Mainline() != b.Mainline() {
+	if a.Mainline() != b.Mainline() && sameBranch(a, b) {
 		if a.Mainline() {
 			return -1
 		}
@@ -168,5 +182,28 @@ func (v Version) Contains(tag Version) bool {
 	if tag.Mainline() {
 		return Compare(tag, v.base()) <= 0
 	}
-	return !v.Mainline() && v.Branch() == tag.Branch() && Compare(tag, v) <= 0
+	return !v.Mainline() && sameBranch(v, tag) && Compare(tag, v) <= 0
+}
+
+// Versions caches parsed versions by their string; a listing reads the
+// same few thousand versions in every record. The zero value is not
+// usable: make one with make(Versions).
+type Versions map[string]versionOrErr
+
+type versionOrErr struct {
+	v   Version
+	err error
+}
+
+// Parse is ParseVersion, remembered.
+func (c Versions) Parse(s string) (Version, error) {
+	if c == nil {
+		return ParseVersion(s)
+	}
+	r, ok := c[s]
+	if !ok {
+		r.v, r.err = ParseVersion(s)
+		c[s] = r
+	}
+	return r.v, r.err
 }

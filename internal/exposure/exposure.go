@@ -148,10 +148,11 @@ func List(ctx context.Context, st *store.Store, f *Filter) ([]*Entry, error) {
 		}
 	}
 	out := []*Entry{}
+	versions := make(cve.Versions)
 	err := st.EachCVE(ctx, func(c *store.CVERow) error {
 		bps := Backports(c)
 		e := &Entry{ID: c.ID, Title: c.Title, Severity: c.Severity, CVSS: c.CVSS, Files: nonNil(c.Files), FixSHAs: nonNil(c.FixSHAs)}
-		if !open.IsZero() && !cve.Exposed(bps, open) {
+		if !open.IsZero() && !cve.ExposedCached(bps, open, versions) {
 			return nil
 		}
 		if fixedIn != "" {

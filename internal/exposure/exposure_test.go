@@ -205,6 +205,7 @@ func TestAllRecords(t *testing.T) {
 		t.Skip("imports 14,000+ records; skipped with -short")
 	}
 	ctx := context.Background()
+	start := time.Now()
 	root := t.TempDir()
 	xr, err := xz.NewReader(f)
 	if err != nil {
@@ -243,6 +244,7 @@ func TestAllRecords(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	t.Logf("unpacked in %v", time.Since(start))
 	st := openStore(t)
 	res, err := link.ImportCVEs(ctx, st, root, nil)
 	if err != nil {
@@ -251,6 +253,7 @@ func TestAllRecords(t *testing.T) {
 	if res.Added != len(hasJSON) {
 		t.Errorf("imported %d records, the tarball has %d with a .json; malformed: %q", res.Added, len(hasJSON), res.Malformed)
 	}
+	t.Logf("imported in %v", time.Since(start))
 	all, err := List(ctx, st, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -14,7 +15,9 @@ import (
 // may keep the row and may use the store: the rows are read first (a
 // writable store has one connection).
 func (s *Store) EachCVE(ctx context.Context, fn func(*CVERow) error) error {
-	rows, err := s.query(ctx, `SELECT id, title, norm_title, severity, cvss, published, files, fixes, dyad FROM cve_summary ORDER BY id`)
+	// A scan in table order, sorted here: ORDER BY id would walk the
+	// primary key index and look every row up in the table.
+	rows, err := s.query(ctx, `SELECT id, title, norm_title, severity, cvss, published, files, fixes, dyad FROM cve_summary`)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
@@ -47,6 +50,7 @@ func (s *Store) EachCVE(ctx context.Context, fn func(*CVERow) error) error {
 		return fmt.Errorf("store: %w", err)
 	}
 	rows.Close()
+	slices.SortFunc(all, func(a, b *CVERow) int { return strings.Compare(a.ID, b.ID) })
 	for _, c := range all {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("store: %w", err)
