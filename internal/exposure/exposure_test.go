@@ -191,23 +191,23 @@ func independentBranch(iv, fv string) string {
 	return strings.Join(m[1:1+mainlineParts], ".")
 }
 
-// TestAllRecords imports every record of vulns-full and checks that the
-// per-branch answer of every CVE equals a reading of its .dyad file done
-// here, and that `--fixed-in` lists every CVE under every version its
-// .dyad names as fixed.
-func TestAllRecords(t *testing.T) {
+// importVulnsFull unpacks vulns-full.tar.xz (skipping tb when it is
+// absent) and imports it into a new store; it returns the store, each
+// CVE's .dyad text and the ids that have a .json.
+func importVulnsFull(tb testing.TB) (*store.Store, map[string]string, map[string]bool) {
+	tb.Helper()
 	tarball := filepath.Join("..", "..", "..", "shared", "corpus", "vulns-full.tar.xz")
 	f, err := os.Open(tarball)
 	if err != nil {
-		t.Skipf("no %s (the shared corpus): %v", tarball, err)
+		tb.Skipf("no %s (the shared corpus): %v", tarball, err)
 	}
 	defer f.Close()
 	if testing.Short() {
-		t.Skip("imports 14,000+ records; skipped with -short")
+		tb.Skip("imports 14,000+ records; skipped with -short")
 	}
 	ctx := context.Background()
 	start := time.Now()
-	root := t.TempDir()
+	root := tb.TempDir()
 	var xr io.Reader
 	if xzBin, err := exec.LookPath("xz"); err == nil {
 		// The xz program is many times faster than the Go decoder.
@@ -215,16 +215,16 @@ func TestAllRecords(t *testing.T) {
 		cmd.Stdin = f
 		out, err := cmd.StdoutPipe()
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 		defer cmd.Wait()
 		defer out.Close()
 		xr = out
 	} else if xr, err = xz.NewReader(f); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	tr := tar.NewReader(xr)
 	dyads := map[string]string{}
@@ -235,7 +235,7 @@ func TestAllRecords(t *testing.T) {
 			break
 		}
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 		name := filepath.Clean(h.Name)
 		base := filepath.Base(name)
@@ -245,7 +245,7 @@ func TestAllRecords(t *testing.T) {
 		}
 		b, err := io.ReadAll(tr)
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 		switch ext {
 		case "dyad":
@@ -256,19 +256,33 @@ func TestAllRecords(t *testing.T) {
 		p := filepath.Join(root, name)
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
-	t.Logf("unpacked in %v", time.Since(start))
-	st := openStore(t)
+	tb.Logf("unpacked in %v", time.Since(start))
+	st, err := store.Open(ctx, tb.TempDir(), nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
 	res, err := link.ImportCVEs(ctx, st, root, nil)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	if res.Added != len(hasJSON) {
-		t.Errorf("imported %d records, the tarball has %d with a .json; malformed: %q", res.Added, len(hasJSON), res.Malformed)
+		tb.Errorf("imported %d records, the tarball has %d with a .json; malformed: %q", res.Added, len(hasJSON), res.Malformed)
 	}
-	t.Logf("imported in %v", time.Since(start))
+	tb.Logf("imported in %v", time.Since(start))
+	return st, dyads, hasJSON
+}
+
+// TestAllRecords imports every record of vulns-full and checks that the
+// per-branch answer of every CVE equals a reading of its .dyad file done
+// here, and that `--fixed-in` lists every CVE under every version its
+// .dyad names as fixed.
+func TestAllRecords(t *testing.T) {
+	ctx := context.Background()
+	st, dyads, hasJSON := importVulnsFull(t)
 	all, err := List(ctx, st, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -327,4 +341,20 @@ func TestAllRecords(t *testing.T) {
 		}
 	}
 	t.Logf("%d CVEs, %d with .dyad lines, %d fixed-in versions", len(all), len(dyads), len(versions))
+}
+
+// BenchmarkOpenIn is `cve list --open-in 6.6.20` over every record of
+// vulns-full, without printing.
+func BenchmarkOpenIn(b *testing.B) {
+	st, _, _ := importVulnsFull(b)
+	ctx := context.Background()
+	n := 0
+	for b.Loop() {
+		list, err := List(ctx, st, &Filter{OpenIn: "6.6.20"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(list)
+	}
+	b.ReportMetric(float64(n), "cves")
 }
