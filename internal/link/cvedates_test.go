@@ -53,9 +53,10 @@ func TestCVEImportDates(t *testing.T) {
 	}
 }
 
-// TestPreferReal: a re-sent copy stored under a generated Message-ID
-// does not win over the original (CVE-2025-23154: v1, v2, v2 re-sent).
-func TestPreferReal(t *testing.T) {
+// TestPreferOriginal: a re-sent copy stored under a generated
+// Message-ID does not win over the original (CVE-2025-23154: v1, v2, v2
+// re-sent).
+func TestPreferOriginal(t *testing.T) {
 	day := func(d int) time.Time { return time.Date(2025, 3, d, 12, 0, 0, 0, time.UTC) }
 	cand := func(mid string, v, d int) *Posting {
 		c := &store.PatchCandidate{MessageID: mid}
@@ -67,15 +68,14 @@ func TestPreferReal(t *testing.T) {
 	other := cand("other@example.org", 2, 27)
 	other.Author = "someone@example.org"
 	found := &Postings{Final: resent, Earlier: []*Posting{v1, v2}, Rejected: []*Posting{other}}
-	out := &CVEPosting{Final: resent.PatchCandidate, Earlier: []*store.PatchCandidate{v1.PatchCandidate, v2.PatchCandidate}}
-	preferReal(out, found)
-	if out.Final.MessageID != "v2@gmail.com" || len(out.Earlier) != 1 || out.Earlier[0].MessageID != "v1@gmail.com" {
-		t.Errorf("preferReal: final %s, earlier %d", out.Final.MessageID, len(out.Earlier))
+	PreferOriginal(found)
+	if found.Final != v2 || len(found.Earlier) != 1 || found.Earlier[0] != v1 || len(found.Rejected) != 2 || found.Rejected[1] != resent {
+		t.Errorf("PreferOriginal: final %s, earlier %d, rejected %d", found.Final.MessageID, len(found.Earlier), len(found.Rejected))
 	}
 	// Without an original, the copy stays.
-	out = &CVEPosting{Final: resent.PatchCandidate}
-	preferReal(out, &Postings{Final: resent, Rejected: []*Posting{other}})
-	if out.Final != resent.PatchCandidate {
-		t.Errorf("preferReal without an original chose %s", out.Final.MessageID)
+	found = &Postings{Final: resent, Rejected: []*Posting{other}}
+	PreferOriginal(found)
+	if found.Final != resent {
+		t.Errorf("PreferOriginal without an original chose %s", found.Final.MessageID)
 	}
 }

@@ -84,49 +84,54 @@ func FindCVEPosting(ctx context.Context, st *store.Store, rec *store.CVERow) (*C
 	if found.Final == nil {
 		return nil, nil
 	}
+	PreferOriginal(found)
 	out.Final, out.Found = found.Final.PatchCandidate, "subject"
 	for _, e := range found.Earlier {
 		out.Earlier = append(out.Earlier, e.PatchCandidate)
 	}
-	preferReal(out, found)
 	sortByDate(out.Earlier)
 	return out, nil
 }
 
-// preferReal replaces a final posting stored under a generated
+// PreferOriginal replaces a final posting stored under a generated
 // Message-ID — a re-sent copy whose own id was already taken by the
-// original — by the original: the latest posting of the same author
-// and version, not after it, under its real id (in its real thread,
-// with its reviews and the maintainer's reply). The copy is then no
-// earlier version either.
-func preferReal(out *CVEPosting, found *Postings) {
-	if !store.IsGeneratedID(out.Final.MessageID) {
+// original — by the original: the latest posting of the same author and
+// version, not after it, under its real id (in its real thread, with its
+// reviews and the maintainer's reply). The copy is then set apart, not
+// kept as an earlier version.
+func PreferOriginal(found *Postings) {
+	if found.Final == nil || !store.IsGeneratedID(found.Final.MessageID) {
 		return
 	}
-	copyOf := out.Final
-	var best *store.PatchCandidate
+	copyOf := found.Final
+	var best *Posting
 	for _, group := range [][]*Posting{found.Earlier, found.Rejected} {
 		for _, p := range group {
-			c := p.PatchCandidate
-			if store.IsGeneratedID(c.MessageID) || c.Author != copyOf.Author || c.Version != copyOf.Version || c.Date.After(copyOf.Date) {
+			if store.IsGeneratedID(p.MessageID) || p.Author != copyOf.Author || p.Version != copyOf.Version || p.Date.After(copyOf.Date) {
 				continue
 			}
-			if best == nil || c.Date.After(best.Date) {
-				best = c
+			if best == nil || p.Date.After(best.Date) {
+				best = p
 			}
 		}
 	}
 	if best == nil {
 		return
 	}
-	out.Final = best
-	kept := out.Earlier[:0]
-	for _, e := range out.Earlier {
-		if e != best && e != copyOf && !e.Date.After(best.Date) {
-			kept = append(kept, e)
+	found.Final = best
+	var earlier, rejected []*Posting
+	for _, e := range found.Earlier {
+		if e != best && !e.Date.After(best.Date) {
+			earlier = append(earlier, e)
 		}
 	}
-	out.Earlier = kept
+	for _, r := range found.Rejected {
+		if r != best {
+			rejected = append(rejected, r)
+		}
+	}
+	copyOf.Evidence = append(copyOf.Evidence, store.Evidence{Kind: "copy", Detail: "re-sent copy of <" + best.MessageID + "> stored under a generated Message-ID"})
+	found.Earlier, found.Rejected = earlier, append(rejected, copyOf)
 }
 
 func sortByDate(ps []*store.PatchCandidate) {
