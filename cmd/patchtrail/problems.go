@@ -32,6 +32,9 @@ func runProblems(ctx context.Context, e *env, args []string) error {
 	}
 	for _, p := range ps {
 		where := p.Source
+		if p.Repo != "" {
+			where = "repo " + p.Repo
+		}
 		if p.Location != "" {
 			where += " " + p.Location
 		}
