@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"patchtrail/api"
+	"patchtrail/internal/cve"
 	"patchtrail/internal/link"
 	"patchtrail/internal/store"
 	"patchtrail/internal/trace"
@@ -17,7 +18,7 @@ func init() {
 	register(&command{name: "repo", args: "add NAME PATH | list [--json]", short: "register code repositories to link commits from", run: runRepo})
 	register(&command{name: "link", args: "[--repo NAME] [--ignore-link-trailers] [--full] [--score] [--json]", short: "read new commits and link them to messages", run: runLink})
 	register(&command{name: "commit", args: "[--json] SHA", short: "show a commit with its links, fixes, reverts and backports", run: runCommit})
-	register(&command{name: "cve", args: "import [--json] PATH", short: "import CVE records (kernel vulns repository layout)", run: runCVE})
+	register(&command{name: "cve", args: "import [--json] [--published-dates FILE] PATH | list [filters] [--json|--csv]", short: "import CVE records (kernel vulns repository layout); list them by kernel version", run: runCVE})
 	register(&command{name: "trace", args: "[--json] CVE-ID|SHA|MSGID", short: "the whole story of a fix: postings, reviews, commits, backports, timeline", run: runTrace})
 }
 
@@ -182,21 +183,31 @@ func printCommit(e *env, v *trace.Commit) error {
 }
 
 func runCVE(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "list" {
+		return runCVEList(ctx, e, args[1:])
+	}
 	if len(args) == 0 || args[0] != "import" {
-		return usageError("want: cve import PATH")
+		return usageError("want: cve import PATH | cve list")
 	}
 	fs := flags("cve import")
 	asJSON := fs.Bool("json", false, "print JSON")
+	datesFile := fs.String("published-dates", "", "publication dates `FILE` (CVE id, tab, RFC 3339 date per line); default: the git history of PATH when it is a clone")
 	path, err := parseOne(fs, args[1:], "PATH")
 	if err != nil {
 		return err
+	}
+	var dates cve.Published
+	if *datesFile != "" {
+		if dates, err = cve.ReadPublishedFile(*datesFile); err != nil {
+			return err
+		}
 	}
 	st, err := store.Open(ctx, e.data, nil)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	res, err := link.ImportCVEs(ctx, st, path, &link.CVEOptions{Logger: e.log})
+	res, err := link.ImportCVEs(ctx, st, path, &link.CVEOptions{Logger: e.log, Published: dates})
 	if err != nil {
 		return err
 	}
@@ -204,6 +215,9 @@ func runCVE(ctx context.Context, e *env, args []string) error {
 		return writeJSON(e, res)
 	}
 	fmt.Fprintf(e.stdout, "CVE records: %d added, %d updated, %d unchanged, %d malformed (skipped)\n", res.Added, res.Updated, res.Unchanged, len(res.Malformed))
+	if res.DateSource != "" {
+		fmt.Fprintf(e.stdout, "publication dates from %s: %d of the imported records dated\n", res.DateSource, res.Dated)
+	}
 	for _, m := range res.Malformed {
 		fmt.Fprintf(e.stdout, "  %s\n", m)
 	}

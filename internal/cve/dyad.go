@@ -56,3 +56,21 @@ func isVersion(v string) bool {
 	}
 	return true
 }
+
+// parseAbbrevSHAList reads a .vulnerable file: one commit id per line,
+// which the real repository sometimes abbreviates ("1e18ec3e9d46") or
+// truncates (39 digits); 7 to 40 hex digits are kept, lowercased.
+func parseAbbrevSHAList(b []byte) ([]string, error) {
+	var out []string
+	for i, line := range strings.Split(string(b), "\n") {
+		s := strings.TrimSpace(line)
+		if s == "" {
+			continue
+		}
+		if len(s) < 7 || len(s) > 40 || strings.Trim(strings.ToLower(s), "0123456789abcdef") != "" {
+			return nil, &RecordError{Line: i + 1, Err: fmt.Errorf("%w: %q", ErrBadSHA, s)}
+		}
+		out = append(out, strings.ToLower(s))
+	}
+	return out, nil
+}

@@ -214,7 +214,7 @@ func parseRecord(base, state string, files recordFiles) (*Record, error) {
 	if r.FixSHAs, err = parseSHAList(files["sha1"]); err != nil {
 		return nil, withPath(err, base+".sha1")
 	}
-	if r.IntroducedSHAs, err = parseSHAList(files["vulnerable"]); err != nil {
+	if r.IntroducedSHAs, err = parseAbbrevSHAList(files["vulnerable"]); err != nil {
 		return nil, withPath(err, base+".vulnerable")
 	}
 	if d, ok := files["dyad"]; ok {

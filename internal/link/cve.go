@@ -19,6 +19,10 @@ type CVEOptions struct {
 	BatchSize int
 	// Logger receives progress and the malformed records; nil discards them.
 	Logger *slog.Logger
+	// Published gives publication dates by CVE id (cve.ReadPublished);
+	// nil reads them from the git history when root is a clone of the
+	// vulns repository. A date here wins over the record's own.
+	Published cve.Published
 }
 
 // CVEResult reports a CVE import.
@@ -27,6 +31,10 @@ type CVEResult struct {
 	Updated   int      `json:"updated"`
 	Unchanged int      `json:"unchanged"`
 	Malformed []string `json:"malformed"` // one line per skipped record
+	// Dated counts the records imported with a publication date;
+	// DateSource says where the dates came from ("file", "git" or "").
+	Dated      int    `json:"dated"`
+	DateSource string `json:"date_source,omitempty"`
 }
 
 // ImportCVEs reads the vulns repository at root (REFERENCE §6) and stores
@@ -48,11 +56,21 @@ func ImportCVEs(ctx context.Context, st *store.Store, root string, opts *CVEOpti
 	if err := scanBackportPostings(ctx, st); err != nil {
 		return nil, err
 	}
-	known, err := st.CVEFingerprints(ctx)
+	known, err := st.CVEStates(ctx)
 	if err != nil {
 		return nil, err
 	}
 	res := &CVEResult{Malformed: []string{}}
+	dates := o.Published
+	switch {
+	case dates != nil:
+		res.DateSource = "file"
+	case cve.IsGitCheckout(root):
+		if dates, err = cve.PublishedFromGit(ctx, root); err != nil {
+			return nil, err
+		}
+		res.DateSource = "git"
+	}
 	r, err := cve.Open(ctx, root, &cve.Options{
 		States: o.States,
 		Logger: o.Logger,
@@ -60,7 +78,15 @@ func ImportCVEs(ctx context.Context, st *store.Store, root string, opts *CVEOpti
 			o.Logger.Warn("cve: malformed record skipped", "err", e)
 			res.Malformed = append(res.Malformed, e.Error())
 		},
-		Unchanged: func(id, fp string) bool { return known[id] == fp },
+		// A record is unchanged when its files and its date are.
+		Unchanged: func(id, fp string) bool {
+			k, ok := known[id]
+			if !ok || k.Fingerprint != fp {
+				return false
+			}
+			d, ok := dates[id]
+			return !ok || d.Equal(k.Published)
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -91,6 +117,12 @@ func ImportCVEs(ctx context.Context, st *store.Store, root string, opts *CVEOpti
 		}
 		if err != nil {
 			return res, err
+		}
+		if d, ok := dates[rec.ID]; ok {
+			rec.Published = d
+		}
+		if !rec.Published.IsZero() {
+			res.Dated++
 		}
 		if _, ok := known[rec.ID]; ok {
 			res.Updated++

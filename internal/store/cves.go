@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -45,7 +47,37 @@ CREATE TABLE IF NOT EXISTS cve_backports (
 	PRIMARY KEY (cve, pos)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS cve_backports_fixed ON cve_backports(fixed_sha);
+-- What listings read of every CVE, one row each: a cves row holds the
+-- description and spills into overflow pages, so a scan of cves reads
+-- the whole table. fixes is the fix commits separated by spaces, dyad
+-- the .dyad lines "iv:isha:fv:fsha" separated by newlines ("" = 0).
+CREATE TABLE IF NOT EXISTS cve_summary (
+	id TEXT PRIMARY KEY,
+	title TEXT NOT NULL,
+	norm_title TEXT NOT NULL,
+	severity TEXT NOT NULL,
+	cvss REAL NOT NULL,
+	published INTEGER NOT NULL,
+	files TEXT NOT NULL,
+	fixes TEXT NOT NULL,
+	dyad TEXT NOT NULL
+);
 `
+
+// fillCVESummary fills cve_summary for the CVEs stored before it
+// existed; it is called when the table is created.
+func fillCVESummary(ctx context.Context, db *sql.DB) error {
+	_, err := db.ExecContext(ctx, `INSERT OR IGNORE INTO cve_summary(id, title, norm_title, severity, cvss, published, files, fixes, dyad)
+		SELECT id, title, norm_title, severity, cvss, published, files,
+			coalesce((SELECT group_concat(sha, ' ') FROM (SELECT sha FROM cve_commits WHERE cve = c.id AND kind = 'fix' ORDER BY sha)), ''),
+			coalesce((SELECT group_concat(introduced_version || ':' || introduced_sha || ':' || fixed_version || ':' || fixed_sha, char(10))
+				FROM (SELECT * FROM cve_backports WHERE cve = c.id ORDER BY pos)), '')
+		FROM cves c`)
+	if err != nil {
+		return fmt.Errorf("store: fill cve_summary: %w", err)
+	}
+	return nil
+}
 
 // CVEBackport is one line of a CVE's .dyad: the fix on one branch.
 type CVEBackport struct {
@@ -80,6 +112,16 @@ func (t *Tx) PutCVE(c *CVERow) error {
 	if _, err := t.exec(`INSERT OR REPLACE INTO cves(id, fingerprint, title, norm_title, description, severity, cvss, vector, published, updated, files, refs, path)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.ID, c.Fingerprint, c.Title, c.NormTitle, c.Description, c.Severity, c.CVSS, c.Vector,
 		unix(c.Published), unix(c.Updated), string(files), string(refs), c.Path); err != nil {
+		return err
+	}
+	var dyad []string
+	for _, b := range c.Backports {
+		dyad = append(dyad, b.IntroducedVersion+":"+b.IntroducedSHA+":"+b.FixedVersion+":"+b.FixedSHA)
+	}
+	fixes := slices.Clone(c.FixSHAs)
+	slices.Sort(fixes)
+	if _, err := t.exec(`INSERT OR REPLACE INTO cve_summary(id, title, norm_title, severity, cvss, published, files, fixes, dyad) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.Title, c.NormTitle, c.Severity, c.CVSS, unix(c.Published), string(files), strings.Join(fixes, " "), strings.Join(dyad, "\n")); err != nil {
 		return err
 	}
 	for _, q := range []string{`DELETE FROM cve_commits WHERE cve = ?`, `DELETE FROM cve_backports WHERE cve = ?`} {
@@ -117,6 +159,32 @@ func (s *Store) CVEFingerprints(ctx context.Context) (map[string]string, error) 
 			return nil, fmt.Errorf("store: %w", err)
 		}
 		out[id] = fp
+	}
+	return out, rows.Err()
+}
+
+// CVEState is what an incremental CVE import compares with a record.
+type CVEState struct {
+	Fingerprint string
+	Published   time.Time
+}
+
+// CVEStates returns the fingerprint and publication date of every
+// stored CVE.
+func (s *Store) CVEStates(ctx context.Context) (map[string]CVEState, error) {
+	rows, err := s.query(ctx, `SELECT id, fingerprint, published FROM cves`)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]CVEState{}
+	for rows.Next() {
+		var id, fp string
+		var pub int64
+		if err := rows.Scan(&id, &fp, &pub); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		out[id] = CVEState{Fingerprint: fp, Published: fromUnix(pub)}
 	}
 	return out, rows.Err()
 }

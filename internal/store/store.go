@@ -204,8 +204,17 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := s.addProblemRepo(ctx); err != nil {
 		return err
 	}
+	var summary int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'cve_summary'`).Scan(&summary); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
 	if _, err := s.db.ExecContext(ctx, schema+patchSchema+queueSchema+linkSchema); err != nil {
 		return fmt.Errorf("store: create schema: %w", err)
+	}
+	if summary == 0 {
+		if err := fillCVESummary(ctx, s.db); err != nil {
+			return err
+		}
 	}
 	_, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)`, fmt.Sprint(SchemaVersion))
 	if err != nil {

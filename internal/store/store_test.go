@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -260,5 +261,53 @@ func TestGenerationMovesOnRemoval(t *testing.T) {
 	}
 	if again := gen(); again != gen() {
 		t.Error("the generation moved without a change")
+	}
+}
+
+// TestCVESummaryFill: a store whose CVEs were stored before cve_summary
+// existed gets the table filled when it is opened for writing.
+func TestCVESummaryFill(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := Open(ctx, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := st.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := &CVERow{ID: "CVE-2024-1", Title: "io_uring: fix x", NormTitle: "io_uring: fix x", Files: []string{"io_uring/rw.c"},
+		FixSHAs: []string{strings.Repeat("b", 40), strings.Repeat("a", 40)},
+		Backports: []CVEBackport{{IntroducedVersion: "6.1", IntroducedSHA: strings.Repeat("c", 40), FixedVersion: "6.1.80", FixedSHA: strings.Repeat("d", 40)},
+			{FixedVersion: "6.8", FixedSHA: strings.Repeat("a", 40)}}}
+	if err := tx.PutCVE(row); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	var direct []*CVERow
+	if err := st.EachCVE(ctx, func(c *CVERow) error { direct = append(direct, c); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB().ExecContext(ctx, `DROP TABLE cve_summary`); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if st, err = Open(ctx, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var filled []*CVERow
+	if err := st.EachCVE(ctx, func(c *CVERow) error { filled = append(filled, c); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(direct, filled); d != "" || len(filled) != 1 || len(filled[0].Backports) != 2 || filled[0].FixSHAs[0] != strings.Repeat("a", 40) {
+		t.Errorf("EachCVE after the fill (-before +after):\n%s\n%+v", d, filled)
+	}
+	states, err := st.CVEStates(ctx)
+	if err != nil || len(states) != 1 {
+		t.Errorf("CVEStates = %v, %v", states, err)
 	}
 }

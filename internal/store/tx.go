@@ -185,8 +185,15 @@ func (t *Tx) AddRepoProblem(repo int64, location, problem string) error {
 // GeneratedID is the Message-ID given to a message without a usable one:
 // derived from its content hash so that re-importing it finds it again.
 func GeneratedID(hash [32]byte) string {
-	return hex.EncodeToString(hash[:16]) + "@generated.patchtrail.invalid"
+	return hex.EncodeToString(hash[:16]) + generatedIDSuffix
 }
+
+const generatedIDSuffix = "@generated.patchtrail.invalid"
+
+// IsGeneratedID reports whether mid was made by GeneratedID: the message
+// had no Message-ID, or one already used by a different message (a
+// re-sent copy, whose real id names the original).
+func IsGeneratedID(mid string) bool { return strings.HasSuffix(mid, generatedIDSuffix) }
 
 type midRow struct {
 	message int64

@@ -310,6 +310,9 @@ func (tr *trace) postings(ctx context.Context, rec *store.CVERow, queried *store
 	if err != nil {
 		return err
 	}
+	// A re-sent copy under a generated Message-ID is not the posting
+	// when its original is in the archive.
+	link.PreferOriginal(found)
 	// The queried posting's own version chain wins over another posting
 	// of the same subject.
 	if queried != nil && (found.Final == nil || queried.Chain == 0 || found.Final.Chain != queried.Chain) {
