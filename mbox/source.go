@@ -83,7 +83,12 @@
 // The files of cur/ and new/ (not tmp/), sorted by name. Key is "maildir:"
 // and the unique part of the file name (before ":2,"), Checkpoint is "1";
 // messages whose key has a checkpoint are skipped. Received is the file's
-// modification time.
+// modification time. Symlinks are followed (mairix and notmuch search
+// folders are Maildirs of links); only regular files are read, never one
+// larger than 512 MiB, and in pieces with ctx checked between them. Any
+// other entry (a FIFO, a device, a dangling or looping link, a file too
+// large) is an item with Err, and so is a cur/ or new/ that cannot be
+// listed (a symlink loop): the rest of the Maildir is still read.
 //
 // # IMAP
 //
