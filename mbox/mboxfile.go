@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strconv"
+	"syscall"
+	"time"
 )
 
 const (
@@ -41,8 +44,9 @@ type mboxReader struct {
 	ctx     context.Context
 	log     *slog.Logger
 	name    string
-	file    io.Closer // nil for a stream the caller owns
-	release func()    // releases the decompressor
+	file    io.Closer   // nil for a stream the caller owns
+	release func()      // releases the decompressor
+	unwake  func() bool // stops the wake-up of a blocked read when ctx ends
 	lr      lineReader
 	ring    tailRing
 
@@ -64,7 +68,7 @@ type mboxReader struct {
 
 // openMboxFile opens an mbox file, compressed or not.
 func openMboxFile(ctx context.Context, path string, o *Options) (Reader, error) {
-	f, err := os.Open(path)
+	f, err := openInput(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("mbox: %w", err)
 	}
@@ -73,7 +77,43 @@ func openMboxFile(ctx context.Context, path string, o *Options) (Reader, error) 
 		f.Close()
 		return nil, err
 	}
+	// A read blocked on a FIFO (or any pollable input) returns when ctx
+	// ends; reads of regular files never block for long.
+	r.unwake = context.AfterFunc(ctx, func() { _ = f.SetReadDeadline(time.Now()) })
 	return r, nil
+}
+
+// openInput opens path for reading. Opening a FIFO waits for a writer:
+// when ctx ends first, the wait is ended by connecting as a writer for
+// a moment, and the ctx error returned.
+func openInput(ctx context.Context, path string) (*os.File, error) {
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode()&fs.ModeNamedPipe == 0 {
+		return os.Open(path)
+	}
+	type opened struct {
+		f   *os.File
+		err error
+	}
+	ch := make(chan opened, 1)
+	go func() {
+		f, err := os.Open(path)
+		ch <- opened{f, err}
+	}()
+	select {
+	case o := <-ch:
+		return o.f, o.err
+	case <-ctx.Done():
+		if w, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+			w.Close()
+		}
+		go func() {
+			if o := <-ch; o.f != nil {
+				o.f.Close()
+			}
+		}()
+		return nil, fmt.Errorf("%s: waiting for a writer: %w", path, ctx.Err())
+	}
 }
 
 // newMboxReader reads the mbox stream src, named name in messages. When
@@ -169,6 +209,9 @@ func (r *mboxReader) Close() error {
 		return nil
 	}
 	r.closed = true
+	if r.unwake != nil {
+		r.unwake()
+	}
 	r.release()
 	if r.err == nil {
 		r.err = errors.New("mbox: reader is closed")
@@ -222,6 +265,9 @@ func (r *mboxReader) piece() ([]byte, bool, error) {
 	if err == nil || err == io.EOF {
 		return p, start, err
 	}
+	if cerr := r.ctx.Err(); cerr != nil {
+		return nil, start, fmt.Errorf("mbox: %s: offset %d: %w", r.name, r.lr.off, cerr)
+	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		r.log.Warn("mbox: compressed stream is truncated", "path", r.name, "offset", r.lr.off)
 		return nil, start, io.EOF
@@ -245,7 +291,12 @@ func (r *mboxReader) seekFrom() (*Message, error) {
 				r.name, startOff, end-startOff),
 		}
 	}
-	for {
+	for n := 0; ; n++ {
+		if n&1023 == 1023 {
+			if err := r.ctx.Err(); err != nil {
+				return nil, fmt.Errorf("mbox: %s: offset %d: %w", r.name, r.lr.off, err)
+			}
+		}
 		off := r.lr.off
 		p, start, err := r.piece()
 		if err == io.EOF {

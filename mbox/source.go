@@ -66,7 +66,9 @@
 // truncated last message, or a truncated compressed stream, yields what is
 // there, noted in the log. Bytes before the first "From " line other than
 // white space are reported as an item with Err naming the file and offset,
-// and no Data. A message larger than 512 MiB is skipped as an item with
+// and no Data; skipping them checks ctx, so Ctrl-C stops `import
+// /dev/zero`. A FIFO is read as it comes: waiting for its writer and
+// reads blocked on it end when ctx does. A message larger than 512 MiB is skipped as an item with
 // Err. Memory stays bounded by the current message: lines are read through
 // a 64 KiB buffer, longer ones in pieces.
 //
