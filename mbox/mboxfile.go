@@ -56,10 +56,13 @@ type mboxReader struct {
 	boundary bool  // the next line is at a message boundary
 	eof      bool
 
-	clGood, clBad int  // messages whose Content-Length held or failed
-	cl2           bool // a Content-Length body held an unescaped From line
-	rdSeen        bool // a ">>From " line was seen: mboxrd
-	plain         bool // not compressed: offsets are file offsets
+	clGood, clBad int   // messages whose Content-Length held or failed
+	cl2           bool  // a Content-Length body held an unescaped From line
+	rdSeen        bool  // a ">>From " line was seen: mboxrd
+	plain         bool  // not compressed: offsets are file offsets
+	broken        error // the compressed stream ended early with this error
+	brokenDone    bool  // ... and that was reported
+	kept          int   // messages yielded with Data
 	maxMessage    int
 	scratch       []byte // the buffer messages are read into, reused
 	err           error  // sticky
@@ -152,7 +155,7 @@ func newMboxReader(ctx context.Context, name string, src io.Reader, file *os.Fil
 		r.lr = lineReader{br: br, off: start}
 		r.ring.n = start
 	} else {
-		dec, release, err := decompressor(br, kind)
+		dec, release, err := decompressor(ctx, br, kind)
 		if err != nil {
 			return nil, fmt.Errorf("mbox: %s: %w", name, err)
 		}
@@ -234,6 +237,9 @@ func (r *mboxReader) Next() (*Message, error) {
 	}
 	if !r.haveFrom {
 		if r.eof {
+			if m := r.brokenItem(); m != nil {
+				return m, nil
+			}
 			r.err = io.EOF
 			return nil, io.EOF
 		}
@@ -246,6 +252,9 @@ func (r *mboxReader) Next() (*Message, error) {
 			return m, nil
 		}
 		if !r.haveFrom {
+			if m := r.brokenItem(); m != nil {
+				return m, nil
+			}
 			r.err = io.EOF
 			return nil, io.EOF
 		}
@@ -254,6 +263,9 @@ func (r *mboxReader) Next() (*Message, error) {
 	if err != nil {
 		r.err = err
 		return nil, err
+	}
+	if m.Data != nil {
+		r.kept++
 	}
 	return m, nil
 }
@@ -268,11 +280,33 @@ func (r *mboxReader) piece() ([]byte, bool, error) {
 	if cerr := r.ctx.Err(); cerr != nil {
 		return nil, start, fmt.Errorf("mbox: %s: offset %d: %w", r.name, r.lr.off, cerr)
 	}
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		r.log.Warn("mbox: compressed stream is truncated", "path", r.name, "offset", r.lr.off)
+	if !r.plain {
+		// A truncated or corrupt compressed stream: what was decoded is
+		// kept, and the end is recorded as a problem (see broken).
+		r.broken = err
+		r.log.Warn("mbox: compressed stream ends early", "path", r.name, "offset", r.lr.off, "err", err)
 		return nil, start, io.EOF
 	}
 	return nil, start, fmt.Errorf("mbox: %s: offset %d: %w", r.name, r.lr.off, err)
+}
+
+// brokenItem returns, once, the item recording that the compressed stream
+// ended early, saying what was kept; nil when it did not.
+func (r *mboxReader) brokenItem() *Message {
+	if r.broken == nil || r.brokenDone {
+		return nil
+	}
+	r.brokenDone = true
+	what := "truncated"
+	if !errors.Is(r.broken, io.ErrUnexpectedEOF) {
+		what = "corrupt"
+	}
+	return &Message{
+		Checkpoint: r.ring.checkpoint(),
+		Where:      r.where(r.lr.off),
+		Err: fmt.Errorf("mbox: %s: offset %d: compressed stream is %s; kept the %d messages before it (%d bytes decompressed): %w",
+			r.name, r.lr.off, what, r.kept, r.lr.off, r.broken),
+	}
 }
 
 // seekFrom skips to the first separator line at a boundary (the start of

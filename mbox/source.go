@@ -63,8 +63,11 @@
 //
 // Line ends are kept as they are: CRLF files yield CRLF messages (the
 // separator and blank-line rules accept both). NUL bytes are kept. A
-// truncated last message, or a truncated compressed stream, yields what is
-// there, noted in the log. Bytes before the first "From " line other than
+// truncated last message yields what is there, noted in the log. A
+// compressed stream that is truncated or corrupt yields every byte the
+// decompressor recovers (xz through xz(1) when installed: the pure Go
+// decoder drops the last chunk it decoded), then an item with Err saying
+// where the stream broke and how many messages were kept. Bytes before the first "From " line other than
 // white space are reported as an item with Err naming the file and offset,
 // and no Data; skipping them checks ctx, so Ctrl-C stops `import
 // /dev/zero`. A FIFO is read as it comes: waiting for its writer and
