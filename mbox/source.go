@@ -35,7 +35,11 @@
 // CHECKPOINT..HEAD. A checkpoint commit that is no longer in the history of
 // HEAD (the epoch was rewritten, e.g. by public-inbox-purge) makes Open
 // fail with ErrRewritten. A blob missing from a partial copy is an item
-// with Err; reading goes on.
+// with Err; reading goes on. So is a corrupt blob, on which cat-file dies:
+// when the blob cannot be read on its own either while HEAD still can, a
+// new cat-file reads the rest. A HEAD naming a commit that cannot be read
+// (a truncated pack) makes Open fail; only an unborn HEAD is an empty
+// repository.
 //
 // # mbox
 //
