@@ -3,8 +3,10 @@ package mbox
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -107,4 +109,55 @@ func TestCancelFIFO(t *testing.T) {
 			t.Errorf("Next = %+v, %v, want context.Canceled", m, err)
 		}
 	})
+}
+
+// TestHostileFixtures reads testdata/hostile: each file is a subtest
+// naming what its items must be.
+func TestHostileFixtures(t *testing.T) {
+	dir := filepath.Join("..", "testdata", "hostile")
+	for _, tc := range []struct {
+		file string
+		want func(t *testing.T, ms []*Message)
+	}{
+		{"body-from.mbox", func(t *testing.T, ms []*Message) {
+			// "From " lines after blank lines in a body without the
+			// shape of a postmark split nothing.
+			if len(ms) != 2 || ms[0].Err != nil || !strings.Contains(string(ms[0].Data), "\n\nFrom what I see, nothing splits here.\n") {
+				t.Errorf("got %d items (first %.300q), want 2 messages, the first with both From lines", len(ms), datas(ms))
+			}
+		}},
+		{"cr-only.mbox", func(t *testing.T, ms []*Message) {
+			if len(ms) != 1 || ms[0].Err == nil || !strings.Contains(ms[0].Err.Error(), "bare CR") {
+				t.Errorf("got %v, want one item whose error says lines end in a bare CR", ms)
+			}
+		}},
+		{"truncated.mbox.gz", wantTruncated},
+		{"truncated.mbox.xz", wantTruncated},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			ms, err := openAll(t, filepath.Join(dir, tc.file), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.want(t, ms)
+		})
+	}
+}
+
+// wantTruncated checks the items of a cut compressed archive: messages,
+// then a problem saying how many were kept.
+func wantTruncated(t *testing.T, ms []*Message) {
+	if len(ms) < 2 {
+		t.Fatalf("got %d items, want messages and a problem", len(ms))
+	}
+	last := ms[len(ms)-1]
+	want := fmt.Sprintf("truncated; kept the %d messages", len(ms)-1)
+	if last.Err == nil || !strings.Contains(last.Err.Error(), want) {
+		t.Errorf("last item %v, want an error saying %q", last.Err, want)
+	}
+	for _, m := range ms[:len(ms)-1] {
+		if m.Err != nil {
+			t.Errorf("%s: %v", m.Where, m.Err)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package mbox
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -53,6 +54,7 @@ type mboxReader struct {
 	haveFrom bool  // a separator line was consumed; a message follows
 	fromOff  int64 // its offset
 	fromFrag bool  // the separator line continues in the next piece
+	fromCR   bool  // the separator line holds a CR
 	boundary bool  // the next line is at a message boundary
 	eof      bool
 
@@ -349,6 +351,7 @@ func (r *mboxReader) seekFrom() (*Message, error) {
 			}
 			r.ring.write(p)
 			r.haveFrom, r.fromOff, r.fromFrag = true, off, p[len(p)-1] != '\n'
+			r.fromCR = bytes.IndexByte(p, '\r') >= 0
 			return garbage, nil
 		}
 		first = false
@@ -385,6 +388,7 @@ type msgState struct {
 func (r *mboxReader) readMessage() (*Message, error) {
 	msgOff := r.fromOff
 	r.haveFrom = false
+	long := r.fromFrag
 	for r.fromFrag { // the rest of a very long separator line
 		p, _, err := r.piece()
 		if err == io.EOF {
@@ -396,6 +400,18 @@ func (r *mboxReader) readMessage() (*Message, error) {
 		}
 		r.ring.write(p)
 		r.fromFrag = p[len(p)-1] != '\n'
+		r.fromCR = r.fromCR || bytes.IndexByte(p, '\r') >= 0
+	}
+	if long && r.eof {
+		// The From line never ended: no line feed in the rest of the
+		// stream. Say why rather than report an empty message.
+		why := "it has no line feed"
+		if r.fromCR {
+			why = "lines end in a bare CR (classic Mac OS line ends), which mbox does not allow; convert them to LF first"
+		}
+		return &Message{Checkpoint: r.ring.checkpoint(), Where: r.where(msgOff),
+			Err: fmt.Errorf("mbox: %s: offset %d: the From line runs to the end of the stream (%d bytes): %s",
+				r.name, msgOff, r.lr.off-msgOff, why)}, nil
 	}
 	s := msgState{buf: r.scratch[:0], inHeaders: true, clLen: -1, firstCand: -1}
 	for n := 0; !r.eof; n++ {
@@ -419,7 +435,7 @@ func (r *mboxReader) readMessage() (*Message, error) {
 		case clInRegion:
 			if from {
 				s.fromInRegion = true
-				if s.firstCand < 0 && (s.prevBlank || looksLikePostmark(p)) {
+				if s.firstCand < 0 && isSeparator(p, s.prevBlank) {
 					s.firstCand = len(s.buf)
 				}
 			}
@@ -446,7 +462,7 @@ func (r *mboxReader) readMessage() (*Message, error) {
 				return r.finish(&s, msgOff)
 			}
 		}
-		if from && (s.prevBlank || looksLikePostmark(p)) {
+		if from && isSeparator(p, s.prevBlank) {
 			return r.endAt(&s, msgOff, off, p)
 		}
 		if s.inHeaders && start {
@@ -521,6 +537,7 @@ func (r *mboxReader) endAt(s *msgState, msgOff, off int64, p []byte) (*Message, 
 	m, err := r.finish(s, msgOff)
 	r.ring.write(p)
 	r.haveFrom, r.fromOff, r.fromFrag = true, off, p[len(p)-1] != '\n'
+	r.fromCR = bytes.IndexByte(p, '\r') >= 0
 	return m, err
 }
 

@@ -224,16 +224,17 @@ func TestMboxVariantDecision(t *testing.T) {
 		t.Errorf("mboxcl2 (-want +got):\n%s", diff)
 	}
 	// A fitting Content-Length hides From lines in the body...
-	fits := postmark + "Content-Length: 30\n\nFrom the start\n\nFrom me\n12345\n\n"
+	fits := postmark + "Content-Length: %d\n\nFrom the start\n\nFrom me Thu Jan  1 00:00:00 1970\n12345\n\n"
+	fits = fmt.Sprintf(fits, len("From the start\n\nFrom me Thu Jan  1 00:00:00 1970\n12345\n"))
 	got = datas(readAll(t, []byte(fits), nil))
-	if diff := cmp.Diff([]string{"Content-Length: 30\n\nFrom the start\n\nFrom me\n12345\n"}, got); diff != "" {
+	if diff := cmp.Diff([]string{"Content-Length: 55\n\nFrom the start\n\nFrom me Thu Jan  1 00:00:00 1970\n12345\n"}, got); diff != "" {
 		t.Errorf("fitting Content-Length (-want +got):\n%s", diff)
 	}
 	// ... but no longer after three that did not fit.
 	wrong := postmark + "Content-Length: 1\n\nwrong\n\n"
 	got = datas(readAll(t, []byte(strings.Repeat(wrong, 3)+fits), nil))
 	want = []string{"Content-Length: 1\n\nwrong\n", "Content-Length: 1\n\nwrong\n", "Content-Length: 1\n\nwrong\n",
-		"Content-Length: 30\n", "ERR", "12345\n"}
+		"Content-Length: 55\n\nFrom the start\n", "12345\n"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("distrusted Content-Length (-want +got):\n%s", diff)
 	}

@@ -44,10 +44,15 @@
 // # mbox
 //
 // The variants are those of qmail's mbox(5) and RFC 4155. A message starts
-// at a line beginning "From " that is the first line of the stream, follows
-// a blank line, or has the shape of a postmark ("From SENDER DATE" with a
-// time hh:mm and a four digit year); the "From " line and the blank line
-// before the next one are not part of Data. The variant is decided as the
+// at a line beginning "From " that is the first line of the stream or has
+// the shape of a postmark ("From SENDER DATE" with a time hh:mm and a four
+// digit year), as public-inbox's reader requires; a blank line before a
+// "From " line does not make it a separator, since unescaped "From " lines
+// after blank lines occur in bodies (only a From line too long to see its
+// date counts after a blank line). The "From " line and the blank line
+// before the next one are not part of Data. A From line that runs to the
+// end of the stream (lines ending in a bare CR, as classic Mac OS wrote
+// them) is an item with Err saying so. The variant is decided as the
 // file is read, since a stream cannot be scanned twice:
 //
 //   - A message with a Content-Length header whose body ends exactly where
