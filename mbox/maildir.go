@@ -76,7 +76,7 @@ func openMaildir(ctx context.Context, dir string, o *Options) (Reader, error) {
 				// A symlink is followed when read (mairix and
 				// notmuch search folders are Maildirs of links).
 			default:
-				bad = fmt.Errorf("mbox: %s: not a regular file (%s)", filepath.Join(dir, sub, name), t.Type())
+				bad = fmt.Errorf("mbox: %s: not a regular file: it is %s", filepath.Join(dir, sub, name), fileKind(t))
 			}
 			key := maildirKeyPrefix + uniquePart(name)
 			if seen[key] {
@@ -186,10 +186,10 @@ func readMaildirFile(ctx context.Context, path string, limit int64) ([]byte, os.
 	}
 	link := ""
 	if lfi, err := os.Lstat(path); err == nil && lfi.Mode()&fs.ModeSymlink != 0 {
-		link = "symlink to "
+		link = "a symlink to "
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("%s: %snot a regular file (%s)", path, link, fi.Mode().Type())
+		return nil, nil, fmt.Errorf("%s: not a regular file: it is %s%s", path, link, fileKind(fi.Mode()))
 	}
 	if fi.Size() > limit {
 		return nil, nil, fmt.Errorf("%s: message of %d bytes is larger than %d bytes", path, fi.Size(), limit)
@@ -226,4 +226,23 @@ func (r *maildirReader) Close() error {
 		}
 	}
 	return nil
+}
+
+// fileKind names the type of a file that is not a regular one.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeSymlink != 0:
+		return "a symlink"
+	}
+	return "not a regular file"
 }
