@@ -1,13 +1,14 @@
 package cve
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
 )
 
-// FuzzRecord parses arbitrary record files: the reader must return a
-// record or a *RecordError, never panic.
+// FuzzRecord reads a record whose files hold arbitrary bytes: Load must
+// return a record or a *RecordError, never panic.
 func FuzzRecord(f *testing.F) {
 	g := goodRecord("CVE-2024-26626", "io_uring: fix poll")
 	f.Add(g["json"], g["dyad"], g["sha1"], g["vulnerable"], g["cvss"], g["reference"])
@@ -23,7 +24,18 @@ func FuzzRecord(f *testing.F) {
 	f.Fuzz(func(t *testing.T, js, dyad, sha1, vulnerable, cvss, reference string) {
 		files := recordFiles{"json": []byte(js), "dyad": []byte(dyad), "sha1": []byte(sha1),
 			"vulnerable": []byte(vulnerable), "cvss": []byte(cvss), "reference": []byte(reference)}
-		r, err := parseRecord("/x/cve/published/2024/CVE-2024-26626", "published", files)
+		// Through the files, as the reader reads them.
+		dir := filepath.Join(t.TempDir(), "cve", "published", "2024")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		base := filepath.Join(dir, "CVE-2024-26626")
+		for ext, b := range files {
+			if err := os.WriteFile(base+"."+ext, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r, err := Load(context.Background(), base)
 		if err != nil {
 			if _, ok := err.(*RecordError); !ok {
 				t.Fatalf("error %v (%T) is no *RecordError", err, err)
