@@ -1,7 +1,9 @@
 package api
 
 import (
+	"bufio"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -91,5 +93,29 @@ func TestAPIMethodNotAllowed(t *testing.T) {
 		if r.Status != tc.status || !strings.Contains(r.Header.Get("Allow"), tc.allow) || tc.allow == "" && r.Header.Get("Allow") != "" {
 			t.Errorf("%s %s = %d, Allow %q; want %d, Allow %q", tc.method, tc.path, r.Status, r.Header.Get("Allow"), tc.status, tc.allow)
 		}
+	}
+}
+
+// TestMalformedChunkedBody: a body whose chunked encoding is broken is
+// the client's fault: 400, not 500.
+func TestMalformedChunkedBody(t *testing.T) {
+	_, ts := newTestServer(t, nil)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	req := "POST /all/?x=m&q=s:tidy HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n" +
+		"Transfer-Encoding: chunked\r\n\r\nzz\r\nnot hex\r\n0\r\n\r\n"
+	if _, err := conn.Write([]byte(req)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest {
+		t.Errorf("malformed chunked body: %d, want 400", res.StatusCode)
 	}
 }
