@@ -32,6 +32,7 @@ func statusOf(err error) (status int, msg string, pos int) {
 	var pe *search.ParseError
 	var br badRequest
 	var big errBodyTooLarge
+	var bad errBadBody
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &he):
@@ -46,6 +47,8 @@ func statusOf(err error) (status int, msg string, pos int) {
 		return http.StatusBadRequest, err.Error(), 0
 	case errors.As(err, &big):
 		return http.StatusRequestEntityTooLarge, big.Error(), 0
+	case errors.As(err, &bad):
+		return bad.status(), bad.Error(), 0
 	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge, fmt.Sprintf("api: request body larger than %d bytes", mbe.Limit), 0
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, ErrNoSeries):

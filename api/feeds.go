@@ -83,7 +83,7 @@ func atomTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z"
 // atomNew answers GET /LIST/new.atom: the newest messages of the list.
 func (s *Server) atomNew(c echo.Context, list string) error {
 	setRoute(c, "/LIST/new.atom", kindText)
-	base := baseURL(c.Request()) + "/" + url.PathEscape(list) + "/"
+	base := s.baseURL(c.Request()) + "/" + url.PathEscape(list) + "/"
 	f := &atomFeed{Title: s.o.Title + ": " + list, ID: toUUID(base + "new.atom"),
 		Links: []atomLink{{Rel: "alternate", Type: "text/html", Href: base}, {Rel: "self", Href: base + "new.atom"}}}
 	return s.writeFeed(c, f, list, everything, base)
@@ -93,7 +93,7 @@ func (s *Server) atomNew(c echo.Context, list string) error {
 func (s *Server) atomSearch(c echo.Context, list string, qp map[string]string) error {
 	setRoute(c, "/LIST/?x=A", kindText)
 	q := qp["q"]
-	base := baseURL(c.Request()) + "/" + url.PathEscape(list) + "/"
+	base := s.baseURL(c.Request()) + "/" + url.PathEscape(list) + "/"
 	self := base + "?" + url.Values{"q": {q}, "x": {"A"}}.Encode()
 	f := &atomFeed{Title: q + " - search results", ID: toUUID("q\n" + q),
 		Links: []atomLink{{Rel: "alternate", Type: "text/html", Href: base + "?" + url.Values{"q": {q}}.Encode()}, {Rel: "self", Href: self}}}

@@ -101,6 +101,10 @@ func (s *Server) routes(e *echo.Echo) {
 	e.GET(apiPrefix+"/openapi.json", s.handleOpenAPI)
 	e.Any(apiPrefix+"/*", func(c echo.Context) error {
 		setRoute(c, apiPrefix+"/*", kindJSON)
+		if allow := allowedMethods(c.Request().URL.Path); allow != "" {
+			c.Response().Header().Set("Allow", allow)
+			return echo.NewHTTPError(http.StatusMethodNotAllowed, "api: method "+c.Request().Method+" not allowed; use "+allow)
+		}
 		return echo.NewHTTPError(http.StatusNotFound, "api: no such endpoint; see "+apiPrefix+"/openapi.json")
 	})
 	e.GET("/metrics", s.handleMetrics)
@@ -300,3 +304,26 @@ func (s *Server) countStats(ctx context.Context) (*StatsPage, error) {
 }
 
 const statsTTL = 30 * time.Second
+
+// allowedMethods returns the methods an API path answers ("GET, HEAD"),
+// "" when no endpoint has that path.
+func allowedMethods(path string) string {
+	rest, ok := strings.CutPrefix(path, apiPrefix)
+	if !ok {
+		return ""
+	}
+	if rest == "/openapi.json" {
+		return "GET, HEAD"
+	}
+	for _, ep := range endpoints {
+		p := ep.Path
+		if i := strings.IndexByte(p, '{'); i >= 0 {
+			if strings.HasPrefix(rest, p[:i]) && len(rest) > i {
+				return ep.Method + ", HEAD"
+			}
+		} else if rest == p {
+			return ep.Method + ", HEAD"
+		}
+	}
+	return ""
+}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -89,7 +90,7 @@ func (s *Server) dispatchLore(c echo.Context) error {
 	}
 	if !slash {
 		setRoute(c, "/LIST", kindText)
-		return c.Redirect(http.StatusMovedPermanently, baseURL(req)+"/"+first+"/"+query(req))
+		return c.Redirect(http.StatusMovedPermanently, s.baseURL(req)+"/"+first+"/"+query(req))
 	}
 	switch {
 	case rest == "" || rest == "index.html":
@@ -107,7 +108,7 @@ func (s *Server) dispatchLore(c echo.Context) error {
 		return s.pageHelp(c, list, strings.HasSuffix(rest, "/raw"))
 	case rest == "_/text/help" || rest == "_/text/" || rest == "_/text":
 		setRoute(c, "/LIST/_/text/help/", kindText)
-		return c.Redirect(http.StatusFound, baseURL(req)+"/"+first+"/_/text/help/")
+		return c.Redirect(http.StatusFound, s.baseURL(req)+"/"+first+"/_/text/help/")
 	}
 	for _, suf := range msgSuffixes {
 		if !strings.HasSuffix(rest, suf) || len(rest) == len(suf) {
@@ -142,7 +143,7 @@ func (s *Server) dispatchLore(c echo.Context) error {
 	}
 	// public-inbox writes '@' rather than %40; b4 0.12 takes the list from
 	// this (absolute) Location.
-	return c.Redirect(http.StatusMovedPermanently, baseURL(req)+"/"+first+"/"+strings.ReplaceAll(rest, "%40", "@")+"/"+query(req))
+	return c.Redirect(http.StatusMovedPermanently, s.baseURL(req)+"/"+first+"/"+strings.ReplaceAll(rest, "%40", "@")+"/"+query(req))
 }
 
 func query(req *http.Request) string {
@@ -171,14 +172,23 @@ func (s *Server) redirectMID(c echo.Context, mid string) error {
 	if len(m.Lists) > 0 {
 		list = m.Lists[0]
 	}
-	return c.Redirect(http.StatusFound, baseURL(req)+"/"+url.PathEscape(list)+"/"+escapeMID(m.MessageID)+"/")
+	return c.Redirect(http.StatusFound, s.baseURL(req)+"/"+url.PathEscape(list)+"/"+escapeMID(m.MessageID)+"/")
 }
 
-// baseURL is the scheme and host the client used.
-func baseURL(req *http.Request) string {
+// baseURL is the configured URL of the site (Options.BaseURL) without a
+// trailing slash, or else the local address the request came in on;
+// never the request's Host header, which the client writes.
+func (s *Server) baseURL(req *http.Request) string {
+	if s.siteURL != "" {
+		return s.siteURL
+	}
+	addr, ok := req.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if !ok {
+		return ""
+	}
 	scheme := "http"
 	if req.TLS != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + req.Host
+	return scheme + "://" + addr.String()
 }

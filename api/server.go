@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,6 +48,11 @@ type Options struct {
 	CacheBytes int64
 	// Title names the site in pages and feeds (default "patchtrail").
 	Title string
+	// BaseURL is the scheme, host and path prefix the site is reached
+	// at ("https://lore.example.org"), used in redirects and Atom feeds;
+	// the Host header of a request is never used. Empty means the
+	// local address of the connection the request came on.
+	BaseURL string
 }
 
 // DefaultCacheBytes is the memory of the answer caches of a server whose
@@ -107,6 +113,8 @@ type Server struct {
 	bodies  *bodyCache
 	pieces  *pieceCache
 
+	siteURL string // BaseURL without a trailing slash
+
 	mu         sync.Mutex
 	lists      []store.List
 	listsTime  time.Time
@@ -123,10 +131,11 @@ func New(st *store.Store, ix *search.Index, opts *Options) *Server {
 	o := opts.withDefaults()
 	s := &Server{st: st, ix: ix, o: o, log: o.Logger, metrics: newMetrics(), pages: loadPages(), threads: newThreadCache(o.CacheBytes / 8 * 3), views: newViewCache(o.CacheBytes / 8),
 		bodies: newBodyCache(o.CacheBytes / 4), pieces: newPieceCache(o.CacheBytes / 4)}
+	s.siteURL = strings.TrimRight(o.BaseURL, "/")
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.observe, s.recoverPanic, s.headBody, s.limitBody, s.deadline, s.cacheThreads)
+	e.Use(s.observe, s.secureHeaders, s.recoverPanic, s.headBody, s.limitBody, s.deadline, s.cacheThreads)
 	s.routes(e)
 	s.e = e
 	return s

@@ -147,6 +147,8 @@ func gitExitCode(ctx context.Context, dir string, args ...string) (int, error) {
 }
 
 // resolveTip returns the commit HEAD names, or "" for an empty repository.
+// A HEAD that names an object which cannot be read as a commit (a
+// truncated pack, a corrupt object) is an error, not an empty repository.
 func resolveTip(ctx context.Context, dir string) (string, error) {
 	p, err := startGit(ctx, dir, false, "rev-parse", "--verify", "-q", "HEAD^{commit}")
 	if err != nil {
@@ -156,7 +158,19 @@ func resolveTip(ctx context.Context, dir string) (string, error) {
 	err = p.finish()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) && ee.ExitCode() == 1 {
-		return "", nil // unborn HEAD: no commits yet
+		// Either HEAD is unborn (no commits yet) or what it names
+		// cannot be read: only the former is an empty repository.
+		named, nerr := gitOutput(ctx, dir, "rev-parse", "--verify", "-q", "HEAD")
+		if nerr != nil {
+			var ne *exec.ExitError
+			if errors.As(nerr, &ne) && ne.ExitCode() == 1 {
+				return "", nil
+			}
+			return "", nerr
+		}
+		msg := strings.TrimSpace(p.stderr.String())
+		return "", fmt.Errorf("mbox: %s: HEAD names %s, which cannot be read as a commit: the repository is truncated or corrupt: %s",
+			dir, strings.TrimSpace(string(named)), msg)
 	}
 	if err != nil {
 		return "", err

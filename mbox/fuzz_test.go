@@ -44,7 +44,10 @@ func FuzzMboxReader(f *testing.F) {
 			if err != nil {
 				t.Fatalf("item %d: %v", i, err)
 			}
-			if off <= last || plain && off > int64(len(data)) {
+			// The problem ending a broken compressed stream may share
+			// the checkpoint of the message before it.
+			brokenEnd := !plain && i == len(items)-1 && m.Err != nil && off == last
+			if off <= last && !brokenEnd || plain && off > int64(len(data)) {
 				t.Fatalf("item %d: checkpoint offset %d after %d (input %d bytes)", i, off, last, len(data))
 			}
 			last = off

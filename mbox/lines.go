@@ -136,6 +136,17 @@ func isBlank(line []byte) bool {
 
 func isFromLine(line []byte) bool { return bytes.HasPrefix(line, []byte("From ")) }
 
+// isSeparator reports whether the "From " line (or first piece of one) p
+// inside a message starts the next message: when it has the shape of a
+// postmark, as public-inbox's reader requires (its from_strict pattern);
+// a blank line before it is not enough, since unescaped "From " lines
+// after blank lines occur in bodies (mboxcl2, careless writers). A From
+// line longer than the read buffer, whose date cannot be seen in its
+// first piece, counts after a blank line.
+func isSeparator(p []byte, prevBlank bool) bool {
+	return looksLikePostmark(p) || prevBlank && p[len(p)-1] != '\n'
+}
+
 // looksLikePostmark reports whether a "From " line has the shape of an
 // mbox separator: "From SENDER DATE" with a time hh:mm and a four digit
 // year in DATE ("From MAILER-DAEMON Fri Jul  8 12:08:34 2011",

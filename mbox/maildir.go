@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // maildirFile is one message file of a Maildir.
@@ -18,18 +19,20 @@ type maildirFile struct {
 	sub  string // "cur" or "new"
 	name string
 	key  string // "maildir:" + unique part
+	bad  error  // set for an entry that is no message file: yielded as a problem
 }
 
 // maildirReader yields the files of cur/ and new/ sorted by name; tmp/
 // holds deliveries in progress and is ignored.
 type maildirReader struct {
-	ctx    context.Context
-	log    *slog.Logger
-	dir    string
-	files  []maildirFile
-	i      int
-	err    error
-	closed bool
+	ctx      context.Context
+	log      *slog.Logger
+	dir      string
+	problems []*Message // unreadable subdirectories, yielded first
+	files    []maildirFile
+	i        int
+	err      error
+	closed   bool
 }
 
 // maildirKeyPrefix starts the checkpoint key of a Maildir message.
@@ -56,12 +59,24 @@ func openMaildir(ctx context.Context, dir string, o *Options) (Reader, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("mbox: %w", err)
+			// A looping or unreadable new/ or cur/ is a problem of
+			// that directory; what could be listed is still read.
+			r.problems = append(r.problems, &Message{Where: filepath.Join(dir, sub),
+				Err: fmt.Errorf("mbox: Maildir directory unreadable: %w", err)})
+			o.Logger.Warn("mbox: unreadable Maildir directory", "path", filepath.Join(dir, sub), "err", err)
 		}
 		for _, e := range entries {
 			name := e.Name()
-			if strings.HasPrefix(name, ".") || !e.Type().IsRegular() {
+			if strings.HasPrefix(name, ".") || e.IsDir() {
 				continue
+			}
+			var bad error
+			switch t := e.Type(); {
+			case t.IsRegular(), t&fs.ModeSymlink != 0:
+				// A symlink is followed when read (mairix and
+				// notmuch search folders are Maildirs of links).
+			default:
+				bad = fmt.Errorf("mbox: %s: not a regular file: it is %s", filepath.Join(dir, sub, name), fileKind(t))
 			}
 			key := maildirKeyPrefix + uniquePart(name)
 			if seen[key] {
@@ -72,7 +87,7 @@ func openMaildir(ctx context.Context, dir string, o *Options) (Reader, error) {
 				skipped++
 				continue
 			}
-			r.files = append(r.files, maildirFile{sub: sub, name: name, key: key})
+			r.files = append(r.files, maildirFile{sub: sub, name: name, key: key, bad: bad})
 		}
 	}
 	sort.Slice(r.files, func(i, j int) bool { return r.files[i].name < r.files[j].name })
@@ -90,6 +105,11 @@ func (r *maildirReader) Next() (*Message, error) {
 		r.err = fmt.Errorf("mbox: %s: %w", r.dir, err)
 		return nil, r.err
 	}
+	if len(r.problems) > 0 {
+		m := r.problems[0]
+		r.problems = r.problems[1:]
+		return m, nil
+	}
 	if r.i >= len(r.files) {
 		r.err = io.EOF
 		return nil, io.EOF
@@ -98,16 +118,25 @@ func (r *maildirReader) Next() (*Message, error) {
 	r.i++
 	path := filepath.Join(r.dir, f.sub, f.name)
 	m := &Message{Key: f.key, Checkpoint: "1", Where: path}
-	data, fi, err := readMaildirFile(path)
+	if f.bad != nil {
+		m.Err = f.bad
+		r.log.Warn("mbox: skipping Maildir entry", "path", path, "err", f.bad)
+		return m, nil
+	}
+	data, fi, err := readMaildirFile(r.ctx, path, maxMessage)
 	if errors.Is(err, fs.ErrNotExist) {
 		// A mail client moved or flagged it since we listed the directory.
 		if p, ok := r.find(f); ok {
 			path = p
 			m.Where = p
-			data, fi, err = readMaildirFile(p)
+			data, fi, err = readMaildirFile(r.ctx, p, maxMessage)
 		}
 	}
 	if err != nil {
+		if cerr := r.ctx.Err(); cerr != nil {
+			r.err = fmt.Errorf("mbox: %s: %w", r.dir, cerr)
+			return nil, r.err
+		}
 		m.Err = fmt.Errorf("mbox: %w", err)
 		r.log.Warn("mbox: unreadable Maildir message", "path", path, "err", err)
 		return m, nil
@@ -139,8 +168,14 @@ func (r *maildirReader) find(f maildirFile) (string, bool) {
 	return "", false
 }
 
-func readMaildirFile(path string) ([]byte, os.FileInfo, error) {
-	f, err := os.Open(path)
+// readMaildirFile reads the message file at path, following a symlink.
+// Only regular files are read (a FIFO would block, a device never end),
+// and none larger than limit bytes; the file is read in pieces, checking
+// ctx between them, and never past limit even if it grows meanwhile.
+func readMaildirFile(ctx context.Context, path string, limit int64) ([]byte, os.FileInfo, error) {
+	// O_NONBLOCK: opening a FIFO put there since the listing must not
+	// wait for a writer; it changes nothing for a regular file.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -149,11 +184,38 @@ func readMaildirFile(path string) ([]byte, os.FileInfo, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return nil, nil, err
+	link := ""
+	if lfi, err := os.Lstat(path); err == nil && lfi.Mode()&fs.ModeSymlink != 0 {
+		link = "a symlink to "
 	}
-	return data, fi, nil
+	if !fi.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("%s: not a regular file: it is %s%s", path, link, fileKind(fi.Mode()))
+	}
+	if fi.Size() > limit {
+		return nil, nil, fmt.Errorf("%s: message of %d bytes is larger than %d bytes", path, fi.Size(), limit)
+	}
+	data := make([]byte, 0, fi.Size()+1)
+	const piece = 1 << 20
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		end := min(cap(data), len(data)+piece)
+		n, err := f.Read(data[len(data):end])
+		data = data[:len(data)+n]
+		if int64(len(data)) > limit {
+			return nil, nil, fmt.Errorf("%s: message grew beyond %d bytes while read", path, limit)
+		}
+		if err == io.EOF {
+			return data, fi, nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
 }
 
 func (r *maildirReader) Close() error {
@@ -164,4 +226,23 @@ func (r *maildirReader) Close() error {
 		}
 	}
 	return nil
+}
+
+// fileKind names the type of a file that is not a regular one.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeSymlink != 0:
+		return "a symlink"
+	}
+	return "not a regular file"
 }

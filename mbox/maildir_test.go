@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -128,4 +129,85 @@ func TestOpenErrors(t *testing.T) {
 	if _, err := Open(context.Background(), dir, nil); err == nil || !strings.Contains(err.Error(), dir) {
 		t.Errorf("Open(empty dir) = %v, want an error naming it", err)
 	}
+}
+
+// TestMaildirHostile reads a Maildir holding what is no message file: a
+// 2 GB sparse file, a FIFO, links to /dev/zero, to nothing and to a
+// message elsewhere, and a new/ that is a symlink to itself. Every
+// message is read, every other entry yields an item with Err, and
+// nothing blocks or is read whole.
+func TestMaildirHostile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "Mail")
+	if err := os.MkdirAll(filepath.Join(dir, "cur"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cur := func(name string) string { return filepath.Join(dir, "cur", name) }
+	writeFile(t, cur("1.a:2,S"), []byte("Subject: a\n\n1\n"))
+	writeFile(t, cur("9.z:2,S"), []byte("Subject: z\n\n9\n"))
+	elsewhere := filepath.Join(t.TempDir(), "msg")
+	writeFile(t, elsewhere, []byte("Subject: linked\n\n5\n"))
+	big, err := os.Create(cur("2.big:2,S"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := big.Truncate(2 << 30); err != nil {
+		t.Fatal(err)
+	}
+	big.Close()
+	if err := syscall.Mkfifo(cur("3.fifo:2,S"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{
+		"4.zero:2,S":     "/dev/zero",
+		"5.linked:2,S":   elsewhere,
+		"6.dangling:2,S": filepath.Join(dir, "absent"),
+		"7.loop:2,S":     cur("7.loop:2,S"),
+	} {
+		if err := os.Symlink(target, cur(link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("new", filepath.Join(dir, "new")); err != nil {
+		t.Fatal(err)
+	}
+
+	ms, err := openAll(t, dir, nil)
+	if err != nil {
+		t.Fatalf("reading the Maildir: %v", err)
+	}
+	var got []string
+	for _, m := range ms {
+		if m.Err != nil {
+			if !strings.Contains(m.Err.Error(), m.Where) {
+				t.Errorf("%s: error %q does not name the file", m.Where, m.Err)
+			}
+			got = append(got, filepath.Base(m.Where)+": "+errorKind(m.Err))
+			continue
+		}
+		got = append(got, filepath.Base(m.Where)+": "+strings.SplitN(string(m.Data), "\n", 2)[0])
+	}
+	want := []string{
+		"new: unreadable",
+		"1.a:2,S: Subject: a",
+		"2.big:2,S: too large",
+		"3.fifo:2,S: not regular",
+		"4.zero:2,S: not regular",
+		"5.linked:2,S: Subject: linked",
+		"6.dangling:2,S: unreadable",
+		"7.loop:2,S: unreadable",
+		"9.z:2,S: Subject: z",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("items differ (-want +got):\n%s", diff)
+	}
+}
+
+func errorKind(err error) string {
+	switch s := err.Error(); {
+	case strings.Contains(s, "larger than"):
+		return "too large"
+	case strings.Contains(s, "not a regular file"):
+		return "not regular"
+	}
+	return "unreadable"
 }

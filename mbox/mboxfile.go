@@ -2,13 +2,17 @@ package mbox
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strconv"
+	"syscall"
+	"time"
 )
 
 const (
@@ -41,21 +45,26 @@ type mboxReader struct {
 	ctx     context.Context
 	log     *slog.Logger
 	name    string
-	file    io.Closer // nil for a stream the caller owns
-	release func()    // releases the decompressor
+	file    io.Closer   // nil for a stream the caller owns
+	release func()      // releases the decompressor
+	unwake  func() bool // stops the wake-up of a blocked read when ctx ends
 	lr      lineReader
 	ring    tailRing
 
 	haveFrom bool  // a separator line was consumed; a message follows
 	fromOff  int64 // its offset
 	fromFrag bool  // the separator line continues in the next piece
+	fromCR   bool  // the separator line holds a CR
 	boundary bool  // the next line is at a message boundary
 	eof      bool
 
-	clGood, clBad int  // messages whose Content-Length held or failed
-	cl2           bool // a Content-Length body held an unescaped From line
-	rdSeen        bool // a ">>From " line was seen: mboxrd
-	plain         bool // not compressed: offsets are file offsets
+	clGood, clBad int   // messages whose Content-Length held or failed
+	cl2           bool  // a Content-Length body held an unescaped From line
+	rdSeen        bool  // a ">>From " line was seen: mboxrd
+	plain         bool  // not compressed: offsets are file offsets
+	broken        error // the compressed stream ended early with this error
+	brokenDone    bool  // ... and that was reported
+	kept          int   // messages yielded with Data
 	maxMessage    int
 	scratch       []byte // the buffer messages are read into, reused
 	err           error  // sticky
@@ -64,7 +73,7 @@ type mboxReader struct {
 
 // openMboxFile opens an mbox file, compressed or not.
 func openMboxFile(ctx context.Context, path string, o *Options) (Reader, error) {
-	f, err := os.Open(path)
+	f, err := openInput(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("mbox: %w", err)
 	}
@@ -73,7 +82,43 @@ func openMboxFile(ctx context.Context, path string, o *Options) (Reader, error) 
 		f.Close()
 		return nil, err
 	}
+	// A read blocked on a FIFO (or any pollable input) returns when ctx
+	// ends; reads of regular files never block for long.
+	r.unwake = context.AfterFunc(ctx, func() { _ = f.SetReadDeadline(time.Now()) })
 	return r, nil
+}
+
+// openInput opens path for reading. Opening a FIFO waits for a writer:
+// when ctx ends first, the wait is ended by connecting as a writer for
+// a moment, and the ctx error returned.
+func openInput(ctx context.Context, path string) (*os.File, error) {
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode()&fs.ModeNamedPipe == 0 {
+		return os.Open(path)
+	}
+	type opened struct {
+		f   *os.File
+		err error
+	}
+	ch := make(chan opened, 1)
+	go func() {
+		f, err := os.Open(path)
+		ch <- opened{f, err}
+	}()
+	select {
+	case o := <-ch:
+		return o.f, o.err
+	case <-ctx.Done():
+		if w, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+			w.Close()
+		}
+		go func() {
+			if o := <-ch; o.f != nil {
+				o.f.Close()
+			}
+		}()
+		return nil, fmt.Errorf("%s: waiting for a writer: %w", path, ctx.Err())
+	}
 }
 
 // newMboxReader reads the mbox stream src, named name in messages. When
@@ -112,7 +157,7 @@ func newMboxReader(ctx context.Context, name string, src io.Reader, file *os.Fil
 		r.lr = lineReader{br: br, off: start}
 		r.ring.n = start
 	} else {
-		dec, release, err := decompressor(br, kind)
+		dec, release, err := decompressor(ctx, br, kind)
 		if err != nil {
 			return nil, fmt.Errorf("mbox: %s: %w", name, err)
 		}
@@ -169,6 +214,9 @@ func (r *mboxReader) Close() error {
 		return nil
 	}
 	r.closed = true
+	if r.unwake != nil {
+		r.unwake()
+	}
 	r.release()
 	if r.err == nil {
 		r.err = errors.New("mbox: reader is closed")
@@ -191,6 +239,9 @@ func (r *mboxReader) Next() (*Message, error) {
 	}
 	if !r.haveFrom {
 		if r.eof {
+			if m := r.brokenItem(); m != nil {
+				return m, nil
+			}
 			r.err = io.EOF
 			return nil, io.EOF
 		}
@@ -203,6 +254,9 @@ func (r *mboxReader) Next() (*Message, error) {
 			return m, nil
 		}
 		if !r.haveFrom {
+			if m := r.brokenItem(); m != nil {
+				return m, nil
+			}
 			r.err = io.EOF
 			return nil, io.EOF
 		}
@@ -211,6 +265,9 @@ func (r *mboxReader) Next() (*Message, error) {
 	if err != nil {
 		r.err = err
 		return nil, err
+	}
+	if m.Data != nil {
+		r.kept++
 	}
 	return m, nil
 }
@@ -222,11 +279,36 @@ func (r *mboxReader) piece() ([]byte, bool, error) {
 	if err == nil || err == io.EOF {
 		return p, start, err
 	}
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		r.log.Warn("mbox: compressed stream is truncated", "path", r.name, "offset", r.lr.off)
+	if cerr := r.ctx.Err(); cerr != nil {
+		return nil, start, fmt.Errorf("mbox: %s: offset %d: %w", r.name, r.lr.off, cerr)
+	}
+	if !r.plain {
+		// A truncated or corrupt compressed stream: what was decoded is
+		// kept, and the end is recorded as a problem (see broken).
+		r.broken = err
+		r.log.Warn("mbox: compressed stream ends early", "path", r.name, "offset", r.lr.off, "err", err)
 		return nil, start, io.EOF
 	}
 	return nil, start, fmt.Errorf("mbox: %s: offset %d: %w", r.name, r.lr.off, err)
+}
+
+// brokenItem returns, once, the item recording that the compressed stream
+// ended early, saying what was kept; nil when it did not.
+func (r *mboxReader) brokenItem() *Message {
+	if r.broken == nil || r.brokenDone {
+		return nil
+	}
+	r.brokenDone = true
+	what := "truncated"
+	if !errors.Is(r.broken, io.ErrUnexpectedEOF) {
+		what = "corrupt"
+	}
+	return &Message{
+		Checkpoint: r.ring.checkpoint(),
+		Where:      r.where(r.lr.off),
+		Err: fmt.Errorf("mbox: %s: offset %d: compressed stream is %s; kept the %d messages before it (%d bytes decompressed): %w",
+			r.name, r.lr.off, what, r.kept, r.lr.off, r.broken),
+	}
 }
 
 // seekFrom skips to the first separator line at a boundary (the start of
@@ -245,7 +327,12 @@ func (r *mboxReader) seekFrom() (*Message, error) {
 				r.name, startOff, end-startOff),
 		}
 	}
-	for {
+	for n := 0; ; n++ {
+		if n&1023 == 1023 {
+			if err := r.ctx.Err(); err != nil {
+				return nil, fmt.Errorf("mbox: %s: offset %d: %w", r.name, r.lr.off, err)
+			}
+		}
 		off := r.lr.off
 		p, start, err := r.piece()
 		if err == io.EOF {
@@ -264,6 +351,7 @@ func (r *mboxReader) seekFrom() (*Message, error) {
 			}
 			r.ring.write(p)
 			r.haveFrom, r.fromOff, r.fromFrag = true, off, p[len(p)-1] != '\n'
+			r.fromCR = bytes.IndexByte(p, '\r') >= 0
 			return garbage, nil
 		}
 		first = false
@@ -300,6 +388,7 @@ type msgState struct {
 func (r *mboxReader) readMessage() (*Message, error) {
 	msgOff := r.fromOff
 	r.haveFrom = false
+	long := r.fromFrag
 	for r.fromFrag { // the rest of a very long separator line
 		p, _, err := r.piece()
 		if err == io.EOF {
@@ -311,6 +400,18 @@ func (r *mboxReader) readMessage() (*Message, error) {
 		}
 		r.ring.write(p)
 		r.fromFrag = p[len(p)-1] != '\n'
+		r.fromCR = r.fromCR || bytes.IndexByte(p, '\r') >= 0
+	}
+	if long && r.eof {
+		// The From line never ended: no line feed in the rest of the
+		// stream. Say why rather than report an empty message.
+		why := "it has no line feed"
+		if r.fromCR {
+			why = "lines end in a bare CR (classic Mac OS line ends), which mbox does not allow; convert them to LF first"
+		}
+		return &Message{Checkpoint: r.ring.checkpoint(), Where: r.where(msgOff),
+			Err: fmt.Errorf("mbox: %s: offset %d: the From line runs to the end of the stream (%d bytes): %s",
+				r.name, msgOff, r.lr.off-msgOff, why)}, nil
 	}
 	s := msgState{buf: r.scratch[:0], inHeaders: true, clLen: -1, firstCand: -1}
 	for n := 0; !r.eof; n++ {
@@ -334,7 +435,7 @@ func (r *mboxReader) readMessage() (*Message, error) {
 		case clInRegion:
 			if from {
 				s.fromInRegion = true
-				if s.firstCand < 0 && (s.prevBlank || looksLikePostmark(p)) {
+				if s.firstCand < 0 && isSeparator(p, s.prevBlank) {
 					s.firstCand = len(s.buf)
 				}
 			}
@@ -361,7 +462,7 @@ func (r *mboxReader) readMessage() (*Message, error) {
 				return r.finish(&s, msgOff)
 			}
 		}
-		if from && (s.prevBlank || looksLikePostmark(p)) {
+		if from && isSeparator(p, s.prevBlank) {
 			return r.endAt(&s, msgOff, off, p)
 		}
 		if s.inHeaders && start {
@@ -436,6 +537,7 @@ func (r *mboxReader) endAt(s *msgState, msgOff, off int64, p []byte) (*Message, 
 	m, err := r.finish(s, msgOff)
 	r.ring.write(p)
 	r.haveFrom, r.fromOff, r.fromFrag = true, off, p[len(p)-1] != '\n'
+	r.fromCR = bytes.IndexByte(p, '\r') >= 0
 	return m, err
 }
 

@@ -224,16 +224,17 @@ func TestMboxVariantDecision(t *testing.T) {
 		t.Errorf("mboxcl2 (-want +got):\n%s", diff)
 	}
 	// A fitting Content-Length hides From lines in the body...
-	fits := postmark + "Content-Length: 30\n\nFrom the start\n\nFrom me\n12345\n\n"
+	fits := postmark + "Content-Length: %d\n\nFrom the start\n\nFrom me Thu Jan  1 00:00:00 1970\n12345\n\n"
+	fits = fmt.Sprintf(fits, len("From the start\n\nFrom me Thu Jan  1 00:00:00 1970\n12345\n"))
 	got = datas(readAll(t, []byte(fits), nil))
-	if diff := cmp.Diff([]string{"Content-Length: 30\n\nFrom the start\n\nFrom me\n12345\n"}, got); diff != "" {
+	if diff := cmp.Diff([]string{"Content-Length: 55\n\nFrom the start\n\nFrom me Thu Jan  1 00:00:00 1970\n12345\n"}, got); diff != "" {
 		t.Errorf("fitting Content-Length (-want +got):\n%s", diff)
 	}
 	// ... but no longer after three that did not fit.
 	wrong := postmark + "Content-Length: 1\n\nwrong\n\n"
 	got = datas(readAll(t, []byte(strings.Repeat(wrong, 3)+fits), nil))
 	want = []string{"Content-Length: 1\n\nwrong\n", "Content-Length: 1\n\nwrong\n", "Content-Length: 1\n\nwrong\n",
-		"Content-Length: 30\n", "ERR", "12345\n"}
+		"Content-Length: 55\n\nFrom the start\n", "12345\n"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("distrusted Content-Length (-want +got):\n%s", diff)
 	}
@@ -472,38 +473,54 @@ func TestMboxFileRewritten(t *testing.T) {
 	}
 }
 
-// TestMboxTruncatedCompressed reads a cut gzip file: what can be
-// decompressed is yielded, the last message cut short, and no error.
+// TestMboxTruncatedCompressed reads cut compressed files: every byte the
+// command-line decompressor recovers is yielded, the last message cut
+// short, then an item with Err saying the stream is truncated and what
+// was kept; no error.
 func TestMboxTruncatedCompressed(t *testing.T) {
 	msgs := testMessages(40)
-	full := compressors["gzip"](t, writeRD(msgs[:20]))
-	path := filepath.Join(t.TempDir(), "cut.mbox.gz")
-	writeFile(t, path, full[:len(full)*3/4])
-	got, err := openAll(t, path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) < 2 || len(got) > 20 {
-		t.Fatalf("got %d messages, want some of 20", len(got))
-	}
-	n := len(got) - 1
-	if diff := cmp.Diff(msgs[:n], datas(got[:n])); diff != "" {
-		t.Errorf("messages differ (-want +got):\n%.2000s", diff)
-	}
-	if last := string(got[n].Data); !strings.HasPrefix(msgs[n], last) {
-		t.Errorf("last message %.200q is no prefix of %.200q", last, msgs[n])
-	}
-	// Every byte the decompressor gave was used.
-	zr, err := gzip.NewReader(bytes.NewReader(full[:len(full)*3/4]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	plain, err := io.ReadAll(zr)
-	if !errors.Is(err, io.ErrUnexpectedEOF) {
-		t.Fatalf("reading the cut file with gzip: %v, want io.ErrUnexpectedEOF", err)
-	}
-	if off := checkpointOffset(t, got[n].Checkpoint); off != int64(len(plain)) {
-		t.Errorf("last checkpoint at offset %d, want the %d bytes gzip could decompress", off, len(plain))
+	for _, kind := range []string{"gzip", "xz", "zstd"} {
+		t.Run(kind, func(t *testing.T) {
+			full := compressors[kind](t, writeRD(msgs))
+			cut := full[:len(full)*3/4]
+			path := filepath.Join(t.TempDir(), "cut.mbox."+kind)
+			writeFile(t, path, cut)
+			got, err := openAll(t, path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) < 3 || len(got) > 41 {
+				t.Fatalf("got %d items, want some of 40 messages and a problem", len(got))
+			}
+			problem := got[len(got)-1]
+			got = got[:len(got)-1]
+			n := len(got) - 1
+			if diff := cmp.Diff(msgs[:n], datas(got[:n])); diff != "" {
+				t.Errorf("messages differ (-want +got):\n%.2000s", diff)
+			}
+			if last := string(got[n].Data); !strings.HasPrefix(msgs[n], last) {
+				t.Errorf("last message %.200q is no prefix of %.200q", last, msgs[n])
+			}
+			want := fmt.Sprintf("compressed stream is truncated; kept the %d messages before it", n+1)
+			if problem.Err == nil || !strings.Contains(problem.Err.Error(), want) || !strings.Contains(problem.Err.Error(), path) {
+				t.Errorf("last item %+v, want Err naming %s and saying %q", problem, path, want)
+			}
+			// Every byte the decompressor recovers was used.
+			cmd := exec.Command(kind, "-dc")
+			cmd.Stdin = bytes.NewReader(cut)
+			plain, err := cmd.Output()
+			if errors.Is(err, exec.ErrNotFound) {
+				t.Skipf("%s is not installed: %v", kind, err)
+			}
+			if err == nil {
+				t.Fatalf("%s -dc of the cut file: no error", kind)
+			}
+			for _, m := range []*Message{got[n], problem} {
+				if off := checkpointOffset(t, m.Checkpoint); off != int64(len(plain)) {
+					t.Errorf("checkpoint %s at offset %d, want the %d bytes %s -dc recovers", m.Where, off, len(plain), kind)
+				}
+			}
+		})
 	}
 }
 

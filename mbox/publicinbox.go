@@ -179,17 +179,23 @@ type logItem struct {
 }
 
 // epochReader streams one epoch: `git log --raw` parsed by a feeder
-// goroutine that asks `git cat-file --batch` for each blob and hands the
-// item to Next, which reads the answer in the same order.
+// goroutine that hands the blobs to read to next, which keeps up to
+// itemQueue of them requested from `git cat-file --batch` and reads the
+// answers in the same order. When cat-file dies on a corrupt object, that
+// item is recorded as a problem and a new cat-file is asked again for
+// the requests still unanswered.
 type epochReader struct {
-	ep     epoch
-	log    *slog.Logger
-	prefix string // "DIR commit "
-	lg     *gitProc
-	cat    *catFile
-	items  chan logItem
-	stop   chan struct{} // closed by close: the feeder must return
-	fed    chan struct{} // closed by the feeder when it returned
+	ctx      context.Context
+	ep       epoch
+	log      *slog.Logger
+	prefix   string // "DIR commit "
+	lg       *gitProc
+	cat      *catFile
+	inflight []logItem // requested from cat, answers not yet read, in order
+	itemsEnd bool      // items was closed and drained
+	items    chan logItem
+	stop     chan struct{} // closed by close: the feeder must return
+	fed      chan struct{} // closed by the feeder when it returned
 
 	// Set by the feeder before it closes items.
 	feedErr error
@@ -199,6 +205,7 @@ type epochReader struct {
 	count   int    // messages yielded
 	deleted int
 	missing int
+	corrupt int
 	closed  bool
 }
 
@@ -224,7 +231,7 @@ func startEpoch(ctx context.Context, ep epoch, log *slog.Logger) (*epochReader, 
 		return nil, err
 	}
 	e := &epochReader{
-		ep: ep, log: log, prefix: ep.dir + " commit ", lg: lg, cat: cat,
+		ctx: ctx, ep: ep, log: log, prefix: ep.dir + " commit ", lg: lg, cat: cat,
 		items: make(chan logItem, itemQueue),
 		stop:  make(chan struct{}),
 		fed:   make(chan struct{}),
@@ -247,7 +254,6 @@ func (e *epochReader) feed(ctx context.Context) {
 	if err == nil {
 		err = werr
 	}
-	e.cat.proc.stdin.Close() // cat-file answers what it has, then exits
 	e.feedErr = err
 	close(e.items)
 }
@@ -309,9 +315,6 @@ func (e *epochReader) parseLog(ctx context.Context) error {
 				if err := send(pending); err != nil {
 					return err
 				}
-			}
-			if err := e.cat.request(it.oid[:it.oidLen]); err != nil {
-				return fmt.Errorf("mbox: %s: writing to git cat-file: %w", e.ep.dir, err)
 			}
 			pending, havePend = it, true
 			nitems++
@@ -379,12 +382,64 @@ func (e *epochReader) parseRaw(line []byte, cur *logItem) (logItem, bool) {
 	return it, true
 }
 
+// fill requests the blobs of the items the feeder queued, keeping up to
+// itemQueue in flight; it waits for one when none is. It reports false
+// when every item was read.
+func (e *epochReader) fill() (bool, error) {
+	for !e.itemsEnd && len(e.inflight) < itemQueue {
+		var (
+			it logItem
+			ok bool
+		)
+		if len(e.inflight) == 0 {
+			it, ok = <-e.items
+		} else {
+			select {
+			case it, ok = <-e.items:
+			default:
+				return true, nil
+			}
+		}
+		if !ok {
+			e.itemsEnd = true
+			break
+		}
+		if err := e.cat.request(it.oid[:it.oidLen]); err != nil {
+			// cat-file died: read answers on, up to the failure.
+			e.log.Debug("mbox: writing to git cat-file", "epoch", e.ep.dir, "err", err)
+		}
+		e.inflight = append(e.inflight, it)
+	}
+	return len(e.inflight) > 0, nil
+}
+
+// restartCat replaces a cat-file that died, asking the new one for the
+// blobs still unanswered.
+func (e *epochReader) restartCat() error {
+	e.cat.proc.close()
+	cat, err := startCatFile(e.ctx, e.ep.dir)
+	if err != nil {
+		return err
+	}
+	e.cat = cat
+	for _, it := range e.inflight {
+		if err := cat.request(it.oid[:it.oidLen]); err != nil {
+			return fmt.Errorf("mbox: %s: writing to git cat-file: %w", e.ep.dir, err)
+		}
+	}
+	return nil
+}
+
 // next returns the next message of the epoch, or io.EOF after its last.
 func (e *epochReader) next() (*Message, error) {
-	it, ok := <-e.items
-	if !ok {
+	if more, err := e.fill(); err != nil {
+		e.close()
+		return nil, err
+	} else if !more {
 		return nil, e.finish()
 	}
+	it := e.inflight[0]
+	e.inflight = e.inflight[1:]
 	commit := it.commit[:it.commitLen]
 	oid := it.oid[:it.oidLen]
 	var sb strings.Builder // one allocation for Where and Checkpoint
@@ -403,17 +458,31 @@ func (e *epochReader) next() (*Message, error) {
 	}
 	m.Checkpoint = e.ckpt
 	data, err := e.cat.read(oid)
+	if err != nil && err != errMissing {
+		msg := strings.TrimSpace(e.cat.proc.stderr.String())
+		if msg != "" {
+			err = fmt.Errorf("%w: git cat-file: %s", err, msg)
+		}
+		if !e.corruptObject(oid) {
+			e.close()
+			return nil, fmt.Errorf("mbox: %s: reading blob %s: %w", where, string(oid), err)
+		}
+		// One corrupt object: skipped and recorded like a missing
+		// one, and the rest of the epoch read by a new cat-file.
+		if rerr := e.restartCat(); rerr != nil {
+			e.close()
+			return nil, rerr
+		}
+		e.corrupt++
+		m.Err = fmt.Errorf("mbox: %s: blob %s corrupt: %w", where, string(oid), err)
+		e.log.Warn("mbox: corrupt blob", "epoch", e.ep.dir, "commit", string(commit), "blob", string(oid), "err", err)
+		return m, nil
+	}
 	switch {
 	case err == errMissing:
 		e.missing++
 		m.Err = fmt.Errorf("mbox: %s: blob %s missing", where, string(oid))
 		e.log.Warn("mbox: missing blob", "epoch", e.ep.dir, "commit", string(commit), "blob", string(oid))
-	case err != nil:
-		e.close()
-		if msg := strings.TrimSpace(e.cat.proc.stderr.String()); msg != "" {
-			return nil, fmt.Errorf("mbox: %s: reading blob %s: %w: git cat-file: %s", where, string(oid), err, msg)
-		}
-		return nil, fmt.Errorf("mbox: %s: reading blob %s: %w", where, string(oid), err)
 	case it.deleted:
 		m.Data = data
 		e.deleted++
@@ -422,6 +491,20 @@ func (e *epochReader) next() (*Message, error) {
 		e.count++
 	}
 	return m, nil
+}
+
+// corruptObject reports whether reading blob oid on its own fails too
+// while the repository is otherwise readable: the object is corrupt, not
+// the cat-file process or the repository as a whole.
+func (e *epochReader) corruptObject(oid []byte) bool {
+	if e.ctx.Err() != nil {
+		return false
+	}
+	if code, err := gitExitCode(e.ctx, e.ep.dir, "cat-file", "blob", string(oid)); err == nil && code == 0 {
+		return false
+	}
+	tip, err := resolveTip(e.ctx, e.ep.dir)
+	return err == nil && tip != "" && e.ctx.Err() == nil
 }
 
 // finish ends a fully read epoch: it waits for both processes and
@@ -437,7 +520,7 @@ func (e *epochReader) finish() error {
 		return err
 	}
 	e.log.Info("mbox: epoch read", "epoch", e.ep.dir, "messages", e.count,
-		"deletions", e.deleted, "missing", e.missing, "empty_commits", e.empty)
+		"deletions", e.deleted, "missing", e.missing, "corrupt", e.corrupt, "empty_commits", e.empty)
 	return io.EOF
 }
 

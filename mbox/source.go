@@ -35,15 +35,24 @@
 // CHECKPOINT..HEAD. A checkpoint commit that is no longer in the history of
 // HEAD (the epoch was rewritten, e.g. by public-inbox-purge) makes Open
 // fail with ErrRewritten. A blob missing from a partial copy is an item
-// with Err; reading goes on.
+// with Err; reading goes on. So is a corrupt blob, on which cat-file dies:
+// when the blob cannot be read on its own either while HEAD still can, a
+// new cat-file reads the rest. A HEAD naming a commit that cannot be read
+// (a truncated pack) makes Open fail; only an unborn HEAD is an empty
+// repository.
 //
 // # mbox
 //
 // The variants are those of qmail's mbox(5) and RFC 4155. A message starts
-// at a line beginning "From " that is the first line of the stream, follows
-// a blank line, or has the shape of a postmark ("From SENDER DATE" with a
-// time hh:mm and a four digit year); the "From " line and the blank line
-// before the next one are not part of Data. The variant is decided as the
+// at a line beginning "From " that is the first line of the stream or has
+// the shape of a postmark ("From SENDER DATE" with a time hh:mm and a four
+// digit year), as public-inbox's reader requires; a blank line before a
+// "From " line does not make it a separator, since unescaped "From " lines
+// after blank lines occur in bodies (only a From line too long to see its
+// date counts after a blank line). The "From " line and the blank line
+// before the next one are not part of Data. A From line that runs to the
+// end of the stream (lines ending in a bare CR, as classic Mac OS wrote
+// them) is an item with Err saying so. The variant is decided as the
 // file is read, since a stream cannot be scanned twice:
 //
 //   - A message with a Content-Length header whose body ends exactly where
@@ -63,10 +72,15 @@
 //
 // Line ends are kept as they are: CRLF files yield CRLF messages (the
 // separator and blank-line rules accept both). NUL bytes are kept. A
-// truncated last message, or a truncated compressed stream, yields what is
-// there, noted in the log. Bytes before the first "From " line other than
+// truncated last message yields what is there, noted in the log. A
+// compressed stream that is truncated or corrupt yields every byte the
+// decompressor recovers (xz through xz(1) when installed: the pure Go
+// decoder drops the last chunk it decoded), then an item with Err saying
+// where the stream broke and how many messages were kept. Bytes before the first "From " line other than
 // white space are reported as an item with Err naming the file and offset,
-// and no Data. A message larger than 512 MiB is skipped as an item with
+// and no Data; skipping them checks ctx, so Ctrl-C stops `import
+// /dev/zero`. A FIFO is read as it comes: waiting for its writer and
+// reads blocked on it end when ctx does. A message larger than 512 MiB is skipped as an item with
 // Err. Memory stays bounded by the current message: lines are read through
 // a 64 KiB buffer, longer ones in pieces.
 //
@@ -83,7 +97,12 @@
 // The files of cur/ and new/ (not tmp/), sorted by name. Key is "maildir:"
 // and the unique part of the file name (before ":2,"), Checkpoint is "1";
 // messages whose key has a checkpoint are skipped. Received is the file's
-// modification time.
+// modification time. Symlinks are followed (mairix and notmuch search
+// folders are Maildirs of links); only regular files are read, never one
+// larger than 512 MiB, and in pieces with ctx checked between them. Any
+// other entry (a FIFO, a device, a dangling or looping link, a file too
+// large) is an item with Err, and so is a cur/ or new/ that cannot be
+// listed (a symlink loop): the rest of the Maildir is still read.
 //
 // # IMAP
 //

@@ -2,6 +2,7 @@ package search
 
 import (
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"strings"
 	"time"
@@ -67,12 +68,156 @@ type Doc struct {
 // ErrNoMessageID is returned when a Doc without MessageID is indexed.
 var ErrNoMessageID = errors.New("search: document has no Message-ID")
 
-// toDocument builds the bleve document for d. Field options come from
-// schemaFields, so this stays in step with NewMapping.
+// Limits on what one message puts into the index. Analysed, a term costs
+// bleve 100-200 bytes while the document is built and batched, so a
+// message with a 10 MB Cc line would take 2 GB; beyond these limits the
+// rest of the message is not indexed (it is still stored and shown).
+// Real mail stays far below them: the largest io-uring message indexes
+// under 1 MiB of text.
+const (
+	// MaxDocBytes bounds the text bytes indexed per message, over all
+	// fields.
+	MaxDocBytes = 2 << 20
+	// MaxDocTerms bounds the words indexed per message, over all fields.
+	MaxDocTerms = 200_000
+	// MaxDocValues bounds the values of each many-valued field (To and
+	// Cc addresses, References, file names, ...) per message.
+	MaxDocValues = 2000
+)
+
+// Limit cuts d down to the per-message limits (MaxDocBytes, MaxDocTerms,
+// MaxDocValues), keeping fields in index order (Message-IDs, headers,
+// then body and diff fields) and cutting text at a word boundary. It
+// returns a problem describing what was left out ("index limit: ..."),
+// "" when nothing was. Indexing applies it too; callers call it first to
+// record the problem.
+func (d *Doc) Limit() string {
+	b := docBudget{bytes: MaxDocBytes, terms: MaxDocTerms}
+	b.list("Message-IDs", &d.MessageIDs)
+	b.list("List-Ids", &d.ListIDs)
+	b.text("Subject", &d.Subject)
+	b.addrs("From", &d.From)
+	b.addrs("To", &d.To)
+	b.addrs("Cc", &d.Cc)
+	b.list("References", &d.References)
+	b.text("body", &d.NonQuoted)
+	b.text("quoted text", &d.Quoted)
+	b.list("attachment names", &d.AttachmentNames)
+	b.list("diff file names", &d.DiffFileNames)
+	b.text("removed lines", &d.DiffRemoved)
+	b.text("added lines", &d.DiffAdded)
+	b.text("hunk headers", &d.DiffHunkHeaders)
+	b.text("diff context", &d.DiffContext)
+	b.list("pre-image blobs", &d.DiffPreBlobs)
+	b.list("post-image blobs", &d.DiffPostBlobs)
+	b.list("patch-ids", &d.PatchIDs)
+	if len(b.cut) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("index limit: indexed %d bytes and %d words (limits %d bytes, %d words, %d values per field); left out %s",
+		MaxDocBytes-b.bytes, MaxDocTerms-b.terms, MaxDocBytes, MaxDocTerms, MaxDocValues, strings.Join(b.cut, ", "))
+}
+
+// docBudget is what is left of the per-message limits while Limit walks
+// the fields; cut names what was left out.
+type docBudget struct {
+	bytes, terms int
+	cut          []string
+}
+
+// measure returns the length of the longest prefix of s within the
+// budget that does not end inside a word, and the words in it.
+func (b *docBudget) measure(s string) (n, words int) {
+	start, inWord := 0, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alnum := c >= 0x80 || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+		if alnum && !inWord {
+			if words == b.terms {
+				return i, words
+			}
+			words++
+			start = i
+		}
+		inWord = alnum
+		if i >= b.bytes {
+			if inWord {
+				return start, words - 1
+			}
+			return i, words
+		}
+	}
+	return len(s), words
+}
+
+func (b *docBudget) charge(n, words int) {
+	b.bytes -= n
+	b.terms -= words
+}
+
+func (b *docBudget) text(name string, s *string) {
+	n, words := b.measure(*s)
+	b.charge(n, words)
+	if n < len(*s) {
+		b.cut = append(b.cut, fmt.Sprintf("%d of %d bytes of the %s", len(*s)-n, len(*s), name))
+		*s = (*s)[:n]
+	}
+}
+
+// whole charges the values if all fit whole, and reports whether they did.
+func (b *docBudget) whole(vs ...string) bool {
+	saved := *b
+	for _, v := range vs {
+		n, words := b.measure(v)
+		if n < len(v) {
+			*b = saved
+			return false
+		}
+		b.charge(n, words)
+	}
+	return true
+}
+
+func (b *docBudget) list(name string, vs *[]string) {
+	keep := len(*vs)
+	for i, v := range *vs {
+		if i == MaxDocValues || !b.whole(v) {
+			keep = i
+			break
+		}
+	}
+	if keep < len(*vs) {
+		b.cut = append(b.cut, fmt.Sprintf("%d of %d %s", len(*vs)-keep, len(*vs), name))
+		*vs = (*vs)[:keep:keep]
+	}
+}
+
+func (b *docBudget) addrs(name string, as *[]Address) {
+	keep := len(*as)
+	for i, a := range *as {
+		if i == MaxDocValues || !b.whole(a.Name, a.Addr) {
+			keep = i
+			break
+		}
+	}
+	if keep < len(*as) {
+		b.cut = append(b.cut, fmt.Sprintf("%d of %d %s addresses", len(*as)-keep, len(*as), name))
+		*as = (*as)[:keep:keep]
+	}
+}
+
+// toDocument builds the bleve document for d, within the per-message
+// limits (see Limit). Field options come from schemaFields, so this stays
+// in step with NewMapping.
 func toDocument(d *Doc, words, kw analysis.Analyzer) (*document.Document, error) {
 	id := trimID(d.MessageID)
 	if id == "" {
 		return nil, ErrNoMessageID
+	}
+	if d.limitNeeded() {
+		c := *d
+		c.Limit()
+		d = &c
 	}
 	doc := document.NewDocument(id)
 	add := func(name, value string, arrayPos []uint64) {
@@ -218,4 +363,31 @@ func uniq(values []string, norm func(string) string) []string {
 		out = append(out, v)
 	}
 	return out
+}
+
+// limitNeeded reports cheaply whether d could exceed a per-message limit.
+func (d *Doc) limitNeeded() bool {
+	n := len(d.Subject) + len(d.NonQuoted) + len(d.Quoted) + len(d.DiffRemoved) +
+		len(d.DiffAdded) + len(d.DiffHunkHeaders) + len(d.DiffContext)
+	lists := [][]string{d.MessageIDs, d.ListIDs, d.References, d.AttachmentNames,
+		d.DiffFileNames, d.DiffPreBlobs, d.DiffPostBlobs, d.PatchIDs}
+	for _, l := range lists {
+		if len(l) > MaxDocValues {
+			return true
+		}
+		for _, v := range l {
+			n += len(v)
+		}
+	}
+	for _, as := range [][]Address{d.From, d.To, d.Cc} {
+		if len(as) > MaxDocValues {
+			return true
+		}
+		for _, a := range as {
+			n += len(a.Name) + len(a.Addr)
+		}
+	}
+	// A word takes at least two bytes (one and a separator) but for the
+	// last, so fewer than 2*MaxDocTerms-1 bytes hold fewer words.
+	return n > MaxDocBytes || n >= 2*MaxDocTerms-1
 }

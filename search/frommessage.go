@@ -11,7 +11,8 @@ import (
 //
 // Every decoded text part (the body and each attached patch) goes through
 // AddBodyText, and, like public-inbox, contributes the `git patch-id
-// --stable` of its first patch.
+// --stable` of its first patch. A message beyond the per-message index
+// limits (see Doc.Limit) is cut down, and the cut recorded in m.Problems.
 func NewDoc(m *message.Message) *Doc {
 	d := &Doc{
 		MessageIDs: m.IDs,
@@ -42,6 +43,9 @@ func NewDoc(m *message.Message) *Doc {
 		if len(att.Data) > 0 {
 			addPart(string(att.Data))
 		}
+	}
+	if p := d.Limit(); p != "" {
+		m.Problems = append(m.Problems, p)
 	}
 	return d
 }

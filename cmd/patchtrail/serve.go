@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "serve", args: "[--addr 127.0.0.1:8080] [--timeout 10s] [--cache MiB] [--sync INTERVAL]", short: "serve the JSON API, lore endpoints and web pages", run: runServe})
+	register(&command{name: "serve", args: "[--addr 127.0.0.1:8080] [--timeout 10s] [--cache MiB] [--sync INTERVAL] [--base-url URL]", short: "serve the JSON API, lore endpoints and web pages", run: runServe})
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -18,6 +18,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	timeout := fs.Duration("timeout", 10*time.Second, "deadline of a request (downloads get 2m)")
 	syncEvery := fs.Duration("sync", 0, "also sync every configured source every `INTERVAL` (e.g. 5m); the server then owns the store and index")
+	baseURL := fs.String("base-url", "", "`URL` the site is reached at (e.g. https://lore.example.org), used in redirects and Atom feeds; default the address a request came in on, never its Host header")
 	cacheMB := fs.Int64("cache", api.DefaultCacheBytes>>20, "MiB of memory for cached answers (whole thread answers, thread trees, rendered bodies, gzipped messages; doc/api.md); 0 caches nothing")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -49,7 +50,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if cacheBytes <= 0 {
 		cacheBytes = -1
 	}
-	srv := api.New(st, ix, &api.Options{Logger: e.log, RequestTimeout: *timeout, CacheBytes: cacheBytes})
+	srv := api.New(st, ix, &api.Options{Logger: e.log, RequestTimeout: *timeout, CacheBytes: cacheBytes, BaseURL: *baseURL})
 	// ctx ends on SIGINT/SIGTERM (main); Serve then shuts down gracefully.
 	return srv.Serve(ctx, *addr)
 }

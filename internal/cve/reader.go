@@ -215,7 +215,11 @@ func (r *Reader) load(e recordEntry) *Record {
 	base := filepath.Join(yd.dir, e.id)
 	files, err := readRecordFiles(base, e.exts)
 	if err != nil {
-		r.report(&RecordError{Path: base, Err: err})
+		re, ok := err.(*RecordError)
+		if !ok {
+			re = &RecordError{Path: base, Err: err}
+		}
+		r.report(re)
 		return nil
 	}
 	if r.opts.Unchanged != nil && r.opts.Unchanged(e.id, files.fingerprint()) {

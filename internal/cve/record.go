@@ -8,12 +8,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -85,6 +88,8 @@ var (
 	ErrBadSHA      = errors.New("cve: malformed commit id")
 	ErrBadCVSS     = errors.New("cve: malformed CVSS vector")
 	ErrIDMismatch  = errors.New("cve: record id does not match its file name")
+	ErrNotRegular  = errors.New("cve: record file is not a regular file")
+	ErrTooLarge    = errors.New("cve: record file too large")
 )
 
 // RecordError is a malformed record: the file, the 1-based line when
@@ -108,17 +113,50 @@ func (e *RecordError) Unwrap() error { return e.Err }
 // contents.
 type recordFiles map[string][]byte
 
-// readRecordFiles reads every file of a record given its extensions.
+// readRecordFiles reads every file of a record given its extensions. An
+// unreadable file is a *RecordError naming it.
 func readRecordFiles(base string, exts []string) (recordFiles, error) {
 	files := make(recordFiles, len(exts))
 	for _, ext := range exts {
-		b, err := os.ReadFile(base + "." + ext)
+		b, err := readRecordFile(base + "." + ext)
 		if err != nil {
-			return nil, fmt.Errorf("cve: %w", err)
+			return nil, &RecordError{Path: base + "." + ext, Err: err}
 		}
 		files[ext] = b
 	}
 	return files, nil
+}
+
+// maxRecordFile bounds one file of a record; the largest in the vulns
+// repository (2026) is 33 KB.
+const maxRecordFile = 1 << 20
+
+// readRecordFile reads one file of a record: only a regular file (a FIFO
+// would block for ever, /dev/zero never end), of at most maxRecordFile
+// bytes.
+func readRecordFile(path string) ([]byte, error) {
+	// O_NONBLOCK: opening a FIFO must not wait for a writer; it changes
+	// nothing for a regular file.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: it is %s", ErrNotRegular, fileKind(fi.Mode()))
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxRecordFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxRecordFile {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, maxRecordFile)
+	}
+	return b, nil
 }
 
 // fingerprint hashes the files in extension order, each as
@@ -279,4 +317,23 @@ func isSHA(s string) bool {
 		}
 	}
 	return true
+}
+
+// fileKind names the type of a file that is not a regular one.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeSymlink != 0:
+		return "a symlink"
+	}
+	return "not a regular file"
 }

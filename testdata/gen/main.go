@@ -82,6 +82,13 @@ func run(out string, verify bool) error {
 	if err := writeFixtures(filepath.Join(out, "malformed"), malformedFixtures()); err != nil {
 		return err
 	}
+	hostile, err := hostileFixtures()
+	if err != nil {
+		return err
+	}
+	if err := writeFixtures(filepath.Join(out, "hostile"), hostile); err != nil {
+		return err
+	}
 	fmt.Printf("gen: wrote %d messages to %s\n", len(msgs), filepath.Join(sample, "sample.mbox"))
 	if verify {
 		return verifyGit(msgs)

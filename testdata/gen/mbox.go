@@ -86,6 +86,7 @@ const (
 	mboxo                  // only ^From  gains a '>' (ambiguous on read)
 	mboxcl                 // mboxo quoting plus Content-Length
 	mboxcl2                // Content-Length, no quoting at all
+	mboxraw                // no quoting and no Content-Length: what careless writers produce
 )
 
 var (
