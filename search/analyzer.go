@@ -20,7 +20,7 @@ const maxWordBytes = 64
 
 func init() {
 	err := registry.RegisterAnalyzer(AnalyzerName, func(map[string]interface{}, *registry.Cache) (analysis.Analyzer, error) {
-		return wordAnalyzer{}, nil
+		return wordAnalyzer{stems: true}, nil
 	})
 	if err != nil {
 		panic(err)
@@ -32,9 +32,13 @@ func init() {
 // characters are one word each (there are no spaces to split on). Everything
 // else separates words: "fs/io_uring.c" is fs, io_uring, c and
 // "Jens Axboe <axboe@kernel.dk>" is jens, axboe, axboe, kernel, dk.
-type wordAnalyzer struct{}
+//
+// With stems (the analyzer of indexed text), a word starting with a letter
+// is followed by its stem term (stem.go) at the same position: "Fixes"
+// gives fixes and Zfix.
+type wordAnalyzer struct{ stems bool }
 
-func (wordAnalyzer) Analyze(input []byte) analysis.TokenStream {
+func (a wordAnalyzer) Analyze(input []byte) analysis.TokenStream {
 	var slab []analysis.Token
 	stream := make(analysis.TokenStream, 0, len(input)/8+1)
 	pos := 0
@@ -48,6 +52,13 @@ func (wordAnalyzer) Analyze(input []byte) analysis.TokenStream {
 		}
 		slab = append(slab, analysis.Token{Start: start, End: end, Term: term, Position: pos, Type: typ})
 		stream = append(stream, &slab[len(slab)-1])
+		if a.stems && indexStemmable(term) {
+			if len(slab) == cap(slab) {
+				slab = make([]analysis.Token, 0, 64)
+			}
+			slab = append(slab, analysis.Token{Start: start, End: end, Term: []byte(stemTerm(string(term))), Position: pos, Type: typ})
+			stream = append(stream, &slab[len(slab)-1])
+		}
 	}
 	i := 0
 	for i < len(input) {
@@ -118,8 +129,9 @@ func isIdeograph(r rune) bool {
 		unicode.Is(unicode.Katakana, r) || unicode.Is(unicode.Hangul, r))
 }
 
-// Words returns the words the index holds for text: the analyzer's output
-// as strings. Query terms go through the same function.
+// Words returns the words the index holds for text (without their stems):
+// the analyzer's output as strings. Query terms go through the same
+// function.
 func Words(text string) []string {
 	toks := wordAnalyzer{}.Analyze([]byte(text))
 	out := make([]string, 0, len(toks))
