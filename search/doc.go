@@ -12,7 +12,7 @@
 //     quoted text and diff pieces (dfn:, dfa:, dfb:, dfhh:, dfctx:, blob ids).
 //   - analyzer.go, stem.go: the one text analyzer: words are runs of
 //     letters, digits and '_' (so io_uring_enter and IORING_OP_READV stay
-//     whole), lowercased, no stop words, each word starting with a letter
+//     whole) joined by Xapian's infixes ("don't", "AT&T", "5.15"), lowercased, no stop words, each word starting with a letter
 //     followed by its English Snowball stem ("Z" + stem, same position),
 //     as Xapian's TermGenerator does with STEM_SOME; a query word that
 //     splits into several words (fs/io_uring.c, axboe@kernel.dk) becomes a
@@ -43,7 +43,7 @@
 //   - z: accepts k/m/g suffixes (powers of 1024).
 //   - f:, t:, c:, tc:, a: with a whole address (a@b.c) match the address
 //     exactly (case-insensitively) instead of as a phrase of its words.
-//   - An apostrophe, '&', or a '.', ',' or ';' between digits splits words
-//     (Xapian keeps "don't", "AT&T" and "5.15" whole); a query for such a
-//     word is a phrase of its parts, which finds the same text.
+//   - Each Han, Hiragana, Katakana or Hangul character is a word of its
+//     own (Xapian 1.4 keeps a run of them whole), and "C++", "C#" and
+//     dotted acronyms ("P.T.O.") are split where Xapian keeps them whole.
 package search

@@ -161,7 +161,7 @@ func HelpText() string {
 		fmt.Fprintf(&b, "  %-16s e.g. %s\n", "", p.example)
 	}
 	fmt.Fprintf(&b, "\nLimits: %d terms, %d levels of parentheses, %d characters.\n", maxTerms, maxDepth, maxQueryRunes)
-	b.WriteString("Words are runs of letters, digits and '_'. A word starting with a lower-case\n" +
+	b.WriteString("Words are runs of letters, digits and '_' (don't and 5.15 are one word). A word starting with a lower-case\n" +
 		"letter matches its stem (English Snowball, as lore's Xapian): s:fixed finds fixes;\n" +
 		"capitalised and quoted words, phrases and word* match exactly. A term such as\n" +
 		"fs/io_uring.c or axboe@kernel.dk matches as a phrase.\n")
@@ -181,8 +181,9 @@ func HelpMarkdown() string {
 		fmt.Fprintf(&b, "| `%s` | %s | `%s` |\n", prefixNames(p), mdEscape(p.help), strings.Join(splitExamples(p.example), "` `"))
 	}
 	fmt.Fprintf(&b, "\n## Notes\n\n"+
-		"- Words are runs of letters, digits and `_`, lowercased: `io_uring_enter` and "+
-		"`IORING_OP_READV` are single words; `fs/io_uring.c` and `axboe@kernel.dk` match as phrases.\n"+
+		"- Words are runs of letters, digits and `_`, lowercased, as Xapian splits them: `io_uring_enter` and "+
+		"`IORING_OP_READV` are single words, and so are `don't`, `AT&T`, `5.15` and `1,000` (an apostrophe or `&` "+
+		"between letters, a `.`, `,` or `;` between digits); `fs/io_uring.c` and `axboe@kernel.dk` match as phrases.\n"+
 		"- Stemming, as lore does it (public-inbox with Xapian's English Snowball stemmer and its "+
 		"`STEM_SOME` strategy): a word typed starting with a lower-case letter matches every word with "+
 		"the same stem, so `s:fixed` finds \"fix\", \"fixes\" and \"Fixing\", and `b:leaks` finds \"leak\" "+
@@ -206,8 +207,8 @@ func HelpMarkdown() string {
 		"`YYYY-MM-DD` in `dt:`/`rt:` is midnight UTC (git uses the current time of day); "+
 		"dates git cannot read are errors instead of \"now\"; `dfpre:`/`dfpost:`/`dfblob:` with a full "+
 		"blob id also find the abbreviated ids of `index` lines; `z:` takes k/m/g suffixes; `f:`, `t:`, `c:`, `tc:`, `a:` "+
-		"with a whole address match that address exactly; an apostrophe or a `.` between digits "+
-		"splits words (`don't` is the phrase `don t`, `5.15` the phrase `5 15`), where Xapian keeps one word.\n"+
+		"with a whole address match that address exactly; each Chinese, Japanese or Korean character "+
+		"is a word of its own, and `C++`, `C#` and dotted acronyms (`P.T.O.`) are not kept whole.\n"+
 		"- Limits: %d terms, %d levels of parentheses, %d characters; a `word*` may expand to at most "+
 		"%d words per field.\n", maxTerms, maxDepth, maxQueryRunes, defaultMaxWildcardTerms)
 	return b.String()
