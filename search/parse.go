@@ -353,6 +353,7 @@ func (p *parser) parseProb(inh *prefixSpec) (Node, bool, error) {
 	var items []Node
 	positives, firstNeg := 0, 0
 	saw := false
+	filters := map[string]int{} // filter group → its index in items
 	for {
 		t, err := p.peek()
 		if err != nil {
@@ -362,13 +363,29 @@ func (p *parser) parseProb(inh *prefixSpec) (Node, bool, error) {
 			break
 		}
 		pos := t.pos
+		grouped := t.kind == tokLParen || t.group
 		n, neg, err := p.parseOperand(inh)
 		if err != nil {
 			return nil, false, err
 		}
 		saw = true
+		g := filterGroup(n)
 		switch {
 		case n == nil:
+		case !neg && !grouped && g != "":
+			// Xapian ORs the boolean filters (and ranges) of one prefix
+			// in a prob: mid:a mid:b is mid:a OR mid:b.
+			positives++
+			if k, ok := filters[g]; ok {
+				if o, ok := items[k].(*Or); ok {
+					o.Nodes = append(o.Nodes, n)
+				} else {
+					items[k] = &Or{Nodes: []Node{items[k], n}}
+				}
+			} else {
+				filters[g] = len(items)
+				items = append(items, n)
+			}
 		case neg:
 			items = append(items, &Not{Node: n})
 			if firstNeg == 0 {
@@ -393,6 +410,22 @@ func (p *parser) parseProb(inh *prefixSpec) (Node, bool, error) {
 		return items[0], saw, nil
 	}
 	return &And{Nodes: items}, saw, nil
+}
+
+// filterGroup names the group of a boolean filter of public-inbox (mid:,
+// lid:, dfpre:, dfpost:, dfblob:, patchid:) or a range (d:, dt:, rt:, z:);
+// "" for anything else.
+func filterGroup(n Node) string {
+	switch n := n.(type) {
+	case *Term:
+		switch n.Field {
+		case "mid", "lid", "dfpre", "dfpost", "dfblob", "patchid":
+			return n.Field
+		}
+	case *Range:
+		return n.Field
+	}
+	return ""
 }
 
 func opName(k tokKind) string {

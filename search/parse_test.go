@@ -52,6 +52,13 @@ func TestParse(t *testing.T) {
 		{`s:net NOT f:pavel d:20230101..20230201`, `(AND s:net (NOT (AND f:pavel d:[2023-01-01T00:00:00Z..2023-02-01T23:59:59Z])))`},
 		{`a NOT (b c) d`, `(AND a (NOT (AND b c d)))`},
 		{`(a NOT b) c`, `(AND a (NOT b) c)`},
+		// Xapian ORs juxtaposed boolean filters and ranges of one prefix.
+		{`mid:a@b mid:c@d`, `(OR mid:a@b mid:c@d)`},
+		{`x patchid:ab patchid:cd mid:e@f patchid:01`, `(AND x (OR patchid:ab patchid:cd patchid:01) mid:e@f)`},
+		{`d:20240101 d:20240301`, `(OR d:[2024-01-01T00:00:00Z..2024-01-02T23:59:59Z] d:[2024-03-01T00:00:00Z..2024-03-02T23:59:59Z])`},
+		{`(mid:a@b) mid:c@d`, `(AND mid:a@b mid:c@d)`},
+		{`mid:a@b AND mid:c@d`, `(AND mid:a@b mid:c@d)`},
+		{`dfpre:abcdef1 dfblob:abcdef2`, `(AND dfpre:abcdef1 dfblob:abcdef2)`},
 		{`and or not`, `(AND and or not)`}, // operators are upper case only
 		{`foo+bar`, `(AND foo bar)`},       // URL form
 		{`s:foo+bar`, `(AND s:foo bar)`},

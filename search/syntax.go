@@ -196,7 +196,9 @@ func HelpMarkdown() string {
 		"- Operators bind as in Xapian's query parser: juxtaposed words first (AND), then `AND` and "+
 		"`NOT` alike from left to right, then `OR`. `NOT` excludes everything up to the next operator: "+
 		"`s:net NOT f:pavel d:2023-01-01..2023-02-01` is `s:net AND NOT (f:pavel AND d:…)`. A `-word` "+
-		"excludes only itself: `a -b c` is `a c` without `b`; `a AND -b c` is `a AND NOT (b c)`.\n"+
+		"excludes only itself: `a -b c` is `a c` without `b`; `a AND -b c` is `a AND NOT (b c)`. "+
+		"Side by side, terms of one exact prefix (`mid:`, `lid:`, `dfpre:`, `dfpost:`, `dfblob:`, `patchid:`) "+
+		"or ranges of one prefix are alternatives, as in Xapian: `patchid:A patchid:B` finds either.\n"+
 		"- Dates are UTC. git approxidates (`2.weeks.ago`, `last.week`, `yesterday`, `noon.yesterday`, `@1700000000`) "+
 		"are relative to the time of the query.\n"+
 		"- A value may be quoted: `s:\"two words\"`, `d:\"2 weeks ago..\"`. Message-IDs keep their `+` "+
