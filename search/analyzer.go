@@ -58,7 +58,7 @@ func (a wordAnalyzer) Analyze(input []byte) analysis.TokenStream {
 			if len(slab) == cap(slab) {
 				slab = make([]analysis.Token, 0, 64)
 			}
-			slab = append(slab, analysis.Token{Start: start, End: end, Term: []byte(stemTerm(string(term))), Position: pos, Type: typ})
+			slab = append(slab, analysis.Token{Start: start, End: end, Term: stemTermBytes(term), Position: pos, Type: typ})
 			stream = append(stream, &slab[len(slab)-1])
 		}
 	}

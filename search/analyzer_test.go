@@ -1,6 +1,7 @@
 package search
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -53,5 +54,22 @@ func TestAnalyzerPositions(t *testing.T) {
 	}
 	if got := phraseTerms(in); !cmp.Equal(got, []string{"foo", "", "bar"}) {
 		t.Errorf("phraseTerms = %q", got)
+	}
+}
+
+// BenchmarkAnalyze measures the analyzer on mail-like text, without and
+// with the stem terms of indexed text.
+func BenchmarkAnalyze(b *testing.B) {
+	text := []byte(strings.Repeat("On Tue, Jan 10, 2024 Jens Axboe wrote:\n> This series fixes two races in the SQPOLL thread.\n"+
+		"Looks good, but what about the fallback path? It doesn't handle cancellations.\n"+
+		"+\tio_ring_submit_unlock(ctx, issue_flags); /* v5.10 */\n", 20))
+	for _, stems := range []bool{false, true} {
+		b.Run(fmt.Sprintf("stems=%v", stems), func(b *testing.B) {
+			a := wordAnalyzer{stems: stems}
+			b.SetBytes(int64(len(text)))
+			for i := 0; i < b.N; i++ {
+				a.Analyze(text)
+			}
+		})
 	}
 }

@@ -95,33 +95,39 @@ const (
 
 var stemCache struct {
 	sync.RWMutex
-	m map[string]string
+	m map[string][]byte // word → stemMark + stem
 }
 
 // Stem returns the English Snowball stem of the lower-case word w.
 func Stem(w string) string {
-	if len(w) <= stemCacheWordMax {
-		stemCache.RLock()
-		s, ok := stemCache.m[w]
-		stemCache.RUnlock()
-		if ok {
-			return s
-		}
-	}
 	env := snowballstem.NewEnv(w)
 	english.Stem(env)
-	s := env.Current()
+	return env.Current()
+}
+
+// stemTermBytes is the index term of the stem of the lower-case word w,
+// memoised; callers must not modify it.
+func stemTermBytes(w []byte) []byte {
+	if len(w) <= stemCacheWordMax {
+		stemCache.RLock()
+		t, ok := stemCache.m[string(w)]
+		stemCache.RUnlock()
+		if ok {
+			return t
+		}
+	}
+	t := []byte(stemMark + Stem(string(w)))
 	if len(w) <= stemCacheWordMax {
 		stemCache.Lock()
 		if stemCache.m == nil {
-			stemCache.m = make(map[string]string, 1024)
+			stemCache.m = make(map[string][]byte, 1024)
 		}
 		if len(stemCache.m) < stemCacheMax {
-			stemCache.m[w] = s
+			stemCache.m[string(w)] = t
 		}
 		stemCache.Unlock()
 	}
-	return s
+	return t
 }
 
 // stemTerm is the index term of w's stem.
