@@ -23,7 +23,7 @@ func NewDoc(m *message.Message) *Doc {
 		References: m.References,
 		Date:       m.Date,
 		Received:   m.Received,
-		Size:       int64(m.Size),
+		Size:       int64(m.Size + m.BareLFs), // with CRLF line ends, as public-inbox counts it
 	}
 	if len(m.IDs) > 0 {
 		d.MessageID = m.IDs[0]

@@ -12,7 +12,8 @@ import (
 // with a *SchemaError asking for `patchtrail reindex`.
 //
 // History: 1 the first layout; 2 stem terms (stem.go) beside the words of
-// every text field, and words split as Xapian splits them ("don't", "5.15").
+// every text field, words split as Xapian splits them ("don't", "5.15"),
+// sizes counted with CRLF line ends.
 const SchemaVersion = 2
 
 // Index field names. The bleve document id is the primary Message-ID.

@@ -118,7 +118,7 @@ var syntaxTable = []*prefixSpec{
 		help:    "received (arrival) time: unix seconds or approxidate, ranges as for dt:",
 		example: `rt:1700000000.. rt:3.days.ago..`},
 	{name: "z", kind: kindSize,
-		help:    "raw message size in bytes, with k/m/g suffixes (x1024); N alone is exactly N",
+		help:    "message size in bytes, counted with CRLF line ends as public-inbox and IMAP do, with k/m/g suffixes (x1024); N alone is exactly N",
 		example: `z:..10k z:1m.. z:2k..8k`},
 }
 

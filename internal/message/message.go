@@ -31,6 +31,7 @@
 package message
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -131,6 +132,10 @@ type Message struct {
 	RawHeader []byte
 
 	Size int // length of the raw message in bytes
+	// BareLFs counts the line feeds of the raw message not preceded by a
+	// carriage return: Size + BareLFs is its size with CRLF line ends,
+	// IMAP's RFC822.SIZE, which public-inbox's z: searches.
+	BareLFs int
 	// ContentHash identifies the content for deduplication; see hash.go
 	// for the exact byte encoding.
 	ContentHash [32]byte
@@ -179,12 +184,14 @@ func ProblemKind(p string) string {
 // when raw is not a mail at all; every other defect yields a Message with
 // Problems.
 func Parse(raw []byte, opts *Options) (*Message, error) {
-	p := &parser{opts: opts.withDefaults(), m: &Message{Size: len(raw)}}
+	p := &parser{opts: opts.withDefaults(), m: &Message{Size: len(raw), BareLFs: bytes.Count(raw, lf) - bytes.Count(raw, crlf)}}
 	if err := p.parse(raw); err != nil {
 		return nil, err
 	}
 	return p.m, nil
 }
+
+var lf, crlf = []byte("\n"), []byte("\r\n")
 
 // parser holds the state of one Parse call.
 type parser struct {
