@@ -9,7 +9,8 @@ import (
 // what the store decides: the primary MessageID (when it differs from the
 // message's first), ThreadID, List and Received.
 //
-// Every decoded text part (the body and each attached patch) goes through
+// Every decoded text part (the body, each attached patch and each other
+// text attachment) goes through
 // AddBodyText, and, like public-inbox, contributes the `git patch-id
 // --stable` of its first patch.
 func NewDoc(m *message.Message) *Doc {
@@ -41,6 +42,11 @@ func NewDoc(m *message.Message) *Doc {
 		}
 		if len(att.Data) > 0 {
 			addPart(string(att.Data))
+		}
+		if len(att.Text) > 0 {
+			// A text attachment (a log, a config, a reproducer) is body
+			// text to public-inbox's b: and default search.
+			addPart(string(att.Text))
 		}
 	}
 	return d

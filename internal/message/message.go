@@ -77,6 +77,11 @@ type Attachment struct {
 	// text/x-diff, and text/plain or application/octet-stream parts named
 	// *.patch or *.diff): UTF-8, CRLF→LF. Nil for every other attachment.
 	Data []byte
+	// Text is the decoded content of the other attachments that are text,
+	// as public-inbox indexes them for search: text/* but HTML, and
+	// application/octet-stream holding only printable UTF-8. Valid
+	// UTF-8, CRLF→LF; nil otherwise.
+	Text []byte
 }
 
 // Message is one parsed mail.
