@@ -81,7 +81,7 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	fs := flags("search")
 	asJSON := fs.Bool("json", false, "print JSON")
 	asMbox := fs.Bool("mbox", false, "print the matching messages as mboxrd")
-	limit := fs.Int("limit", 20, "hits to print; with --json or --mbox 0 means all")
+	limit := fs.Int("limit", -1, "hits to print, 0 = all (default 20 for the listing, all with --json or --mbox)")
 	offset := fs.Int("offset", 0, "hits to skip")
 	sort := fs.String("sort", "date", "date (newest first) or relevance")
 	threads := fs.Bool("threads", false, "one hit per thread")
@@ -106,7 +106,11 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	start := time.Now()
 	opts := &search.SearchOptions{Limit: *limit, Offset: *offset, Sort: *sort, Threads: *threads, List: *list}
 	if *asMbox || *asJSON {
+		opts.Limit = max(opts.Limit, 0)
 		return streamSearch(ctx, e, st, ix, q, opts, *asMbox, start)
+	}
+	if opts.Limit < 0 {
+		opts.Limit = 20
 	}
 	res, err := ix.Search(ctx, q, opts)
 	if err != nil {
