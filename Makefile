@@ -49,9 +49,10 @@ fuzz:
 	FUZZTIME=$(FUZZTIME) ./.ci/fuzz.sh
 
 # Query parity with public-inbox over the whole io-uring epoch (CI runs the
-# 2023 slice as part of `make test`).
+# 2023 slice as part of `make test`). The indexed public-inbox inbox is kept
+# in $(CACHE)/parity between runs; PATCHTRAIL_PARITY_QUERIES=file adds queries.
 parity: corpus
-	PATCHTRAIL_PARITY_SLICE=all $(GO) test -count=1 -run '^TestParity$$' -v -timeout 90m ./search | tee $(CACHE)/parity.txt
+	PATCHTRAIL_PARITY_SLICE=all PATCHTRAIL_PARITY_CACHE=$(CACHE)/parity $(GO) test -count=1 -run '^TestParity$$' -v -timeout 90m ./search | tee $(CACHE)/parity.txt
 
 bench: corpus build
 	./.ci/bench.sh

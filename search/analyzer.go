@@ -20,21 +20,27 @@ const maxWordBytes = 64
 
 func init() {
 	err := registry.RegisterAnalyzer(AnalyzerName, func(map[string]interface{}, *registry.Cache) (analysis.Analyzer, error) {
-		return wordAnalyzer{}, nil
+		return wordAnalyzer{stems: true}, nil
 	})
 	if err != nil {
 		panic(err)
 	}
 }
 
-// wordAnalyzer splits text into words: maximal runs of letters, digits,
-// combining marks and '_', lowercased. Han, Hiragana, Katakana and Hangul
+// wordAnalyzer splits text into words as Xapian's TermGenerator does:
+// maximal runs of letters, marks, numbers and '_', lowercased, where a
+// single apostrophe or '&' between word characters ("don't", "AT&T") and
+// a '.', ',' or ';' between digits ("5.15", "1,000") belong to the word. Han, Hiragana, Katakana and Hangul
 // characters are one word each (there are no spaces to split on). Everything
 // else separates words: "fs/io_uring.c" is fs, io_uring, c and
 // "Jens Axboe <axboe@kernel.dk>" is jens, axboe, axboe, kernel, dk.
-type wordAnalyzer struct{}
+//
+// With stems (the analyzer of indexed text), a word starting with a letter
+// is followed by its stem term (stem.go) at the same position: "Fixes"
+// gives fixes and Zfix.
+type wordAnalyzer struct{ stems bool }
 
-func (wordAnalyzer) Analyze(input []byte) analysis.TokenStream {
+func (a wordAnalyzer) Analyze(input []byte) analysis.TokenStream {
 	var slab []analysis.Token
 	stream := make(analysis.TokenStream, 0, len(input)/8+1)
 	pos := 0
@@ -48,6 +54,13 @@ func (wordAnalyzer) Analyze(input []byte) analysis.TokenStream {
 		}
 		slab = append(slab, analysis.Token{Start: start, End: end, Term: term, Position: pos, Type: typ})
 		stream = append(stream, &slab[len(slab)-1])
+		if a.stems && indexStemmable(term) {
+			if len(slab) == cap(slab) {
+				slab = make([]analysis.Token, 0, 64)
+			}
+			slab = append(slab, analysis.Token{Start: start, End: end, Term: stemTermBytes(term), Position: pos, Type: typ})
+			stream = append(stream, &slab[len(slab)-1])
+		}
 	}
 	i := 0
 	for i < len(input) {
@@ -70,29 +83,88 @@ func (wordAnalyzer) Analyze(input []byte) analysis.TokenStream {
 			}
 		}
 		start := i
-		simple := true // ASCII without upper case: the term can alias input
+		simple := true // ASCII without upper case or infix changes: the term can alias input
+		var prev rune
 		for i < len(input) {
 			c := input[i]
-			if c < utf8.RuneSelf {
-				if !isASCIIWord(c) {
-					break
-				}
-				if 'A' <= c && c <= 'Z' {
+			r, size := rune(c), 1
+			if c >= utf8.RuneSelf {
+				r, size = utf8.DecodeRune(input[i:])
+			}
+			if c < utf8.RuneSelf && isASCIIWord(c) || c >= utf8.RuneSelf && isWordRune(r) && !isIdeograph(r) {
+				if 'A' <= c && c <= 'Z' || c >= utf8.RuneSelf {
 					simple = false
 				}
-				i++
+				prev = r
+				i += size
 				continue
 			}
-			r, size := utf8.DecodeRune(input[i:])
-			if !isWordRune(r) || isIdeograph(r) {
+			// A single apostrophe, '&' and the like between word characters,
+			// or a '.', ',' or ';' between digits, is part of the word.
+			next, _ := utf8.DecodeRune(input[i+size:])
+			if i+size >= len(input) || !isWordRune(next) || isIdeograph(next) {
 				break
 			}
-			simple = false
+			in := infixRune(prev, r, next)
+			if in == 0 {
+				break
+			}
+			if in != r {
+				simple = false
+			}
 			i += size
 		}
-		emit(start, i, lowerWord(input[start:i], simple), analysis.AlphaNumeric)
+		if simple {
+			emit(start, i, input[start:i], analysis.AlphaNumeric)
+		} else {
+			emit(start, i, buildWord(input[start:i]), analysis.AlphaNumeric)
+		}
 	}
 	return stream
+}
+
+// infixRune decides, as Xapian's tokenizer does (check_infix and
+// check_infix_digit), whether r between the word characters prev and next
+// joins them: it returns 0 if not, -1 if r is dropped (zero-width
+// characters) and otherwise the character to keep (’ becomes ').
+func infixRune(prev, r, next rune) rune {
+	if unicode.IsDigit(prev) && unicode.IsDigit(next) {
+		switch r {
+		case ',', '.', ';', 0x037e, 0x0589, 0x060d, 0x07f8, 0x2044, 0xfe10, 0xfe13, 0xfe14:
+			return r
+		}
+	} else {
+		switch r {
+		case '\'', '&', 0xb7, 0x5f4, 0x2027:
+			return r
+		case 0x2019, 0x201b:
+			return '\''
+		}
+	}
+	if r >= 0x200b && r <= 0x200d || r == 0x2060 || r == 0xfeff {
+		return -1
+	}
+	return 0
+}
+
+// buildWord is the lower-cased term of a word that infixRune accepted.
+func buildWord(w []byte) []byte {
+	out := make([]byte, 0, len(w))
+	var prev rune
+	for i := 0; i < len(w); {
+		r, size := utf8.DecodeRune(w[i:])
+		if isWordRune(r) {
+			out = utf8.AppendRune(out, unicode.ToLower(r))
+			prev = r
+		} else {
+			next, _ := utf8.DecodeRune(w[i+size:])
+			if in := infixRune(prev, r, next); in > 0 {
+				out = utf8.AppendRune(out, in)
+			}
+		}
+		i += size
+	}
+	return out
 }
 
 func lowerWord(w []byte, simple bool) []byte {
@@ -110,7 +182,8 @@ func isWordRune(r rune) bool {
 	if r < utf8.RuneSelf {
 		return isASCIIWord(byte(r))
 	}
-	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r))
+	// Xapian's is_wordchar: letters, marks, numbers, connector punctuation.
+	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsNumber(r) || unicode.Is(unicode.Pc, r))
 }
 
 func isIdeograph(r rune) bool {
@@ -118,8 +191,9 @@ func isIdeograph(r rune) bool {
 		unicode.Is(unicode.Katakana, r) || unicode.Is(unicode.Hangul, r))
 }
 
-// Words returns the words the index holds for text: the analyzer's output
-// as strings. Query terms go through the same function.
+// Words returns the words the index holds for text (without their stems):
+// the analyzer's output as strings. Query terms go through the same
+// function.
 func Words(text string) []string {
 	toks := wordAnalyzer{}.Analyze([]byte(text))
 	out := make([]string, 0, len(toks))

@@ -147,6 +147,16 @@ func compileTerm(spec *prefixSpec, text string, quoted bool) (query.Query, error
 			return anyOf(qs), nil
 		}
 	}
+	if !quoted {
+		if w, ok := stemmedWord(text); ok {
+			// Looked up by its stem alone, as Xapian's STEM_SOME does;
+			// the keyword fields (blob ids, patch-ids) hold no stems.
+			for _, f := range spec.fields {
+				qs = append(qs, termOn(f, stemTerm(w)))
+			}
+			return anyOf(qs), nil
+		}
+	}
 	terms := phraseTerms(text)
 	if len(terms) == 0 {
 		return query.NewMatchNoneQuery(), nil

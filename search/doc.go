@@ -10,16 +10,20 @@
 //     ([SchemaVersion], field names, [Doc], [NewMapping]) and the
 //     public-inbox rules that split a message body into non-quoted text,
 //     quoted text and diff pieces (dfn:, dfa:, dfb:, dfhh:, dfctx:, blob ids).
-//   - analyzer.go: the one text analyzer: words are runs of letters, digits
-//     and '_' (so io_uring_enter and IORING_OP_READV stay whole), lowercased,
-//     no stemming and no stop words; a query word that splits into several
-//     words (fs/io_uring.c, axboe@kernel.dk) becomes a phrase, as in Xapian.
+//   - analyzer.go, stem.go: the one text analyzer: words are runs of
+//     letters, digits and '_' (so io_uring_enter and IORING_OP_READV stay
+//     whole) joined by Xapian's infixes ("don't", "AT&T", "5.15"), lowercased, no stop words, each word starting with a letter
+//     followed by its English Snowball stem ("Z" + stem, same position),
+//     as Xapian's TermGenerator does with STEM_SOME; a query word that
+//     splits into several words (fs/io_uring.c, axboe@kernel.dk) becomes a
+//     phrase, as in Xapian, and a lower-case query word is looked up by
+//     its stem (stem.go has the rules).
 //   - index.go, batch.go: N scorch shards behind a bleve IndexAlias, a meta
 //     file holding the schema version, and a batch that routes documents to
 //     shards by a hash of the Message-ID and executes the shard batches
 //     concurrently.
 //   - query.go, parse.go, ranges.go, approxidate.go: the query language
-//     ([Parse]) into [Node]s, d:/dt:/rt:/z: ranges and git's "approxidate"
+//     ([Parse], with Xapian's operator precedence) into [Node]s, d:/dt:/rt:/z: ranges and git's "approxidate"
 //     date parser ([Approxidate]).
 //   - compile.go, searcher.go: the syntax tree → bleve queries, sorting,
 //     paging and thread collapsing ([Index.Search], [Index.Iterate]).
@@ -28,8 +32,6 @@
 //
 // Known differences from public-inbox/Xapian, all deliberate:
 //
-//   - No stemming: "patches" does not match "patch" (use patch*). Kernel mail
-//     is full of identifiers that stemmers mangle.
 //   - A query consisting only of negated terms (NOT a, -a) is a parse error;
 //     Xapian (without FLAG_PURE_NOT, as public-inbox runs it) rejects it too
 //     and then silently reparses it as plain words.
@@ -41,4 +43,7 @@
 //   - z: accepts k/m/g suffixes (powers of 1024).
 //   - f:, t:, c:, tc:, a: with a whole address (a@b.c) match the address
 //     exactly (case-insensitively) instead of as a phrase of its words.
+//   - Each Han, Hiragana, Katakana or Hangul character is a word of its
+//     own (Xapian 1.4 keeps a run of them whole), and "C++", "C#" and
+//     dotted acronyms ("P.T.O.") are split where Xapian keeps them whole.
 package search

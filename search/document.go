@@ -49,7 +49,7 @@ type Doc struct {
 
 	Date     time.Time // Date: header (after the fallbacks)
 	Received time.Time // arrival time; zero = same as Date
-	Size     int64     // raw message size in bytes
+	Size     int64     // message size in bytes with CRLF line ends (IMAP RFC822.SIZE, public-inbox's z:)
 
 	NonQuoted       string   // body text outside quotes and diffs (nq:)
 	Quoted          string   // quoted lines, "> " kept (q:)

@@ -9,7 +9,8 @@ import (
 // what the store decides: the primary MessageID (when it differs from the
 // message's first), ThreadID, List and Received.
 //
-// Every decoded text part (the body and each attached patch) goes through
+// Every decoded text part (the body, each attached patch and each other
+// text attachment) goes through
 // AddBodyText, and, like public-inbox, contributes the `git patch-id
 // --stable` of its first patch. A message beyond the per-message index
 // limits (see Doc.Limit) is cut down, and the cut recorded in m.Problems.
@@ -24,7 +25,7 @@ func NewDoc(m *message.Message) *Doc {
 		References: m.References,
 		Date:       m.Date,
 		Received:   m.Received,
-		Size:       int64(m.Size),
+		Size:       int64(m.Size + m.BareLFs), // with CRLF line ends, as public-inbox counts it
 	}
 	if len(m.IDs) > 0 {
 		d.MessageID = m.IDs[0]
@@ -42,6 +43,11 @@ func NewDoc(m *message.Message) *Doc {
 		}
 		if len(att.Data) > 0 {
 			addPart(string(att.Data))
+		}
+		if len(att.Text) > 0 {
+			// A text attachment (a log, a config, a reproducer) is body
+			// text to public-inbox's b: and default search.
+			addPart(string(att.Text))
 		}
 	}
 	if p := d.Limit(); p != "" {

@@ -185,7 +185,7 @@ func isLockTimeout(err error) bool {
 
 func newIndex(dir string, o Options) *Index {
 	im := NewMapping().(*mapping.IndexMappingImpl)
-	return &Index{dir: dir, opts: o, words: wordAnalyzer{}, kw: im.AnalyzerNamed(keyword.Name), cache: newResultCache(o.CacheEntries)}
+	return &Index{dir: dir, opts: o, words: wordAnalyzer{stems: true}, kw: im.AnalyzerNamed(keyword.Name), cache: newResultCache(o.CacheEntries)}
 }
 
 func runtimeConfig(o Options) map[string]interface{} {

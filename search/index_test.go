@@ -244,6 +244,19 @@ func TestSearchQueries(t *testing.T) {
 		{`"lorem ipsum dolor 3"`, fillers(3)},
 		{`lorem+ipsum+dolor+3`, fillers(3)},
 		{`zero+copy`, all(s2)},
+		// stemming (Xapian's STEM_SOME)
+		{`s:race`, all(c0, r2)},
+		{`s:Race`, nil},   // capitalised: the word itself
+		{`s:"race"`, nil}, // quoted: the word itself
+		{`s:fixe*`, nil},  // a wildcard does not stem: no subject word starts with "fixe"
+		{`s:fixes`, all(c0, r2, n1, n2)},
+		{`b:fixes`, all(c0, m2)},
+		{`s:supported`, all(m1, m2, m3)},
+		{`fallbacks`, all(r1)},
+		// precedence: a NOT b c is a AND NOT (b AND c)
+		{`sqpoll NOT f:pavel s:re`, all(c0, p1, r2)},
+		{`sqpoll NOT (f:pavel s:re)`, all(c0, p1, r2)},
+		{`sqpoll -f:pavel s:re`, all(r2)},
 	}
 	now := time.Date(2024, 3, 10, 0, 0, 0, 0, time.UTC)
 	for _, tt := range tests {

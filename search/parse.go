@@ -29,13 +29,20 @@ func (e *ParseError) Error() string {
 // Parse parses a lore / public-inbox query (see HelpText). now anchors
 // relative dates such as d:2.weeks.ago.
 //
-// Grammar, loosest first, following Xapian's QueryParser with public-inbox's
-// flags (BOOLEAN, PHRASE, LOVEHATE, WILDCARD; operators upper case only):
+// Grammar, loosest first, following Xapian's QueryParser (queryparser.lemony:
+// OR below AND and NOT, which bind alike, left to right, below juxtaposed
+// terms) with public-inbox's flags (BOOLEAN, PHRASE, LOVEHATE, WILDCARD;
+// operators upper case only) and default operator AND:
 //
 //	query   = or EOF
 //	or      = and { "OR" and }
-//	and     = operand { ["AND"] ["NOT"] operand }   (NOT only after a term)
+//	and     = prob { ( "AND" | "NOT" | "AND" "NOT" | "AND" "-" ) prob }
+//	prob    = operand { operand }                   (juxtaposition: AND)
 //	operand = ["-"] ( "(" or ")" | [prefix ":"] ( "(" or ")" | '"' text '"' | word ) )
+//
+// so a b OR c is (a b) OR c, a OR b c is a OR (b c), a NOT b c is
+// a AND NOT (b c), a -b c is (a c) AND NOT b, and a NOT b OR c is
+// (a NOT b) OR c.
 //
 // Words that contain no letters or digits are dropped, as Xapian does.
 // A '+' outside quotes is a space (URL form), except inside the value of
@@ -263,52 +270,123 @@ func (p *parser) parseOr(inh *prefixSpec) (Node, bool, error) {
 	return &Or{Nodes: alts}, seen, nil
 }
 
+// parseAnd parses probs joined by AND, NOT, AND NOT and AND -, all of one
+// precedence and left-associative, as in Xapian's grammar: the operand on
+// the right of NOT is the whole prob that follows, so a NOT b c is
+// a AND NOT (b AND c).
 func (p *parser) parseAnd(inh *prefixSpec) (Node, bool, error) {
+	t, err := p.peek()
+	if err != nil {
+		return nil, false, err
+	}
+	if t.kind == tokAnd || t.kind == tokNot {
+		name := opName(t.kind)
+		return nil, false, &ParseError{Pos: t.pos, Msg: name + " needs a term before it (a " + name + " b)"}
+	}
+	first, saw, err := p.parseProb(inh)
+	if err != nil || !saw {
+		return first, saw, err
+	}
+	var items []Node
+	add := func(n Node, neg bool) {
+		switch {
+		case n == nil:
+		case neg:
+			items = append(items, &Not{Node: n})
+		default:
+			if a, ok := n.(*And); ok {
+				items = append(items, a.Nodes...)
+			} else {
+				items = append(items, n)
+			}
+		}
+	}
+	add(first, false)
+	for {
+		op, err := p.peek()
+		if err != nil {
+			return nil, false, err
+		}
+		if op.kind != tokAnd && op.kind != tokNot {
+			break
+		}
+		p.next()
+		nt, err := p.peek()
+		if err != nil {
+			return nil, false, err
+		}
+		neg := op.kind == tokNot
+		if op.kind == tokAnd && nt.kind == tokNot {
+			// a AND NOT b
+			op, neg = nt, true
+			p.next()
+			if nt, err = p.peek(); err != nil {
+				return nil, false, err
+			}
+		} else if op.kind == tokAnd && nt.kind == tokWord && nt.neg {
+			// a AND -b c: Xapian's HATE_AFTER_AND, a AND NOT (b c)
+			nt.neg, neg = false, true
+		}
+		if endsOperands(nt.kind) || nt.neg && neg {
+			return nil, false, &ParseError{Pos: op.pos, Msg: opName(op.kind) + " needs a term after it"}
+		}
+		n, _, err := p.parseProb(inh)
+		if err != nil {
+			return nil, false, err
+		}
+		add(n, neg)
+	}
+	if len(items) == 0 {
+		return nil, saw, nil
+	}
+	if len(items) == 1 {
+		return items[0], saw, nil
+	}
+	return &And{Nodes: items}, saw, nil
+}
+
+// parseProb parses juxtaposed operands (Xapian's "prob"): the words are
+// ANDed (public-inbox's default operator) and the -words are excluded
+// from them. A prob of only -words has nothing to exclude from: an error,
+// as in Xapian.
+func (p *parser) parseProb(inh *prefixSpec) (Node, bool, error) {
 	var items []Node
 	positives, firstNeg := 0, 0
 	saw := false
+	filters := map[string]int{} // filter group → its index in items
 	for {
 		t, err := p.peek()
 		if err != nil {
 			return nil, false, err
 		}
-		if t.kind == tokEOF || t.kind == tokRParen || t.kind == tokOr {
+		if endsOperands(t.kind) {
 			break
 		}
-		neg := false
-		if t.kind == tokAnd || t.kind == tokNot {
-			op := t
-			p.next()
-			if !saw {
-				name := opName(op.kind)
-				return nil, false, &ParseError{Pos: op.pos, Msg: name + " needs a term before it (a " + name + " b)"}
-			}
-			nt, err := p.peek()
-			if err != nil {
-				return nil, false, err
-			}
-			if op.kind == tokAnd && nt.kind == tokNot {
-				op = nt
-				p.next()
-				if nt, err = p.peek(); err != nil {
-					return nil, false, err
-				}
-			}
-			if endsOperands(nt.kind) {
-				return nil, false, &ParseError{Pos: op.pos, Msg: opName(op.kind) + " needs a term after it"}
-			}
-			neg = op.kind == tokNot
-			t = nt
-		}
 		pos := t.pos
-		n, tneg, err := p.parseOperand(inh)
+		grouped := t.kind == tokLParen || t.group
+		n, neg, err := p.parseOperand(inh)
 		if err != nil {
 			return nil, false, err
 		}
 		saw = true
+		g := filterGroup(n)
 		switch {
 		case n == nil:
-		case neg || tneg:
+		case !neg && !grouped && g != "":
+			// Xapian ORs the boolean filters (and ranges) of one prefix
+			// in a prob: mid:a mid:b is mid:a OR mid:b.
+			positives++
+			if k, ok := filters[g]; ok {
+				if o, ok := items[k].(*Or); ok {
+					o.Nodes = append(o.Nodes, n)
+				} else {
+					items[k] = &Or{Nodes: []Node{items[k], n}}
+				}
+			} else {
+				filters[g] = len(items)
+				items = append(items, n)
+			}
+		case neg:
 			items = append(items, &Not{Node: n})
 			if firstNeg == 0 {
 				firstNeg = pos
@@ -332,6 +410,22 @@ func (p *parser) parseAnd(inh *prefixSpec) (Node, bool, error) {
 		return items[0], saw, nil
 	}
 	return &And{Nodes: items}, saw, nil
+}
+
+// filterGroup names the group of a boolean filter of public-inbox (mid:,
+// lid:, dfpre:, dfpost:, dfblob:, patchid:) or a range (d:, dt:, rt:, z:);
+// "" for anything else.
+func filterGroup(n Node) string {
+	switch n := n.(type) {
+	case *Term:
+		switch n.Field {
+		case "mid", "lid", "dfpre", "dfpost", "dfblob", "patchid":
+			return n.Field
+		}
+	case *Range:
+		return n.Field
+	}
+	return ""
 }
 
 func opName(k tokKind) string {

@@ -10,7 +10,11 @@ import (
 // field, analyzer or the document building in document.go changes in a way
 // that old indexes would answer differently; Open then refuses the old index
 // with a *SchemaError asking for `patchtrail reindex`.
-const SchemaVersion = 1
+//
+// History: 1 the first layout; 2 stem terms (stem.go) beside the words of
+// every text field, words split as Xapian splits them ("don't", "5.15"),
+// sizes counted with CRLF line ends.
+const SchemaVersion = 2
 
 // Index field names. The bleve document id is the primary Message-ID.
 //

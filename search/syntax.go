@@ -118,7 +118,7 @@ var syntaxTable = []*prefixSpec{
 		help:    "received (arrival) time: unix seconds or approxidate, ranges as for dt:",
 		example: `rt:1700000000.. rt:3.days.ago..`},
 	{name: "z", kind: kindSize,
-		help:    "raw message size in bytes, with k/m/g suffixes (x1024); N alone is exactly N",
+		help:    "message size in bytes, counted with CRLF line ends as public-inbox and IMAP do, with k/m/g suffixes (x1024); N alone is exactly N",
 		example: `z:..10k z:1m.. z:2k..8k`},
 }
 
@@ -136,10 +136,12 @@ var prefixByName = func() map[string]*prefixSpec {
 // operatorHelp documents the operators, in help order.
 var operatorHelp = [][2]string{
 	{"word", "words without a prefix search the Subject, From, Message-ID, body (quoted and not), attachment names and diffs"},
+	{"fixes", "a lower-case word also finds its other forms (fix, fixed, fixing): words are stemmed as on lore"},
+	{`Fixes, "fixes"`, "a capitalised or quoted word finds that word only"},
 	{"a b", "both (AND is the default)"},
 	{"a AND b", "both"},
-	{"a OR b", "either; AND binds tighter than OR: a b OR c = (a b) OR c"},
-	{"a NOT b, a -b", "a but not b; NOT needs a term before it (NOT b alone is an error)"},
+	{"a OR b", "either; OR binds loosest: a b OR c = (a b) OR c, a OR b c = a OR (b c)"},
+	{"a NOT b, a -b", "a but not b; NOT takes all the words that follow it: a NOT b c = a NOT (b c), while a -b c = a c -b"},
 	{"( ... )", "grouping; s:(a OR b) applies a prefix to a group"},
 	{`"a b"`, "phrase: the words in this order"},
 	{"word*", "words starting with word (at least 2 characters before the *)"},
@@ -159,8 +161,10 @@ func HelpText() string {
 		fmt.Fprintf(&b, "  %-16s e.g. %s\n", "", p.example)
 	}
 	fmt.Fprintf(&b, "\nLimits: %d terms, %d levels of parentheses, %d characters.\n", maxTerms, maxDepth, maxQueryRunes)
-	b.WriteString("Words are runs of letters, digits and '_', matched without stemming;\n" +
-		"a term such as fs/io_uring.c or axboe@kernel.dk matches as a phrase.\n")
+	b.WriteString("Words are runs of letters, digits and '_' (don't and 5.15 are one word). A word starting with a lower-case\n" +
+		"letter matches its stem (English Snowball, as lore's Xapian): s:fixed finds fixes;\n" +
+		"capitalised and quoted words, phrases and word* match exactly. A term such as\n" +
+		"fs/io_uring.c or axboe@kernel.dk matches as a phrase.\n")
 	return b.String()
 }
 
@@ -177,19 +181,36 @@ func HelpMarkdown() string {
 		fmt.Fprintf(&b, "| `%s` | %s | `%s` |\n", prefixNames(p), mdEscape(p.help), strings.Join(splitExamples(p.example), "` `"))
 	}
 	fmt.Fprintf(&b, "\n## Notes\n\n"+
-		"- Words are runs of letters, digits and `_`, lowercased, without stemming: `io_uring_enter` and "+
-		"`IORING_OP_READV` are single words; `fs/io_uring.c` and `axboe@kernel.dk` match as phrases.\n"+
+		"- Words are runs of letters, digits and `_`, lowercased, as Xapian splits them: `io_uring_enter` and "+
+		"`IORING_OP_READV` are single words, and so are `don't`, `AT&T`, `5.15` and `1,000` (an apostrophe or `&` "+
+		"between letters, a `.`, `,` or `;` between digits); `fs/io_uring.c` and `axboe@kernel.dk` match as phrases.\n"+
+		"- Stemming, as lore does it (public-inbox with Xapian's English Snowball stemmer and its "+
+		"`STEM_SOME` strategy): a word typed starting with a lower-case letter matches every word with "+
+		"the same stem, so `s:fixed` finds \"fix\", \"fixes\" and \"Fixing\", and `b:leaks` finds \"leak\" "+
+		"and \"leaked\". A word is matched exactly when it starts with a capital letter, a digit or `_` "+
+		"(`s:Fixed`, `IORING_OP_READV`, `5.15`), is quoted (`s:\"fixed\"`), is part of a phrase "+
+		"(`zero-copy`, `fs/io_uring.c`), ends in `*`, or is followed by one of `( / \\ @ < > = * [ { \"`. "+
+		"Stemming applies to every word prefix (`s:`, `f:`, `b:`, `m:`, `l:`, `dfn:`, …), never to "+
+		"`mid:`, `lid:`, `dfpre:`, `dfpost:`, `dfblob:`, `patchid:` or ranges. As on lore, a stemmed "+
+		"word does not search blob ids or patch-ids: `b:1eadbeef` finds the blob, `b:deadbeef` does not.\n"+
+		"- Operators bind as in Xapian's query parser: juxtaposed words first (AND), then `AND` and "+
+		"`NOT` alike from left to right, then `OR`. `NOT` excludes everything up to the next operator: "+
+		"`s:net NOT f:pavel d:2023-01-01..2023-02-01` is `s:net AND NOT (f:pavel AND d:…)`. A `-word` "+
+		"excludes only itself: `a -b c` is `a c` without `b`; `a AND -b c` is `a AND NOT (b c)`. "+
+		"Side by side, terms of one exact prefix (`mid:`, `lid:`, `dfpre:`, `dfpost:`, `dfblob:`, `patchid:`) "+
+		"or ranges of one prefix are alternatives, as in Xapian: `patchid:A patchid:B` finds either.\n"+
 		"- Dates are UTC. git approxidates (`2.weeks.ago`, `last.week`, `yesterday`, `noon.yesterday`, `@1700000000`) "+
 		"are relative to the time of the query.\n"+
 		"- A value may be quoted: `s:\"two words\"`, `d:\"2 weeks ago..\"`. Message-IDs keep their `+` "+
 		"(`mid:a+b@c`); elsewhere `+` is a space.\n"+
 		"- Operators are upper case; `and`, `or`, `not` are words. A query of only negations "+
 		"(`NOT a`, `-a`) is an error, as is `a OR NOT b`.\n"+
-		"- Differences from lore: no stemming (`patches` does not find `patch`; use `patch*`); "+
+		"- Differences from lore: "+
 		"`YYYY-MM-DD` in `dt:`/`rt:` is midnight UTC (git uses the current time of day); "+
 		"dates git cannot read are errors instead of \"now\"; `dfpre:`/`dfpost:`/`dfblob:` with a full "+
 		"blob id also find the abbreviated ids of `index` lines; `z:` takes k/m/g suffixes; `f:`, `t:`, `c:`, `tc:`, `a:` "+
-		"with a whole address match that address exactly.\n"+
+		"with a whole address match that address exactly; each Chinese, Japanese or Korean character "+
+		"is a word of its own, and `C++`, `C#` and dotted acronyms (`P.T.O.`) are not kept whole.\n"+
 		"- Limits: %d terms, %d levels of parentheses, %d characters; a `word*` may expand to at most "+
 		"%d words per field.\n", maxTerms, maxDepth, maxQueryRunes, defaultMaxWildcardTerms)
 	return b.String()

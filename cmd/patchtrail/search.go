@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -75,19 +77,11 @@ func runReindex(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// SearchResult is the --json output of search.
-type SearchResult struct {
-	Total uint64      `json:"total"`
-	Hits  []api.Hit   `json:"hits"`
-	Query string      `json:"query"`
-	Took  api.Seconds `json:"took"`
-}
-
 func runSearch(ctx context.Context, e *env, args []string) error {
 	fs := flags("search")
 	asJSON := fs.Bool("json", false, "print JSON")
 	asMbox := fs.Bool("mbox", false, "print the matching messages as mboxrd")
-	limit := fs.Int("limit", 20, "hits per page")
+	limit := fs.Int("limit", -1, "hits to print, 0 = all (default 20 for the listing, all with --json or --mbox)")
 	offset := fs.Int("offset", 0, "hits to skip")
 	sort := fs.String("sort", "date", "date (newest first) or relevance")
 	threads := fs.Bool("threads", false, "one hit per thread")
@@ -110,12 +104,50 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	}
 	defer ix.Close()
 	start := time.Now()
-	res, err := ix.Search(ctx, q, &search.SearchOptions{Limit: *limit, Offset: *offset, Sort: *sort, Threads: *threads, List: *list})
+	opts := &search.SearchOptions{Limit: *limit, Offset: *offset, Sort: *sort, Threads: *threads, List: *list}
+	if *asMbox || *asJSON {
+		opts.Limit = max(opts.Limit, 0)
+		return streamSearch(ctx, e, st, ix, q, opts, *asMbox, start)
+	}
+	if opts.Limit < 0 {
+		opts.Limit = 20
+	}
+	res, err := ix.Search(ctx, q, opts)
 	if err != nil {
 		return err
 	}
-	if *asMbox {
-		for _, h := range res.Hits {
+	fmt.Fprintf(e.stdout, "%d results\n", res.Total)
+	for _, h := range res.Hits {
+		fmt.Fprintf(e.stdout, "%s  %-60.60s  %-30.30s  <%s>\n", h.Date.Format("2006-01-02"), h.Subject, h.From, h.MessageID)
+	}
+	return nil
+}
+
+// errEnough stops an Iterate at the --limit.
+var errEnough = errors.New("search: limit reached")
+
+// streamSearch prints every hit of q up to opts.Limit (0 = all) as mboxrd
+// or JSON while the index is read page by page: nothing is capped and
+// nothing but one page is held in memory. The JSON states the total
+// number of matches first.
+func streamSearch(ctx context.Context, e *env, st *store.Store, ix *search.Index, q string, opts *search.SearchOptions, asMbox bool, start time.Time) error {
+	limit := opts.Limit
+	w := bufio.NewWriterSize(e.stdout, 1<<16)
+	n := 0
+	if !asMbox {
+		count, err := ix.Search(ctx, q, &search.SearchOptions{Limit: 1, Sort: opts.Sort, Threads: opts.Threads, List: opts.List})
+		if err != nil {
+			return err
+		}
+		qj, _ := json.Marshal(q)
+		fmt.Fprintf(w, "{\n  \"query\": %s,\n  \"total\": %d,\n  \"hits\": [", qj, count.Total)
+	}
+	err := ix.Iterate(ctx, q, opts, func(h search.Hit) error {
+		if limit > 0 && n >= limit {
+			return errEnough
+		}
+		n++
+		if asMbox {
 			id, err := st.Resolve(ctx, h.MessageID)
 			if err != nil {
 				return err
@@ -124,19 +156,25 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 			if err != nil {
 				return err
 			}
-			if err := mbox.WriteMboxrd(e.stdout, raw); err != nil {
-				return err
-			}
+			return mbox.WriteMboxrd(w, raw)
 		}
-		return nil
+		b, err := json.Marshal(api.Hits([]search.Hit{h})[0])
+		if err != nil {
+			return err
+		}
+		if n > 1 {
+			w.WriteString(",")
+		}
+		w.WriteString("\n    ")
+		_, err = w.Write(b)
+		return err
+	})
+	if err != nil && !errors.Is(err, errEnough) {
+		return err
 	}
-	if *asJSON {
-		out := SearchResult{Total: res.Total, Hits: api.Hits(res.Hits), Query: q, Took: api.Seconds(time.Since(start))}
-		return writeJSON(e, out)
+	if !asMbox {
+		took, _ := json.Marshal(api.Seconds(time.Since(start)))
+		fmt.Fprintf(w, "\n  ],\n  \"took\": %s\n}\n", took)
 	}
-	fmt.Fprintf(e.stdout, "%d results\n", res.Total)
-	for _, h := range res.Hits {
-		fmt.Fprintf(e.stdout, "%s  %-60.60s  %-30.30s  <%s>\n", h.Date.Format("2006-01-02"), h.Subject, h.From, h.MessageID)
-	}
-	return nil
+	return w.Flush()
 }

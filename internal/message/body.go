@@ -7,6 +7,7 @@ import (
 	"mime"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -220,7 +221,36 @@ func (w *walker) leaf(pi *partInfo, raw []byte, path string) {
 	default:
 		data, _ := w.decode(pi, raw, path)
 		w.attachment(pi, data, nil)
+		if t := searchableText(pi.mediaType, data); t != nil {
+			p.m.Attachments[len(p.m.Attachments)-1].Text = t
+		}
 	}
+}
+
+// searchableText is the text of an attachment that public-inbox indexes
+// (PublicInbox::MsgIter::msg_part_text): text/* other than HTML, and
+// application/octet-stream when it is printable UTF-8; nil otherwise.
+func searchableText(mediaType string, data []byte) []byte {
+	switch {
+	case mediaType == "text/html" || mediaType == "text/xhtml":
+		return nil
+	case strings.HasPrefix(mediaType, "text/"):
+	case mediaType == "application/octet-stream":
+		if !utf8.Valid(data) {
+			return nil
+		}
+		for _, r := range string(data) {
+			if !unicode.IsPrint(r) && !unicode.IsSpace(r) {
+				return nil
+			}
+		}
+	default:
+		return nil
+	}
+	if bytes.IndexByte(data, '\r') >= 0 {
+		data = dropCRs(data)
+	}
+	return bytes.ToValidUTF8(data, []byte("\uFFFD"))
 }
 
 // attachment records an attachment of the given decoded content, keeping

@@ -248,7 +248,7 @@ func TestMultipart(t *testing.T) {
 		},
 		text: strings.TrimSuffix(patchText, "\n"),
 	}, {
-		name: "text attachment without Data",
+		name: "text attachment: Text, not Data",
 		lines: []string{
 			"Content-Type: multipart/mixed; boundary=b",
 			"",
@@ -263,7 +263,7 @@ func TestMultipart(t *testing.T) {
 			"--b--",
 		},
 		text: "body",
-		atts: []Attachment{{Name: "config.txt", Type: "text/plain", Size: 10}},
+		atts: []Attachment{{Name: "config.txt", Type: "text/plain", Size: 10, Text: []byte("CONFIG_X=y")}},
 	}, {
 		name: "RFC 2047 attachment name",
 		lines: []string{
@@ -375,5 +375,24 @@ func TestSplitMultipart(t *testing.T) {
 	}
 	if want := []string{"A\n--bb", "B"}; !closed || !cmp.Equal(got, want) {
 		t.Errorf("splitMultipart = %q, %v; want %q, true", got, closed, want)
+	}
+}
+
+func TestSearchableText(t *testing.T) {
+	for _, tt := range []struct {
+		typ, data string
+		want      string // "" = nil
+	}{
+		{"text/plain", "a\r\nb", "a\nb"},
+		{"text/x-log", "oops", "oops"},
+		{"text/html", "<p>x</p>", ""},
+		{"application/octet-stream", "dmesg line\n\tnext", "dmesg line\n\tnext"},
+		{"application/octet-stream", "ELF\x00\x01", ""},
+		{"image/png", "text", ""},
+	} {
+		got := searchableText(tt.typ, []byte(tt.data))
+		if (got == nil) != (tt.want == "") || string(got) != tt.want {
+			t.Errorf("searchableText(%q, %q) = %q, want %q", tt.typ, tt.data, got, tt.want)
+		}
 	}
 }

@@ -31,6 +31,7 @@
 package message
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -76,6 +77,11 @@ type Attachment struct {
 	// text/x-diff, and text/plain or application/octet-stream parts named
 	// *.patch or *.diff): UTF-8, CRLF→LF. Nil for every other attachment.
 	Data []byte
+	// Text is the decoded content of the other attachments that are text,
+	// as public-inbox indexes them for search: text/* but HTML, and
+	// application/octet-stream holding only printable UTF-8. Valid
+	// UTF-8, CRLF→LF; nil otherwise.
+	Text []byte
 }
 
 // Message is one parsed mail.
@@ -131,6 +137,10 @@ type Message struct {
 	RawHeader []byte
 
 	Size int // length of the raw message in bytes
+	// BareLFs counts the line feeds of the raw message not preceded by a
+	// carriage return: Size + BareLFs is its size with CRLF line ends,
+	// IMAP's RFC822.SIZE, which public-inbox's z: searches.
+	BareLFs int
 	// ContentHash identifies the content for deduplication; see hash.go
 	// for the exact byte encoding.
 	ContentHash [32]byte
@@ -179,12 +189,14 @@ func ProblemKind(p string) string {
 // when raw is not a mail at all; every other defect yields a Message with
 // Problems.
 func Parse(raw []byte, opts *Options) (*Message, error) {
-	p := &parser{opts: opts.withDefaults(), m: &Message{Size: len(raw)}}
+	p := &parser{opts: opts.withDefaults(), m: &Message{Size: len(raw), BareLFs: bytes.Count(raw, lf) - bytes.Count(raw, crlf)}}
 	if err := p.parse(raw); err != nil {
 		return nil, err
 	}
 	return p.m, nil
 }
+
+var lf, crlf = []byte("\n"), []byte("\r\n")
 
 // parser holds the state of one Parse call.
 type parser struct {

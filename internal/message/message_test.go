@@ -478,3 +478,22 @@ func checkFastAddress(t *testing.T, v string) {
 		t.Fatalf("fastAddressList(%q) (-net/mail +fast):\n%s", v, diff)
 	}
 }
+
+func TestBareLFs(t *testing.T) {
+	for _, tt := range []struct {
+		raw  string
+		want int
+	}{
+		{"Subject: a\n\nbody\n", 3},
+		{"Subject: a\r\n\r\nbody\r\n", 0},
+		{"Subject: a\r\n\nbody\n", 2},
+	} {
+		m, err := Parse([]byte(tt.raw), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.BareLFs != tt.want || m.Size != len(tt.raw) {
+			t.Errorf("Parse(%q): BareLFs %d Size %d, want %d %d", tt.raw, m.BareLFs, m.Size, tt.want, len(tt.raw))
+		}
+	}
+}

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestSearchNoSilentCap: --json and --mbox print every hit up to --limit
+// (0 or no --limit = all), and the JSON states the total.
+func TestSearchNoSilentCap(t *testing.T) {
+	data := t.TempDir()
+	pt(t, data, "import", filepath.Join(repoRoot(t), "testdata/sample/sample.mbox"))
+	const q = "d:2000-01-01..2100-01-01"
+	var all struct {
+		Total int               `json:"total"`
+		Hits  []json.RawMessage `json:"hits"`
+		Query string            `json:"query"`
+	}
+	if err := json.Unmarshal([]byte(pt(t, data, "search", "--json", "--limit", "0", q)), &all); err != nil {
+		t.Fatal(err)
+	}
+	if all.Total < 3 || len(all.Hits) != all.Total || all.Query != q {
+		t.Fatalf("--json --limit 0: total %d, %d hits, query %q; want every hit", all.Total, len(all.Hits), all.Query)
+	}
+	mb := pt(t, data, "search", "--mbox", q) // all by default
+	if n := strings.Count("\n"+mb, "\nFrom "); n != all.Total {
+		t.Errorf("--mbox --limit 0: %d messages, want %d", n, all.Total)
+	}
+	var two struct {
+		Total int               `json:"total"`
+		Hits  []json.RawMessage `json:"hits"`
+	}
+	if err := json.Unmarshal([]byte(pt(t, data, "search", "--json", "--limit", "2", q)), &two); err != nil {
+		t.Fatal(err)
+	}
+	if two.Total != all.Total || len(two.Hits) != 2 {
+		t.Errorf("--json --limit 2: total %d, %d hits; want %d, 2", two.Total, len(two.Hits), all.Total)
+	}
+	if n := strings.Count("\n"+pt(t, data, "search", "--mbox", "--limit", "2", q), "\nFrom "); n != 2 {
+		t.Errorf("--mbox --limit 2: %d messages, want 2", n)
+	}
+	if got := pt(t, data, "search", q); !strings.HasPrefix(got, fmt.Sprintf("%d results\n", all.Total)) || strings.Count(got, "\n") != 21 {
+		t.Errorf("listing: want %d results and 20 lines, got\n%s", all.Total, got)
+	}
+}
