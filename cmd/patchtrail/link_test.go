@@ -56,6 +56,37 @@ func TestLinkCommands(t *testing.T) {
 		t.Errorf("commit --json = %+v, want %s linked to <%s> (strong)", c, sha, fixMID)
 	}
 
+	// A shallow clone: link reads what it can and `problems` names the
+	// commit at the boundary, whose changes it could not read.
+	if err := os.WriteFile(filepath.Join(repo, "notes.txt"), []byte("local\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gitRun(t, repo, nil, "add", "notes.txt")
+	gitRun(t, repo, nil, "commit", "-q", "-m", "notes: add")
+	boundary := strings.TrimSpace(gitRun(t, repo, nil, "rev-parse", "HEAD"))
+	shallow := t.TempDir()
+	gitRun(t, repo, nil, "clone", "-q", "--no-local", "--depth", "1", "file://"+repo, shallow)
+	pt(t, data, "repo", "add", "shallow", shallow)
+	pt(t, data, "link")
+	var probs []struct {
+		Repo     string `json:"repo"`
+		Location string `json:"location"`
+		Problem  string `json:"problem"`
+	}
+	if err := json.Unmarshal([]byte(pt(t, data, "problems", "--json")), &probs); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, p := range probs {
+		found = found || (p.Repo == "shallow" && p.Location == "commit "+boundary && strings.HasPrefix(p.Problem, "shallow:"))
+	}
+	if !found {
+		t.Errorf("problems --json = %+v, want the shallow boundary %s of repo shallow", probs, boundary[:12])
+	}
+	if out := pt(t, data, "problems"); !strings.Contains(out, "repo shallow commit "+boundary) {
+		t.Errorf("problems = %q", out)
+	}
+
 	vulns := filepath.Join(t.TempDir(), "cve", "published", "2024")
 	if err := os.MkdirAll(vulns, 0o755); err != nil {
 		t.Fatal(err)
