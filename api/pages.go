@@ -27,7 +27,7 @@ type pages struct {
 	t map[string]*template.Template
 }
 
-var pageNames = []string{"home", "search", "message", "thread", "series", "commit", "trace", "help", "error"}
+var pageNames = []string{"home", "search", "message", "thread", "series", "commit", "trace", "cves", "help", "error"}
 
 var pageFuncs = template.FuncMap{
 	"msgurl": func(list, mid string) string { return messageURL(list, mid) },
@@ -51,6 +51,7 @@ var pageFuncs = template.FuncMap{
 	"deref":  func(t *time.Time) time.Time { return *t },
 	"derefF": func(f *float64) float64 { return *f },
 	"add":    func(a, b int) int { return a + b },
+	"day":    func(t time.Time) string { return t.UTC().Format("2006-01-02") },
 }
 
 func loadPages() *pages {
@@ -91,6 +92,7 @@ func (s *Server) pageRoutes(e *echo.Echo) {
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/", s.pageHome)
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/_/commit/*", s.pageCommit)
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/_/trace/*", s.pageTrace)
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/_/cves/", s.pageCVEs)
 }
 
 type commitData struct {
