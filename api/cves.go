@@ -90,10 +90,7 @@ func parseCVEQuery(c echo.Context) (*cveQuery, error) {
 func LoadCVEs(ctx context.Context, st *store.Store, f *exposure.Filter, sort string, offset, limit int) (*CVEPage, error) {
 	all, err := exposure.List(ctx, st, f)
 	if err != nil {
-		if errors.Is(err, exposure.ErrBadFilter) {
-			return nil, badRequest(strings.TrimPrefix(err.Error(), "exposure: "))
-		}
-		return nil, err
+		return nil, cveFilterError(err)
 	}
 	if err := exposure.Sort(all, sort); err != nil {
 		return nil, badRequest(strings.TrimPrefix(err.Error(), "exposure: "))
@@ -105,6 +102,14 @@ func LoadCVEs(ctx context.Context, st *store.Store, f *exposure.Filter, sort str
 		}
 	}
 	return p, nil
+}
+
+// cveFilterError makes a bad filter a client error.
+func cveFilterError(err error) error {
+	if errors.Is(err, exposure.ErrBadFilter) {
+		return badRequest(strings.TrimPrefix(err.Error(), "exposure: "))
+	}
+	return err
 }
 
 // WireCVEEntry converts one listed CVE.

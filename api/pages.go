@@ -27,7 +27,7 @@ type pages struct {
 	t map[string]*template.Template
 }
 
-var pageNames = []string{"home", "search", "message", "thread", "series", "commit", "trace", "cves", "help", "error"}
+var pageNames = []string{"home", "search", "message", "thread", "series", "commit", "trace", "cves", "gap", "help", "error"}
 
 var pageFuncs = template.FuncMap{
 	"msgurl": func(list, mid string) string { return messageURL(list, mid) },
@@ -51,6 +51,7 @@ var pageFuncs = template.FuncMap{
 	"deref":  func(t *time.Time) time.Time { return *t },
 	"derefF": func(f *float64) float64 { return *f },
 	"add":    func(a, b int) int { return a + b },
+	"pct":    func(f float64) string { return fmt.Sprintf("%.0f %%", f*100) },
 	"day":    func(t time.Time) string { return t.UTC().Format("2006-01-02") },
 }
 
@@ -93,6 +94,7 @@ func (s *Server) pageRoutes(e *echo.Echo) {
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/_/commit/*", s.pageCommit)
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/_/trace/*", s.pageTrace)
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/_/cves/", s.pageCVEs)
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/_/gap/", s.pageGap)
 }
 
 type commitData struct {
