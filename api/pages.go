@@ -118,6 +118,48 @@ func (s *Server) pageCommit(c echo.Context) error {
 type traceData struct {
 	pageBase
 	T *Trace
+	// known are the commits a registered repository holds; the others
+	// link to the web (Options.CommitURL).
+	known     map[string]bool
+	commitURL string
+}
+
+// CommitURL is the link of a commit of the trace: its page when a
+// registered repository holds it, else its web address.
+func (d traceData) CommitURL(sha string) string {
+	if d.known[sha] {
+		return "/_/commit/" + url.PathEscape(sha)
+	}
+	return commitWebURL(d.commitURL, sha)
+}
+
+// commitWebURL fills the pattern of Options.CommitURL.
+func commitWebURL(pattern, sha string) string {
+	if strings.Contains(pattern, "{sha}") {
+		return strings.ReplaceAll(pattern, "{sha}", url.PathEscape(sha))
+	}
+	return pattern + url.PathEscape(sha)
+}
+
+// knownCommits are the commits of a trace that a registered repository
+// holds.
+func knownCommits(t *Trace) map[string]bool {
+	known := map[string]bool{}
+	add := func(r *CommitRef) {
+		if r != nil && r.Known {
+			known[r.SHA] = true
+		}
+	}
+	for i := range t.FixCommits {
+		add(&t.FixCommits[i])
+	}
+	for i := range t.Fixes {
+		add(&t.Fixes[i].Commit)
+	}
+	for i := range t.Backports {
+		add(t.Backports[i].Commit)
+	}
+	return known
 }
 
 func (s *Server) pageTrace(c echo.Context) error {
@@ -130,7 +172,7 @@ func (s *Server) pageTrace(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "trace", traceData{pageBase: s.base("all", "Trace of "+tr.Query), T: tr})
+	return s.render(c, http.StatusOK, "trace", traceData{pageBase: s.base("all", "Trace of "+tr.Query), T: tr, known: knownCommits(tr), commitURL: s.o.CommitURL})
 }
 
 type errorData struct {

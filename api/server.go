@@ -47,7 +47,15 @@ type Options struct {
 	CacheBytes int64
 	// Title names the site in pages and feeds (default "patchtrail").
 	Title string
+	// CommitURL is where pages link a commit that is in no registered
+	// repository (the commit page would be a 404): "{sha}" stands for
+	// its id, else the id is appended (default DefaultCommitURL).
+	CommitURL string
 }
+
+// DefaultCommitURL is the web address of a kernel commit, the form the
+// CVE records use.
+const DefaultCommitURL = "https://git.kernel.org/stable/c/{sha}"
 
 // DefaultCacheBytes is the memory of the answer caches of a server whose
 // Options leave it unset.
@@ -88,6 +96,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if r.Title == "" {
 		r.Title = "patchtrail"
+	}
+	if r.CommitURL == "" {
+		r.CommitURL = DefaultCommitURL
 	}
 	return r
 }
