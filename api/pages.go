@@ -52,6 +52,7 @@ var pageFuncs = template.FuncMap{
 	"derefF": func(f *float64) float64 { return *f },
 	"add":    func(a, b int) int { return a + b },
 	"pct":    func(f float64) string { return fmt.Sprintf("%.0f %%", f*100) },
+	"desc":   descBlocks,
 	"day":    func(t time.Time) string { return t.UTC().Format("2006-01-02") },
 }
 
