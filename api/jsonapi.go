@@ -69,6 +69,8 @@ var endpoints = []endpoint{
 	{Method: http.MethodGet, Path: "/cve/{id}", ID: "cve", Summary: "The trace of a CVE (same answer as /trace/{id})",
 		Params: []param{{Name: "id", In: "path", Type: "string", Required: true, Doc: "a CVE id such as CVE-2024-26626"}},
 		Result: Trace{}, Run: (*Server).apiTrace},
+	{Method: http.MethodGet, Path: "/cves", ID: "cves", Summary: "The CVE index: CVEs by kernel release (open in, fixed in), files, list, publication date and posting, paged",
+		Params: cveParams, Result: CVEPage{}, Run: (*Server).apiCVEs},
 	{Method: http.MethodGet, Path: "/repos", ID: "repos", Summary: "The code repositories linked to the lists", Result: ReposPage{}, Run: (*Server).apiRepos},
 	{Method: http.MethodGet, Path: "/lists", ID: "lists", Summary: "The mailing lists", Result: ListsPage{}, Run: (*Server).apiLists},
 	{Method: http.MethodGet, Path: "/stats", ID: "stats", Summary: "Counts of what the archive holds", Result: StatsPage{}, Run: (*Server).apiStats},

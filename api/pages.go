@@ -27,7 +27,7 @@ type pages struct {
 	t map[string]*template.Template
 }
 
-var pageNames = []string{"home", "search", "message", "thread", "series", "commit", "trace", "help", "error"}
+var pageNames = []string{"home", "search", "message", "thread", "series", "commit", "trace", "cves", "gap", "help", "error"}
 
 var pageFuncs = template.FuncMap{
 	"msgurl": func(list, mid string) string { return messageURL(list, mid) },
@@ -51,6 +51,9 @@ var pageFuncs = template.FuncMap{
 	"deref":  func(t *time.Time) time.Time { return *t },
 	"derefF": func(f *float64) float64 { return *f },
 	"add":    func(a, b int) int { return a + b },
+	"pct":    func(f float64) string { return fmt.Sprintf("%.0f %%", f*100) },
+	"desc":   descBlocks,
+	"day":    func(t time.Time) string { return t.UTC().Format("2006-01-02") },
 }
 
 func loadPages() *pages {
@@ -91,6 +94,8 @@ func (s *Server) pageRoutes(e *echo.Echo) {
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/", s.pageHome)
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/_/commit/*", s.pageCommit)
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/_/trace/*", s.pageTrace)
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/_/cves/", s.pageCVEs)
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/_/gap/", s.pageGap)
 }
 
 type commitData struct {
@@ -114,6 +119,48 @@ func (s *Server) pageCommit(c echo.Context) error {
 type traceData struct {
 	pageBase
 	T *Trace
+	// known are the commits a registered repository holds; the others
+	// link to the web (Options.CommitURL).
+	known     map[string]bool
+	commitURL string
+}
+
+// CommitURL is the link of a commit of the trace: its page when a
+// registered repository holds it, else its web address.
+func (d traceData) CommitURL(sha string) string {
+	if d.known[sha] {
+		return "/_/commit/" + url.PathEscape(sha)
+	}
+	return commitWebURL(d.commitURL, sha)
+}
+
+// commitWebURL fills the pattern of Options.CommitURL.
+func commitWebURL(pattern, sha string) string {
+	if strings.Contains(pattern, "{sha}") {
+		return strings.ReplaceAll(pattern, "{sha}", url.PathEscape(sha))
+	}
+	return pattern + url.PathEscape(sha)
+}
+
+// knownCommits are the commits of a trace that a registered repository
+// holds.
+func knownCommits(t *Trace) map[string]bool {
+	known := map[string]bool{}
+	add := func(r *CommitRef) {
+		if r != nil && r.Known {
+			known[r.SHA] = true
+		}
+	}
+	for i := range t.FixCommits {
+		add(&t.FixCommits[i])
+	}
+	for i := range t.Fixes {
+		add(&t.Fixes[i].Commit)
+	}
+	for i := range t.Backports {
+		add(t.Backports[i].Commit)
+	}
+	return known
 }
 
 func (s *Server) pageTrace(c echo.Context) error {
@@ -126,7 +173,7 @@ func (s *Server) pageTrace(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "trace", traceData{pageBase: s.base("all", "Trace of "+tr.Query), T: tr})
+	return s.render(c, http.StatusOK, "trace", traceData{pageBase: s.base("all", "Trace of "+tr.Query), T: tr, known: knownCommits(tr), commitURL: s.o.CommitURL})
 }
 
 type errorData struct {

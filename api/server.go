@@ -53,7 +53,15 @@ type Options struct {
 	// the Host header of a request is never used. Empty means the
 	// local address of the connection the request came on.
 	BaseURL string
+	// CommitURL is where pages link a commit that is in no registered
+	// repository (the commit page would be a 404): "{sha}" stands for
+	// its id, else the id is appended (default DefaultCommitURL).
+	CommitURL string
 }
+
+// DefaultCommitURL is the web address of a kernel commit, the form the
+// CVE records use.
+const DefaultCommitURL = "https://git.kernel.org/stable/c/{sha}"
 
 // DefaultCacheBytes is the memory of the answer caches of a server whose
 // Options leave it unset.
@@ -94,6 +102,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if r.Title == "" {
 		r.Title = "patchtrail"
+	}
+	if r.CommitURL == "" {
+		r.CommitURL = DefaultCommitURL
 	}
 	return r
 }

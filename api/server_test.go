@@ -131,6 +131,7 @@ func TestOpenAPI(t *testing.T) {
 		// Validated against linked data in TestOpenAPILinked.
 		"/commit/{sha}": "",
 		"/cve/{id}":     "",
+		"/cves":         "",
 	}
 	for _, ep := range endpoints {
 		path, ok := samples[ep.Path]
@@ -174,6 +175,7 @@ func TestOpenAPILinked(t *testing.T) {
 		"/commit/{sha}": "/api/v1/commit/" + sha[:12],
 		"/trace/{id}":   "/api/v1/trace/" + sha,
 		"/cve/{id}":     "/api/v1/cve/CVE-2024-1000",
+		"/cves":         "/api/v1/cves?postings=1",
 		"/repos":        "/api/v1/repos",
 	} {
 		op := paths[path].(map[string]any)["get"].(map[string]any)

@@ -322,3 +322,37 @@ func TestCommitAndTracePages(t *testing.T) {
 		}
 	}
 }
+
+// TestTraceCommitLinks: commits a registered repository holds link to
+// their page, the others to the configured web address.
+func TestTraceCommitLinks(t *testing.T) {
+	st, commits := linkedSample(t)
+	const unknownFix = "8b4e0f9f1d2c3b4a5e6f708192a3b4c5d6e7f809"
+	for _, tc := range []struct {
+		pattern, want string
+	}{
+		{"", "https://git.kernel.org/stable/c/" + unknownFix},
+		{"https://example.org/linux/commit/{sha}?x=1", "https://example.org/linux/commit/" + unknownFix + "?x=1"},
+		{"https://example.org/c/", "https://example.org/c/" + unknownFix},
+	} {
+		base := newServerFor(t, New(st, nil, &Options{Logger: testLogger(t), CommitURL: tc.pattern}))
+		body := string(do(t, "GET", base+"/_/trace/CVE-2024-1000", "").Body)
+		if !strings.Contains(body, `href="`+html.EscapeString(tc.want)+`"`) {
+			t.Errorf("CommitURL %q: trace lacks a link to %s", tc.pattern, tc.want)
+		}
+		if strings.Contains(body, `href="/_/commit/`+unknownFix) {
+			t.Errorf("CommitURL %q: trace links the unknown fix to its (404) commit page", tc.pattern)
+		}
+		// The .dyad's 6.1 backport is in no repository either.
+		bp := strings.ReplaceAll(tc.want, unknownFix, strings.Repeat("2", 40))
+		if !strings.Contains(body, `href="`+html.EscapeString(bp)+`"`) || strings.Contains(body, `href="/_/commit/2222`) {
+			t.Errorf("CommitURL %q: the backport does not link to the web", tc.pattern)
+		}
+	}
+	base := newServerFor(t, New(st, nil, &Options{Logger: testLogger(t)}))
+	sha := commits[traceV2p2]
+	body := string(do(t, "GET", base+"/_/trace/"+sha, "").Body)
+	if !strings.Contains(body, `href="/_/commit/`+sha+`"`) || strings.Contains(body, "git.kernel.org/stable/c/"+sha) {
+		t.Errorf("trace of a registered commit does not link to its commit page")
+	}
+}

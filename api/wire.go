@@ -294,3 +294,51 @@ type Series struct {
 	Files    []string        `json:"files"`
 	Versions []SeriesVersion `json:"versions"`
 }
+
+// CVEPage is one page of the CVE index (/api/v1/cves).
+type CVEPage struct {
+	Total  int        `json:"total"` // CVEs that pass the filters
+	Offset int        `json:"offset"`
+	Limit  int        `json:"limit"`
+	Sort   string     `json:"sort,omitempty"`
+	CVEs   []CVEEntry `json:"cves"`
+	// Next is the URL of the next page, absent on the last page.
+	Next string `json:"next,omitempty"`
+}
+
+// CVEEntry is one CVE of the index.
+type CVEEntry struct {
+	ID         string      `json:"id"`
+	Title      string      `json:"title"`
+	Severity   string      `json:"severity,omitempty"`
+	CVSS       float64     `json:"cvss,omitempty"`
+	Published  *time.Time  `json:"published,omitempty"`
+	Files      []string    `json:"files"`
+	FixCommits []string    `json:"fix_commits"`
+	Branches   []CVEBranch `json:"branches"`
+	// FixedBy is the commit that fixed it in the fixed_in release.
+	FixedBy string `json:"fixed_by,omitempty"`
+	// Posting is the final posting of the fix, when looked up and found.
+	Posting *CVEPosting `json:"posting,omitempty"`
+	Trace   string      `json:"trace"` // the trace page
+}
+
+// CVEBranch is the state of a CVE on one line of the kernel (a stable
+// branch or "mainline"): introduced in, fixed in, or still vulnerable.
+type CVEBranch struct {
+	Branch            string `json:"branch"`
+	IntroducedVersion string `json:"introduced_version,omitempty"`
+	IntroducedSHA     string `json:"introduced_sha,omitempty"`
+	FixedVersion      string `json:"fixed_version,omitempty"`
+	FixedSHA          string `json:"fixed_sha,omitempty"`
+	Vulnerable        bool   `json:"vulnerable"`
+}
+
+// CVEPosting is the final posting of a CVE's fix in the archive.
+type CVEPosting struct {
+	MessageID string    `json:"message_id"`
+	Subject   string    `json:"subject"`
+	Date      time.Time `json:"date"`
+	Lists     []string  `json:"lists"`
+	Found     string    `json:"found"` // "link" or "subject"
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -124,6 +125,34 @@ func TestCVECommands(t *testing.T) {
 	}
 	if out := pt(t, data, "gap"); !strings.Contains(out, "CVE-2024-1000") || !strings.Contains(out, "list io-uring") {
 		t.Errorf("gap = %q", out)
+	}
+
+	// trace --all --json: one trace a line, every CVE in id order, each
+	// the same as the CVE's own trace --json.
+	lines := strings.Split(strings.TrimSuffix(pt(t, data, "trace", "--all", "--json"), "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("trace --all --json: %d lines, want 2", len(lines))
+	}
+	for i, id := range []string{"CVE-2024-1000", "CVE-2024-1001"} {
+		var tr struct {
+			CVE *struct {
+				ID string `json:"id"`
+			} `json:"cve"`
+		}
+		if err := json.Unmarshal([]byte(lines[i]), &tr); err != nil || tr.CVE == nil || tr.CVE.ID != id {
+			t.Errorf("trace --all line %d: %v, %.200s; want the trace of %s", i+1, err, lines[i], id)
+		}
+		var one, all any
+		json.Unmarshal([]byte(pt(t, data, "trace", "--json", id)), &one)
+		json.Unmarshal([]byte(lines[i]), &all)
+		if !reflect.DeepEqual(one, all) {
+			t.Errorf("trace --all line %d differs from trace --json %s", i+1, id)
+		}
+	}
+	for _, args := range [][]string{{"--all"}, {"--all", "--json", "CVE-2024-1000"}} {
+		if _, _, err := ptErr(data, append([]string{"trace"}, args...)...); err == nil {
+			t.Errorf("trace %v succeeded, want a usage error", args)
+		}
 	}
 
 	bogus := filepath.Join(root, "testdata/malformed/bogus-dates.mbox")

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -19,7 +21,7 @@ func init() {
 	register(&command{name: "link", args: "[--repo NAME] [--ignore-link-trailers] [--full] [--score] [--json]", short: "read new commits and link them to messages", run: runLink})
 	register(&command{name: "commit", args: "[--json] SHA", short: "show a commit with its links, fixes, reverts and backports", run: runCommit})
 	register(&command{name: "cve", args: "import [--json] [--published-dates FILE] PATH | list [filters] [--json|--csv]", short: "import CVE records (kernel vulns repository layout); list them by kernel version", run: runCVE})
-	register(&command{name: "trace", args: "[--json] CVE-ID|SHA|MSGID", short: "the whole story of a fix: postings, reviews, commits, backports, timeline", run: runTrace})
+	register(&command{name: "trace", args: "[--json] CVE-ID|SHA|MSGID | --all --json", short: "the whole story of a fix: postings, reviews, commits, backports, timeline", run: runTrace})
 }
 
 func runRepo(ctx context.Context, e *env, args []string) error {
@@ -225,7 +227,58 @@ func runCVE(ctx context.Context, e *env, args []string) error {
 }
 
 func runTrace(ctx context.Context, e *env, args []string) error {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "--all" || a == "-all" || strings.HasPrefix(a, "--all=") || strings.HasPrefix(a, "-all=") {
+			return runTraceAll(ctx, e, args)
+		}
+	}
 	return runWireView(ctx, e, args, "trace", "CVE-ID, SHA or MSGID", "print JSON", trace.Load, api.WireTrace, printTrace)
+}
+
+// runTraceAll is `trace --all --json`: the trace of every stored CVE, in
+// id order, one JSON object a line (NDJSON), each written as soon as it
+// is traced.
+func runTraceAll(ctx context.Context, e *env, args []string) error {
+	fs := flags("trace")
+	fs.Bool("all", false, "trace every stored CVE (with --json: NDJSON, one trace a line)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usageError("trace --all takes no CVE-ID, SHA or MSGID")
+	}
+	if !*asJSON {
+		return usageError("trace --all needs --json (NDJSON, one trace a line)")
+	}
+	st, err := openRead(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	w := bufio.NewWriterSize(e.stdout, 1<<16)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	err = st.EachCVE(ctx, func(c *store.CVERow) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		t, err := trace.Load(ctx, st, c.ID)
+		if err != nil {
+			return fmt.Errorf("trace %s: %w", c.ID, err)
+		}
+		if err := enc.Encode(api.WireTrace(t)); err != nil {
+			return err
+		}
+		return w.Flush()
+	})
+	if ferr := w.Flush(); err == nil {
+		err = ferr
+	}
+	return err
 }
 
 // printTrace prints a trace for people.

@@ -20,11 +20,19 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	syncEvery := fs.Duration("sync", 0, "also sync every configured source every `INTERVAL` (e.g. 5m); the server then owns the store and index")
 	baseURL := fs.String("base-url", "", "`URL` the site is reached at (e.g. https://lore.example.org), used in redirects and Atom feeds; default the address a request came in on, never its Host header")
 	cacheMB := fs.Int64("cache", api.DefaultCacheBytes>>20, "MiB of memory for cached answers (whole thread answers, thread trees, rendered bodies, gzipped messages; doc/api.md); 0 caches nothing")
+	commitURL := fs.String("commit-url", "", "web `URL` of a commit in no registered repository, {sha} standing for its id (default: the configuration's [serve] commit-url, else "+api.DefaultCommitURL+")")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
 		return usageError("serve takes no arguments")
+	}
+	if *commitURL == "" {
+		cfg, err := loadConfig(e)
+		if err != nil {
+			return err
+		}
+		*commitURL = cfg.Serve.CommitURL
 	}
 	var ix *search.Index
 	if *syncEvery > 0 {
@@ -50,7 +58,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if cacheBytes <= 0 {
 		cacheBytes = -1
 	}
-	srv := api.New(st, ix, &api.Options{Logger: e.log, RequestTimeout: *timeout, CacheBytes: cacheBytes, BaseURL: *baseURL})
+	srv := api.New(st, ix, &api.Options{Logger: e.log, RequestTimeout: *timeout, CacheBytes: cacheBytes, BaseURL: *baseURL, CommitURL: *commitURL})
 	// ctx ends on SIGINT/SIGTERM (main); Serve then shuts down gracefully.
 	return srv.Serve(ctx, *addr)
 }

@@ -36,8 +36,17 @@ type Config struct {
 	// was none).
 	Path  string `toml:"-"`
 	Sync  Sync   `toml:"sync"`
+	Serve Serve  `toml:"serve"`
 	Lists []List `toml:"list"`
 	Repos []Repo `toml:"repo"`
+}
+
+// Serve tunes `patchtrail serve`.
+type Serve struct {
+	// CommitURL is the web address of a commit that is in no registered
+	// repository, "{sha}" standing for its id (default
+	// https://git.kernel.org/stable/c/{sha}; the --commit-url flag wins).
+	CommitURL string `toml:"commit-url"`
 }
 
 // Sync tunes the rounds of `patchtrail sync` and `serve --sync`.

@@ -139,3 +139,13 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestServeCommitURL(t *testing.T) {
+	c, err := Parse([]byte("[serve]\ncommit-url = \"https://example.org/c/{sha}\"\n"), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Serve.CommitURL != "https://example.org/c/{sha}" {
+		t.Errorf("serve.commit-url = %q", c.Serve.CommitURL)
+	}
+}

@@ -225,3 +225,79 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
+
+// SortKeys are the orders Sort knows; a leading '-' reverses one.
+var SortKeys = []string{"id", "published", "severity", "cvss", "title"}
+
+// severityRank orders severities from least to most severe.
+var severityRank = map[string]int{"": 0, "none": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
+
+// Sort orders entries by key ("id", "published", "severity", "cvss",
+// "title"; "-key" descending; "" is "id"). Ties keep id order; undated
+// CVEs sort before dated ones by "published".
+func Sort(entries []*Entry, key string) error {
+	desc := strings.HasPrefix(key, "-")
+	key = strings.TrimPrefix(key, "-")
+	var cmp func(a, b *Entry) int
+	switch key {
+	case "", "id":
+		cmp = func(a, b *Entry) int { return compareIDs(a.ID, b.ID) }
+	case "published":
+		cmp = func(a, b *Entry) int {
+			switch {
+			case a.Published == nil && b.Published == nil:
+				return 0
+			case a.Published == nil:
+				return -1
+			case b.Published == nil:
+				return 1
+			}
+			return a.Published.Compare(*b.Published)
+		}
+	case "severity":
+		cmp = func(a, b *Entry) int {
+			return severityRank[strings.ToLower(a.Severity)] - severityRank[strings.ToLower(b.Severity)]
+		}
+	case "cvss":
+		cmp = func(a, b *Entry) int {
+			switch {
+			case a.CVSS < b.CVSS:
+				return -1
+			case a.CVSS > b.CVSS:
+				return 1
+			}
+			return 0
+		}
+	case "title":
+		cmp = func(a, b *Entry) int { return strings.Compare(a.Title, b.Title) }
+	default:
+		return fmt.Errorf("%w: sort %q: want one of %s (prefix - to reverse)", ErrBadFilter, key, strings.Join(SortKeys, ", "))
+	}
+	slices.SortStableFunc(entries, func(a, b *Entry) int {
+		c := cmp(a, b)
+		if desc {
+			c = -c
+		}
+		if c == 0 {
+			c = compareIDs(a.ID, b.ID)
+		}
+		return c
+	})
+	return nil
+}
+
+// compareIDs orders CVE ids by year, then number (CVE-2024-9999 before
+// CVE-2024-10000).
+func compareIDs(a, b string) int {
+	pa, pb := strings.Split(a, "-"), strings.Split(b, "-")
+	if len(pa) == 3 && len(pb) == 3 {
+		if c := strings.Compare(pa[1], pb[1]); c != 0 {
+			return c
+		}
+		if c := len(pa[2]) - len(pb[2]); c != 0 {
+			return c
+		}
+		return strings.Compare(pa[2], pb[2])
+	}
+	return strings.Compare(a, b)
+}

@@ -358,3 +358,43 @@ func BenchmarkOpenIn(b *testing.B) {
 	}
 	b.ReportMetric(float64(n), "cves")
 }
+
+func TestSort(t *testing.T) {
+	day := func(d int) *time.Time { x := time.Date(2024, 3, d, 0, 0, 0, 0, time.UTC); return &x }
+	entries := func() []*Entry {
+		return []*Entry{
+			{ID: "CVE-2024-10000", Severity: "LOW", CVSS: 3.1, Published: day(5), Title: "b"},
+			{ID: "CVE-2024-9999", Severity: "HIGH", CVSS: 7.8, Published: day(2), Title: "c"},
+			{ID: "CVE-2023-52654", Title: "a"},
+			{ID: "CVE-2024-1000", Severity: "CRITICAL", CVSS: 9.8, Published: day(9), Title: "a"},
+		}
+	}
+	tests := []struct {
+		key  string
+		want []string
+	}{
+		{"", []string{"CVE-2023-52654", "CVE-2024-1000", "CVE-2024-9999", "CVE-2024-10000"}},
+		{"-id", []string{"CVE-2024-10000", "CVE-2024-9999", "CVE-2024-1000", "CVE-2023-52654"}},
+		{"published", []string{"CVE-2023-52654", "CVE-2024-9999", "CVE-2024-10000", "CVE-2024-1000"}},
+		{"-published", []string{"CVE-2024-1000", "CVE-2024-10000", "CVE-2024-9999", "CVE-2023-52654"}},
+		{"-severity", []string{"CVE-2024-1000", "CVE-2024-9999", "CVE-2024-10000", "CVE-2023-52654"}},
+		{"cvss", []string{"CVE-2023-52654", "CVE-2024-10000", "CVE-2024-9999", "CVE-2024-1000"}},
+		{"title", []string{"CVE-2023-52654", "CVE-2024-1000", "CVE-2024-10000", "CVE-2024-9999"}},
+	}
+	for _, tc := range tests {
+		e := entries()
+		if err := Sort(e, tc.key); err != nil {
+			t.Fatalf("Sort(%q): %v", tc.key, err)
+		}
+		var got []string
+		for _, x := range e {
+			got = append(got, x.ID)
+		}
+		if d := cmp.Diff(tc.want, got); d != "" {
+			t.Errorf("Sort(%q) (-want +got):\n%s", tc.key, d)
+		}
+	}
+	if err := Sort(entries(), "color"); !errors.Is(err, ErrBadFilter) {
+		t.Errorf("Sort(color) = %v, want ErrBadFilter", err)
+	}
+}
