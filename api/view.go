@@ -164,6 +164,9 @@ func LoadThread(ctx context.Context, st *store.Store, mid string) (*Thread, *thr
 // with it.
 const sameSubjectLimit = trace.SameSubjectLimit
 
+// WireThread is the wire form of a loaded thread.
+func WireThread(tv *thread.View) *Thread { return threadOf(tv) }
+
 // threadOf is the wire form of a loaded thread.
 func threadOf(tv *thread.View) *Thread {
 	v := &Thread{ThreadID: tv.ID, Messages: len(tv.Messages), SameSubject: []ThreadSummary{}}

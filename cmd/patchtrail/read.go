@@ -8,6 +8,8 @@ import (
 
 	"patchtrail/api"
 	"patchtrail/internal/store"
+	"patchtrail/internal/thread"
+	"patchtrail/internal/trace"
 )
 
 func init() {
@@ -52,10 +54,14 @@ func runWireView[T, W any](ctx context.Context, e *env, args []string, name, wha
 	return print(e, v)
 }
 
-// loadThread is api.LoadThread without the internal view.
-func loadThread(ctx context.Context, st *store.Store, mid string) (*api.Thread, error) {
-	v, _, err := api.LoadThread(ctx, st, mid)
-	return v, err
+// loadThread loads the thread of the message named by mid, with the
+// messages of the same subject outside it.
+func loadThread(ctx context.Context, st *store.Store, mid string) (*thread.View, error) {
+	m, err := st.MessageRowByID(ctx, mid)
+	if err != nil {
+		return nil, err
+	}
+	return thread.Load(ctx, st, m, trace.SameSubjectLimit)
 }
 
 // parseOne parses the flags of a command that takes exactly one
@@ -130,11 +136,14 @@ func runShow(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-func formatAddr(a api.Address) string {
-	if a.Name == "" {
-		return a.Email
+func formatAddr(a api.Address) string { return formatName(a.Name, a.Email) }
+
+// formatName is "Name <email>", or the address alone without a name.
+func formatName(name, email string) string {
+	if name == "" {
+		return email
 	}
-	return fmt.Sprintf("%s <%s>", a.Name, a.Email)
+	return name + " <" + email + ">"
 }
 
 func formatAddrs(as []api.Address) string {
@@ -146,30 +155,30 @@ func formatAddrs(as []api.Address) string {
 }
 
 func runThread(ctx context.Context, e *env, args []string) error {
-	return runView(ctx, e, args, "thread", "MSGID", "print the thread as JSON", loadThread, printThread)
+	return runWireView(ctx, e, args, "thread", "MSGID", "print the thread as JSON", loadThread, api.WireThread, printThread)
 }
 
 // printThread prints a thread for people.
-func printThread(e *env, v *api.Thread) error {
+func printThread(e *env, v *thread.View) error {
 	w := e.stdout
-	var walk func(ns []*api.ThreadNode, depth int)
-	walk = func(ns []*api.ThreadNode, depth int) {
+	var walk func(ns []*thread.Node, depth int)
+	walk = func(ns []*thread.Node, depth int) {
 		for _, n := range ns {
 			ind := strings.Repeat("  ", depth)
-			if n.Ghost {
-				fmt.Fprintf(w, "%s[not received] <%s>\n", ind, n.MessageID)
+			if m, ok := n.Value.(*store.Message); ok && !n.Ghost {
+				fmt.Fprintf(w, "%s%s  %s  %s  <%s>\n", ind, m.Date.Format("2006-01-02 15:04"), m.Subject, formatName(m.FromName, m.FromEmail), n.MessageID)
 			} else {
-				fmt.Fprintf(w, "%s%s  %s  %s  <%s>\n", ind, n.Date.Format("2006-01-02 15:04"), n.Subject, formatAddr(*n.From), n.MessageID)
+				fmt.Fprintf(w, "%s[not received] <%s>\n", ind, n.MessageID)
 			}
 			walk(n.Children, depth+1)
 		}
 	}
-	fmt.Fprintf(w, "thread %d: %d messages\n", v.ThreadID, v.Messages)
+	fmt.Fprintf(w, "thread %d: %d messages\n", v.ID, len(v.Messages))
 	walk(v.Roots, 0)
 	if len(v.SameSubject) > 0 {
 		fmt.Fprintf(w, "\nsame subject, not in this thread:\n")
 		for _, m := range v.SameSubject {
-			fmt.Fprintf(w, "  %s  %s  %s  <%s>\n", m.Date.Format("2006-01-02 15:04"), m.Subject, formatAddr(m.From), m.MessageID)
+			fmt.Fprintf(w, "  %s  %s  %s  <%s>\n", m.Date.Format("2006-01-02 15:04"), m.Subject, formatName(m.FromName, m.FromEmail), m.MessageID)
 		}
 	}
 	return nil
