@@ -62,6 +62,11 @@ func LoadRepos(ctx context.Context, st *store.Store) ([]RepoInfo, error) {
 	if err != nil {
 		return nil, err
 	}
+	return WireRepos(rs), nil
+}
+
+// WireRepos is the wire form of the registered repositories.
+func WireRepos(rs []*store.RepoRow) []RepoInfo {
 	out := []RepoInfo{}
 	for _, r := range rs {
 		ri := RepoInfo{Name: r.Name, Path: r.Path, Commits: r.Commits, Heads: r.Heads}
@@ -71,7 +76,7 @@ func LoadRepos(ctx context.Context, st *store.Store) ([]RepoInfo, error) {
 		}
 		out = append(out, ri)
 	}
-	return out, nil
+	return out
 }
 
 func addrOf(a message.Address) Address { return Address{Name: a.Name, Email: a.Email} }

@@ -58,16 +58,16 @@ func runRepo(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		defer st.Close()
-		v, err := api.LoadRepos(ctx, st)
+		v, err := st.Repos(ctx)
 		if err != nil {
 			return err
 		}
 		if *asJSON {
-			return writeJSON(e, v)
+			return writeJSON(e, api.WireRepos(v))
 		}
 		for _, r := range v {
 			last := "never"
-			if r.LastLink != nil {
+			if !r.LastLink.IsZero() {
 				last = r.LastLink.Format(time.RFC3339)
 			}
 			fmt.Fprintf(e.stdout, "%-16s %6d commits  linked %s  %s\n", r.Name, r.Commits, last, r.Path)
@@ -305,7 +305,7 @@ func printTrace(e *env, v *trace.Trace) error {
 		}
 	}
 	if p := v.Posting; p != nil {
-		fmt.Fprintf(w, "\nposting (v%d, found by %s): %s\n  %s  %s  <%s>\n", p.Version, p.Found, p.Subject, p.Date.Format("2006-01-02"), formatAddr(api.Address(p.From)), p.MessageID)
+		fmt.Fprintf(w, "\nposting (v%d, found by %s): %s\n  %s  %s  <%s>\n", p.Version, p.Found, p.Subject, p.Date.Format("2006-01-02"), formatName(p.From.Name, p.From.Email), p.MessageID)
 	}
 	for _, p := range v.Earlier {
 		fmt.Fprintf(w, "earlier v%d  %s  <%s>\n", p.Version, p.Date.Format("2006-01-02"), p.MessageID)
@@ -322,7 +322,7 @@ func printTrace(e *env, v *trace.Trace) error {
 	if len(v.Reviews) > 0 {
 		fmt.Fprintln(w, "\nreviews:")
 		for _, r := range v.Reviews {
-			fmt.Fprintf(w, "  %s  v%d  %s  <%s>\n", r.Date.Format("2006-01-02"), r.Version, formatAddr(api.Address(r.From)), r.MessageID)
+			fmt.Fprintf(w, "  %s  v%d  %s  <%s>\n", r.Date.Format("2006-01-02"), r.Version, formatName(r.From.Name, r.From.Email), r.MessageID)
 		}
 	}
 	for _, f := range v.Fixes {
