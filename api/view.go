@@ -6,7 +6,6 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"patchtrail/internal/message"
@@ -57,22 +56,11 @@ func addrs(as []message.Address) []Address {
 
 // LoadMessage assembles the view of the message named by mid.
 func LoadMessage(ctx context.Context, st *store.Store, mid string) (*Message, *message.Message, error) {
-	sm, err := st.MessageByID(ctx, mid)
+	p, err := st.ParsedMessage(ctx, mid)
 	if err != nil {
 		return nil, nil, err
 	}
-	raw, err := st.Raw(ctx, sm.ID)
-	if err != nil {
-		return nil, nil, err
-	}
-	pm, err := message.Parse(raw, nil)
-	if err != nil {
-		return nil, nil, fmt.Errorf("api: stored message %s no longer parses: %w", sm.MessageID, err)
-	}
-	meta, err := store.DecodeMeta(sm.Meta)
-	if err != nil {
-		return nil, nil, err
-	}
+	sm, pm, meta := p.Row, p.Msg, p.Meta
 	v := &Message{
 		MessageID:   sm.MessageID,
 		IDs:         sm.IDs,

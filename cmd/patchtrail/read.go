@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"patchtrail/api"
+	"patchtrail/internal/message"
 	"patchtrail/internal/store"
 	"patchtrail/internal/thread"
 	"patchtrail/internal/trace"
@@ -101,21 +102,26 @@ func runShow(ctx context.Context, e *env, args []string) error {
 		_, err = e.stdout.Write(b)
 		return err
 	}
-	v, err := api.LoadMessageDetail(ctx, st, mid)
+	if *asJSON {
+		v, err := api.LoadMessageDetail(ctx, st, mid)
+		if err != nil {
+			return err
+		}
+		return writeJSON(e, v)
+	}
+	p, err := st.ParsedMessage(ctx, mid)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return writeJSON(e, v)
-	}
+	v, m := p.Row, p.Msg
 	w := e.stdout
 	fmt.Fprintf(w, "Message-ID: <%s>\n", v.MessageID)
-	fmt.Fprintf(w, "From: %s\n", formatAddr(v.From))
-	if len(v.To) > 0 {
-		fmt.Fprintf(w, "To: %s\n", formatAddrs(v.To))
+	fmt.Fprintf(w, "From: %s\n", formatName(v.FromName, v.FromEmail))
+	if len(m.To) > 0 {
+		fmt.Fprintf(w, "To: %s\n", formatAddrs(m.To))
 	}
-	if len(v.Cc) > 0 {
-		fmt.Fprintf(w, "Cc: %s\n", formatAddrs(v.Cc))
+	if len(m.Cc) > 0 {
+		fmt.Fprintf(w, "Cc: %s\n", formatAddrs(m.Cc))
 	}
 	fmt.Fprintf(w, "Subject: %s\n", v.Subject)
 	fmt.Fprintf(w, "Date: %s\n", v.Date.Format("Mon, 2 Jan 2006 15:04:05 -0700"))
@@ -123,20 +129,19 @@ func runShow(ctx context.Context, e *env, args []string) error {
 	if v.Parent != "" {
 		fmt.Fprintf(w, "In-Reply-To: <%s>\n", v.Parent)
 	}
-	for _, a := range v.Attachments {
+	for _, a := range p.Meta.Attachments {
 		fmt.Fprintf(w, "Attachment: %s (%s, %d bytes)\n", a.Name, a.Type, a.Size)
 	}
 	for _, p := range v.Problems {
 		fmt.Fprintf(w, "Problem: %s\n", p)
 	}
-	fmt.Fprintf(w, "\n%s", v.Body)
-	if !strings.HasSuffix(v.Body, "\n") {
+	body := m.Text
+	fmt.Fprintf(w, "\n%s", body)
+	if !strings.HasSuffix(body, "\n") {
 		fmt.Fprintln(w)
 	}
 	return nil
 }
-
-func formatAddr(a api.Address) string { return formatName(a.Name, a.Email) }
 
 // formatName is "Name <email>", or the address alone without a name.
 func formatName(name, email string) string {
@@ -146,10 +151,10 @@ func formatName(name, email string) string {
 	return name + " <" + email + ">"
 }
 
-func formatAddrs(as []api.Address) string {
+func formatAddrs(as []message.Address) string {
 	var s []string
 	for _, a := range as {
-		s = append(s, formatAddr(a))
+		s = append(s, formatName(a.Name, a.Email))
 	}
 	return strings.Join(s, ", ")
 }

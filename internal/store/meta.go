@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 
@@ -47,4 +48,33 @@ func DecodeMeta(b []byte) (*Meta, error) {
 		return nil, fmt.Errorf("store: decode meta: %w", err)
 	}
 	return &m, nil
+}
+
+// Parsed is a stored message read back whole: its row, the parse of its
+// raw bytes and its stored metadata.
+type Parsed struct {
+	Row  *Message
+	Msg  *message.Message
+	Meta *Meta
+}
+
+// ParsedMessage reads the message named by mid and parses it again.
+func (s *Store) ParsedMessage(ctx context.Context, mid string) (*Parsed, error) {
+	sm, err := s.MessageByID(ctx, mid)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := s.Raw(ctx, sm.ID)
+	if err != nil {
+		return nil, err
+	}
+	pm, err := message.Parse(raw, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: stored message %s no longer parses: %w", sm.MessageID, err)
+	}
+	meta, err := DecodeMeta(sm.Meta)
+	if err != nil {
+		return nil, err
+	}
+	return &Parsed{Row: sm, Msg: pm, Meta: meta}, nil
 }
