@@ -45,11 +45,8 @@ func runCVEList(ctx context.Context, e *env, args []string) error {
 		f.Traced = traced
 	}
 	f.Files = files
-	if *published != "" {
-		var err error
-		if f.PublishedFrom, f.PublishedTo, err = exposure.ParsePublished(*published); err != nil {
-			return usageError(err.Error())
-		}
+	if err := setPublished(&f, *published); err != nil {
+		return err
 	}
 	st, err := openRead(ctx, e)
 	if err != nil {
@@ -147,3 +144,16 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
+
+// setPublished sets the publication range of f from --published
+// (FROM..TO; empty leaves it open).
+func setPublished(f *exposure.Filter, published string) error {
+	if published == "" {
+		return nil
+	}
+	var err error
+	if f.PublishedFrom, f.PublishedTo, err = exposure.ParsePublished(published); err != nil {
+		return usageError(err.Error())
+	}
+	return nil
+}

@@ -27,11 +27,8 @@ func runGap(ctx context.Context, e *env, args []string) error {
 		return usageError("gap takes no arguments")
 	}
 	f.Files = files
-	if *published != "" {
-		var err error
-		if f.PublishedFrom, f.PublishedTo, err = exposure.ParsePublished(*published); err != nil {
-			return usageError(err.Error())
-		}
+	if err := setPublished(&f, *published); err != nil {
+		return err
 	}
 	st, err := openRead(ctx, e)
 	if err != nil {

@@ -73,23 +73,29 @@ func (s *Store) PatchesByAuthor(ctx context.Context, author string, from, to tim
 	if len(files) == 0 {
 		return nil, nil
 	}
-	q := `WHERE p.author = ? AND p.date BETWEEN ? AND ? AND p.cover = 0 AND m.deleted = 0 AND (`
-	args := []any{author, from.Unix(), to.Unix()}
+	q, args := filesFilter(`WHERE p.author = ? AND p.date BETWEEN ? AND ? AND p.cover = 0 AND m.deleted = 0 AND (`, "p.files", files,
+		author, from.Unix(), to.Unix())
+	return s.candidates(ctx, q+`) ORDER BY p.date DESC LIMIT ?`, append(args, limit)...)
+}
+
+// filesFilter appends to where a match of column (a JSON array of
+// paths) on any of the first maxFileFilter files, ORed, and returns it
+// with args followed by the encoded paths. instr, not LIKE: a LIKE
+// pattern bound as a parameter makes SQLite prepare the statement again
+// on every run.
+func filesFilter(where, column string, files []string, args ...any) (string, []any) {
 	for i, f := range files {
 		if i == maxFileFilter {
 			break
 		}
 		if i > 0 {
-			q += ` OR `
+			where += ` OR `
 		}
-		// The files column is a JSON array: match the encoded path.
 		enc, _ := json.Marshal(f)
-		// instr, not LIKE: a LIKE pattern bound as a parameter makes
-		// SQLite prepare the statement again on every run.
-		q += `instr(p.files, ?) > 0`
+		where += `instr(` + column + `, ?) > 0`
 		args = append(args, string(enc))
 	}
-	return s.candidates(ctx, q+`) ORDER BY p.date DESC LIMIT ?`, append(args, limit)...)
+	return where, args
 }
 
 // maxFileFilter bounds the paths PatchesByAuthor matches on.

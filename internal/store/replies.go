@@ -65,21 +65,8 @@ func (s *Store) RepliesByAuthor(ctx context.Context, author string, from, to tim
 	if len(files) == 0 {
 		return nil, nil
 	}
-	q := `WHERE r.author = ? AND r.date BETWEEN ? AND ? AND m.deleted = 0 AND (`
-	args := []any{author, from.Unix(), to.Unix()}
-	for i, f := range files {
-		if i == maxFileFilter {
-			break
-		}
-		if i > 0 {
-			q += ` OR `
-		}
-		enc, _ := json.Marshal(f)
-		// instr, not LIKE: a LIKE pattern bound as a parameter makes
-		// SQLite prepare the statement again on every run.
-		q += `instr(r.files, ?) > 0`
-		args = append(args, string(enc))
-	}
+	q, args := filesFilter(`WHERE r.author = ? AND r.date BETWEEN ? AND ? AND m.deleted = 0 AND (`, "r.files", files,
+		author, from.Unix(), to.Unix())
 	return s.replies(ctx, q+`) ORDER BY r.date DESC LIMIT ?`, append(args, limit)...)
 }
 
