@@ -57,21 +57,36 @@ func TestParity(t *testing.T) {
 	}
 	inbox := filepath.Join(pidir, "io-uring")
 	env := append(os.Environ(), "PI_CONFIG="+filepath.Join(pidir, "config"), "HOME="+pidir)
-	facts, ok := loadFacts(filepath.Join(pidir, "facts.json"))
-	if ok {
-		t.Logf("slice %s: %d messages, public-inbox index reused from %s", slice, facts.n, pidir)
-	} else {
+	// The slice and its facts are saved before public-inbox-index runs
+	// and a marker after it: an interrupted run (a timeout, Ctrl-C)
+	// resumes the index, which public-inbox-index does incrementally,
+	// instead of writing the slice again.
+	factsFile, indexedMark := filepath.Join(pidir, "facts.json"), filepath.Join(pidir, "indexed")
+	facts, ok := loadFacts(factsFile)
+	switch {
+	case ok:
+		t.Logf("slice %s: %d messages, public-inbox inbox reused from %s", slice, facts.n, pidir)
+	case fileExists(filepath.Join(pidir, "config")) && fileExists(filepath.Join(inbox, "msgmap.sqlite3")):
+		// Written and initialised by a run that stopped inside the index.
+		facts = scanSlice(t, slice, nil)
+		saveFacts(t, factsFile, facts)
+		t.Logf("slice %s: %d messages, resuming the public-inbox index in %s", slice, facts.n, pidir)
+	default:
 		if err := os.RemoveAll(pidir); err != nil {
 			t.Fatal(err)
 		}
 		facts = writeSlice(t, inbox, slice)
 		t.Logf("slice %s: %d messages", slice, facts.n)
-		// public-inbox: index the slice.
 		run(t, env, "public-inbox-init", "-V2", "io-uring", inbox, "http://127.0.0.1/io-uring", "io-uring@vger.kernel.org")
+		saveFacts(t, factsFile, facts)
+	}
+	if !fileExists(indexedMark) {
 		start := time.Now()
 		run(t, env, "public-inbox-index", "--no-fsync", inbox) // a test inbox needs no durability
 		t.Logf("public-inbox-index (full, --no-fsync): %v", time.Since(start).Round(time.Millisecond))
-		saveFacts(t, filepath.Join(pidir, "facts.json"), facts)
+		if err := os.WriteFile(indexedMark, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	base := serveInbox(t, env)
 
@@ -247,6 +262,24 @@ func writeSlice(t *testing.T, inbox, slice string) sliceFacts {
 		t.Fatal(err)
 	}
 	w := bufio.NewWriterSize(stdin, 1<<20)
+	f := scanSlice(t, slice, func(m *message.Message, raw []byte) {
+		ts := m.Date.Unix()
+		fmt.Fprintf(w, "commit refs/heads/master\nauthor A <a@example.org> %d +0000\ncommitter C <c@example.org> %d +0000\ndata 0\nM 100644 inline m\ndata %d\n", ts, ts, len(raw))
+		w.Write(raw)
+		w.WriteString("\n")
+	})
+	w.Flush()
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("git fast-import: %v\n%s", err, stderr.String())
+	}
+	return f
+}
+
+// scanSlice reads the corpus messages dated in slice, hands each to fn
+// (if not nil) and returns the facts the queries need.
+func scanSlice(t *testing.T, slice string, fn func(m *message.Message, raw []byte)) sliceFacts {
+	t.Helper()
 	var f sliceFacts
 	testcorpus.Messages(t, func(_ int, _ string, raw []byte) {
 		m, err := message.Parse(raw, nil)
@@ -261,20 +294,19 @@ func writeSlice(t *testing.T, inbox, slice string) sliceFacts {
 			f.now = m.Date
 		}
 		f.collect(m)
-		ts := m.Date.Unix()
-		fmt.Fprintf(w, "commit refs/heads/master\nauthor A <a@example.org> %d +0000\ncommitter C <c@example.org> %d +0000\ndata 0\nM 100644 inline m\ndata %d\n", ts, ts, len(raw))
-		w.Write(raw)
-		w.WriteString("\n")
+		if fn != nil {
+			fn(m, raw)
+		}
 	})
-	w.Flush()
-	stdin.Close()
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("git fast-import: %v\n%s", err, stderr.String())
-	}
 	if f.n == 0 {
 		t.Fatalf("slice %q holds no message", slice)
 	}
 	return f
+}
+
+func fileExists(name string) bool {
+	_, err := os.Stat(name)
+	return err == nil
 }
 
 // collect remembers the first patch mail's ids for the queries.
