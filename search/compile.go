@@ -126,6 +126,17 @@ func compileTerm(spec *prefixSpec, text string, quoted bool) (query.Query, error
 		return termOn(FieldListID, text), nil
 	case kindPatchID:
 		return termOn(FieldPatchID, text), nil
+	case kindCommit:
+		if len(text) >= 40 {
+			return termOn(FieldSHA, text), nil
+		}
+		return prefixOn(FieldSHA, text), nil
+	case kindRepo:
+		return termOn(FieldRepo, text), nil
+	case kindCVE:
+		return termOn(FieldCVE, text), nil
+	case kindIs:
+		return compileIs(text), nil
 	case kindBlob:
 		var qs []query.Query
 		for _, f := range spec.fields {
