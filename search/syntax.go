@@ -223,6 +223,16 @@ func HelpMarkdown() string {
 		"are relative to the time of the query.\n"+
 		"- A value may be quoted: `s:\"two words\"`, `d:\"2 weeks ago..\"`. Message-IDs keep their `+` "+
 		"(`mid:a+b@c`); elsewhere `+` is a space.\n"+
+		"- Commits: the commits of registered repositories (`patchtrail repo add`, `patchtrail link`) are "+
+		"in the index beside the messages. A query reaches them only when it says `is:commit` or `is:offlist` "+
+		"(`is:commit s:sqpoll`, `(is:commit OR is:message) s:sqpoll`); every other query answers with "+
+		"messages only, exactly as before, and the lore endpoints (`x=m` mbox, Atom) always do. On a commit, "+
+		"`s:` is its subject, `b:`/`nq:` its message, `f:`/`a:` its author, `d:`/`dt:` its author date, "+
+		"`dfn:`, `dfa:`, `dfb:`, `dfhh:` its diff, `patchid:` its `git patch-id --stable`. On a message, "+
+		"`commit:`, `repo:` and `cve:` find the messages linked to those commits (`repo:` and `cve:` through "+
+		"the commits they were applied as). `commit:`, `repo:` and `cve:` side by side are alternatives, as "+
+		"`mid:` is; `is:` values are all required (`is:commit is:offlist`). `is:unapplied` leaves out earlier "+
+		"versions of an applied patch (they are linked to its commit as `earlier`).\n"+
 		"- Operators are upper case; `and`, `or`, `not` are words. A query of only negations "+
 		"(`NOT a`, `-a`) is an error, as is `a OR NOT b`.\n"+
 		"- Differences from lore: "+
