@@ -35,6 +35,9 @@ type CommitIndexer struct {
 
 	mu    sync.Mutex
 	diffs map[string]commitDiff // by commit id, from Read
+
+	// Commits and Messages count the documents written.
+	Commits, Messages int
 }
 
 type commitDiff struct {
@@ -69,10 +72,13 @@ func (h *CommitIndexer) take(sha string) (commitDiff, bool) {
 
 // Committed indexes the queued commits and messages.
 func (h *CommitIndexer) Committed(ctx context.Context) error {
-	if _, err := drainCommits(ctx, h.st, h.ix, h.take, nil, h.logger); err != nil {
+	n, err := drainCommits(ctx, h.st, h.ix, h.take, nil, h.logger)
+	h.Commits += n
+	if err != nil {
 		return err
 	}
-	_, err := Drain(ctx, h.st, h.ix, nil)
+	n, err = Drain(ctx, h.st, h.ix, nil)
+	h.Messages += n
 	return err
 }
 

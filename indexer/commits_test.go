@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"patchtrail/internal/link"
+	"patchtrail/internal/store"
 	"patchtrail/search"
 )
 
@@ -181,6 +182,31 @@ func TestLinkIndexesCommits(t *testing.T) {
 	if h := r.Hits[0]; h.SHA != f.fix || h.Subject != "io_uring: fix sqpoll wakeup race" || !cmp.Equal(h.Repos, []string{"code"}) ||
 		!strings.Contains(h.From, "ann@patchtrail.test") {
 		t.Errorf("commit hit = %+v", h)
+	}
+
+	// A CVE record naming the fix: its commit and the posting it was
+	// applied from carry the id once the queue is indexed.
+	tx, err := st.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cve := &store.CVERow{ID: "CVE-2024-0001", Title: "io_uring: fix sqpoll wakeup race", FixSHAs: []string{f.fix}}
+	if err := tx.PutCVE(cve); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.EnqueueCVE(cve.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := NewCommitIndexer(st, ix, nil).Committed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string][]string{"cve:CVE-2024-0001": {applied}, "is:commit cve:cve-2024-0001": {fix}, "cve:CVE-2024-0002": {}} {
+		if diff := cmp.Diff(want, hits(t, ix, q, nil)); diff != "" {
+			t.Errorf("Search(%q) (-want +got):\n%s", q, diff)
+		}
 	}
 
 	// A crash after the store commits leaves documents queued: a fresh

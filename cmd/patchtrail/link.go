@@ -116,6 +116,9 @@ func runLink(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if h, ok := lo.Hook.(*indexer.CommitIndexer); ok && !*asJSON {
+		defer fmt.Fprintf(e.stdout, "search index: %d commits and %d messages indexed\n", h.Commits, h.Messages)
+	}
 	out := struct {
 		Results  []*link.Result   `json:"results"`
 		Accuracy []*link.Accuracy `json:"accuracy,omitempty"`

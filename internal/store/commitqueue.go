@@ -157,3 +157,16 @@ func (s *Store) CommitCVEs(ctx context.Context, sha string) ([]string, error) {
 	return s.strings(ctx, `SELECT cve FROM cve_commits WHERE sha = ? AND kind = 'fix'
 		UNION SELECT cve FROM cve_backports WHERE fixed_sha = ? ORDER BY 1`, sha, sha)
 }
+
+// EnqueueCVE queues the commits a CVE record names as fixes (and the
+// fixes of its backports), and the messages linked to them as applied:
+// their documents carry the CVE id (cve:).
+func (t *Tx) EnqueueCVE(id string) error {
+	const shas = `SELECT sha FROM cve_commits WHERE cve = ?1 AND kind = 'fix' UNION SELECT fixed_sha FROM cve_backports WHERE cve = ?1`
+	if _, err := t.exec(`INSERT OR IGNORE INTO commit_index_queue(commit_id) SELECT id FROM commits WHERE sha IN (`+shas+`)`, id); err != nil {
+		return err
+	}
+	_, err := t.exec(`INSERT OR IGNORE INTO index_queue(message) SELECT l.message FROM links l JOIN commits c ON c.id = l.commit_id
+		WHERE l.role = 'applied' AND c.sha IN (`+shas+`)`, id)
+	return err
+}
