@@ -70,8 +70,26 @@ func (h *CommitIndexer) take(sha string) (commitDiff, bool) {
 	return d, ok
 }
 
-// Committed indexes the queued commits and messages.
+// flushAt is how many commits read from git Committed lets wait before
+// indexing: one index batch per few thousand commits rather than one per
+// store transaction of 500 (each index batch is synced to disk), while
+// the diffs kept for them stay bounded (at most flushAt compact diffs).
+const flushAt = 5000
+
+// Committed indexes the queued commits and messages once flushAt commits
+// wait.
 func (h *CommitIndexer) Committed(ctx context.Context) error {
+	h.mu.Lock()
+	n := len(h.diffs)
+	h.mu.Unlock()
+	if n < flushAt {
+		return nil
+	}
+	return h.Flush(ctx)
+}
+
+// Flush indexes every queued commit and message.
+func (h *CommitIndexer) Flush(ctx context.Context) error {
 	n, err := drainCommits(ctx, h.st, h.ix, h.take, nil, h.logger)
 	h.Commits += n
 	if err != nil {
@@ -94,7 +112,7 @@ func drainCommits(ctx context.Context, st *store.Store, ix *search.Index, diffs 
 	var after int64
 	var paths map[string]string // repository name → path
 	for {
-		ids, err := st.QueuedCommits(ctx, after, 1000)
+		ids, err := st.QueuedCommits(ctx, after, flushAt)
 		if err != nil {
 			return total, err
 		}

@@ -200,7 +200,7 @@ func TestLinkIndexesCommits(t *testing.T) {
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	if err := NewCommitIndexer(st, ix, nil).Committed(ctx); err != nil {
+	if err := NewCommitIndexer(st, ix, nil).Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
 	for q, want := range map[string][]string{"cve:CVE-2024-0001": {applied}, "is:commit cve:cve-2024-0001": {fix}, "cve:CVE-2024-0002": {}} {

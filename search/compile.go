@@ -19,7 +19,11 @@ func Compile(n Node) (query.Query, error) {
 	switch n := n.(type) {
 	case *And:
 		var must, mustNot []query.Query
-		for _, c := range n.Nodes {
+		nodes := n.Nodes
+		if kept := withoutAllKinds(nodes); len(kept) > 0 && len(kept) < len(nodes) && hasPositive(kept) {
+			nodes = kept // (is:commit OR is:message) s:x is s:x over both kinds
+		}
+		for _, c := range nodes {
 			if not, ok := c.(*Not); ok {
 				q, err := Compile(not.Node)
 				if err != nil {

@@ -204,3 +204,44 @@ func listFilter(n Node, o *SearchOptions) query.Query {
 	}
 	return query.NewDisjunctionQuery([]query.Query{q, termOn(FieldKind, KindCommit)})
 }
+
+// isAllKinds reports whether n is (is:commit OR is:message), in any
+// order: a filter that keeps everything, so an And drops it rather than
+// intersecting with every document of the index.
+func isAllKinds(n Node) bool {
+	o, ok := n.(*Or)
+	if !ok {
+		return false
+	}
+	seen := map[string]bool{}
+	for _, c := range o.Nodes {
+		t, ok := c.(*Term)
+		if !ok || t.Field != "is" || (t.Text != KindCommit && t.Text != KindMessage) {
+			return false
+		}
+		seen[t.Text] = true
+	}
+	return seen[KindCommit] && seen[KindMessage]
+}
+
+// withoutAllKinds returns nodes without the (is:commit OR is:message)
+// filters.
+func withoutAllKinds(nodes []Node) []Node {
+	var out []Node
+	for _, c := range nodes {
+		if !isAllKinds(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// hasPositive reports whether nodes hold a term that is not negated.
+func hasPositive(nodes []Node) bool {
+	for _, c := range nodes {
+		if _, ok := c.(*Not); !ok {
+			return true
+		}
+	}
+	return false
+}

@@ -50,8 +50,12 @@ type Hook interface {
 	// Read is called for every commit read from git, in the reader
 	// goroutine, before the commit is stored.
 	Read(c *gitrepo.Commit)
-	// Committed is called after each store transaction of the run.
+	// Committed is called after each store transaction of the run; the
+	// hook may index what is queued now or wait for more.
 	Committed(ctx context.Context) error
+	// Flush is called at the end of the run (and before it, for what an
+	// interrupted run left queued): everything queued must be indexed.
+	Flush(ctx context.Context) error
 }
 
 // DefaultWindow is the default Options.Window.
@@ -142,7 +146,7 @@ func Link(ctx context.Context, st *store.Store, opts *Options) ([]*Result, error
 		return nil, err
 	}
 	if o.Hook != nil {
-		if err := o.Hook.Committed(ctx); err != nil {
+		if err := o.Hook.Flush(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -154,6 +158,11 @@ func Link(ctx context.Context, st *store.Store, opts *Options) ([]*Result, error
 			out = append(out, res)
 		}
 		if err != nil {
+			return out, err
+		}
+	}
+	if o.Hook != nil {
+		if err := o.Hook.Flush(ctx); err != nil {
 			return out, err
 		}
 	}
