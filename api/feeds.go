@@ -105,7 +105,7 @@ func (s *Server) writeFeed(c echo.Context, f *atomFeed, list, q, base string) er
 		return errNoIndex
 	}
 	ctx := c.Request().Context()
-	res, err := s.ix.Search(ctx, q, &search.SearchOptions{Limit: feedEntries, List: searchList(list)})
+	res, err := s.ix.Search(ctx, q, &search.SearchOptions{Limit: feedEntries, List: searchList(list), MessagesOnly: true})
 	if err != nil {
 		return err
 	}

@@ -1,32 +1,131 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"net/url"
 	"time"
 
+	"patchtrail/internal/store"
 	"patchtrail/search"
 )
 
-// Hit is one search result on the wire.
+// Hit is one search result on the wire: a message, or (for queries with
+// is:commit or is:offlist) a commit of a registered repository.
 type Hit struct {
-	MessageID string    `json:"message_id"`
+	Kind      string    `json:"kind"`                 // "message" or "commit"
+	MessageID string    `json:"message_id,omitempty"` // of a message
 	Subject   string    `json:"subject"`
-	From      string    `json:"from"`
-	Date      time.Time `json:"date"`
-	List      string    `json:"list"`
-	ThreadID  string    `json:"thread_id"`
+	From      string    `json:"from"` // a commit's author
+	Date      time.Time `json:"date"` // a commit's author date
+	List      string    `json:"list,omitempty"`
+	ThreadID  string    `json:"thread_id,omitempty"`
 	Score     float64   `json:"score"`
-	URL       string    `json:"url"` // the message's page
+	URL       string    `json:"url"` // the message's or the commit's page
+
+	// Commits are the commits a message hit is linked to: the ones it
+	// became (role "applied") first, best first, then those it is an
+	// earlier version of. Filled by LinkHits.
+	Commits []HitCommit `json:"commits,omitempty"`
+
+	// SHA and Repo (the first of Repos) name a commit hit; Postings are
+	// the messages it is linked to, the posting it was applied from
+	// first (best first). Postings are filled by LinkHits.
+	SHA      string       `json:"sha,omitempty"`
+	Repo     string       `json:"repo,omitempty"`
+	Repos    []string     `json:"repos,omitempty"`
+	Postings []HitPosting `json:"postings,omitempty"`
 }
 
-// Hits converts search hits to wire hits.
+// HitCommit is a commit a message hit is linked to.
+type HitCommit struct {
+	SHA   string  `json:"sha"`
+	Repo  string  `json:"repo"`
+	Grade string  `json:"grade"`
+	Role  string  `json:"role"`
+	Score float64 `json:"score"`
+}
+
+// HitPosting is a message a commit hit is linked to.
+type HitPosting struct {
+	MessageID string    `json:"message_id"`
+	Subject   string    `json:"subject"`
+	Date      time.Time `json:"date"`
+	Grade     string    `json:"grade"`
+	Role      string    `json:"role"`
+	Score     float64   `json:"score"`
+}
+
+// Hits converts search hits to wire hits (without their links: see
+// LinkHits).
 func Hits(hs []search.Hit) []Hit {
 	out := make([]Hit, 0, len(hs))
 	for _, h := range hs {
-		out = append(out, Hit{MessageID: h.MessageID, Subject: h.Subject, From: h.From, Date: h.Date,
-			List: h.List, ThreadID: h.ThreadID, Score: h.Score, URL: messageURL(h.List, h.MessageID)})
+		w := Hit{Kind: h.Kind, Subject: h.Subject, From: h.From, Date: h.Date, Score: h.Score}
+		if w.Kind == search.KindCommit {
+			w.SHA, w.Repos = h.SHA, h.Repos
+			if len(h.Repos) > 0 {
+				w.Repo = h.Repos[0]
+			}
+			w.URL = "/_/commit/" + url.PathEscape(h.SHA)
+		} else {
+			w.Kind = search.KindMessage
+			w.MessageID, w.List, w.ThreadID = h.MessageID, h.List, h.ThreadID
+			w.URL = messageURL(h.List, h.MessageID)
+		}
+		out = append(out, w)
 	}
 	return out
+}
+
+// LinkHits fills the links of wire hits from the store: the commits of
+// message hits, the postings of commit hits.
+func LinkHits(ctx context.Context, st *store.Store, hs []Hit) error {
+	for i := range hs {
+		h := &hs[i]
+		if h.Kind == search.KindCommit {
+			c, err := st.Commit(ctx, h.SHA)
+			if errors.Is(err, store.ErrNotFound) {
+				continue // indexed but since removed
+			}
+			if err != nil {
+				return err
+			}
+			links, err := st.CommitLinks(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			for _, l := range links {
+				m, err := st.Message(ctx, l.Message)
+				if err != nil {
+					return err
+				}
+				h.Postings = append(h.Postings, HitPosting{MessageID: l.MessageID, Subject: m.Subject, Date: m.Date,
+					Grade: l.Grade, Role: l.Role, Score: l.Score})
+			}
+			continue
+		}
+		id, err := st.Resolve(ctx, h.MessageID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		mcs, err := st.MessageCommits(ctx, id)
+		if err != nil {
+			return err
+		}
+		for _, mc := range mcs {
+			hc := HitCommit{SHA: mc.SHA, Grade: mc.Grade, Role: mc.Role, Score: mc.Score}
+			if len(mc.Repos) > 0 {
+				hc.Repo = mc.Repos[0]
+			}
+			h.Commits = append(h.Commits, hc)
+		}
+	}
+	return nil
 }
 
 // Seconds is a duration written as seconds in JSON.

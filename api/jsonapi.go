@@ -170,8 +170,12 @@ func (s *Server) searchPage(ctx context.Context, q string, o *search.SearchOptio
 	if err != nil {
 		return nil, err
 	}
+	hits := Hits(res.Hits)
+	if err := LinkHits(ctx, s.st, hits); err != nil {
+		return nil, err
+	}
 	return &SearchPage{Query: q, Total: res.Total, Offset: o.Offset, Limit: o.Limit, Sort: o.Sort,
-		Threads: o.Threads, List: o.List, Hits: Hits(res.Hits), Took: Seconds(time.Since(start))}, nil
+		Threads: o.Threads, List: o.List, Hits: hits, Took: Seconds(time.Since(start))}, nil
 }
 
 func (s *Server) apiSearch(c echo.Context, _ string) (any, error) {

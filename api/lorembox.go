@@ -210,7 +210,7 @@ func (s *Server) loreSearch(c echo.Context, list, mid string) error {
 		return errNoIndex
 	}
 	threads := loreFlag(qp, "t") || (len(body) >= 3 && strings.HasPrefix(string(body), "x=") && body[2] != '0')
-	o := &search.SearchOptions{List: searchList(list), Threads: threads}
+	o := &search.SearchOptions{List: searchList(list), Threads: threads, MessagesOnly: true}
 	if mid != "" {
 		m, err := s.st.MessageByID(ctx, mid)
 		if err != nil {

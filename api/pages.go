@@ -211,6 +211,7 @@ type searchData struct {
 	pageBase
 	Page      *SearchPage
 	Newest    bool // no query: the newest messages
+	Commits   bool // commits among the hits (a query with is:commit)
 	Threads   bool
 	Relevance bool
 	Err       string
@@ -260,6 +261,9 @@ func (s *Server) pageSearch(c echo.Context, list string, qp map[string]string) e
 	} else {
 		d.Page = p
 		d.From, d.To = p.Offset+1, p.Offset+len(p.Hits)
+		for _, h := range p.Hits {
+			d.Commits = d.Commits || h.Kind == search.KindCommit
+		}
 	}
 	if q != "" {
 		page := func(off int) string {

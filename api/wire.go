@@ -15,7 +15,7 @@ import (
 // SearchPage is the answer of GET /api/v1/search.
 type SearchPage struct {
 	Query   string `json:"query"`
-	Total   uint64 `json:"total"` // matching messages (before thread collapsing)
+	Total   uint64 `json:"total"` // matching messages, and commits when the query names them (before thread collapsing)
 	Offset  int    `json:"offset"`
 	Limit   int    `json:"limit"`
 	Sort    string `json:"sort"`

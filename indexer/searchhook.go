@@ -89,6 +89,9 @@ func (sb *searchBatch) Stored(a *store.Added, p *Parsed) error {
 	doc.Received = p.received()
 	doc.ThreadID = strconv.FormatInt(a.Thread, 10)
 	doc.Lists = []string{p.List}
+	// A message new to the store has no links yet (link re-indexes it
+	// when it gets one).
+	doc.States = messageStates(p.Analysis, false, false, false)
 	if err := sb.b.Index(doc); err != nil {
 		return err
 	}
@@ -161,7 +164,11 @@ func DocFromStore(ctx context.Context, st *store.Store, id int64) (*search.Doc, 
 	if err != nil {
 		return nil, fmt.Errorf("indexer: stored message %s: %w", m.MessageID, err)
 	}
-	doc := BuildDoc(pm, patch.Analyze(pm))
+	a := patch.Analyze(pm)
+	doc := BuildDoc(pm, a)
+	if err := setLinks(ctx, st, id, doc, a); err != nil {
+		return nil, err
+	}
 	doc.MessageID = m.MessageID
 	doc.MessageIDs = append(doc.MessageIDs, m.IDs...)
 	doc.ThreadID = strconv.FormatInt(m.Thread, 10)

@@ -238,6 +238,20 @@ func (s *Syncer) linkJob() mirror.Job {
 		}
 		detail, err := s.opts.Link(ctx, s.st, s.opts.Logger)
 		s.note(name, detail)
-		return err
+		if err != nil {
+			return err
+		}
+		// What link queued for the search index (new commits, relinked
+		// messages) is indexed now when this syncer feeds one.
+		for _, h := range s.hooks {
+			if sh, ok := h.(*SearchHook); ok {
+				if _, err := DrainCommits(ctx, s.st, sh.ix, nil, s.opts.Logger); err != nil {
+					return err
+				}
+				_, err := Drain(ctx, s.st, sh.ix, nil)
+				return err
+			}
+		}
+		return nil
 	}}
 }

@@ -71,7 +71,7 @@ func OpenWriter(ctx context.Context, dataDir string, opts *WriterOptions) (*Writ
 		w.Close()
 		return nil, err
 	} else if n > 0 {
-		o.Logger.Info("indexed messages left queued by an earlier run", "messages", n)
+		o.Logger.Info("indexed messages and commits left queued by an earlier run", "documents", n)
 	}
 	w.Hooks = []Hook{NewSearchHook(st, ix, o.Logger)}
 	return w, nil
@@ -85,15 +85,25 @@ func (w *Writer) Close() {
 	w.Store.Close()
 }
 
-// DrainWithProgress is Drain with a progress bar on out when out is a
-// terminal.
+// DrainWithProgress is Drain, then DrainCommits, with a progress bar on
+// out when out is a terminal. It returns the number of messages and
+// commits indexed.
 func DrainWithProgress(ctx context.Context, st *store.Store, ix *search.Index, out io.Writer) (int, error) {
 	n, err := st.QueueLen(ctx)
-	if err != nil || n == 0 {
+	if err != nil {
 		return 0, err
 	}
-	bar := progress.New(out, "index", n)
+	nc, err := st.CommitQueueLen(ctx)
+	if err != nil || n+nc == 0 {
+		return 0, err
+	}
+	bar := progress.New(out, "index", n+nc)
 	done, err := Drain(ctx, st, ix, func(k int) { bar.Add(int64(k), 0) })
+	if err == nil {
+		var dc int
+		dc, err = DrainCommits(ctx, st, ix, func(k int) { bar.Add(int64(k), 0) }, nil)
+		done += dc
+	}
 	bar.Finish()
 	return done, err
 }

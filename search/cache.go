@@ -36,7 +36,7 @@ func cacheKey(q string, o *SearchOptions) string {
 	if !o.Now.IsZero() {
 		return ""
 	}
-	return fmt.Sprintf("%q %d %d %s %t %q %q", q, o.Limit, o.Offset, o.Sort, o.Threads, o.List, o.ThreadID)
+	return fmt.Sprintf("%q %d %d %s %t %q %q %t", q, o.Limit, o.Offset, o.Sort, o.Threads, o.List, o.ThreadID, o.MessagesOnly)
 }
 
 func (c *resultCache) get(key string) (*Result, bool) {

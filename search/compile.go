@@ -19,7 +19,11 @@ func Compile(n Node) (query.Query, error) {
 	switch n := n.(type) {
 	case *And:
 		var must, mustNot []query.Query
-		for _, c := range n.Nodes {
+		nodes := n.Nodes
+		if kept := withoutAllKinds(nodes); len(kept) > 0 && len(kept) < len(nodes) && hasPositive(kept) {
+			nodes = kept // (is:commit OR is:message) s:x is s:x over both kinds
+		}
+		for _, c := range nodes {
 			if not, ok := c.(*Not); ok {
 				q, err := Compile(not.Node)
 				if err != nil {
@@ -126,6 +130,17 @@ func compileTerm(spec *prefixSpec, text string, quoted bool) (query.Query, error
 		return termOn(FieldListID, text), nil
 	case kindPatchID:
 		return termOn(FieldPatchID, text), nil
+	case kindCommit:
+		if len(text) >= 40 {
+			return termOn(FieldSHA, text), nil
+		}
+		return prefixOn(FieldSHA, text), nil
+	case kindRepo:
+		return termOn(FieldRepo, text), nil
+	case kindCVE:
+		return termOn(FieldCVE, text), nil
+	case kindIs:
+		return compileIs(text), nil
 	case kindBlob:
 		var qs []query.Query
 		for _, f := range spec.fields {

@@ -63,6 +63,20 @@ type Doc struct {
 	DiffPreBlobs    []string // pre-image blob ids from "index a..b" lines (dfpre:)
 	DiffPostBlobs   []string // post-image blob ids (dfpost:)
 	PatchIDs        []string // `git patch-id --stable` of the patch(es) in the message
+
+	// Kind is KindMessage ("" means it) or KindCommit; a commit's
+	// document id is CommitDocID(sha), set with NewCommitDoc.
+	Kind string
+	// SHAs is a commit's id; of a message, the commits linked to it
+	// (commit:).
+	SHAs []string
+	// Repos are the repositories holding the commit(s) (repo:).
+	Repos []string
+	// CVEs are the CVE ids of the commit(s) (cve:).
+	CVEs []string
+	// States are link states: StateApplied, StateUnapplied,
+	// StateOfflist, StateBackport (is:).
+	States []string
 }
 
 // ErrNoMessageID is returned when a Doc without MessageID is indexed.
@@ -300,6 +314,15 @@ func toDocument(d *Doc, words, kw analysis.Analyzer) (*document.Document, error)
 	addAll(FieldDiffPre, uniq(d.DiffPreBlobs, strings.ToLower), nil)
 	addAll(FieldDiffPost, uniq(d.DiffPostBlobs, strings.ToLower), nil)
 	addAll(FieldPatchID, uniq(d.PatchIDs, strings.ToLower), nil)
+	kind := d.Kind
+	if kind == "" {
+		kind = KindMessage
+	}
+	add(FieldKind, kind, nil)
+	addAll(FieldSHA, uniq(d.SHAs, strings.ToLower), nil)
+	addAll(FieldRepo, uniq(d.Repos, nil), nil)
+	addAll(FieldCVE, uniq(d.CVEs, strings.ToLower), nil)
+	addAll(FieldState, uniq(d.States, nil), nil)
 	return doc, nil
 }
 

@@ -296,7 +296,7 @@ func TestSearchOrderAndPaging(t *testing.T) {
 		t.Errorf("date order (-want +got):\n%s", diff)
 	}
 	wantHit := Hit{MessageID: "config-reply@kernel.dk", Subject: "Re: kernel oops with io_uring on 6.8-rc1",
-		From: "Jens Axboe <axboe@kernel.dk>", Date: at("2024-03-02 10:00"), List: "io-uring", ThreadID: "T5"}
+		From: "Jens Axboe <axboe@kernel.dk>", Date: at("2024-03-02 10:00"), List: "io-uring", ThreadID: "T5", Kind: KindMessage}
 	if diff := cmp.Diff(wantHit, r.Hits[0]); diff != "" {
 		t.Errorf("stored fields (-want +got):\n%s", diff)
 	}

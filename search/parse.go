@@ -413,13 +413,14 @@ func (p *parser) parseProb(inh *prefixSpec) (Node, bool, error) {
 }
 
 // filterGroup names the group of a boolean filter of public-inbox (mid:,
-// lid:, dfpre:, dfpost:, dfblob:, patchid:) or a range (d:, dt:, rt:, z:);
-// "" for anything else.
+// lid:, dfpre:, dfpost:, dfblob:, patchid:, and patchtrail's commit:,
+// repo:, cve:) or a range (d:, dt:, rt:, z:); "" for anything else (is:
+// values are ANDed: is:commit is:offlist).
 func filterGroup(n Node) string {
 	switch n := n.(type) {
 	case *Term:
 		switch n.Field {
-		case "mid", "lid", "dfpre", "dfpost", "dfblob", "patchid":
+		case "mid", "lid", "dfpre", "dfpost", "dfblob", "patchid", "commit", "repo", "cve":
 			return n.Field
 		}
 	case *Range:
@@ -545,6 +546,24 @@ func (p *parser) leaf(t *token, inh *prefixSpec) (Node, error) {
 		return &Term{Field: field, Text: text}, nil
 	case kindPatchID:
 		return &Term{Field: field, Text: strings.ToLower(text)}, nil
+	case kindCommit, kindIs:
+		check := parseCommitID
+		if spec.kind == kindIs {
+			check = parseIs
+		}
+		v, err := check(text)
+		if err != nil {
+			return nil, bad("%s", err.Error())
+		}
+		return &Term{Field: field, Text: v}, nil
+	case kindRepo, kindCVE:
+		if text = strings.TrimSpace(text); text == "" {
+			return nil, bad("empty value after %s:", field)
+		}
+		if spec.kind == kindCVE {
+			text = strings.ToLower(text) // a repository name is matched as registered
+		}
+		return &Term{Field: field, Text: text}, nil
 	}
 	r, off, err := parseRange(spec, text, p.now)
 	if err != nil {

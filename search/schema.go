@@ -13,8 +13,10 @@ import (
 //
 // History: 1 the first layout; 2 stem terms (stem.go) beside the words of
 // every text field, words split as Xapian splits them ("don't", "5.15"),
-// sizes counted with CRLF line ends.
-const SchemaVersion = 2
+// sizes counted with CRLF line ends; 3 commits of registered repositories
+// as documents of their own (kind, sha, repo, cve, link state) and the
+// link fields of messages (kinds.go).
+const SchemaVersion = 3
 
 // Index field names. The bleve document id is the primary Message-ID.
 //
@@ -53,6 +55,15 @@ const (
 	FieldDiffPre    = "dfpre"      // keyword: lowercased pre-image blob ids
 	FieldDiffPost   = "dfpost"     // keyword: lowercased post-image blob ids
 	FieldPatchID    = "patchid"    // keyword: git patch-id --stable
+
+	// Commits and links (kinds.go). A commit document uses the fields
+	// above as a message does: subject, author as From, author date,
+	// message body as non-quoted text, its diff, its patch-id.
+	FieldKind  = "kind"  // keyword, stored: "message" or "commit"
+	FieldSHA   = "sha"   // keyword, stored: a commit's id; of a message, the commits linked to it
+	FieldRepo  = "repo"  // keyword, stored: repositories holding the commit(s)
+	FieldCVE   = "cve"   // keyword: CVE ids (lowercased) of the commit(s)
+	FieldState = "state" // keyword: link states (is:applied, is:unapplied, is:offlist, is:backport)
 )
 
 // fieldKind says how a field is indexed; schemaFields is the single source
@@ -109,6 +120,11 @@ var schemaFields = []fieldSpec{
 	{FieldDiffPre, kindKeyword, optKeyword},
 	{FieldDiffPost, kindKeyword, optKeyword},
 	{FieldPatchID, kindKeyword, optKeyword},
+	{FieldKind, kindKeyword, optKeyword | index.StoreField},
+	{FieldSHA, kindKeyword, optKeyword | index.StoreField},
+	{FieldRepo, kindKeyword, optKeyword | index.StoreField},
+	{FieldCVE, kindKeyword, optKeyword},
+	{FieldState, kindKeyword, optKeyword},
 }
 
 var specByName = func() map[string]fieldSpec {

@@ -88,6 +88,7 @@ func TestMappingMatchesDocuments(t *testing.T) {
 	d := testDocs()[1]
 	d.To, d.Cc, d.AttachmentNames, d.MessageIDs = []Address{jens}, []Address{pavel}, strs("x.txt"), strs("alt@x")
 	d.Received, d.ListIDs, d.Quoted = d.Date, strs(ioLID), "> q"
+	d.SHAs, d.Repos, d.CVEs, d.States = strs("5a1f0c3d2e"), strs("liburing"), strs("CVE-2024-0582"), strs(StateApplied)
 	ix := openTestIndex(t, nil)
 	doc, err := toDocument(d, ix.words, ix.kw)
 	if err != nil {

@@ -51,6 +51,9 @@ type SearchOptions struct {
 	Now      time.Time // anchors relative dates; zero = time.Now()
 	List     string    // only this list ("" = all lists)
 	ThreadID string    // only this thread ("" = all threads)
+	// MessagesOnly keeps commits out even when the query names them
+	// (is:commit): the lore-compatible endpoints answer with messages.
+	MessagesOnly bool
 }
 
 // Result is one page of hits.
@@ -68,9 +71,16 @@ type Hit struct {
 	List      string
 	ThreadID  string
 	Score     float64 // 0 when sorting by date
+
+	// Kind is KindMessage or KindCommit. A commit hit has SHA and Repos
+	// (and MessageID = CommitDocID(SHA)); Repos of a message hit are the
+	// repositories of the commits linked to it.
+	Kind  string
+	SHA   string
+	Repos []string
 }
 
-var hitFields = []string{FieldSubject, FieldFromShow, FieldDate, FieldList, FieldThreadID}
+var hitFields = []string{FieldSubject, FieldFromShow, FieldDate, FieldList, FieldThreadID, FieldKind, FieldSHA, FieldRepo}
 
 // prepared is a search ready to run: the bleve query and sort order.
 type prepared struct {
@@ -97,7 +107,7 @@ func (ix *Index) prepare(q string, o *SearchOptions) (*prepared, error) {
 	}
 	var filters []query.Query
 	if o.List != "" {
-		filters = append(filters, termOn(FieldList, o.List))
+		filters = append(filters, listFilter(n, o))
 	}
 	if o.ThreadID != "" {
 		filters = append(filters, termOn(FieldThreadID, o.ThreadID))
@@ -105,6 +115,7 @@ func (ix *Index) prepare(q string, o *SearchOptions) (*prepared, error) {
 	if len(filters) > 0 {
 		bq = query.NewConjunctionQuery(append([]query.Query{bq}, filters...))
 	}
+	bq = kindFilter(n, bq, o.MessagesOnly)
 	p := &prepared{q: bq}
 	// The thread id is a last sort key: order is already total, but as a
 	// sort key the thread id comes back with every hit from doc values,
@@ -210,6 +221,7 @@ func toHit(h *bsearch.DocumentMatch, relevance bool) Hit {
 	if relevance {
 		hit.Score = h.Score
 	}
+	setKind(&hit, h.Fields)
 	return hit
 }
 

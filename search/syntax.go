@@ -19,6 +19,10 @@ const (
 	kindDateTime                   // dt:
 	kindReceived                   // rt:
 	kindSize                       // z:
+	kindCommit                     // commit: id or id prefix
+	kindRepo                       // repo: repository name
+	kindCVE                        // cve: CVE id
+	kindIs                         // is: kind or link state
 )
 
 // prefixSpec is one row of the syntax table: the query prefix, what it
@@ -120,6 +124,21 @@ var syntaxTable = []*prefixSpec{
 	{name: "z", kind: kindSize,
 		help:    "message size in bytes, counted with CRLF line ends as public-inbox and IMAP do, with k/m/g suffixes (x1024); N alone is exactly N",
 		example: `z:..10k z:1m.. z:2k..8k`},
+	{name: "is", kind: kindIs,
+		help: "kind and link state: is:commit (commits of registered repositories; a query reaches commits only " +
+			"when it says is:commit or is:offlist), is:message, is:applied (a patch that became a commit; a commit " +
+			"with a posting), is:unapplied (a patch mail linked to no commit), is:offlist (a commit with no " +
+			"posting at any grade), is:backport (a stable backport commit or posting)",
+		example: `is:commit is:applied is:unapplied is:offlist is:backport`},
+	{name: "commit", kind: kindCommit,
+		help:    "commit id, full or its first 4+ hex digits: the commit, and the messages linked to it",
+		example: `commit:5a1f0c3 commit:5a1f0c3d2e`},
+	{name: "repo", kind: kindRepo,
+		help:    "registered repository (its name in `patchtrail repo list`): its commits, and the messages applied there",
+		example: `repo:liburing`},
+	{name: "cve", kind: kindCVE,
+		help:    "CVE id: the commits fixing it (fix commits and backports of the CVE record), and the messages they were applied from",
+		example: `cve:CVE-2024-0582`},
 }
 
 var prefixByName = func() map[string]*prefixSpec {
@@ -146,6 +165,7 @@ var operatorHelp = [][2]string{
 	{`"a b"`, "phrase: the words in this order"},
 	{"word*", "words starting with word (at least 2 characters before the *)"},
 	{"+", "same as a space (URL form)"},
+	{"is:commit s:sqpoll", "commits too: s:, b:, f:, a:, d:, dfn:, dfa:, dfb:, dfhh:, patchid: search a commit's subject, message, author, author date, diff and patch-id"},
 }
 
 // HelpText returns the query syntax as plain text for `patchtrail help search`.
@@ -203,6 +223,16 @@ func HelpMarkdown() string {
 		"are relative to the time of the query.\n"+
 		"- A value may be quoted: `s:\"two words\"`, `d:\"2 weeks ago..\"`. Message-IDs keep their `+` "+
 		"(`mid:a+b@c`); elsewhere `+` is a space.\n"+
+		"- Commits: the commits of registered repositories (`patchtrail repo add`, `patchtrail link`) are "+
+		"in the index beside the messages. A query reaches them only when it says `is:commit` or `is:offlist` "+
+		"(`is:commit s:sqpoll`, `(is:commit OR is:message) s:sqpoll`); every other query answers with "+
+		"messages only, exactly as before, and the lore endpoints (`x=m` mbox, Atom) always do. On a commit, "+
+		"`s:` is its subject, `b:`/`nq:` its message, `f:`/`a:` its author, `d:`/`dt:` its author date, "+
+		"`dfn:`, `dfa:`, `dfb:`, `dfhh:` its diff, `patchid:` its `git patch-id --stable`. On a message, "+
+		"`commit:`, `repo:` and `cve:` find the messages linked to those commits (`repo:` and `cve:` through "+
+		"the commits they were applied as). `commit:`, `repo:` and `cve:` side by side are alternatives, as "+
+		"`mid:` is; `is:` values are all required (`is:commit is:offlist`). `is:unapplied` leaves out earlier "+
+		"versions of an applied patch (they are linked to its commit as `earlier`).\n"+
 		"- Operators are upper case; `and`, `or`, `not` are words. A query of only negations "+
 		"(`NOT a`, `-a`) is an error, as is `a OR NOT b`.\n"+
 		"- Differences from lore: "+

@@ -4,21 +4,26 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"patchtrail/api"
+	"patchtrail/indexer"
 	"patchtrail/internal/cve"
 	"patchtrail/internal/link"
 	"patchtrail/internal/store"
 	"patchtrail/internal/trace"
+	"patchtrail/search"
 )
 
 func init() {
 	register(&command{name: "repo", args: "add NAME PATH | list [--json]", short: "register code repositories to link commits from", run: runRepo})
-	register(&command{name: "link", args: "[--repo NAME] [--ignore-link-trailers] [--full] [--score] [--json]", short: "read new commits and link them to messages", run: runLink})
+	register(&command{name: "link", args: "[--repo NAME] [--ignore-link-trailers] [--full] [--score] [--no-index] [--json]", short: "read new commits, link them to messages and index them", run: runLink})
 	register(&command{name: "commit", args: "[--json] SHA", short: "show a commit with its links, fixes, reverts and backports", run: runCommit})
 	register(&command{name: "cve", args: "import [--json] [--published-dates FILE] PATH | list [filters] [--json|--csv]", short: "import CVE records (kernel vulns repository layout); list them by kernel version", run: runCVE})
 	register(&command{name: "trace", args: "[--json] CVE-ID|SHA|MSGID | --all --json", short: "the whole story of a fix: postings, reviews, commits, backports, timeline", run: runTrace})
@@ -83,6 +88,7 @@ func runLink(ctx context.Context, e *env, args []string) error {
 	ignore := fs.Bool("ignore-link-trailers", false, "do not use Link:/Message-ID: trailers (to measure the other evidence)")
 	full := fs.Bool("full", false, "link every stored commit again")
 	score := fs.Bool("score", false, "then score the links against the Link: trailers (needs --ignore-link-trailers)")
+	noIndex := fs.Bool("no-index", false, "do not update the search index now (the next link, import or reindex catches up)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -95,9 +101,23 @@ func runLink(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	res, err := link.Link(ctx, st, &link.Options{Repo: *repo, IgnoreLinkTrailers: *ignore, Full: *full, Logger: e.log})
+	lo := &link.Options{Repo: *repo, IgnoreLinkTrailers: *ignore, Full: *full, Logger: e.log}
+	if !*noIndex {
+		ix, err := openLinkIndex(e)
+		if err != nil {
+			return err
+		}
+		if ix != nil {
+			defer ix.Close()
+			lo.Hook = indexer.NewCommitIndexer(st, ix, e.log)
+		}
+	}
+	res, err := link.Link(ctx, st, lo)
 	if err != nil {
 		return err
+	}
+	if h, ok := lo.Hook.(*indexer.CommitIndexer); ok && !*asJSON {
+		defer fmt.Fprintf(e.stdout, "search index: %d commits and %d messages indexed\n", h.Commits, h.Messages)
 	}
 	out := struct {
 		Results  []*link.Result   `json:"results"`
@@ -131,6 +151,22 @@ func runLink(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	return nil
+}
+
+// openLinkIndex opens the search index for link to update; nil (and the
+// commits stay queued) when the data directory has no index yet (an
+// import --no-index) or another process holds it.
+func openLinkIndex(e *env) (*search.Index, error) {
+	if _, err := os.Stat(filepath.Join(indexDir(e), search.MetaFile)); err != nil {
+		e.log.Info("link: no search index yet; commits stay queued for the next import or reindex")
+		return nil, nil
+	}
+	ix, err := search.Open(indexDir(e), &search.Options{Logger: e.log})
+	if errors.Is(err, search.ErrLocked) {
+		e.log.Warn("link: the search index is held by another process; commits stay queued for the next link, import or reindex", "error", err)
+		return nil, nil
+	}
+	return ix, reindexHint(e, err)
 }
 
 func runCommit(ctx context.Context, e *env, args []string) error {

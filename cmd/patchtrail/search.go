@@ -69,11 +69,14 @@ func runReindex(ctx context.Context, e *env, args []string) error {
 	if err := st.EnqueueAll(ctx); err != nil {
 		return err
 	}
+	if err := st.EnqueueAllCommits(ctx); err != nil {
+		return err
+	}
 	n, err := indexer.DrainWithProgress(ctx, st, ix, e.stderr)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "indexed %d messages in %s\n", n, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(e.stdout, "indexed %d messages and commits in %s\n", n, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -107,6 +110,7 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	opts := &search.SearchOptions{Limit: *limit, Offset: *offset, Sort: *sort, Threads: *threads, List: *list}
 	if *asMbox || *asJSON {
 		opts.Limit = max(opts.Limit, 0)
+		opts.MessagesOnly = *asMbox // an mbox holds messages
 		return streamSearch(ctx, e, st, ix, q, opts, *asMbox, start)
 	}
 	if opts.Limit < 0 {
@@ -117,8 +121,26 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "%d results\n", res.Total)
-	for _, h := range res.Hits {
-		fmt.Fprintf(e.stdout, "%s  %-60.60s  %-30.30s  <%s>\n", h.Date.Format("2006-01-02"), h.Subject, h.From, h.MessageID)
+	hits := api.Hits(res.Hits)
+	if err := api.LinkHits(ctx, st, hits); err != nil {
+		return err
+	}
+	for _, h := range hits {
+		if h.Kind == search.KindCommit {
+			posted := "off-list"
+			if len(h.Postings) > 0 {
+				posted = fmt.Sprintf("%s %s <%s>", h.Postings[0].Role, h.Postings[0].Grade, h.Postings[0].MessageID)
+			}
+			fmt.Fprintf(e.stdout, "%s  %-60.60s  %-30.30s  commit %.12s (%s)  %s\n", h.Date.Format("2006-01-02"), h.Subject, h.From, h.SHA, h.Repo, posted)
+			continue
+		}
+		fmt.Fprintf(e.stdout, "%s  %-60.60s  %-30.30s  <%s>", h.Date.Format("2006-01-02"), h.Subject, h.From, h.MessageID)
+		for _, c := range h.Commits {
+			if c.Role == "applied" {
+				fmt.Fprintf(e.stdout, "  → %.12s (%s, %s)", c.SHA, c.Repo, c.Grade)
+			}
+		}
+		fmt.Fprintln(e.stdout)
 	}
 	return nil
 }
@@ -135,7 +157,7 @@ func streamSearch(ctx context.Context, e *env, st *store.Store, ix *search.Index
 	w := bufio.NewWriterSize(e.stdout, 1<<16)
 	n := 0
 	if !asMbox {
-		count, err := ix.Search(ctx, q, &search.SearchOptions{Limit: 1, Sort: opts.Sort, Threads: opts.Threads, List: opts.List})
+		count, err := ix.Search(ctx, q, &search.SearchOptions{Limit: 1, Sort: opts.Sort, Threads: opts.Threads, List: opts.List, MessagesOnly: opts.MessagesOnly})
 		if err != nil {
 			return err
 		}
@@ -158,7 +180,11 @@ func streamSearch(ctx context.Context, e *env, st *store.Store, ix *search.Index
 			}
 			return mbox.WriteMboxrd(w, raw)
 		}
-		b, err := json.Marshal(api.Hits([]search.Hit{h})[0])
+		wh := api.Hits([]search.Hit{h})
+		if err := api.LinkHits(ctx, st, wh); err != nil {
+			return err
+		}
+		b, err := json.Marshal(wh[0])
 		if err != nil {
 			return err
 		}

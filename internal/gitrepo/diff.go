@@ -37,6 +37,7 @@ type diffParser struct {
 	withDiff  bool
 	maxDiff   int
 	diff      []byte
+	hunks     []string // hunk header contexts (Commit.HunkHeaders)
 	truncated bool
 }
 
@@ -47,6 +48,7 @@ func (d *diffParser) reset(withDiff bool, maxDiff int) {
 	d.withDiff = withDiff
 	d.maxDiff = maxDiff
 	d.diff = nil
+	d.hunks = nil
 	d.truncated = false
 }
 
@@ -93,6 +95,8 @@ func (d *diffParser) line(l []byte) {
 		d.before, d.after = 1, 1
 		if !scanHunkHeader(l, &d.before, &d.after) {
 			d.before, d.after = 0, 0
+		} else if d.withDiff {
+			d.hunkContext(l)
 		}
 	case bytes.HasPrefix(l, []byte("--- ")):
 		d.minusPath, d.hasMinus = headerPath(l[4:], "a/"), true
@@ -130,6 +134,24 @@ func (d *diffParser) keep(l []byte) {
 	}
 	d.diff = append(d.diff, l...)
 	d.diff = append(d.diff, '\n')
+}
+
+// hunkContext keeps the text after the closing "@@" of hunk header l
+// while the diff's cap allows.
+func (d *diffParser) hunkContext(l []byte) {
+	i := bytes.Index(l[2:], []byte("@@"))
+	if i < 0 || d.truncated {
+		return
+	}
+	ctx := bytes.TrimSpace(l[2+i+2:])
+	if len(ctx) == 0 {
+		return
+	}
+	if len(d.diff)+len(ctx)+1 > d.maxDiff {
+		d.truncated = true
+		return
+	}
+	d.hunks = append(d.hunks, string(ctx))
 }
 
 // finish settles the paths of the current file.

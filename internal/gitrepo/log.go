@@ -38,6 +38,10 @@ type Commit struct {
 	// LogOptions.MaxDiffBytes long; DiffTruncated says lines were left out.
 	Diff          string
 	DiffTruncated bool
+	// HunkHeaders is set with LogOptions.WithDiff: the text after the
+	// closing "@@" of each hunk header (usually a function), non-empty
+	// ones only, within the same cap as Diff.
+	HunkHeaders []string
 
 	// Problem is set when the commit's changes could not be read (a
 	// missing object, a shallow boundary, a replaced or grafted commit):
@@ -66,6 +70,9 @@ type LogOptions struct {
 	// Reverse yields the oldest commits first (git log --reverse; git
 	// then lists the commits before printing the first one).
 	Reverse bool
+	// NoWalk reads exactly the commits named by Refs (commit ids), not
+	// their history, in the order given.
+	NoWalk bool
 	// Logger receives warnings (dropped Since ids); nil discards them.
 	Logger *slog.Logger
 }
@@ -202,7 +209,7 @@ func Log(ctx context.Context, repoDir string, opts *LogOptions) (*LogReader, err
 		return nil, err
 	}
 	r.dir, r.input, r.hist = repoDir, stdin.Bytes(), hist
-	if err := r.start(r.input, false); err != nil {
+	if err := r.start(r.input, o.NoWalk); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -338,12 +345,12 @@ func (r *LogReader) returned(c *Commit) *Commit {
 		r.queue = r.queue[1:]
 	}
 	if r.noDiff != nil {
-		c.Files, c.PatchID, c.Diff, c.DiffTruncated = nil, "", "", false
+		c.Files, c.PatchID, c.Diff, c.DiffTruncated, c.HunkHeaders = nil, "", "", false, nil
 		c.Problem = r.noDiff
 		return c
 	}
 	if p := r.hist.check(c.SHA); p != nil {
-		c.Files, c.PatchID, c.Diff, c.DiffTruncated = nil, "", "", false
+		c.Files, c.PatchID, c.Diff, c.DiffTruncated, c.HunkHeaders = nil, "", "", false, nil
 		c.Problem = p
 		r.problems = append(r.problems, p)
 	}
@@ -450,7 +457,7 @@ func (r *LogReader) recover(failure error, held string) (*Commit, error) {
 	r.last = c.SHA
 	if c.Problem == nil {
 		if p := r.hist.check(c.SHA); p != nil {
-			c.Files, c.PatchID, c.Diff, c.DiffTruncated = nil, "", "", false
+			c.Files, c.PatchID, c.Diff, c.DiffTruncated, c.HunkHeaders = nil, "", "", false, nil
 			c.Problem = p
 			r.problems = append(r.problems, p)
 		}
@@ -610,6 +617,7 @@ func (r *LogReader) readCommit() (c *Commit, atEOF bool, err error) {
 	if r.opts.WithDiff {
 		c.Diff = string(r.dp.diff)
 		c.DiffTruncated = r.dp.truncated
+		c.HunkHeaders = r.dp.hunks
 	}
 	return c, atEOF, nil
 }

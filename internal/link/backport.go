@@ -96,6 +96,10 @@ func scanBackportPostings(ctx context.Context, st *store.Store) error {
 				tx.Rollback()
 				return err
 			}
+			if err := tx.Enqueue(id); err != nil { // is:backport
+				tx.Rollback()
+				return err
+			}
 		}
 		if err := tx.SetMark("backport_scan", after); err != nil {
 			tx.Rollback()

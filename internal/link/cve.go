@@ -103,7 +103,16 @@ func ImportCVEs(ctx context.Context, st *store.Store, root string, opts *CVEOpti
 		}
 		defer tx.Rollback()
 		for _, c := range batch {
+			// The search documents of its commits and their postings
+			// carry the CVE id (cve:): queued before and after, for the
+			// commits it named and those it names now.
+			if err := tx.EnqueueCVE(c.ID); err != nil {
+				return err
+			}
 			if err := tx.PutCVE(c); err != nil {
+				return err
+			}
+			if err := tx.EnqueueCVE(c.ID); err != nil {
 				return err
 			}
 		}

@@ -35,6 +35,27 @@ type Options struct {
 	BatchSize int
 	// Logger receives progress and warnings; nil discards them.
 	Logger *slog.Logger
+	// Hook, when set, takes part in the run (the search index).
+	// Whatever the hook, every commit stored and every commit or message
+	// whose links changed is queued for the index in the transaction
+	// that changes it (store.Tx.EnqueueCommits, store.Tx.Enqueue).
+	Hook Hook
+}
+
+// Hook lets the search index follow a link run, as indexer.Hook does an
+// import: it sees each commit as git gave it (with its diff, which the
+// store does not keep) and is told when a batch is durable, so it can
+// index what the batch queued.
+type Hook interface {
+	// Read is called for every commit read from git, in the reader
+	// goroutine, before the commit is stored.
+	Read(c *gitrepo.Commit)
+	// Committed is called after each store transaction of the run; the
+	// hook may index what is queued now or wait for more.
+	Committed(ctx context.Context) error
+	// Flush is called at the end of the run (and before it, for what an
+	// interrupted run left queued): everything queued must be indexed.
+	Flush(ctx context.Context) error
 }
 
 // DefaultWindow is the default Options.Window.
@@ -124,6 +145,11 @@ func Link(ctx context.Context, st *store.Store, opts *Options) ([]*Result, error
 	if err := scanBackportPostings(ctx, st); err != nil {
 		return nil, err
 	}
+	if o.Hook != nil {
+		if err := o.Hook.Flush(ctx); err != nil {
+			return nil, err
+		}
+	}
 	m := newMatcher(st, o.Window, o.IgnoreLinkTrailers)
 	var out []*Result
 	for _, r := range repos {
@@ -132,6 +158,11 @@ func Link(ctx context.Context, st *store.Store, opts *Options) ([]*Result, error
 			out = append(out, res)
 		}
 		if err != nil {
+			return out, err
+		}
+	}
+	if o.Hook != nil {
+		if err := o.Hook.Flush(ctx); err != nil {
 			return out, err
 		}
 	}
@@ -176,6 +207,9 @@ func linkRepo(ctx context.Context, st *store.Store, m *matcher, r *store.RepoRow
 			it := item{err: err}
 			if err == nil {
 				it.row, it.problem = CommitRow(c), c.Problem != nil
+				if o.Hook != nil {
+					o.Hook.Read(c)
+				}
 			}
 			select {
 			case ch <- it:
@@ -213,7 +247,7 @@ func linkRepo(ctx context.Context, st *store.Store, m *matcher, r *store.RepoRow
 			if err := resolveShorts(ctx, r.Path, batch); err != nil {
 				return res, err
 			}
-			if err := writeBatch(ctx, st, m, r.ID, batch, res, nil); err != nil {
+			if err := writeBatch(ctx, st, m, r.ID, batch, res, nil, o.Hook); err != nil {
 				return res, err
 			}
 			res.Read += len(batch)
@@ -264,15 +298,15 @@ func linkRepo(ctx context.Context, st *store.Store, m *matcher, r *store.RepoRow
 		return tx.SetRepoState(r.ID, lr.Heads(), mark, time.Now())
 	}
 	for len(again) > o.BatchSize {
-		if err := writeBatch(ctx, st, m, 0, again[:o.BatchSize], res, nil); err != nil {
+		if err := writeBatch(ctx, st, m, 0, again[:o.BatchSize], res, nil, o.Hook); err != nil {
 			return res, err
 		}
 		again = again[o.BatchSize:]
 	}
-	if err := writeBatch(ctx, st, m, r.ID, batch, res, nil); err != nil {
+	if err := writeBatch(ctx, st, m, r.ID, batch, res, nil, o.Hook); err != nil {
 		return res, err
 	}
-	if err := writeBatch(ctx, st, m, 0, again, res, state); err != nil {
+	if err := writeBatch(ctx, st, m, 0, again, res, state, o.Hook); err != nil {
 		return res, err
 	}
 	res.Elapsed = time.Since(start)
@@ -300,8 +334,10 @@ func keepStoredChanges(ctx context.Context, st *store.Store, row *store.CommitRo
 
 // writeBatch links the commits (reading the store), then stores them
 // (when repo is not 0) and their links in one transaction, running
-// extra inside it before the commit.
-func writeBatch(ctx context.Context, st *store.Store, m *matcher, repo int64, rows []*store.CommitRow, res *Result, extra func(*store.Tx) error) error {
+// extra inside it before the commit. The same transaction queues for the
+// search index the commits stored and every commit and message whose
+// links changed; hook (if any) is told once it is durable.
+func writeBatch(ctx context.Context, st *store.Store, m *matcher, repo int64, rows []*store.CommitRow, res *Result, extra func(*store.Tx) error, hook Hook) error {
 	links := make([][]store.LinkRow, len(rows))
 	for i, c := range rows {
 		if err := ctx.Err(); err != nil {
@@ -331,8 +367,21 @@ func writeBatch(ctx context.Context, st *store.Store, m *matcher, repo int64, ro
 		for j := range links[i] {
 			links[i][j].Commit = c.ID
 		}
+		old, err := tx.CommitLinkKeys(c.ID)
+		if err != nil {
+			return err
+		}
 		if err := tx.SetLinks(c.ID, links[i]); err != nil {
 			return err
+		}
+		changed := changedMessages(old, links[i])
+		if err := tx.Enqueue(changed...); err != nil {
+			return err
+		}
+		if repo != 0 || len(changed) > 0 {
+			if err := tx.EnqueueCommits(c.ID); err != nil {
+				return err
+			}
 		}
 	}
 	if extra != nil {
@@ -340,5 +389,34 @@ func writeBatch(ctx context.Context, st *store.Store, m *matcher, repo int64, ro
 			return err
 		}
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if hook != nil {
+		return hook.Committed(ctx)
+	}
+	return nil
+}
+
+// changedMessages lists the messages whose link to a commit appeared,
+// disappeared or changed role or grade: their search documents (is:,
+// commit:, repo:) must be rebuilt.
+func changedMessages(old []store.LinkKey, now []store.LinkRow) []int64 {
+	was := make(map[int64]store.LinkKey, len(old))
+	for _, k := range old {
+		was[k.Message] = k
+	}
+	var out []int64
+	for _, l := range now {
+		k, ok := was[l.Message]
+		delete(was, l.Message)
+		if !ok || k.Role != l.Role || k.Grade != l.Grade {
+			out = append(out, l.Message)
+		}
+	}
+	for id := range was {
+		out = append(out, id)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
 }

@@ -1,0 +1,172 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// The commit index queue lists commits whose search document must be
+// written (new commits, commits whose links changed), as index_queue does
+// for messages: rows are added in the transaction that changes the commit
+// or its links and removed once the index holds the document durably.
+const commitQueueSchema = `
+CREATE TABLE IF NOT EXISTS commit_index_queue (commit_id INTEGER PRIMARY KEY);
+`
+
+// EnqueueCommits queues commits (row ids) for (re)indexing.
+func (t *Tx) EnqueueCommits(ids ...int64) error {
+	for _, id := range ids {
+		if _, err := t.exec(`INSERT OR IGNORE INTO commit_index_queue(commit_id) VALUES (?)`, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EnqueueAllCommits queues every stored commit (a full reindex).
+func (s *Store) EnqueueAllCommits(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO commit_index_queue(commit_id) SELECT id FROM commits`); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+// QueuedCommits returns up to limit queued commit ids after the id after.
+func (s *Store) QueuedCommits(ctx context.Context, after int64, limit int) ([]int64, error) {
+	rows, err := s.query(ctx, `SELECT commit_id FROM commit_index_queue WHERE commit_id > ? ORDER BY commit_id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return collectIDs(rows)
+}
+
+// CommitQueueLen counts queued commits.
+func (s *Store) CommitQueueLen(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.queryRow(ctx, `SELECT count(*) FROM commit_index_queue`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: %w", err)
+	}
+	return n, nil
+}
+
+// DequeueCommits removes commits from the queue once they are indexed.
+func (s *Store) DequeueCommits(ctx context.Context, ids []int64) error {
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			args[i] = id
+		}
+		q := `DELETE FROM commit_index_queue WHERE commit_id IN (?` + strings.Repeat(",?", n-1) + `)`
+		if _, err := s.db.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+// LinkKey is what a search document knows of one link: which message,
+// in which role and grade.
+type LinkKey struct {
+	Message int64
+	Role    string
+	Grade   string
+}
+
+// CommitLinkKeys returns the links of a commit as the index sees them,
+// sorted by message.
+func (t *Tx) CommitLinkKeys(commit int64) ([]LinkKey, error) {
+	st, err := t.stmt(`SELECT message, role, grade FROM links WHERE commit_id = ? ORDER BY message`)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(t.ctx, commit)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	defer rows.Close()
+	var out []LinkKey
+	for rows.Next() {
+		var k LinkKey
+		if err := rows.Scan(&k.Message, &k.Role, &k.Grade); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// CommitByID loads a stored commit by row id with its trailers, fixes
+// and repositories.
+func (s *Store) CommitByID(ctx context.Context, id int64) (*CommitRow, error) {
+	c, err := scanCommit(s.queryRow(ctx, `SELECT `+commitCols+` FROM commits c WHERE c.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: commit row %d", ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: commit row %d: %w", id, err)
+	}
+	return c, s.commitDetails(ctx, c)
+}
+
+// MessageCommit is one commit a message is linked to, for the search
+// document and the hits of the message.
+type MessageCommit struct {
+	SHA   string
+	Role  string // RoleApplied or RoleEarlier
+	Grade string
+	Score float64
+	Repos []string
+}
+
+// MessageCommits returns the commits linked to message row id, applied
+// links first, best first.
+func (s *Store) MessageCommits(ctx context.Context, message int64) ([]MessageCommit, error) {
+	rows, err := s.query(ctx, `SELECT c.sha, l.role, l.grade, l.score,
+			coalesce((SELECT group_concat(r.name, char(10)) FROM commit_repos cr JOIN repos r ON r.id = cr.repo WHERE cr.commit_id = c.id), '')
+		FROM links l JOIN commits c ON c.id = l.commit_id
+		WHERE l.message = ? ORDER BY l.role = 'applied' DESC, l.score DESC, c.sha`, message)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	defer rows.Close()
+	var out []MessageCommit
+	for rows.Next() {
+		var mc MessageCommit
+		var repos string
+		if err := rows.Scan(&mc.SHA, &mc.Role, &mc.Grade, &mc.Score, &repos); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		if repos != "" {
+			mc.Repos = strings.Split(repos, "\n")
+			sort.Strings(mc.Repos)
+		}
+		out = append(out, mc)
+	}
+	return out, rows.Err()
+}
+
+// CommitCVEs returns the CVE ids whose record names sha as a fix commit
+// or as the fix of a backport, sorted.
+func (s *Store) CommitCVEs(ctx context.Context, sha string) ([]string, error) {
+	return s.strings(ctx, `SELECT cve FROM cve_commits WHERE sha = ? AND kind = 'fix'
+		UNION SELECT cve FROM cve_backports WHERE fixed_sha = ? ORDER BY 1`, sha, sha)
+}
+
+// EnqueueCVE queues the commits a CVE record names as fixes (and the
+// fixes of its backports), and the messages linked to them as applied:
+// their documents carry the CVE id (cve:).
+func (t *Tx) EnqueueCVE(id string) error {
+	const shas = `SELECT sha FROM cve_commits WHERE cve = ?1 AND kind = 'fix' UNION SELECT fixed_sha FROM cve_backports WHERE cve = ?1`
+	if _, err := t.exec(`INSERT OR IGNORE INTO commit_index_queue(commit_id) SELECT id FROM commits WHERE sha IN (`+shas+`)`, id); err != nil {
+		return err
+	}
+	_, err := t.exec(`INSERT OR IGNORE INTO index_queue(message) SELECT l.message FROM links l JOIN commits c ON c.id = l.commit_id
+		WHERE l.role = 'applied' AND c.sha IN (`+shas+`)`, id)
+	return err
+}
