@@ -233,5 +233,10 @@ func WireTrace(t *trace.Trace) *Trace {
 	for _, e := range t.Timeline {
 		v.Timeline = append(v.Timeline, TimelineEvent(e))
 	}
+	v.Branches = make([]CVEBranch, 0, len(t.Branches))
+	for _, b := range t.Branches {
+		v.Branches = append(v.Branches, CVEBranch(b))
+	}
+	v.Gap = t.Gap
 	return v
 }

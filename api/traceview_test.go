@@ -186,6 +186,33 @@ func TestTraceCVEWithoutRepo(t *testing.T) {
 	if diff := cmp.Diff(want, events(v.Timeline)); diff != "" {
 		t.Errorf("timeline (-want +got):\n%s", diff)
 	}
+	// Per branch: the .dyad lines, as internal/cve reads them.
+	const intro = "0123456789abcdef0123456789abcdef01234567"
+	wantBranches := []CVEBranch{
+		{Branch: "6.1", IntroducedVersion: "6.1", IntroducedSHA: intro, FixedVersion: "6.1.80", FixedSHA: "2222222222222222222222222222222222222222"},
+		{Branch: "mainline", IntroducedVersion: "6.1", IntroducedSHA: intro, FixedVersion: "6.8", FixedSHA: "8b4e0f9f1d2c3b4a5e6f708192a3b4c5d6e7f809"},
+	}
+	if diff := cmp.Diff(wantBranches, v.Branches); diff != "" {
+		t.Errorf("branches (-want +got):\n%s", diff)
+	}
+	// The patch gap from the same postings: no publication date, so no
+	// day counts; the fixes undated (no registered kernel tree).
+	if v.Gap == nil {
+		t.Fatal("no gap")
+	}
+	var steps []string
+	for _, s := range v.Gap.Steps {
+		e := s.Event + " " + s.Version + " " + s.MessageID
+		if s.Date == nil {
+			e += " ?"
+		}
+		steps = append(steps, strings.TrimSpace(e))
+	}
+	wantSteps := []string{"first_posted  " + traceFix, "last_version_posted  " + traceFix,
+		"applied  20240206190000.310357-0-erin@example.org", "mainline_fix 6.8  ?", "backport 6.1.80  ?"}
+	if diff := cmp.Diff(wantSteps, steps); diff != "" || v.Gap.Days != nil {
+		t.Errorf("gap days %v, steps (-want +got):\n%s", v.Gap.Days, diff)
+	}
 }
 
 // TestTraceCommit traces a linked commit, and the same story from an
@@ -308,6 +335,8 @@ func TestCommitAndTracePages(t *testing.T) {
 		"/_/commit/" + sha[:12]:        "reject unknown flags in io_send_prep()",
 		"/_/trace/" + sha:              "Timeline",
 		"/_/trace/CVE-2024-1000":       "io_uring: fix use-after-free in io_rw_done()",
+		"/_/trace/CVE-2024-1000?":      "Per branch",
+		"/_/trace/CVE-2024-1000?gap":   "days before the CVE",
 		"/_/commit/ffffffffffffffffff": "",
 	} {
 		r := do(t, "GET", base+url, "")

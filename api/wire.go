@@ -3,6 +3,7 @@ package api
 import (
 	"time"
 
+	"patchtrail/internal/gap"
 	"patchtrail/internal/store"
 )
 
@@ -116,7 +117,12 @@ type Trace struct {
 	Fixes      []TraceFixes    `json:"fixes"`
 	Backports  []TraceBackport `json:"backports"`
 	Timeline   []TimelineEvent `json:"timeline"`
-	Notes      []string        `json:"notes"` // what could not be found, and how things were found
+	// Branches: the CVE on each line of the kernel (one per .dyad line).
+	Branches []CVEBranch `json:"branches"`
+	// Gap is the CVE's patch gap, as `patchtrail gap --json` reports it
+	// per CVE; absent without a CVE or a posting.
+	Gap   *gap.CVE `json:"gap,omitempty"`
+	Notes []string `json:"notes"` // what could not be found, and how things were found
 }
 
 // TracePerson is someone who took part in a fix, with the message where
