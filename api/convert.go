@@ -221,7 +221,7 @@ func WireTrace(t *trace.Trace) *Trace {
 	}
 	for _, r := range t.Reviews {
 		v.Reviews = append(v.Reviews, TraceReview{MessageID: r.MessageID, Subject: r.Subject, From: addrOf(r.From), Date: r.Date,
-			Version: r.Version, NextPosted: r.NextPosted, FromAuthor: r.FromAuthor})
+			Version: r.Version, NextPosted: r.NextPosted})
 	}
 	for _, f := range t.Fixes {
 		v.Fixes = append(v.Fixes, TraceFixes{Target: f.Target, Title: f.Title, Commit: WireCommitRef(f.Commit), Posting: wirePostingPtr(f.Posting)})

@@ -146,7 +146,6 @@ type TraceReview struct {
 	Date       time.Time `json:"date"`
 	Version    int       `json:"version"`      // the version it replies to
 	NextPosted string    `json:"next_version"` // Message-ID of the version that followed, "" after the final one
-	FromAuthor bool      `json:"from_author,omitempty"`
 }
 
 // TimelineEvent is one dated step of a fix.

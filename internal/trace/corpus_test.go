@@ -161,7 +161,32 @@ func TestIOUringCVEPostings(t *testing.T) {
 		if tr.Posting != nil && tr.Thread != nil && len(tr.Thread.Messages) < 1 {
 			t.Errorf("trace %s: empty thread", id)
 		}
+		for _, r := range tr.Reviews {
+			if trace.IsBot(r.From.Name, r.From.Email) || tr.Posting != nil && strings.EqualFold(r.From.Email, tr.Posting.From.Email) {
+				t.Errorf("trace %s: review <%s> from %s <%s>", id, r.MessageID, r.From.Name, r.From.Email)
+			}
+		}
+		if id == "CVE-2023-52654" {
+			checkApplied(t, tr, "170198118655.1944107.5078206606631700639.b4-ty@kernel.dk")
+		}
 	}
+}
+
+// checkApplied: the maintainer's b4 "Applied, thanks!" mid is the
+// trace's applied step, not a review.
+func checkApplied(t *testing.T, tr *trace.Trace, mid string) {
+	t.Helper()
+	for _, r := range tr.Reviews {
+		if r.MessageID == mid {
+			t.Errorf("%s: <%s> listed as a review", tr.Query, mid)
+		}
+	}
+	for _, e := range tr.Timeline {
+		if e.Event == "applied" && e.MessageID == mid {
+			return
+		}
+	}
+	t.Errorf("%s: <%s> is not the applied step", tr.Query, mid)
 }
 
 func contains(s []string, v string) bool {
