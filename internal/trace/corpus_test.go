@@ -1,14 +1,9 @@
 package trace_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"mime"
 	"net/mail"
-	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -17,7 +12,6 @@ import (
 	"patchtrail/internal/store"
 	"patchtrail/internal/testcorpus"
 	"patchtrail/internal/trace"
-	"patchtrail/mbox"
 )
 
 // ioUringPostings is the final posting of the fix of every io_uring CVE
@@ -139,7 +133,7 @@ func TestIOUringCVEPostings(t *testing.T) {
 	}
 
 	path := filepath.Join(t.TempDir(), "threads.mbox")
-	n := writeThreads(t, path, titles)
+	n := testcorpus.WriteThreads(t, path, func(_ mail.Header, subject string) bool { return titles[link.SubjectKey(subject)] })
 	if _, err := indexer.Import(ctx, st, path, &indexer.Options{List: "io-uring"}); err != nil {
 		t.Fatal(err)
 	}
@@ -196,82 +190,4 @@ func contains(s []string, v string) bool {
 		}
 	}
 	return false
-}
-
-var midRE = regexp.MustCompile(`<([^<>\s]+)>`)
-
-// writeThreads writes to path, as mboxrd in archive order, the messages
-// of every thread holding a message whose subject key is in titles.
-func writeThreads(t *testing.T, path string, titles map[string]bool) int {
-	t.Helper()
-	// Pass 1: the ids each message names, joined into threads
-	// (union-find over Message-IDs), and the messages with a title.
-	parent := map[string]string{}
-	var find func(string) string
-	find = func(x string) string {
-		p, ok := parent[x]
-		if !ok || p == x {
-			parent[x] = x
-			return x
-		}
-		r := find(p)
-		parent[x] = r
-		return r
-	}
-	union := func(a, b string) { parent[find(a)] = find(b) }
-	first := map[int]string{} // message position → one of its ids
-	var titled []string
-	dec := new(mime.WordDecoder)
-	testcorpus.Messages(t, func(i int, _ string, raw []byte) {
-		m, err := mail.ReadMessage(bytes.NewReader(raw))
-		if err != nil {
-			return
-		}
-		var ids []string
-		for _, h := range []string{"Message-Id", "In-Reply-To", "References"} {
-			for _, v := range m.Header[h] {
-				for _, id := range midRE.FindAllStringSubmatch(v, -1) {
-					ids = append(ids, id[1])
-				}
-			}
-		}
-		if len(ids) == 0 {
-			return
-		}
-		first[i] = ids[0]
-		for _, id := range ids[1:] {
-			union(ids[0], id)
-		}
-		subj, err := dec.DecodeHeader(m.Header.Get("Subject"))
-		if err != nil {
-			subj = m.Header.Get("Subject")
-		}
-		if titles[link.SubjectKey(subj)] {
-			titled = append(titled, ids[0])
-		}
-	})
-	keep := map[string]bool{}
-	for _, id := range titled {
-		keep[find(id)] = true
-	}
-	// Pass 2: write the kept messages.
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w := bufio.NewWriter(f)
-	n := 0
-	testcorpus.Messages(t, func(i int, _ string, raw []byte) {
-		if id, ok := first[i]; ok && keep[find(id)] {
-			n++
-			if err := mbox.WriteMboxrd(w, raw); err != nil {
-				t.Fatal(err)
-			}
-		}
-	})
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
