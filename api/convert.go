@@ -238,5 +238,15 @@ func WireTrace(t *trace.Trace) *Trace {
 		v.Branches = append(v.Branches, CVEBranch(b))
 	}
 	v.Gap = t.Gap
+	v.Discussion, v.BugReports = wireMentions(t.Discussion), wireMentions(t.BugReports)
 	return v
+}
+
+func wireMentions(ms []trace.Mention) []TraceMention {
+	out := make([]TraceMention, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, TraceMention{MessageID: m.MessageID, Subject: m.Subject, From: addrOf(m.From), Date: m.Date, ThreadID: m.ThreadID,
+			Messages: m.Messages, Target: m.Target, Found: m.Found})
+	}
+	return out
 }

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -383,5 +384,26 @@ func TestTraceCommitLinks(t *testing.T) {
 	body := string(do(t, "GET", base+"/_/trace/"+sha, "").Body)
 	if !strings.Contains(body, `href="/_/commit/`+sha+`"`) || strings.Contains(body, "git.kernel.org/stable/c/"+sha) {
 		t.Errorf("trace of a registered commit does not link to its commit page")
+	}
+}
+
+// TestTracePageMentions renders the discussion and bug report sections
+// of the trace page.
+func TestTracePageMentions(t *testing.T) {
+	when := time.Date(2024, 7, 17, 8, 0, 0, 0, time.UTC)
+	tr := &Trace{Query: "CVE-2024-41001",
+		Discussion: []TraceMention{{MessageID: "d@example.org", Subject: "Re: CVE-2024-41001: io_uring/sqpoll: leak", Date: when, Messages: 3, Found: "cve"}},
+		BugReports: []TraceMention{{MessageID: "b@example.org", Subject: "[bug report] io_uring: free entries via RCU", Date: when, Messages: 1,
+			Target: "5cf4f52e6d8a0000000000000000000000000000", Found: "subject"}}}
+	var b bytes.Buffer
+	d := traceData{pageBase: pageBase{Title: "t", List: "all"}, T: tr, commitURL: "https://git.kernel.org/stable/c/"}
+	if err := loadPages().t["trace"].ExecuteTemplate(&b, "layout", d); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Discussion of the CVE", "Re: CVE-2024-41001: io_uring/sqpoll: leak", "3 messages",
+		"Bug reports against the Fixes: targets", `href="https://git.kernel.org/stable/c/5cf4f52e6d8a0000000000000000000000000000"`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("trace page lacks %q", want)
+		}
 	}
 }

@@ -121,8 +121,26 @@ type Trace struct {
 	Branches []CVEBranch `json:"branches"`
 	// Gap is the CVE's patch gap, as `patchtrail gap --json` reports it
 	// per CVE; absent without a CVE or a posting.
-	Gap   *gap.CVE `json:"gap,omitempty"`
-	Notes []string `json:"notes"` // what could not be found, and how things were found
+	Gap *gap.CVE `json:"gap,omitempty"`
+	// Discussion: threads naming the CVE id; BugReports: reports
+	// against the Fixes: targets. Each is the first matching message of
+	// its thread.
+	Discussion []TraceMention `json:"discussion"`
+	BugReports []TraceMention `json:"bug_reports"`
+	Notes      []string       `json:"notes"` // what could not be found, and how things were found
+}
+
+// TraceMention is a thread of the list discussion around a fix: its
+// first message naming the CVE, or reporting a bug in a Fixes: target.
+type TraceMention struct {
+	MessageID string    `json:"message_id"`
+	Subject   string    `json:"subject"`
+	From      Address   `json:"from"`
+	Date      time.Time `json:"date"`
+	ThreadID  int64     `json:"thread_id"`
+	Messages  int       `json:"messages"`         // matching messages in the thread
+	Target    string    `json:"target,omitempty"` // the Fixes: target a report is against
+	Found     string    `json:"found"`            // "cve", "subject" ([bug report] titled after the target) or "commit" (names it)
 }
 
 // TracePerson is someone who took part in a fix, with the message where

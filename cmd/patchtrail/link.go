@@ -357,6 +357,8 @@ func printTrace(e *env, v *trace.Trace) error {
 		}
 		fmt.Fprintf(w, "  %s  %-20s %-10s %s\n", day(ev.Date), ev.Event, gap, ev.Detail)
 	}
+	printMentions(w, "discussion of the CVE:", v.Discussion)
+	printMentions(w, "bug reports against the Fixes: targets:", v.BugReports)
 	printGap(w, v.Gap)
 	for _, n := range v.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
@@ -412,6 +414,24 @@ func printGap(w io.Writer, g *gap.CVE) {
 			what = "<" + s.MessageID + ">"
 		}
 		fmt.Fprintf(w, "  %s  %-20s %-14s %s\n", date, s.Event, before, what)
+	}
+}
+
+// printMentions prints threads around a fix, one line each.
+func printMentions(w io.Writer, title string, ms []trace.Mention) {
+	if len(ms) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n%s\n", title)
+	for _, m := range ms {
+		extra := ""
+		if m.Target != "" {
+			extra = " against " + short(m.Target) + " (" + m.Found + ")"
+		}
+		if m.Messages > 1 {
+			extra += fmt.Sprintf(", %d messages", m.Messages)
+		}
+		fmt.Fprintf(w, "  %s  %s  %s%s  <%s>\n", m.Date.Format("2006-01-02"), m.Subject, formatName(m.From.Name, m.From.Email), extra, m.MessageID)
 	}
 }
 

@@ -208,11 +208,20 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'cve_summary'`).Scan(&summary); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, schema+patchSchema+queueSchema+linkSchema); err != nil {
+	var mentions int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'mentions'`).Scan(&mentions); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, schema+patchSchema+queueSchema+linkSchema+mentionSchema); err != nil {
 		return fmt.Errorf("store: create schema: %w", err)
 	}
 	if summary == 0 {
 		if err := fillCVESummary(ctx, s.db); err != nil {
+			return err
+		}
+	}
+	if mentions == 0 {
+		if err := fillMentions(ctx, s); err != nil {
 			return err
 		}
 	}

@@ -2,10 +2,13 @@ package trace_test
 
 import (
 	"context"
+	"fmt"
 	"net/mail"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"patchtrail/indexer"
 	"patchtrail/internal/link"
@@ -89,6 +92,19 @@ var ioUringPostings = map[string]string{
 	"CVE-2025-68814": "20251225072829.44646-1-activprithvi@gmail.com",
 }
 
+// wantDiscussion: the io_uring CVEs the list discussed under their id
+// (the first message of each thread, and how many name the CVE).
+var wantDiscussion = map[string][]string{
+	"CVE-2024-41001": {"18634c7e-b234-ac02-20f8-4d5426733679@huawei.com 3"},
+}
+
+// wantBugReports: bug reports against the Fixes: target of a CVE's fix.
+var wantBugReports = map[string][]string{
+	// Dan Carpenter's static checker report on 5cf4f52e6d8a, fixed by
+	// the CVE's fix four months later.
+	"CVE-2024-35880": {"9a411872-46c3-4652-8704-d1610f547583@moroto.mountain 5cf4f52e6d8a subject"},
+}
+
 // TestIOUringCVEPostings traces every io_uring CVE of the vulns corpus
 // over the io-uring archive and checks the final posting against
 // ioUringPostings; the io_uring CVEs not listed there have no posting
@@ -133,7 +149,12 @@ func TestIOUringCVEPostings(t *testing.T) {
 	}
 
 	path := filepath.Join(t.TempDir(), "threads.mbox")
-	n := testcorpus.WriteThreads(t, path, func(_ mail.Header, subject string) bool { return titles[link.SubjectKey(subject)] })
+	n := testcorpus.WriteThreads(t, path, func(_ mail.Header, subject string) bool {
+		// And the threads naming a CVE or reporting a bug, for the
+		// discussion and bug reports of a trace.
+		return titles[link.SubjectKey(subject)] || strings.Contains(strings.ToUpper(subject), "CVE-") ||
+			strings.Contains(strings.ToLower(subject), "bug report")
+	})
 	if _, err := indexer.Import(ctx, st, path, &indexer.Options{List: "io-uring"}); err != nil {
 		t.Fatal(err)
 	}
@@ -162,6 +183,21 @@ func TestIOUringCVEPostings(t *testing.T) {
 		}
 		if id == "CVE-2023-52654" {
 			checkApplied(t, tr, "170198118655.1944107.5078206606631700639.b4-ty@kernel.dk")
+		}
+		var disc, bugs []string
+		for _, m := range tr.Discussion {
+			disc = append(disc, fmt.Sprintf("%s %d", m.MessageID, m.Messages))
+		}
+		for _, m := range tr.BugReports {
+			bugs = append(bugs, fmt.Sprintf("%s %.12s %s", m.MessageID, m.Target, m.Found))
+		}
+		if diff := cmp.Diff(wantDiscussion[id], disc); diff != "" {
+			t.Errorf("trace %s: discussion (-want +got):\n%s", id, diff)
+		}
+		if want, ok := wantBugReports[id]; ok {
+			if diff := cmp.Diff(want, bugs); diff != "" {
+				t.Errorf("trace %s: bug reports (-want +got):\n%s", id, diff)
+			}
 		}
 	}
 }

@@ -83,8 +83,15 @@ type Trace struct {
 	// last version, applied, mainline fix, each stable fix, publication,
 	// with the days from each to the publication. Nil without a CVE or
 	// a posting.
-	Gap   *gap.CVE
-	Notes []string // what could not be found, and how things were found
+	Gap *gap.CVE
+	// Discussion is the list discussion of the CVE itself: threads with
+	// a message naming its id ("Re: CVE-2024-41001").
+	Discussion []Mention
+	// BugReports are reports against the Fixes: targets: "[bug report]"
+	// mails titled after a target, and messages (no patches) naming the
+	// target commit, outside the fix's own thread.
+	BugReports []Mention
+	Notes      []string // what could not be found, and how things were found
 }
 
 var cveIDRE = regexp.MustCompile(`(?i)^CVE-\d{4}-\d+$`)
@@ -107,7 +114,7 @@ type trace struct {
 func Load(ctx context.Context, st *store.Store, q string) (*Trace, error) {
 	q = strings.TrimSpace(q)
 	tr := &trace{st: st, pid: map[string]bool{}, t: &Trace{Query: q, FixCommits: []CommitRef{}, Earlier: []Posting{}, People: []Person{},
-		Reviews: []Review{}, Fixes: []Fixes{}, Backports: []Backport{}, Timeline: []Event{}, Branches: []cve.BranchState{}, Notes: []string{}}}
+		Reviews: []Review{}, Fixes: []Fixes{}, Backports: []Backport{}, Timeline: []Event{}, Branches: []cve.BranchState{}, Discussion: []Mention{}, BugReports: []Mention{}, Notes: []string{}}}
 	var rec *store.CVERow
 	var fixSHAs []string
 	var posting *store.PatchCandidate // a posting named by the query
@@ -196,6 +203,9 @@ func Load(ctx context.Context, st *store.Store, q string) (*Trace, error) {
 		return nil, err
 	}
 	if err := tr.gap(ctx, rec); err != nil {
+		return nil, err
+	}
+	if err := tr.mentions(ctx, rec); err != nil {
 		return nil, err
 	}
 	return tr.t, nil
