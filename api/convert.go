@@ -159,6 +159,10 @@ func WireSeries(s *trace.Series) *Series {
 		if i < len(s.Commits) {
 			part.Commits = wireMessageCommits(s.Commits[i])
 		}
+		part.CVEs = []CVERef{}
+		if i < len(s.CVEs) {
+			part.CVEs = wireCVERefs(s.CVEs[i])
+		}
 		v.Parts = append(v.Parts, part)
 	}
 	if s.Versions != nil {
@@ -249,4 +253,20 @@ func wireMentions(ms []trace.Mention) []TraceMention {
 			Messages: m.Messages, Target: m.Target, Found: m.Found})
 	}
 	return out
+}
+
+func wireCVERefs(rs []trace.CVERef) []CVERef {
+	out := make([]CVERef, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, CVERef{ID: r.ID, How: r.How, Trace: "/_/trace/" + r.ID})
+	}
+	return out
+}
+
+// WireBecame is the wire form of what a patch became (nil stays nil).
+func WireBecame(b *trace.Became) *Became {
+	if b == nil {
+		return nil
+	}
+	return &Became{MessageID: b.MessageID, Subject: b.Subject, Commits: wireMessageCommits(b.Commits), CVEs: wireCVERefs(b.CVEs)}
 }

@@ -407,3 +407,37 @@ func TestTracePageMentions(t *testing.T) {
 		}
 	}
 }
+
+// TestPagesSayWhatPatchesBecame: message, thread and series pages name
+// the commit a patch became and the CVE it fixes, with links.
+func TestPagesSayWhatPatchesBecame(t *testing.T) {
+	st, commits := linkedSample(t)
+	base := newServerFor(t, New(st, nil, &Options{Logger: testLogger(t)}))
+	sha := commits[traceV2p2]
+	for _, c := range []struct {
+		url  string
+		want []string
+	}{
+		{messageURL("io-uring", traceV2p2), []string{`href="/_/commit/` + sha + `"`, "Became"}},
+		{messageURL("io-uring", traceV2p2) + "t/", []string{`href="/_/commit/` + sha + `"`}},
+		{messageURL("io-uring", traceV2p2) + "series/", []string{`href="/_/commit/` + sha + `"`, "became commit"}},
+		// v1 was an earlier version of the same commit.
+		{messageURL("io-uring", traceV1p2), []string{"an earlier version of commit"}},
+		// The fix of CVE-2024-1000 is in no repository: its posting has
+		// the CVE's title.
+		{messageURL("io-uring", traceFix), []string{`href="/_/trace/CVE-2024-1000"`, "title is this subject"}},
+		{messageURL("io-uring", traceFix) + "t/", []string{`href="/_/trace/CVE-2024-1000"`}},
+	} {
+		r := do(t, "GET", base+c.url, "")
+		for _, w := range c.want {
+			if r.Status != http.StatusOK || !strings.Contains(string(r.Body), w) {
+				t.Errorf("%s: status %d, page lacks %s", c.url, r.Status, w)
+			}
+		}
+	}
+	// A reply became nothing.
+	r := do(t, "GET", base+messageURL("io-uring", "20240206133000.310323-0-bob@example.net"), "")
+	if strings.Contains(string(r.Body), `class="became"`) {
+		t.Errorf("a reply's page says what it became")
+	}
+}

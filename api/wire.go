@@ -283,6 +283,26 @@ type SeriesPart struct {
 	Trailers  []GivenTrailer `json:"trailers"`
 	// Commits are the commits this part became, best link first.
 	Commits []MessageCommit `json:"commits"`
+	// CVEs are the CVEs this part fixes.
+	CVEs []CVERef `json:"cves"`
+}
+
+// Became is what a patch mail became: the commits and the CVEs it fixes
+// (pages of messages and threads).
+type Became struct {
+	MessageID string          `json:"message_id"`
+	Subject   string          `json:"subject"`
+	Commits   []MessageCommit `json:"commits"`
+	CVEs      []CVERef        `json:"cves"`
+}
+
+// CVERef is a CVE a patch fixes, how that is known ("commit": a commit
+// it became is the fix; "title": the CVE's title is its subject), and
+// the trace page of the CVE.
+type CVERef struct {
+	ID    string `json:"id"`
+	How   string `json:"how"`
+	Trace string `json:"trace"`
 }
 
 // SeriesVersion summarises one version of a series in its chain.
