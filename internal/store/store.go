@@ -166,7 +166,7 @@ func Open(ctx context.Context, dir string, opts *Options) (*Store, error) {
 	}
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(0)&_pragma=cache_size(-65536)&_txlock=immediate"
 	if opts.ReadOnly {
-		dsn = "file:" + path + "?mode=ro&_pragma=busy_timeout(10000)&_pragma=cache_size(-65536)"
+		dsn = "file:" + path + "?mode=ro&_pragma=busy_timeout(10000)&_pragma=cache_size(-65536)&_pragma=mmap_size(1073741824)"
 	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
