@@ -80,8 +80,9 @@ func (s *Store) MessagesMentioning(ctx context.Context, term string) ([]*Message
 	return s.messages(ctx, `SELECT `+messageCols+` FROM messages WHERE id IN (SELECT message FROM mentions WHERE term = ?) AND deleted = 0 ORDER BY date, id`, term)
 }
 
-// fillMentions fills the mentions table of a store written before it
-// existed, from the raw messages: headers and body lines not quoted
+// fillMentions creates the mentions table and fills it, in one
+// transaction (a crash leaves no table, so the next open fills it
+// again), from the messages already stored (none in a new store): headers and body lines not quoted
 // with '>' (a message whose body is encoded, base64 say, is not read;
 // messages imported from now on are read decoded).
 func fillMentions(ctx context.Context, s *Store) error {
@@ -118,6 +119,9 @@ func fillMentions(ctx context.Context, s *Store) error {
 		return fmt.Errorf("store: fill mentions: %w", err)
 	}
 	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, mentionSchema); err != nil {
+		return fmt.Errorf("store: create mentions: %w", err)
+	}
 	ins, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO mentions(term, message) VALUES (?, ?)`)
 	if err != nil {
 		return fmt.Errorf("store: fill mentions: %w", err)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -21,6 +22,45 @@ func TestMentionTerms(t *testing.T) {
 	} {
 		if diff := cmp.Diff(c.want, MentionTerms(c.text)); diff != "" {
 			t.Errorf("MentionTerms(%q) (-want +got):\n%s", c.text, diff)
+		}
+	}
+}
+
+// TestFillMentions: a store written before the mentions table fills it
+// from its raw messages when next opened for writing, quoted lines left
+// out.
+func TestFillMentions(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(ctx, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := func(body string) []byte { return s.Compress([]byte("Subject: x\n\n" + body)) }
+	m1 := msg("a", []string{"1@x"})
+	m1.Raw = raw("Re: CVE-2024-41001 is fixed by commit 0123456789abcdef\n")
+	m2 := msg("b", []string{"2@x"})
+	m2.Raw = raw("> CVE-2024-41001 quoted only\nthanks\n")
+	add(t, s, "a", m1, m2)
+	if _, err := s.db.ExecContext(ctx, `DROP TABLE mentions`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err = Open(ctx, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for term, want := range map[string][]string{"cve-2024-41001": {"1@x"}, "0123456789abcdef00": {"1@x"}, "0123456789ab": {"1@x"}, "CVE-2024-1": nil} {
+		ms, err := s.MessagesMentioning(ctx, term)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, m := range ms {
+			got = append(got, m.MessageID)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("MessagesMentioning(%q) (-want +got):\n%s", term, diff)
 		}
 	}
 }
