@@ -159,6 +159,10 @@ func WireSeries(s *trace.Series) *Series {
 		if i < len(s.Commits) {
 			part.Commits = wireMessageCommits(s.Commits[i])
 		}
+		part.CVEs = []CVERef{}
+		if i < len(s.CVEs) {
+			part.CVEs = wireCVERefs(s.CVEs[i])
+		}
 		v.Parts = append(v.Parts, part)
 	}
 	if s.Versions != nil {
@@ -221,7 +225,7 @@ func WireTrace(t *trace.Trace) *Trace {
 	}
 	for _, r := range t.Reviews {
 		v.Reviews = append(v.Reviews, TraceReview{MessageID: r.MessageID, Subject: r.Subject, From: addrOf(r.From), Date: r.Date,
-			Version: r.Version, NextPosted: r.NextPosted, FromAuthor: r.FromAuthor})
+			Version: r.Version, NextPosted: r.NextPosted})
 	}
 	for _, f := range t.Fixes {
 		v.Fixes = append(v.Fixes, TraceFixes{Target: f.Target, Title: f.Title, Commit: WireCommitRef(f.Commit), Posting: wirePostingPtr(f.Posting)})
@@ -233,5 +237,36 @@ func WireTrace(t *trace.Trace) *Trace {
 	for _, e := range t.Timeline {
 		v.Timeline = append(v.Timeline, TimelineEvent(e))
 	}
+	v.Branches = make([]CVEBranch, 0, len(t.Branches))
+	for _, b := range t.Branches {
+		v.Branches = append(v.Branches, CVEBranch(b))
+	}
+	v.Gap = t.Gap
+	v.Discussion, v.BugReports = wireMentions(t.Discussion), wireMentions(t.BugReports)
 	return v
+}
+
+func wireMentions(ms []trace.Mention) []TraceMention {
+	out := make([]TraceMention, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, TraceMention{MessageID: m.MessageID, Subject: m.Subject, From: addrOf(m.From), Date: m.Date, ThreadID: m.ThreadID,
+			Messages: m.Messages, Target: m.Target, Found: m.Found})
+	}
+	return out
+}
+
+func wireCVERefs(rs []trace.CVERef) []CVERef {
+	out := make([]CVERef, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, CVERef{ID: r.ID, How: r.How, Trace: "/_/trace/" + r.ID})
+	}
+	return out
+}
+
+// WireBecame is the wire form of what a patch became (nil stays nil).
+func WireBecame(b *trace.Became) *Became {
+	if b == nil {
+		return nil
+	}
+	return &Became{MessageID: b.MessageID, Subject: b.Subject, Commits: wireMessageCommits(b.Commits), CVEs: wireCVERefs(b.CVEs)}
 }

@@ -59,7 +59,7 @@ var pageFuncs = template.FuncMap{
 func loadPages() *pages {
 	p := &pages{t: map[string]*template.Template{}}
 	for _, name := range pageNames {
-		p.t[name] = template.Must(template.New(name).Funcs(pageFuncs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
+		p.t[name] = template.Must(template.New(name).Funcs(pageFuncs).ParseFS(templateFS, "templates/layout.html", "templates/became.html", "templates/"+name+".html"))
 	}
 	return p
 }
@@ -316,6 +316,7 @@ type messageData struct {
 	Blocks    []bodyBlock
 	Cut       bool
 	ParentURL string
+	Became    []*Became // what the message, a patch, became
 }
 
 func (s *Server) pageMessage(c echo.Context, list, mid string) error {
@@ -328,6 +329,9 @@ func (s *Server) pageMessage(c echo.Context, list, mid string) error {
 	d.Blocks, d.Cut = renderBody(m.Body)
 	if m.Parent != "" {
 		d.ParentURL = messageURL(list, m.Parent)
+	}
+	if d.Became, err = becameOf(c.Request().Context(), s.st, []string{m.MessageID}); err != nil {
+		return err
 	}
 	return s.render(c, http.StatusOK, "message", d)
 }
@@ -353,7 +357,8 @@ type threadData struct {
 	Items       []threadItem
 	SameSubject []ThreadSummary
 	MboxURL     string
-	Omitted     int // bodies not shown
+	Omitted     int       // bodies not shown
+	Became      []*Became // what the patches of the thread became
 }
 
 // Thread page limits: bodies are shown for the first maxThreadBodies
@@ -412,6 +417,13 @@ func (s *Server) pageThread(c echo.Context, list, mid string) error {
 		if err := walk(r, 0); err != nil {
 			return err
 		}
+	}
+	mids := make([]string, 0, len(tv.Messages))
+	for _, m := range tv.Messages {
+		mids = append(mids, m.MessageID)
+	}
+	if d.Became, err = becameOf(ctx, s.st, mids); err != nil {
+		return err
 	}
 	return s.render(c, http.StatusOK, "thread", d)
 }

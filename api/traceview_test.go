@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -186,6 +187,33 @@ func TestTraceCVEWithoutRepo(t *testing.T) {
 	if diff := cmp.Diff(want, events(v.Timeline)); diff != "" {
 		t.Errorf("timeline (-want +got):\n%s", diff)
 	}
+	// Per branch: the .dyad lines, as internal/cve reads them.
+	const intro = "0123456789abcdef0123456789abcdef01234567"
+	wantBranches := []CVEBranch{
+		{Branch: "6.1", IntroducedVersion: "6.1", IntroducedSHA: intro, FixedVersion: "6.1.80", FixedSHA: "2222222222222222222222222222222222222222"},
+		{Branch: "mainline", IntroducedVersion: "6.1", IntroducedSHA: intro, FixedVersion: "6.8", FixedSHA: "8b4e0f9f1d2c3b4a5e6f708192a3b4c5d6e7f809"},
+	}
+	if diff := cmp.Diff(wantBranches, v.Branches); diff != "" {
+		t.Errorf("branches (-want +got):\n%s", diff)
+	}
+	// The patch gap from the same postings: no publication date, so no
+	// day counts; the fixes undated (no registered kernel tree).
+	if v.Gap == nil {
+		t.Fatal("no gap")
+	}
+	var steps []string
+	for _, s := range v.Gap.Steps {
+		e := s.Event + " " + s.Version + " " + s.MessageID
+		if s.Date == nil {
+			e += " ?"
+		}
+		steps = append(steps, strings.TrimSpace(e))
+	}
+	wantSteps := []string{"first_posted  " + traceFix, "last_version_posted  " + traceFix,
+		"applied  20240206190000.310357-0-erin@example.org", "mainline_fix 6.8  ?", "backport 6.1.80  ?"}
+	if diff := cmp.Diff(wantSteps, steps); diff != "" || v.Gap.Days != nil {
+		t.Errorf("gap days %v, steps (-want +got):\n%s", v.Gap.Days, diff)
+	}
 }
 
 // TestTraceCommit traces a linked commit, and the same story from an
@@ -223,12 +251,12 @@ func TestTraceCommit(t *testing.T) {
 		}
 		wantReviews := []string{
 			"v1 carol@example.com next=" + traceV2p2,
-			"v1 alice@example.org next=" + traceV2p2,
+			// alice's own answer on v1 is no review, nor is erin's
+			// "Applied" on v2 (the timeline's applied step).
 			"v1 dave@example.org next=" + traceV2p2,
 			"v2 carol@example.com next=",
 			"v2 carol@example.com next=",
 			"v2 ivan@example.com next=",
-			"v2 erin@example.org next=",
 		}
 		if diff := cmp.Diff(wantReviews, reviews); diff != "" {
 			t.Errorf("%s: reviews (-want +got):\n%s", q, diff)
@@ -308,6 +336,8 @@ func TestCommitAndTracePages(t *testing.T) {
 		"/_/commit/" + sha[:12]:        "reject unknown flags in io_send_prep()",
 		"/_/trace/" + sha:              "Timeline",
 		"/_/trace/CVE-2024-1000":       "io_uring: fix use-after-free in io_rw_done()",
+		"/_/trace/CVE-2024-1000?":      "Per branch",
+		"/_/trace/CVE-2024-1000?gap":   "days before the CVE",
 		"/_/commit/ffffffffffffffffff": "",
 	} {
 		r := do(t, "GET", base+url, "")
@@ -354,5 +384,60 @@ func TestTraceCommitLinks(t *testing.T) {
 	body := string(do(t, "GET", base+"/_/trace/"+sha, "").Body)
 	if !strings.Contains(body, `href="/_/commit/`+sha+`"`) || strings.Contains(body, "git.kernel.org/stable/c/"+sha) {
 		t.Errorf("trace of a registered commit does not link to its commit page")
+	}
+}
+
+// TestTracePageMentions renders the discussion and bug report sections
+// of the trace page.
+func TestTracePageMentions(t *testing.T) {
+	when := time.Date(2024, 7, 17, 8, 0, 0, 0, time.UTC)
+	tr := &Trace{Query: "CVE-2024-41001",
+		Discussion: []TraceMention{{MessageID: "d@example.org", Subject: "Re: CVE-2024-41001: io_uring/sqpoll: leak", Date: when, Messages: 3, Found: "cve"}},
+		BugReports: []TraceMention{{MessageID: "b@example.org", Subject: "[bug report] io_uring: free entries via RCU", Date: when, Messages: 1,
+			Target: "5cf4f52e6d8a0000000000000000000000000000", Found: "subject"}}}
+	var b bytes.Buffer
+	d := traceData{pageBase: pageBase{Title: "t", List: "all"}, T: tr, commitURL: "https://git.kernel.org/stable/c/"}
+	if err := loadPages().t["trace"].ExecuteTemplate(&b, "layout", d); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Discussion of the CVE", "Re: CVE-2024-41001: io_uring/sqpoll: leak", "3 messages",
+		"Bug reports against the Fixes: targets", `href="https://git.kernel.org/stable/c/5cf4f52e6d8a0000000000000000000000000000"`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("trace page lacks %q", want)
+		}
+	}
+}
+
+// TestPagesSayWhatPatchesBecame: message, thread and series pages name
+// the commit a patch became and the CVE it fixes, with links.
+func TestPagesSayWhatPatchesBecame(t *testing.T) {
+	st, commits := linkedSample(t)
+	base := newServerFor(t, New(st, nil, &Options{Logger: testLogger(t)}))
+	sha := commits[traceV2p2]
+	for _, c := range []struct {
+		url  string
+		want []string
+	}{
+		{messageURL("io-uring", traceV2p2), []string{`href="/_/commit/` + sha + `"`, "Became"}},
+		{messageURL("io-uring", traceV2p2) + "t/", []string{`href="/_/commit/` + sha + `"`}},
+		{messageURL("io-uring", traceV2p2) + "series/", []string{`href="/_/commit/` + sha + `"`, "became commit"}},
+		// v1 was an earlier version of the same commit.
+		{messageURL("io-uring", traceV1p2), []string{"an earlier version of commit"}},
+		// The fix of CVE-2024-1000 is in no repository: its posting has
+		// the CVE's title.
+		{messageURL("io-uring", traceFix), []string{`href="/_/trace/CVE-2024-1000"`, "title is this subject"}},
+		{messageURL("io-uring", traceFix) + "t/", []string{`href="/_/trace/CVE-2024-1000"`}},
+	} {
+		r := do(t, "GET", base+c.url, "")
+		for _, w := range c.want {
+			if r.Status != http.StatusOK || !strings.Contains(string(r.Body), w) {
+				t.Errorf("%s: status %d, page lacks %s", c.url, r.Status, w)
+			}
+		}
+	}
+	// A reply became nothing.
+	r := do(t, "GET", base+messageURL("io-uring", "20240206133000.310323-0-bob@example.net"), "")
+	if strings.Contains(string(r.Body), `class="became"`) {
+		t.Errorf("a reply's page says what it became")
 	}
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"time"
 
+	"patchtrail/internal/gap"
 	"patchtrail/internal/store"
 )
 
@@ -116,7 +117,30 @@ type Trace struct {
 	Fixes      []TraceFixes    `json:"fixes"`
 	Backports  []TraceBackport `json:"backports"`
 	Timeline   []TimelineEvent `json:"timeline"`
-	Notes      []string        `json:"notes"` // what could not be found, and how things were found
+	// Branches: the CVE on each line of the kernel (one per .dyad line).
+	Branches []CVEBranch `json:"branches"`
+	// Gap is the CVE's patch gap, as `patchtrail gap --json` reports it
+	// per CVE; absent without a CVE or a posting.
+	Gap *gap.CVE `json:"gap,omitempty"`
+	// Discussion: threads naming the CVE id; BugReports: reports
+	// against the Fixes: targets. Each is the first matching message of
+	// its thread.
+	Discussion []TraceMention `json:"discussion"`
+	BugReports []TraceMention `json:"bug_reports"`
+	Notes      []string       `json:"notes"` // what could not be found, and how things were found
+}
+
+// TraceMention is a thread of the list discussion around a fix: its
+// first message naming the CVE, or reporting a bug in a Fixes: target.
+type TraceMention struct {
+	MessageID string    `json:"message_id"`
+	Subject   string    `json:"subject"`
+	From      Address   `json:"from"`
+	Date      time.Time `json:"date"`
+	ThreadID  int64     `json:"thread_id"`
+	Messages  int       `json:"messages"`         // matching messages in the thread
+	Target    string    `json:"target,omitempty"` // the Fixes: target a report is against
+	Found     string    `json:"found"`            // "cve", "subject" ([bug report] titled after the target) or "commit" (names it)
 }
 
 // TracePerson is someone who took part in a fix, with the message where
@@ -140,7 +164,6 @@ type TraceReview struct {
 	Date       time.Time `json:"date"`
 	Version    int       `json:"version"`      // the version it replies to
 	NextPosted string    `json:"next_version"` // Message-ID of the version that followed, "" after the final one
-	FromAuthor bool      `json:"from_author,omitempty"`
 }
 
 // TimelineEvent is one dated step of a fix.
@@ -260,6 +283,26 @@ type SeriesPart struct {
 	Trailers  []GivenTrailer `json:"trailers"`
 	// Commits are the commits this part became, best link first.
 	Commits []MessageCommit `json:"commits"`
+	// CVEs are the CVEs this part fixes.
+	CVEs []CVERef `json:"cves"`
+}
+
+// Became is what a patch mail became: the commits and the CVEs it fixes
+// (pages of messages and threads).
+type Became struct {
+	MessageID string          `json:"message_id"`
+	Subject   string          `json:"subject"`
+	Commits   []MessageCommit `json:"commits"`
+	CVEs      []CVERef        `json:"cves"`
+}
+
+// CVERef is a CVE a patch fixes, how that is known ("commit": a commit
+// it became is the fix; "title": the CVE's title is its subject), and
+// the trace page of the CVE.
+type CVERef struct {
+	ID    string `json:"id"`
+	How   string `json:"how"`
+	Trace string `json:"trace"`
 }
 
 // SeriesVersion summarises one version of a series in its chain.

@@ -32,11 +32,16 @@ func (b *patchBatch) Stored(added *store.Added, p *Parsed) error {
 	if added.Duplicate {
 		return nil
 	}
+	m := p.Msg
+	if terms := store.MentionTerms(m.Subject + "\n" + m.NonQuoted); len(terms) > 0 {
+		if err := b.tx.AddMentions(added.ID, terms); err != nil {
+			return err
+		}
+	}
 	a := p.Analysis
 	if a == nil {
 		return nil
 	}
-	m := p.Msg
 	for _, t := range a.ReplyTrailers {
 		if err := b.tx.AddTrailer(trailerRow(added.ID, m.References[len(m.References)-1], "reply", t)); err != nil {
 			return err

@@ -2,10 +2,12 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,6 +17,7 @@ import (
 	"patchtrail/api"
 	"patchtrail/indexer"
 	"patchtrail/internal/cve"
+	"patchtrail/internal/gap"
 	"patchtrail/internal/link"
 	"patchtrail/internal/store"
 	"patchtrail/internal/trace"
@@ -333,6 +336,7 @@ func printTrace(e *env, v *trace.Trace) error {
 		}
 		fmt.Fprintf(w, "\n  files: %s\n", strings.Join(c.Files, " "))
 	}
+	printBranches(w, v.Branches)
 	for _, c := range v.FixCommits {
 		if c.Known {
 			fmt.Fprintf(w, "fix commit %.12s %s (%s)\n", c.SHA, c.Subject, strings.Join(c.Repos, ", "))
@@ -389,8 +393,83 @@ func printTrace(e *env, v *trace.Trace) error {
 		}
 		fmt.Fprintf(w, "  %s  %-20s %-10s %s\n", day(ev.Date), ev.Event, gap, ev.Detail)
 	}
+	printMentions(w, "discussion of the CVE:", v.Discussion)
+	printMentions(w, "bug reports against the Fixes: targets:", v.BugReports)
+	printGap(w, v.Gap)
 	for _, n := range v.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	return nil
 }
+
+// printBranches prints a CVE per line of development: introduced in,
+// fixed in (version and commit), or still vulnerable.
+func printBranches(w io.Writer, bs []cve.BranchState) {
+	if len(bs) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "  branch      introduced in           fixed in")
+	for _, b := range bs {
+		in := "(beginning)"
+		if b.IntroducedVersion != "" {
+			in = b.IntroducedVersion
+		}
+		if b.IntroducedSHA != "" {
+			in += " " + short(b.IntroducedSHA)
+		}
+		fixed := "STILL VULNERABLE"
+		if !b.Vulnerable {
+			fixed = b.FixedVersion + " " + short(b.FixedSHA)
+		}
+		fmt.Fprintf(w, "  %-10s  %-22s  %s\n", cmp.Or(b.Branch, "?"), in, fixed)
+	}
+}
+
+// printGap prints the patch gap of a trace: each step with the days
+// from it to the CVE's publication.
+func printGap(w io.Writer, g *gap.CVE) {
+	if g == nil {
+		return
+	}
+	fmt.Fprint(w, "\npatch gap: ")
+	if g.Days != nil {
+		fmt.Fprintf(w, "first posted %.1f days before the CVE\n", *g.Days)
+	} else {
+		fmt.Fprintln(w, "no publication date")
+	}
+	for _, s := range g.Steps {
+		date, before := "????-??-??", ""
+		if s.Date != nil {
+			date = s.Date.Format("2006-01-02")
+		}
+		if s.DaysBeforeCVE != nil {
+			before = fmt.Sprintf("%.1fd before", *s.DaysBeforeCVE)
+		}
+		what := strings.TrimSpace(s.Version + " " + short(s.SHA))
+		if s.MessageID != "" {
+			what = "<" + s.MessageID + ">"
+		}
+		fmt.Fprintf(w, "  %s  %-20s %-14s %s\n", date, s.Event, before, what)
+	}
+}
+
+// printMentions prints threads around a fix, one line each.
+func printMentions(w io.Writer, title string, ms []trace.Mention) {
+	if len(ms) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n%s\n", title)
+	for _, m := range ms {
+		extra := ""
+		if m.Target != "" {
+			extra = " against " + short(m.Target) + " (" + m.Found + ")"
+		}
+		if m.Messages > 1 {
+			extra += fmt.Sprintf(", %d messages", m.Messages)
+		}
+		fmt.Fprintf(w, "  %s  %s  %s%s  <%s>\n", m.Date.Format("2006-01-02"), m.Subject, formatName(m.From.Name, m.From.Email), extra, m.MessageID)
+	}
+}
+
+// short is the 12-digit abbreviation of a commit id.
+func short(sha string) string { return sha[:min(12, len(sha))] }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"patchtrail/api"
+	"patchtrail/internal/store"
 	"patchtrail/internal/trace"
 )
 
@@ -25,10 +26,24 @@ func printSeries(e *env, v *trace.Series) error {
 		state = fmt.Sprintf("missing %v", v.Missing)
 	}
 	fmt.Fprintf(w, "series %d: v%d, %d patches (%s) by %s\n%s\n", v.ID, v.Version, v.Total, state, v.Author, v.Subject)
-	for _, p := range v.Parts {
+	for i, p := range v.Parts {
 		fmt.Fprintf(w, "\n  %d/%d  %s\n        <%s>  %s\n", p.Counter, v.Total, p.Subject, p.MessageID, p.Date.Format("2006-01-02"))
 		if len(p.PatchIDs) > 0 {
 			fmt.Fprintf(w, "        patch-id %s\n", strings.Join(p.PatchIDs, " "))
+		}
+		if i < len(v.Commits) {
+			for _, c := range v.Commits[i] {
+				what := "became"
+				if c.Role != store.RoleApplied {
+					what = "earlier version of"
+				}
+				fmt.Fprintf(w, "        %s commit %s %s\n", what, short(c.SHA), c.Subject)
+			}
+		}
+		if i < len(v.CVEs) {
+			for _, c := range v.CVEs[i] {
+				fmt.Fprintf(w, "        fixes %s (by %s)\n", c.ID, c.How)
+			}
 		}
 		for _, t := range p.Trailers {
 			fmt.Fprintf(w, "        %s: %s  (%s, in <%s>)\n", t.Key, t.Value, t.Kind, t.MessageID)

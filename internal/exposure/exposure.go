@@ -149,18 +149,32 @@ func List(ctx context.Context, st *store.Store, f *Filter) ([]*Entry, error) {
 	}
 	out := []*Entry{}
 	versions := make(cve.Versions)
-	err := st.EachCVE(ctx, func(c *store.CVERow) error {
+	// The version filters run on the .dyad lines before the rest of a
+	// record is read (store.EachCVEWhere): most records fail them.
+	var keep func([]store.CVEBackport) bool
+	if !open.IsZero() || fixedIn != "" {
+		var bps []cve.Backport
+		keep = func(lines []store.CVEBackport) bool {
+			bps = bps[:0]
+			for _, l := range lines {
+				bps = append(bps, cve.Backport(l))
+			}
+			if !open.IsZero() && !cve.ExposedCached(bps, open, versions) {
+				return false
+			}
+			if fixedIn != "" {
+				if _, ok := cve.FixedIn(bps, fixedIn); !ok {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	err := st.EachCVEWhere(ctx, keep, func(c *store.CVERow) error {
 		bps := Backports(c)
 		e := &Entry{ID: c.ID, Title: c.Title, Severity: c.Severity, CVSS: c.CVSS, Files: nonNil(c.Files), FixSHAs: nonNil(c.FixSHAs)}
-		if !open.IsZero() && !cve.ExposedCached(bps, open, versions) {
-			return nil
-		}
 		if fixedIn != "" {
-			sha, ok := cve.FixedIn(bps, fixedIn)
-			if !ok {
-				return nil
-			}
-			e.FixedBy = sha
+			e.FixedBy, _ = cve.FixedIn(bps, fixedIn)
 		}
 		if len(f.Files) > 0 && !matchFiles(f.Files, c.Files) {
 			return nil

@@ -158,12 +158,20 @@ func measureOne(ctx context.Context, st *store.Store, rec *store.CVERow, e *expo
 	if err != nil || p == nil {
 		return nil, err
 	}
-	c := &CVE{ID: rec.ID, Title: rec.Title, Severity: strings.ToLower(rec.Severity), Subsystem: Subsystem(rec.Files), Steps: []Step{}}
+	var lists []string
+	if e.Posting != nil {
+		lists = e.Posting.Lists
+	}
+	return Of(ctx, st, rec, p, lists)
+}
+
+// Of is the gap of one CVE whose fix was posted as p (on lists): the
+// steps from the first posting to the publication, as Measure reports
+// them. A trace calls it with the posting it found.
+func Of(ctx context.Context, st *store.Store, rec *store.CVERow, p *link.CVEPosting, lists []string) (*CVE, error) {
+	c := &CVE{ID: rec.ID, Title: rec.Title, Severity: strings.ToLower(rec.Severity), Subsystem: Subsystem(rec.Files), Steps: []Step{}, Lists: lists}
 	if c.Severity == "" {
 		c.Severity = "unscored"
-	}
-	if e.Posting != nil {
-		c.Lists = e.Posting.Lists
 	}
 	if c.Lists == nil {
 		c.Lists = []string{}
@@ -190,15 +198,20 @@ func measureOne(ctx context.Context, st *store.Store, rec *store.CVERow, e *expo
 		}
 		return nil
 	}
-	for _, b := range cve.Branches(exposure.Backports(rec)) {
-		if b.Vulnerable {
-			continue
+	// The mainline fix first, then the stable fixes in file order, so
+	// that undated steps keep the order of the story.
+	branches := cve.Branches(exposure.Backports(rec))
+	for _, mainline := range []bool{true, false} {
+		for _, b := range branches {
+			if b.Vulnerable || (b.Branch == cve.MainlineBranch) != mainline {
+				continue
+			}
+			ev := "backport"
+			if mainline {
+				ev = "mainline_fix"
+			}
+			c.Steps = append(c.Steps, Step{Event: ev, Date: commitDate(b.FixedSHA), Version: b.FixedVersion, SHA: b.FixedSHA})
 		}
-		ev := "backport"
-		if b.Branch == cve.MainlineBranch {
-			ev = "mainline_fix"
-		}
-		c.Steps = append(c.Steps, Step{Event: ev, Date: commitDate(b.FixedSHA), Version: b.FixedVersion, SHA: b.FixedSHA})
 	}
 	if !rec.Published.IsZero() {
 		c.Published = ptr(rec.Published)

@@ -126,8 +126,15 @@ func attach(tx *store.Tx, sid int64, row *store.PatchRow) error {
 }
 
 // chain links a series that is still alone in its version chain to the
-// chain of an earlier version: same change-id first, then the same
-// normalised subject and sender, then shared patch-ids.
+// chain of an earlier version of the same patchset: same change-id
+// first, then the same normalised subject and sender, then (same
+// sender) shared patch-ids. Version numbers must go up along a chain: a
+// series found by change-id or subject joins only when its version is
+// at least the highest version the chain had when it was posted (a
+// RESEND keeps its number); one found by shared patch-ids only when its
+// version is higher, since a lower or equal version sharing patches is
+// a new patchset reusing some of them (a cleanup series re-posting
+// three patches of an earlier one as its own v1).
 func chain(tx *store.Tx, sid int64, row *store.PatchRow) error {
 	s, err := tx.SeriesByID(sid)
 	if err != nil {
@@ -136,25 +143,37 @@ func chain(tx *store.Tx, sid int64, row *store.PatchRow) error {
 	if s.Chain != s.ID {
 		return nil
 	}
-	pick := func(cands []*store.SeriesRow, sameAuthor bool) *store.SeriesRow {
+	pick := func(cands []*store.SeriesRow, sameAuthor, strict bool) (*store.SeriesRow, error) {
 		for _, c := range cands {
-			if c.ID != s.ID && c.Chain != s.ID && c.Version <= s.Version && (!sameAuthor || c.Author == s.Author) {
-				return c
+			if c.ID == s.ID || c.Chain == s.ID || c.Version > s.Version || sameAuthor && c.Author != s.Author {
+				continue
+			}
+			top, err := tx.ChainTopVersion(c.Chain, s.FirstDate)
+			if err != nil {
+				return nil, err
+			}
+			if s.Version > top || !strict && s.Version == top {
+				return c, nil
 			}
 		}
-		return nil
+		return nil, nil
 	}
 	cands, err := tx.EarlierVersions(s.ChangeID, s.NormSubject, s.Author, s.FirstDate)
 	if err != nil {
 		return err
 	}
-	found := pick(cands, false)
+	found, err := pick(cands, false, false)
+	if err != nil {
+		return err
+	}
 	if found == nil && len(row.PatchIDs) > 0 {
 		cands, err := tx.SeriesSharingPatchIDs(row.PatchIDs, s.ID, s.FirstDate)
 		if err != nil {
 			return err
 		}
-		found = pick(cands, true)
+		if found, err = pick(cands, true, true); err != nil {
+			return err
+		}
 	}
 	if found == nil {
 		return nil

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -15,36 +16,53 @@ import (
 // may keep the row and may use the store: the rows are read first (a
 // writable store has one connection).
 func (s *Store) EachCVE(ctx context.Context, fn func(*CVERow) error) error {
+	return s.EachCVEWhere(ctx, nil, fn)
+}
+
+// EachCVEWhere is EachCVE over the CVEs whose .dyad lines keep accepts
+// (nil: every CVE). keep must not retain its argument, which is reused;
+// a CVE it rejects is not read further, which makes a listing by version
+// cheap (most of a row is its title, files and commit ids).
+func (s *Store) EachCVEWhere(ctx context.Context, keep func([]CVEBackport) bool, fn func(*CVERow) error) error {
 	// A scan in table order, sorted here: ORDER BY id would walk the
 	// primary key index and look every row up in the table.
-	rows, err := s.query(ctx, `SELECT id, title, norm_title, severity, cvss, published, files, fixes, dyad FROM cve_summary`)
+	rows, err := s.query(ctx, `SELECT id, dyad, title, norm_title, severity, cvss, published, files, fixes FROM cve_summary`)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
 	defer rows.Close()
 	var all []*CVERow
+	var buf []CVEBackport
 	for rows.Next() {
-		var c CVERow
+		var id, dyad string
+		var title, norm, severity, files, fixes sql.RawBytes
+		var cvss float64
 		var pub int64
-		var files, fixes, dyad string
-		if err := rows.Scan(&c.ID, &c.Title, &c.NormTitle, &c.Severity, &c.CVSS, &pub, &files, &fixes, &dyad); err != nil {
+		if err := rows.Scan(&id, &dyad, &title, &norm, &severity, &cvss, &pub, &files, &fixes); err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
-		c.Published = fromUnix(pub)
-		json.Unmarshal([]byte(files), &c.Files)
-		c.FixSHAs = strings.Fields(fixes)
-		if dyad != "" {
-			lines := strings.Split(dyad, "\n")
-			c.Backports = make([]CVEBackport, 0, len(lines))
-			for _, l := range lines {
-				f := strings.SplitN(l, ":", 4)
-				if len(f) != 4 {
-					return fmt.Errorf("store: cve_summary of %s: bad dyad line %q", c.ID, l)
-				}
-				c.Backports = append(c.Backports, CVEBackport{IntroducedVersion: f[0], IntroducedSHA: f[1], FixedVersion: f[2], FixedSHA: f[3]})
+		buf = buf[:0]
+		for rest := dyad; rest != ""; {
+			var l string
+			l, rest, _ = strings.Cut(rest, "\n")
+			iv, r1, ok1 := strings.Cut(l, ":")
+			isha, r2, ok2 := strings.Cut(r1, ":")
+			fv, fsha, ok3 := strings.Cut(r2, ":")
+			if !ok1 || !ok2 || !ok3 {
+				return fmt.Errorf("store: cve_summary of %s: bad dyad line %q", id, l)
 			}
+			buf = append(buf, CVEBackport{IntroducedVersion: iv, IntroducedSHA: isha, FixedVersion: fv, FixedSHA: fsha})
 		}
-		all = append(all, &c)
+		if keep != nil && !keep(buf) {
+			continue
+		}
+		c := &CVERow{ID: id, Title: string(title), NormTitle: string(norm), Severity: string(severity), CVSS: cvss, Published: fromUnix(pub),
+			FixSHAs: strings.Fields(string(fixes))}
+		json.Unmarshal(files, &c.Files)
+		if len(buf) > 0 {
+			c.Backports = slices.Clone(buf)
+		}
+		all = append(all, c)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("store: %w", err)

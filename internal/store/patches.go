@@ -160,6 +160,20 @@ func (t *Tx) SetChain(from, to int64) error {
 	return err
 }
 
+// ChainTopVersion is the highest version among the series of chain
+// posted no later than date (0 for none).
+func (t *Tx) ChainTopVersion(chain int64, date time.Time) (int, error) {
+	row, err := t.queryRow(`SELECT coalesce(max(version), 0) FROM series WHERE chain = ? AND first_date <= ?`, chain, date.Unix())
+	if err != nil {
+		return 0, err
+	}
+	var v int
+	if err := row.Scan(&v); err != nil {
+		return 0, fmt.Errorf("store: %w", err)
+	}
+	return v, nil
+}
+
 // SeriesByID loads one series inside the transaction.
 func (t *Tx) SeriesByID(id int64) (*SeriesRow, error) {
 	row, err := t.queryRow(`SELECT `+seriesCols+` FROM series WHERE id = ?`, id)

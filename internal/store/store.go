@@ -166,7 +166,7 @@ func Open(ctx context.Context, dir string, opts *Options) (*Store, error) {
 	}
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(0)&_pragma=cache_size(-65536)&_txlock=immediate"
 	if opts.ReadOnly {
-		dsn = "file:" + path + "?mode=ro&_pragma=busy_timeout(10000)&_pragma=cache_size(-65536)"
+		dsn = "file:" + path + "?mode=ro&_pragma=busy_timeout(10000)&_pragma=cache_size(-65536)&_pragma=mmap_size(1073741824)"
 	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -208,11 +208,20 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'cve_summary'`).Scan(&summary); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
+	var mentions int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'mentions'`).Scan(&mentions); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
 	if _, err := s.db.ExecContext(ctx, schema+patchSchema+queueSchema+commitQueueSchema+linkSchema); err != nil {
 		return fmt.Errorf("store: create schema: %w", err)
 	}
 	if summary == 0 {
 		if err := fillCVESummary(ctx, s.db); err != nil {
+			return err
+		}
+	}
+	if mentions == 0 {
+		if err := fillMentions(ctx, s); err != nil {
 			return err
 		}
 	}

@@ -8,11 +8,15 @@ package testcorpus
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
+	"mime"
+	"net/mail"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -126,4 +130,95 @@ func Messages(tb testing.TB, fn func(i int, oid string, raw []byte)) (missing in
 		fn(i, oid, raw[:n])
 	}
 	return missing
+}
+
+var midRE = regexp.MustCompile(`<([^<>\s]+)>`)
+
+// WriteThreads writes to path, as an mboxrd in archive order, every
+// message of the epoch's threads (messages joined by Message-ID,
+// In-Reply-To and References) holding a message that match accepts
+// (given its header and decoded Subject). It returns how many messages
+// it wrote. Tests use it to import the few threads they look at
+// instead of the whole epoch.
+func WriteThreads(tb testing.TB, path string, match func(h mail.Header, subject string) bool) int {
+	tb.Helper()
+	parent := map[string]string{}
+	var find func(string) string
+	find = func(x string) string {
+		p, ok := parent[x]
+		if !ok || p == x {
+			parent[x] = x
+			return x
+		}
+		r := find(p)
+		parent[x] = r
+		return r
+	}
+	first := map[int]string{} // position in the log → one id of the message
+	var matched []string
+	dec := new(mime.WordDecoder)
+	Messages(tb, func(i int, _ string, raw []byte) {
+		m, err := mail.ReadMessage(bytes.NewReader(raw))
+		if err != nil {
+			return
+		}
+		var ids []string
+		for _, h := range []string{"Message-Id", "In-Reply-To", "References"} {
+			for _, v := range m.Header[h] {
+				for _, id := range midRE.FindAllStringSubmatch(v, -1) {
+					ids = append(ids, id[1])
+				}
+			}
+		}
+		if len(ids) == 0 {
+			return
+		}
+		first[i] = ids[0]
+		for _, id := range ids[1:] {
+			parent[find(ids[0])] = find(id)
+		}
+		subj, err := dec.DecodeHeader(m.Header.Get("Subject"))
+		if err != nil {
+			subj = m.Header.Get("Subject")
+		}
+		if match(m.Header, subj) {
+			matched = append(matched, ids[0])
+		}
+	})
+	keep := map[string]bool{}
+	for _, id := range matched {
+		keep[find(id)] = true
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	w := bufio.NewWriter(f)
+	n := 0
+	Messages(tb, func(i int, _ string, raw []byte) {
+		if id, ok := first[i]; !ok || !keep[find(id)] {
+			return
+		}
+		n++
+		writeMboxrd(w, raw)
+	})
+	if err := w.Flush(); err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+var fromLineRE = regexp.MustCompile(`(?m)^(>*From )`)
+
+// writeMboxrd writes one message as mboxrd: a "From " separator line,
+// ">"-quoted "From " lines, a blank line after.
+func writeMboxrd(w *bufio.Writer, raw []byte) {
+	raw = bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n"))
+	w.WriteString("From mboxrd@z Thu Jan  1 00:00:00 1970\n")
+	w.Write(fromLineRE.ReplaceAll(raw, []byte(">$1")))
+	if !bytes.HasSuffix(raw, []byte("\n")) {
+		w.WriteByte('\n')
+	}
+	w.WriteByte('\n')
 }

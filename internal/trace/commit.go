@@ -199,10 +199,11 @@ func LoadMessageCommits(ctx context.Context, st *store.Store, mid string) ([]Mes
 }
 
 // Series is a series with, for each part (by index), the commits it
-// became.
+// became and the CVEs it fixes.
 type Series struct {
 	*series.Series
 	Commits [][]MessageCommit
+	CVEs    [][]CVERef
 }
 
 // LoadSeries reads the series of any message of it with the commits of
@@ -212,9 +213,15 @@ func LoadSeries(ctx context.Context, st *store.Store, mid string) (*Series, erro
 	if err != nil {
 		return nil, err
 	}
-	v := &Series{Series: s, Commits: make([][]MessageCommit, len(s.Parts))}
+	v := &Series{Series: s, Commits: make([][]MessageCommit, len(s.Parts)), CVEs: make([][]CVERef, len(s.Parts))}
 	for i, p := range s.Parts {
 		if v.Commits[i], err = LoadMessageCommits(ctx, st, p.MessageID); err != nil {
+			return nil, err
+		}
+		if p.Cover {
+			continue
+		}
+		if v.CVEs[i], err = CVEsOfPatch(ctx, st, p.Subject, v.Commits[i]); err != nil {
 			return nil, err
 		}
 	}

@@ -39,7 +39,6 @@ type Review struct {
 	Date       time.Time
 	Version    int    // the version it replies to
 	NextPosted string // Message-ID of the version that followed, "" after the final one
-	FromAuthor bool
 }
 
 // Event is one dated step of a fix.
@@ -166,6 +165,57 @@ func rolesOf(key string) []string {
 	return out
 }
 
+// isReview tells whether reply m to posting v is a review: not from
+// the posting's author (their answers and follow-ups), not from a bot
+// (IsBot: build reports, patchwork and syzbot notices) and not the
+// maintainer's note that the patch was applied (b4's "Applied,
+// thanks!"), which is the trace's "applied" step.
+func (tr *trace) isReview(ctx context.Context, m *store.Message, v Posting) (bool, error) {
+	if strings.EqualFold(m.FromEmail, v.From.Email) || IsBot(m.FromName, m.FromEmail) {
+		return false, nil
+	}
+	applied, err := tr.saysApplied(ctx, m)
+	return !applied, err
+}
+
+// saysApplied tells whether the text m wrote itself (quotes left out)
+// says the patch was applied or queued.
+func (tr *trace) saysApplied(ctx context.Context, m *store.Message) (bool, error) {
+	text, err := tr.ownText(ctx, m)
+	return appliedRE.MatchString(text), err
+}
+
+// ownText is the non-quoted text of m ("" for a message that does not
+// parse).
+func (tr *trace) ownText(ctx context.Context, m *store.Message) (string, error) {
+	raw, err := tr.st.Raw(ctx, m.ID)
+	if err != nil {
+		return "", err
+	}
+	pm, err := message.Parse(raw, nil)
+	if err != nil {
+		return "", nil
+	}
+	return pm.NonQuoted, nil
+}
+
+var (
+	botNameRE  = regexp.MustCompile(`(?i)\b(robot|bot|syzbot|syzkaller)\b`)
+	botLocalRE = regexp.MustCompile(`(?i)^(syzbot|syzkaller)|(^|[-_.])bot($|[-_.+])`)
+)
+
+// IsBot tells whether a sender is a robot rather than a reviewer: the
+// kernel test robot (lkp@intel.com, or any sender named "... robot"),
+// syzbot, patchwork-bot, pr-tracker-bot and other senders whose name or
+// address names a bot as a word ("Ian Abbott" is no bot).
+func IsBot(name, email string) bool {
+	local, domain, _ := strings.Cut(strings.ToLower(email), "@")
+	if local == "lkp" && strings.HasSuffix(domain, "intel.com") {
+		return true
+	}
+	return botLocalRE.MatchString(local) || botNameRE.MatchString(name)
+}
+
 // reviews lists the replies to posting m (and direct replies to its
 // cover letter) sent before until (zero: no bound).
 func (tr *trace) reviews(ctx context.Context, m *store.Message, cover string, v Posting, next string, until time.Time) error {
@@ -182,9 +232,14 @@ func (tr *trace) reviews(ctx context.Context, m *store.Message, cover string, v 
 					return err
 				}
 				if err != nil || p.Cover {
-					tr.t.Reviews = append(tr.t.Reviews, Review{MessageID: sm.MessageID, Subject: sm.Subject,
-						From: message.Address{Name: sm.FromName, Email: sm.FromEmail}, Date: sm.Date, Version: v.Version, NextPosted: next,
-						FromAuthor: strings.EqualFold(sm.FromEmail, v.From.Email)})
+					ok, err := tr.isReview(ctx, sm, v)
+					if err != nil {
+						return err
+					}
+					if ok {
+						tr.t.Reviews = append(tr.t.Reviews, Review{MessageID: sm.MessageID, Subject: sm.Subject,
+							From: message.Address{Name: sm.FromName, Email: sm.FromEmail}, Date: sm.Date, Version: v.Version, NextPosted: next})
+					}
 				}
 			}
 			if !direct {
@@ -351,16 +406,15 @@ func (tr *trace) applied(ctx context.Context) (*store.Message, error) {
 		if m.Parent == "" || strings.EqualFold(m.FromEmail, final.From.Email) || m.Date.Before(final.Date) {
 			continue
 		}
-		raw, err := tr.st.Raw(ctx, m.ID)
+		text, err := tr.ownText(ctx, m)
 		if err != nil {
 			return nil, err
 		}
-		pm, err := message.Parse(raw, nil)
-		if err != nil || !appliedRE.MatchString(pm.NonQuoted) {
+		if !appliedRE.MatchString(text) {
 			continue
 		}
 		for _, c := range tr.t.FixCommits {
-			if len(c.SHA) >= 12 && strings.Contains(pm.NonQuoted, c.SHA[:12]) {
+			if len(c.SHA) >= 12 && strings.Contains(text, c.SHA[:12]) {
 				return m, nil
 			}
 		}

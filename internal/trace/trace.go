@@ -16,6 +16,9 @@ import (
 	"strings"
 	"time"
 
+	"patchtrail/internal/cve"
+	"patchtrail/internal/exposure"
+	"patchtrail/internal/gap"
 	"patchtrail/internal/link"
 	"patchtrail/internal/message"
 	"patchtrail/internal/patch"
@@ -71,6 +74,23 @@ type Trace struct {
 	Fixes      []Fixes
 	Backports  []Backport
 	Timeline   []Event
+	// Branches is the CVE on each line of development (one per .dyad
+	// line): introduced in, fixed in (version and commit), or still
+	// vulnerable. Empty without a CVE.
+	Branches []cve.BranchState
+	// Gap is the patch gap of the CVE (internal/gap, as `patchtrail gap`
+	// measures it) from the postings this trace found: first posting,
+	// last version, applied, mainline fix, each stable fix, publication,
+	// with the days from each to the publication. Nil without a CVE or
+	// a posting.
+	Gap *gap.CVE
+	// Discussion is the list discussion of the CVE itself: threads with
+	// a message naming its id ("Re: CVE-2024-41001").
+	Discussion []Mention
+	// BugReports are reports against the Fixes: targets: "[bug report]"
+	// mails titled after a target, and messages (no patches) naming the
+	// target commit, outside the fix's own thread.
+	BugReports []Mention
 	Notes      []string // what could not be found, and how things were found
 }
 
@@ -83,6 +103,10 @@ type trace struct {
 	t   *Trace
 	fix []*store.CommitRow // fix commits a registered repository holds
 	pid map[string]bool    // message ids of postings already listed
+	// The final posting and the earlier versions as stored, for the gap.
+	final   *store.PatchCandidate
+	earlier []*store.PatchCandidate
+	found   string
 }
 
 // Load assembles the trace of q: a CVE id, a commit id (full or
@@ -90,7 +114,7 @@ type trace struct {
 func Load(ctx context.Context, st *store.Store, q string) (*Trace, error) {
 	q = strings.TrimSpace(q)
 	tr := &trace{st: st, pid: map[string]bool{}, t: &Trace{Query: q, FixCommits: []CommitRef{}, Earlier: []Posting{}, People: []Person{},
-		Reviews: []Review{}, Fixes: []Fixes{}, Backports: []Backport{}, Timeline: []Event{}, Notes: []string{}}}
+		Reviews: []Review{}, Fixes: []Fixes{}, Backports: []Backport{}, Timeline: []Event{}, Branches: []cve.BranchState{}, Discussion: []Mention{}, BugReports: []Mention{}, Notes: []string{}}}
 	var rec *store.CVERow
 	var fixSHAs []string
 	var posting *store.PatchCandidate // a posting named by the query
@@ -176,6 +200,12 @@ func Load(ctx context.Context, st *store.Store, q string) (*Trace, error) {
 		return nil, err
 	}
 	if err := tr.timeline(ctx, rec); err != nil {
+		return nil, err
+	}
+	if err := tr.gap(ctx, rec); err != nil {
+		return nil, err
+	}
+	if err := tr.mentions(ctx, rec); err != nil {
 		return nil, err
 	}
 	return tr.t, nil
@@ -277,9 +307,9 @@ func (tr *trace) postings(ctx context.Context, rec *store.CVERow, queried *store
 			tp := tracePosting(p, "link")
 			tp.Grade, tp.Score, tp.Evidence = l.Grade, l.Score, (l.Evidence)
 			if l.Role == store.RoleApplied && tr.t.Posting == nil {
-				tr.setFinal(tp)
+				tr.setFinal(tp, p)
 			} else if l.Role == store.RoleEarlier {
-				tr.addEarlier(tp)
+				tr.addEarlier(tp, p)
 			}
 		}
 		if tr.t.Posting != nil {
@@ -325,11 +355,11 @@ func (tr *trace) postings(ctx context.Context, rec *store.CVERow, queried *store
 	tr.note("posting found by subject %q (no linked commit)", q.Subject)
 	fp := tracePosting(found.Final.PatchCandidate, "subject")
 	fp.Score, fp.Evidence = found.Final.Score, (found.Final.Evidence)
-	tr.setFinal(fp)
+	tr.setFinal(fp, found.Final.PatchCandidate)
 	for _, e := range found.Earlier {
 		ep := tracePosting(e.PatchCandidate, "subject")
 		ep.Score, ep.Evidence = e.Score, (e.Evidence)
-		tr.addEarlier(ep)
+		tr.addEarlier(ep, e.PatchCandidate)
 	}
 	return nil
 }
@@ -368,16 +398,18 @@ func tracePosting(p *store.PatchCandidate, found string) Posting {
 		Version: p.Version, SeriesID: p.Series, ThreadID: p.Thread, Found: found}
 }
 
-func (tr *trace) setFinal(p Posting) {
+func (tr *trace) setFinal(p Posting, c *store.PatchCandidate) {
 	tr.t.Posting = &p
 	tr.pid[p.MessageID] = true
+	tr.final, tr.found = c, p.Found
 }
 
-func (tr *trace) addEarlier(p Posting) {
+func (tr *trace) addEarlier(p Posting, c *store.PatchCandidate) {
 	if tr.pid[p.MessageID] {
 		return
 	}
 	tr.pid[p.MessageID] = true
+	tr.earlier = append(tr.earlier, c)
 	tr.t.Earlier = append(tr.t.Earlier, p)
 	sort.SliceStable(tr.t.Earlier, func(i, j int) bool { return tr.t.Earlier[i].Date.Before(tr.t.Earlier[j].Date) })
 }
@@ -469,5 +501,29 @@ func (tr *trace) fixesTargets(ctx context.Context, rec *store.CVERow) error {
 		}
 		tr.t.Fixes = append(tr.t.Fixes, tf)
 	}
+	return nil
+}
+
+// gap fills the per-branch states of the CVE and its patch gap, measured
+// by internal/gap from the postings this trace found.
+func (tr *trace) gap(ctx context.Context, rec *store.CVERow) error {
+	if rec == nil {
+		return nil
+	}
+	tr.t.Branches = cve.Branches(exposure.Backports(rec))
+	if tr.final == nil {
+		return nil
+	}
+	earlier := append([]*store.PatchCandidate(nil), tr.earlier...)
+	sort.SliceStable(earlier, func(i, j int) bool { return earlier[i].Date.Before(earlier[j].Date) })
+	m, err := tr.st.MessageRowByID(ctx, tr.final.MessageID)
+	if err != nil {
+		return err
+	}
+	g, err := gap.Of(ctx, tr.st, rec, &link.CVEPosting{Final: tr.final, Earlier: earlier, Found: tr.found, Fix: tr.fix}, m.Lists)
+	if err != nil {
+		return err
+	}
+	tr.t.Gap = g
 	return nil
 }

@@ -41,3 +41,25 @@ func TestFirstOfKind(t *testing.T) {
 		}
 	}
 }
+
+func TestIsBot(t *testing.T) {
+	for _, c := range []struct {
+		name, email string
+		want        bool
+	}{
+		{"kernel test robot", "lkp@intel.com", true},
+		{"kernel test robot", "oliver.sang@intel.com", true},
+		{"", "lkp@intel.com", true},
+		{"syzbot", "syzbot+93f72b3885406bb09e0d@syzkaller.appspotmail.com", true},
+		{"", "patchwork-bot+netdevbpf@kernel.org", true},
+		{"", "pr-tracker-bot@kernel.org", true},
+		{"Ian Abbott", "abbotti@mev.co.uk", false},
+		{"Jens Axboe", "axboe@kernel.dk", false},
+		{"Abbot Someone", "lkp@example.org", false},
+		{"Talbot", "bottom@example.org", false},
+	} {
+		if got := IsBot(c.name, c.email); got != c.want {
+			t.Errorf("IsBot(%q, %q) = %v, want %v", c.name, c.email, got, c.want)
+		}
+	}
+}
