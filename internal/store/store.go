@@ -208,7 +208,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'cve_summary'`).Scan(&summary); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, schema+patchSchema+queueSchema+linkSchema); err != nil {
+	if _, err := s.db.ExecContext(ctx, schema+patchSchema+queueSchema+linkSchema+radarSchema); err != nil {
 		return fmt.Errorf("store: create schema: %w", err)
 	}
 	if summary == 0 {

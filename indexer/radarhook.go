@@ -1,0 +1,97 @@
+package indexer
+
+import (
+	"context"
+	"log/slog"
+
+	"patchtrail/internal/progress"
+	"patchtrail/internal/radar"
+	"patchtrail/internal/store"
+)
+
+// RadarHook keeps the security-fix radar's scores current during an
+// import (doc/radar.md): the parse workers read each message's evidence,
+// the writer stores it with the message and queues it in the same
+// transaction, and once that commits the patch postings the new messages
+// can change are scored and the queue cleared. Whatever a crash left
+// queued is scored by the next Update (OpenWriter runs one).
+type RadarHook struct {
+	sc *radar.Scorer
+}
+
+// NewRadarHook returns the hook scoring with sc.
+func NewRadarHook(sc *radar.Scorer) *RadarHook { return &RadarHook{sc: sc} }
+
+// Prepare reads the message's evidence in a parse worker.
+func (h *RadarHook) Prepare(p *Parsed) error {
+	p.Radar = radar.Evidence(p.Msg)
+	return nil
+}
+
+// Begin starts the hook's part of a store transaction.
+func (h *RadarHook) Begin(tx *store.Tx) (HookBatch, error) {
+	return &radarBatch{h: h, tx: tx}, nil
+}
+
+type radarBatch struct {
+	h  *RadarHook
+	tx *store.Tx
+}
+
+func (b *radarBatch) Stored(a *store.Added, p *Parsed) error {
+	if a.Duplicate {
+		return nil // same message, same evidence
+	}
+	if p.Radar == nil {
+		p.Radar = radar.Evidence(p.Msg)
+	}
+	return b.tx.PutRadarEvidence(a.ID, radar.Rules(), p.Radar)
+}
+
+func (b *radarBatch) Deleted(id int64) error { return b.tx.QueueRadar(id) }
+
+func (b *radarBatch) Commit() error { return nil }
+
+// Committed scores what the transaction queued.
+func (b *radarBatch) Committed(ctx context.Context) error {
+	_, err := b.h.sc.Update(ctx)
+	return err
+}
+
+// OpenRadarHook makes the radar's hook for the store of dataDir, after
+// reading the evidence of messages stored without it and scoring what
+// an interrupted run left queued (or everything, after a new model).
+// Only Logger and Progress of opts are used.
+func OpenRadarHook(ctx context.Context, st *store.Store, dataDir string, opts *WriterOptions) (*RadarHook, error) {
+	var o WriterOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	model, err := radar.StoreModel(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	sc := radar.NewScorer(st, model, o.Logger)
+	missing, err := st.RadarMissing(ctx, radar.Rules())
+	if err != nil {
+		return nil, err
+	}
+	if len(missing) > 0 {
+		bar := progress.New(o.Progress, "radar", int64(len(missing)))
+		n, err := sc.Backfill(ctx, func(k int) { bar.Add(int64(k), 0) })
+		bar.Finish()
+		if err != nil {
+			return nil, err
+		}
+		o.Logger.Info("radar: read the evidence of messages stored without it", "messages", n)
+	}
+	if n, err := sc.Update(ctx); err != nil {
+		return nil, err
+	} else if n > 0 {
+		o.Logger.Info("radar: scored patch postings", "postings", n)
+	}
+	return NewRadarHook(sc), nil
+}
