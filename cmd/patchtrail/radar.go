@@ -126,4 +126,3 @@ func flagDate(name, v string) (time.Time, error) {
 	}
 	return t, nil
 }
-

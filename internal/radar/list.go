@@ -101,4 +101,3 @@ func items(ctx context.Context, st *store.Store, rows []store.RadarScore) ([]Ite
 }
 
 func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
-

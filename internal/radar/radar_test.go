@@ -363,7 +363,9 @@ var importMbox func(ctx context.Context, st *store.Store, src, list string) erro
 func FixtureForTest() string { return fixture }
 
 // SetImportForTest sets importMbox.
-func SetImportForTest(f func(ctx context.Context, st *store.Store, src, list string) error) { importMbox = f }
+func SetImportForTest(f func(ctx context.Context, st *store.Store, src, list string) error) {
+	importMbox = f
+}
 
 func loadFixture(t *testing.T) *Corpus {
 	t.Helper()

@@ -191,12 +191,12 @@ type RadarScore struct {
 // RadarWrite is one scoring step: rows to write, rows no longer the
 // newest version of their patch, rows to delete, queue entries done.
 type RadarWrite struct {
-	All      bool // the scores replace every stored score
-	Scores   []RadarScore
-	NotHead  []int64
-	Delete   []int64
-	Dequeue  []int64
-	Stamp    string
+	All     bool // the scores replace every stored score
+	Scores  []RadarScore
+	NotHead []int64
+	Delete  []int64
+	Dequeue []int64
+	Stamp   string
 }
 
 // WriteRadarScores applies a scoring step in one transaction.
