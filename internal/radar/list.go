@@ -2,7 +2,9 @@ package radar
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -64,6 +66,19 @@ func Of(ctx context.Context, st *store.Store, rowID int64) (*Item, bool, error) 
 		return nil, false, err
 	}
 	return &its[0], true, nil
+}
+
+// OfMessage is Of for a posting named by any of its Message-IDs.
+func OfMessage(ctx context.Context, st *store.Store, mid string) (*Item, bool, error) {
+	var row int64
+	err := st.DB().QueryRowContext(ctx, `SELECT message FROM mids WHERE mid = ? AND message > 0`, mid).Scan(&row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("radar: %w", err)
+	}
+	return Of(ctx, st, row)
 }
 
 func items(ctx context.Context, st *store.Store, rows []store.RadarScore) ([]Item, error) {
