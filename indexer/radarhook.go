@@ -3,6 +3,8 @@ package indexer
 import (
 	"context"
 	"log/slog"
+	"sync"
+	"time"
 
 	"patchtrail/internal/progress"
 	"patchtrail/internal/radar"
@@ -17,7 +19,15 @@ import (
 // queued is scored by the next Update (OpenWriter runs one).
 type RadarHook struct {
 	sc *radar.Scorer
+
+	mu   sync.Mutex
+	next time.Time // no scoring between batches before this
 }
+
+// radarShare bounds the share of an import's time spent scoring between
+// batches: after an update that took d, the next waits 4·d (at most a
+// fifth of the time); Finish scores what is left.
+const radarShare = 4
 
 // NewRadarHook returns the hook scoring with sc.
 func NewRadarHook(sc *radar.Scorer) *RadarHook { return &RadarHook{sc: sc} }
@@ -52,10 +62,31 @@ func (b *radarBatch) Deleted(id int64) error { return b.tx.QueueRadar(id) }
 
 func (b *radarBatch) Commit() error { return nil }
 
-// Committed scores what the transaction queued.
+// Committed scores what the transactions so far queued, unless the
+// last scoring was too recent (Finish scores the rest).
 func (b *radarBatch) Committed(ctx context.Context) error {
-	_, err := b.h.sc.Update(ctx)
+	h := b.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if time.Now().Before(h.next) {
+		return nil
+	}
+	return h.update(ctx)
+}
+
+// update scores and sets when the next scoring between batches may run.
+func (h *RadarHook) update(ctx context.Context) error {
+	start := time.Now()
+	_, err := h.sc.Update(ctx)
+	h.next = time.Now().Add(radarShare * time.Since(start))
 	return err
+}
+
+// Finish scores what the import left queued.
+func (h *RadarHook) Finish(ctx context.Context) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.update(ctx)
 }
 
 // OpenRadarHook makes the radar's hook for the store of dataDir, after
