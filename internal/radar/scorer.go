@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -45,7 +46,7 @@ type Scorer struct {
 	logger *slog.Logger
 
 	mu      sync.Mutex
-	cache   map[int64]*Record // decoded evidence by message row
+	mails   map[int64]*mail // every message with evidence, by row (nil: not read yet)
 	labels  *Labels
 	labelFP string
 }
@@ -58,7 +59,7 @@ func NewScorer(st *store.Store, model *Model, logger *slog.Logger) *Scorer {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Scorer{st: st, model: model, logger: logger, cache: map[int64]*Record{}}
+	return &Scorer{st: st, model: model, logger: logger}
 }
 
 // Model is the model the scorer scores with.
@@ -178,33 +179,60 @@ func LabelsFromStore(ctx context.Context, st *store.Store) (*Labels, error) {
 	return l, err
 }
 
-// corpus builds the corpus of every message with evidence, decoding
-// only the evidence not decoded before.
-func (s *Scorer) corpus(ctx context.Context) (*Corpus, error) {
-	var mails []*mail
+// corpus builds the corpus of every message with evidence. The first
+// call reads every message's header and evidence; later calls read
+// only the queued messages, and the thread of every message (a merge of
+// threads changes it) from the thread index.
+func (s *Scorer) corpus(ctx context.Context, queued []int64) (*Corpus, error) {
 	var decodeErr error
-	err := s.st.RadarHeaders(ctx, func(id int64) bool { return s.cache[id] == nil }, func(h *store.RadarHeader) error {
-		ev := s.cache[h.ID]
-		if ev == nil {
-			r, err := decodeEvidence(h.ID, h.Data)
-			if err != nil {
-				decodeErr = cmpErr(decodeErr, err)
-				r = &Record{}
-			}
-			ev = r
-			s.cache[h.ID] = r
+	add := func(h *store.RadarHeader) {
+		r, err := decodeEvidence(h.ID, h.Data)
+		if err != nil {
+			decodeErr = cmpErr(decodeErr, err)
+			r = &Record{}
 		}
-		mails = append(mails, fromStored(h, ev))
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		s.mails[h.ID] = fromStored(h, r)
+	}
+	if s.mails == nil {
+		s.mails = map[int64]*mail{}
+		err := s.st.RadarHeaders(ctx, func(h *store.RadarHeader) error {
+			add(h)
+			return nil
+		})
+		if err != nil {
+			s.mails = nil
+			return nil, err
+		}
+	} else {
+		for _, id := range queued {
+			h, err := s.st.RadarHeaderOf(ctx, id)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				delete(s.mails, id)
+			case err != nil:
+				s.mails = nil // read everything again next time
+				return nil, err
+			default:
+				add(h)
+			}
+		}
+		err := s.st.RadarThreads(ctx, func(id, thread int64) {
+			if m := s.mails[id]; m != nil {
+				m.thread = thread
+			}
+		})
+		if err != nil {
+			s.mails = nil
+			return nil, err
+		}
 	}
 	if decodeErr != nil {
 		s.logger.Warn("radar: unreadable evidence scored as none", "err", decodeErr)
 	}
-	// Headers come in row order; the evidence read for new rows is
-	// appended after: restore row order.
+	mails := make([]*mail, 0, len(s.mails))
+	for _, m := range s.mails {
+		mails = append(mails, m)
+	}
 	sortByID(mails)
 	c := index(mails)
 	if err := c.loadCommits(ctx, s.st); err != nil {
@@ -236,10 +264,7 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 	if len(queued) == 0 && !all {
 		return 0, nil
 	}
-	for _, id := range queued {
-		delete(s.cache, id) // its evidence may have been rewritten
-	}
-	c, err := s.corpus(ctx)
+	c, err := s.corpus(ctx, queued)
 	if err != nil {
 		return 0, err
 	}

@@ -23,7 +23,7 @@ func TrainStore(ctx context.Context, st *store.Store, dataDir string, until time
 	if _, err := sc.Backfill(ctx, nil); err != nil {
 		return nil, err
 	}
-	c, err := sc.corpus(ctx)
+	c, err := sc.corpus(ctx, nil)
 	if err != nil {
 		return nil, err
 	}

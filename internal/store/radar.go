@@ -61,7 +61,7 @@ func (t *Tx) QueueRadar(id int64) error {
 }
 
 // RadarHeader is a message as the radar needs it from the messages
-// table, with its stored evidence (Data nil when not asked for).
+// table, with its stored evidence.
 type RadarHeader struct {
 	ID        int64
 	MessageID string
@@ -74,44 +74,29 @@ type RadarHeader struct {
 	Data      []byte
 }
 
-// RadarHeaders calls fn for every stored message that has evidence, in
-// row order; withData says whether to read the evidence itself for the
-// ids it accepts (nil: for none). Messages no longer on any list are
-// left out.
-func (s *Store) RadarHeaders(ctx context.Context, withData func(id int64) bool, fn func(*RadarHeader) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT m.id, m.message_id, m.thread, m.subject, m.from_email, m.date, m.parent, e.rules
+// RadarHeaders calls fn for every stored message that has evidence, with
+// its evidence, in row order. Messages no longer on any list are left
+// out.
+func (s *Store) RadarHeaders(ctx context.Context, fn func(*RadarHeader) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT m.id, m.message_id, m.thread, m.subject, m.from_email, m.date, m.parent, e.rules, e.data
 		FROM messages m JOIN radar_evidence e ON e.message = m.id WHERE m.deleted = 0 ORDER BY m.id`)
 	if err != nil {
 		return radarErr(err)
 	}
 	defer rows.Close()
-	var want []*RadarHeader
 	for rows.Next() {
 		h := &RadarHeader{}
 		var date int64
-		if err := rows.Scan(&h.ID, &h.MessageID, &h.Thread, &h.Subject, &h.From, &date, &h.Parent, &h.Rules); err != nil {
+		if err := rows.Scan(&h.ID, &h.MessageID, &h.Thread, &h.Subject, &h.From, &date, &h.Parent, &h.Rules, &h.Data); err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
 		h.Date = time.Unix(date, 0).UTC()
-		if withData != nil && withData(h.ID) {
-			want = append(want, h)
-			continue
-		}
 		if err := fn(h); err != nil {
 			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("store: %w", err)
-	}
-	rows.Close()
-	for _, h := range want {
-		if err := s.queryRow(ctx, `SELECT data FROM radar_evidence WHERE message = ?`, h.ID).Scan(&h.Data); err != nil {
-			return fmt.Errorf("store: radar evidence of %d: %w", h.ID, err)
-		}
-		if err := fn(h); err != nil {
-			return err
-		}
 	}
 	return nil
 }
@@ -361,4 +346,41 @@ func (s *Store) RadarCommits(ctx context.Context) (map[string][]string, error) {
 		}
 	}
 	return out, rows.Err()
+}
+
+// RadarHeaderOf returns one message's header with its evidence;
+// ErrNotFound when it has none or is no longer on any list.
+func (s *Store) RadarHeaderOf(ctx context.Context, id int64) (*RadarHeader, error) {
+	h := &RadarHeader{}
+	var date int64
+	err := s.queryRow(ctx, `SELECT m.id, m.message_id, m.thread, m.subject, m.from_email, m.date, m.parent, e.rules, e.data
+		FROM messages m JOIN radar_evidence e ON e.message = m.id WHERE m.id = ? AND m.deleted = 0`, id).
+		Scan(&h.ID, &h.MessageID, &h.Thread, &h.Subject, &h.From, &date, &h.Parent, &h.Rules, &h.Data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, radarErr(err)
+	}
+	h.Date = time.Unix(date, 0).UTC()
+	return h, nil
+}
+
+// RadarThreads calls fn with the thread of every stored message (a
+// merge of threads changes the thread of messages already scored); it
+// reads the thread index only.
+func (s *Store) RadarThreads(ctx context.Context, fn func(id, thread int64)) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, thread FROM messages`)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, thread int64
+		if err := rows.Scan(&id, &thread); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		fn(id, thread)
+	}
+	return rows.Err()
 }
