@@ -37,4 +37,3 @@ func TestChromiumRadarPage(t *testing.T) {
 		checkLinks(t, ts.URL, dom)
 	}
 }
-
