@@ -19,8 +19,9 @@ import (
 // crash between the two is repaired by scoring what is still queued.
 // radar_scores holds one row per patch posting, scored with what was
 // known at it; head marks the newest version of its patch (the row the
-// radar lists); model names the model and data the score was computed
-// with (meta radar_stamp), so a retrained model rescores.
+// radar lists), Message-ID and subject are copied so the radar reads no
+// message row; meta radar_stamp names the model and data the scores
+// were computed with, so a retrained model rescores.
 const radarSchema = `
 CREATE TABLE IF NOT EXISTS radar_evidence (
 	message INTEGER PRIMARY KEY,
@@ -34,6 +35,8 @@ CREATE TABLE IF NOT EXISTS radar_scores (
 	score REAL NOT NULL,
 	date INTEGER NOT NULL,
 	key TEXT NOT NULL,
+	message_id TEXT NOT NULL,
+	subject TEXT NOT NULL,
 	versions TEXT NOT NULL,
 	signals TEXT NOT NULL
 );
@@ -167,10 +170,11 @@ type RadarScore struct {
 	Versions string // JSON: Message-IDs of the versions folded in, oldest first
 	Signals  string // JSON: the signals that moved the score
 
-	// Filled by reads.
 	MessageID string
 	Subject   string
-	CVE       string // the earliest CVE whose title is the subject, if any
+
+	// Filled by reads.
+	CVE string // the earliest CVE whose title is the subject, if any
 }
 
 // RadarWrite is one scoring step: rows to write, rows no longer the
@@ -204,8 +208,8 @@ func (w *RadarWrite) apply(tx *Tx) error {
 		}
 	}
 	for _, r := range w.Scores {
-		if _, err := tx.exec(`INSERT OR REPLACE INTO radar_scores(message, head, score, date, key, versions, signals) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			r.Message, r.Head, r.Score, r.Date.Unix(), r.Key, r.Versions, r.Signals); err != nil {
+		if _, err := tx.exec(`INSERT OR REPLACE INTO radar_scores(message, head, score, date, key, message_id, subject, versions, signals) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.Message, r.Head, r.Score, r.Date.Unix(), r.Key, r.MessageID, r.Subject, r.Versions, r.Signals); err != nil {
 			return err
 		}
 	}
@@ -266,8 +270,8 @@ func (s *Store) RadarScores(ctx context.Context, q *RadarQuery) ([]RadarScore, e
 		args = append(args, q.MinScore)
 	}
 	cve := `coalesce((SELECT c.id FROM cves c WHERE c.norm_title = r.key AND r.key != '' ORDER BY c.published, c.id LIMIT 1), '')`
-	query := `SELECT * FROM (SELECT r.message, r.head, r.score, r.date, r.key, r.versions, r.signals, m.message_id, m.subject, ` + cve + ` AS cve
-		FROM radar_scores r JOIN messages m ON m.id = r.message WHERE m.deleted = 0 AND ` + strings.Join(where, " AND ") + `)`
+	query := `SELECT * FROM (SELECT r.message, r.head, r.score, r.date, r.key, r.versions, r.signals, r.message_id, r.subject, ` + cve + ` AS cve
+		FROM radar_scores r WHERE ` + strings.Join(where, " AND ") + `)`
 	if q.NoCVE {
 		query += ` WHERE cve = ''`
 	}
