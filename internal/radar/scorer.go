@@ -47,6 +47,7 @@ type Scorer struct {
 
 	mu      sync.Mutex
 	mails   map[int64]*mail // every message with evidence, by row (nil: not read yet)
+	gone    []*mail         // messages removed since the last update
 	labels  *Labels
 	labelFP string
 }
@@ -212,6 +213,11 @@ func (s *Scorer) corpus(ctx context.Context, queued []int64) (*Corpus, error) {
 			case err != nil:
 				s.mails = nil // read everything again next time
 				return nil, err
+			case h.Deleted:
+				if m := s.mails[id]; m != nil {
+					s.gone = append(s.gone, m)
+				}
+				delete(s.mails, id)
 			default:
 				add(h)
 			}
@@ -224,6 +230,19 @@ func (s *Scorer) corpus(ctx context.Context, queued []int64) (*Corpus, error) {
 		if err != nil {
 			s.mails = nil
 			return nil, err
+		}
+	}
+	// A queued message no longer on any list changes its thread and its
+	// patch's other versions (after a first read it is not in mails).
+	for _, id := range queued {
+		if s.mails[id] != nil || slices.ContainsFunc(s.gone, func(m *mail) bool { return m.id == id }) {
+			continue
+		}
+		h, err := s.st.RadarHeaderOf(ctx, id)
+		if err == nil && h.Deleted {
+			if r, err := decodeEvidence(h.ID, h.Data); err == nil {
+				s.gone = append(s.gone, fromStored(h, r))
+			}
 		}
 	}
 	if decodeErr != nil {
@@ -273,7 +292,7 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	w := &store.RadarWrite{All: all, Stamp: stamp, Dequeue: queued}
-	targets := c.affected(queued, all)
+	targets := c.affected(queued, s.gone, all)
 	byID := map[int64]*mail{}
 	for _, m := range c.mails {
 		byID[m.id] = m
@@ -298,6 +317,7 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 	if err := s.st.WriteRadarScores(ctx, w); err != nil {
 		return 0, err
 	}
+	s.gone = nil
 	return len(targets), nil
 }
 
@@ -306,9 +326,10 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 // versions of, of their subject (stable backports), and every posting
 // from two weeks (Horizon) before the oldest of them on (a discussion,
 // a report, a Fixes: target or a CVE'd fix counts for later postings
-// only). Whole version groups are taken, so the newest-version marks
-// stay right. all: every patch posting.
-func (c *Corpus) affected(queued []int64, all bool) []*mail {
+// only); gone are the messages removed since, whose threads and
+// patches change too. Whole version groups are taken, so the
+// newest-version marks stay right. all: every patch posting.
+func (c *Corpus) affected(queued []int64, gone []*mail, all bool) []*mail {
 	var out []*mail
 	if all {
 		for _, m := range c.mails {
@@ -343,6 +364,10 @@ func (c *Corpus) affected(queued []int64, all bool) []*mail {
 		from = from.Add(-Horizon)
 	}
 	groups := map[string]bool{}
+	for _, m := range gone {
+		threads[m.thread] = true
+		groups[m.key+"\x00"+m.from] = true
+	}
 	for _, m := range c.mails {
 		if m.kind != kindPatch {
 			continue

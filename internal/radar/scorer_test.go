@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -189,5 +190,98 @@ func TestTrainStore(t *testing.T) {
 	}
 	if string(files[0]) == string(radar.Default().Marshal()) {
 		t.Error("training left the default model unchanged")
+	}
+}
+
+const twoVersions = `From alice Mon Jun  3 10:00:00 2024
+From: Alice Dev <alice@example.org>
+To: foo@lists.example.org
+Subject: [PATCH] foo: fix a race in foo_read
+Date: Mon, 3 Jun 2024 10:00:00 +0000
+Message-ID: <v1@example.org>
+
+Take the lock.
+
+Signed-off-by: Alice Dev <alice@example.org>
+---
+diff --git a/fs/foo/read.c b/fs/foo/read.c
+--- a/fs/foo/read.c
++++ b/fs/foo/read.c
+@@ -1,2 +1,3 @@ static int foo_read(struct foo *f)
++	spin_lock(&f->lock);
+ 	f->n++;
+ 	return 0;
+
+From alice Mon Jun 10 10:00:00 2024
+From: Alice Dev <alice@example.org>
+To: foo@lists.example.org
+Subject: [PATCH v2] foo: fix a race in foo_read
+Date: Mon, 10 Jun 2024 10:00:00 +0000
+Message-ID: <v2@example.org>
+
+Take the lock, and drop it.
+
+Fixes: 0123456789ab ("foo: add foo_read")
+Signed-off-by: Alice Dev <alice@example.org>
+---
+diff --git a/fs/foo/read.c b/fs/foo/read.c
+--- a/fs/foo/read.c
++++ b/fs/foo/read.c
+@@ -1,2 +1,4 @@ static int foo_read(struct foo *f)
++	spin_lock(&f->lock);
+ 	f->n++;
++	spin_unlock(&f->lock);
+ 	return 0;
+`
+
+// Versions fold into the newest; when the newest leaves the archive,
+// the one before it is the patch's row again.
+func TestVersionRemoved(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "foo.mbox")
+	if err := os.WriteFile(src, []byte(twoVersions), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	data := filepath.Join(dir, "data")
+	st, err := store.Open(ctx, data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	h, err := indexer.OpenRadarHook(ctx, st, data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := indexer.Import(ctx, st, src, &indexer.Options{List: "foo", Hooks: []indexer.Hook{h}}); err != nil {
+		t.Fatal(err)
+	}
+	rows := func() []string {
+		items, err := radar.List(ctx, st, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, it := range items {
+			out = append(out, it.MessageID+" "+strings.Join(it.Versions, ","))
+		}
+		return out
+	}
+	if d := cmp.Diff([]string{"v2@example.org v1@example.org,v2@example.org"}, rows()); d != "" {
+		t.Errorf("rows (-want +got):\n%s", d)
+	}
+	sc := radar.NewScorer(st, nil, nil)
+	if _, err := sc.Update(ctx); err != nil { // reads every message
+		t.Fatal(err)
+	}
+	if _, err := st.DB().Exec(`UPDATE messages SET deleted = 1 WHERE message_id = 'v2@example.org';
+		INSERT INTO radar_queue(message) SELECT id FROM messages WHERE message_id = 'v2@example.org'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sc.Update(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"v1@example.org v1@example.org"}, rows()); d != "" {
+		t.Errorf("rows after v2 left (-want +got):\n%s", d)
 	}
 }

@@ -73,6 +73,7 @@ type RadarHeader struct {
 	From      string
 	Date      time.Time
 	Parent    string
+	Deleted   bool // no longer on any list (RadarHeaderOf only)
 	Rules     string
 	Data      []byte
 }
@@ -352,14 +353,15 @@ func (s *Store) RadarCommits(ctx context.Context) (map[string][]string, error) {
 	return out, rows.Err()
 }
 
-// RadarHeaderOf returns one message's header with its evidence;
-// ErrNotFound when it has none or is no longer on any list.
+// RadarHeaderOf returns one message's header with its evidence, also
+// for a message no longer on any list (Deleted); ErrNotFound when it
+// has no evidence.
 func (s *Store) RadarHeaderOf(ctx context.Context, id int64) (*RadarHeader, error) {
 	h := &RadarHeader{}
 	var date int64
-	err := s.queryRow(ctx, `SELECT m.id, m.message_id, m.thread, m.subject, m.from_email, m.date, m.parent, e.rules, e.data
-		FROM messages m JOIN radar_evidence e ON e.message = m.id WHERE m.id = ? AND m.deleted = 0`, id).
-		Scan(&h.ID, &h.MessageID, &h.Thread, &h.Subject, &h.From, &date, &h.Parent, &h.Rules, &h.Data)
+	err := s.queryRow(ctx, `SELECT m.id, m.message_id, m.thread, m.subject, m.from_email, m.date, m.parent, m.deleted != 0, e.rules, e.data
+		FROM messages m JOIN radar_evidence e ON e.message = m.id WHERE m.id = ?`, id).
+		Scan(&h.ID, &h.MessageID, &h.Thread, &h.Subject, &h.From, &date, &h.Parent, &h.Deleted, &h.Rules, &h.Data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
