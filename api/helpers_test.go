@@ -60,7 +60,11 @@ func importData(ctx context.Context, dir, src string) error {
 		return err
 	}
 	defer ix.Close()
-	_, err = indexer.Import(ctx, st, src, &indexer.Options{Hooks: []indexer.Hook{indexer.NewSearchHook(st, ix, nil)}})
+	rh, err := indexer.OpenRadarHook(ctx, st, dir, nil)
+	if err != nil {
+		return err
+	}
+	_, err = indexer.Import(ctx, st, src, &indexer.Options{Hooks: []indexer.Hook{indexer.NewSearchHook(st, ix, nil), rh}})
 	return err
 }
 

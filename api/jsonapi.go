@@ -73,6 +73,8 @@ var endpoints = []endpoint{
 		Params: cveParams, Result: CVEPage{}, Run: (*Server).apiCVEs},
 	{Method: http.MethodGet, Path: "/repos", ID: "repos", Summary: "The code repositories linked to the lists", Result: ReposPage{}, Run: (*Server).apiRepos},
 	{Method: http.MethodGet, Path: "/lists", ID: "lists", Summary: "The mailing lists", Result: ListsPage{}, Run: (*Server).apiLists},
+	{Method: http.MethodGet, Path: "/radar", ID: "radar", Summary: "Patches ranked by how likely they fix a security bug, with the signals that moved each score (doc/radar.md)",
+		Params: radarParams, Result: RadarPage{}, Run: (*Server).apiRadar},
 	{Method: http.MethodGet, Path: "/stats", ID: "stats", Summary: "Counts of what the archive holds", Result: StatsPage{}, Run: (*Server).apiStats},
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"patchtrail/internal/radar"
 	"patchtrail/search"
 )
 
@@ -27,7 +28,7 @@ type pages struct {
 	t map[string]*template.Template
 }
 
-var pageNames = []string{"home", "search", "message", "thread", "series", "commit", "trace", "cves", "gap", "help", "error"}
+var pageNames = []string{"home", "search", "message", "thread", "series", "commit", "trace", "cves", "gap", "help", "error", "radar"}
 
 var pageFuncs = template.FuncMap{
 	"msgurl": func(list, mid string) string { return messageURL(list, mid) },
@@ -59,7 +60,7 @@ var pageFuncs = template.FuncMap{
 func loadPages() *pages {
 	p := &pages{t: map[string]*template.Template{}}
 	for _, name := range pageNames {
-		p.t[name] = template.Must(template.New(name).Funcs(pageFuncs).ParseFS(templateFS, "templates/layout.html", "templates/became.html", "templates/"+name+".html"))
+		p.t[name] = template.Must(template.New(name).Funcs(pageFuncs).ParseFS(templateFS, "templates/layout.html", "templates/became.html", "templates/radarbox.html", "templates/"+name+".html"))
 	}
 	return p
 }
@@ -96,6 +97,8 @@ func (s *Server) pageRoutes(e *echo.Echo) {
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/_/trace/*", s.pageTrace)
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/_/cves/", s.pageCVEs)
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/_/gap/", s.pageGap)
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/radar/", s.pageRadar)
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/radar/new.atom", s.atomRadar)
 }
 
 type commitData struct {
@@ -123,6 +126,7 @@ type traceData struct {
 	// link to the web (Options.CommitURL).
 	known     map[string]bool
 	commitURL string
+	Radar     *radar.Item // the radar's score of the final posting
 }
 
 // CommitURL is the link of a commit of the trace: its page when a
@@ -173,7 +177,8 @@ func (s *Server) pageTrace(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "trace", traceData{pageBase: s.base("all", "Trace of "+tr.Query), T: tr, known: knownCommits(tr), commitURL: s.o.CommitURL})
+	return s.render(c, http.StatusOK, "trace", traceData{pageBase: s.base("all", "Trace of "+tr.Query), T: tr, known: knownCommits(tr), commitURL: s.o.CommitURL,
+		Radar: s.radarOf(c.Request().Context(), tracePostingID(tr))})
 }
 
 type errorData struct {
@@ -316,7 +321,8 @@ type messageData struct {
 	Blocks    []bodyBlock
 	Cut       bool
 	ParentURL string
-	Became    []*Became // what the message, a patch, became
+	Became    []*Became   // what the message, a patch, became
+	Radar     *radar.Item // the radar's score, for a patch posting
 }
 
 func (s *Server) pageMessage(c echo.Context, list, mid string) error {
@@ -325,7 +331,7 @@ func (s *Server) pageMessage(c echo.Context, list, mid string) error {
 	if err != nil {
 		return err
 	}
-	d := messageData{pageBase: s.base(list, m.Subject), M: m}
+	d := messageData{pageBase: s.base(list, m.Subject), M: m, Radar: s.radarOf(c.Request().Context(), m.MessageID)}
 	d.Blocks, d.Cut = renderBody(m.Body)
 	if m.Parent != "" {
 		d.ParentURL = messageURL(list, m.Parent)

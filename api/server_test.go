@@ -126,6 +126,7 @@ func TestOpenAPI(t *testing.T) {
 		"/series/{mid}":  "/api/v1/series/" + escapeMID(patch2MID),
 		"/lists":         "/api/v1/lists",
 		"/stats":         "/api/v1/stats",
+		"/radar":         "/api/v1/radar?limit=5&from=2000-01-01",
 		"/repos":         "/api/v1/repos",
 		"/trace/{id}":    "/api/v1/trace/" + escapeMID(patch2MID),
 		// Validated against linked data in TestOpenAPILinked.

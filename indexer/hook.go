@@ -32,3 +32,9 @@ type HookBatch interface {
 	// Committed is called once the store transaction is durable.
 	Committed(ctx context.Context) error
 }
+
+// Finisher is a Hook with work to do once an import ends without error
+// (the radar scores what its batches left queued).
+type Finisher interface {
+	Finish(ctx context.Context) error
+}

@@ -231,6 +231,15 @@ func run(ctx context.Context, st *store.Store, r mbox.Reader, path, list string,
 	if ferr := w.finish(err); ferr != nil && err == nil {
 		err = ferr
 	}
+	if err == nil {
+		for _, h := range o.Hooks {
+			if f, ok := h.(Finisher); ok {
+				if err = f.Finish(parent); err != nil {
+					break
+				}
+			}
+		}
+	}
 	if err != nil {
 		return res, fmt.Errorf("indexer: %s: %w", path, err)
 	}

@@ -26,6 +26,9 @@ type Parsed struct {
 	// Doc is the message's search document, prepared by the search hook
 	// (nil without one).
 	Doc *search.Doc
+	// Radar is the message's evidence for the security-fix radar,
+	// prepared by the radar hook (nil without one).
+	Radar []byte
 }
 
 // Parse runs the worker stage for one raw message.

@@ -29,6 +29,9 @@ type WriterOptions struct {
 	// Progress, when a terminal, shows a progress bar while queued
 	// messages are indexed.
 	Progress io.Writer
+	// NoRadar leaves out the security-fix radar's hook (to measure its
+	// cost): what is imported is scored by the next import or sync.
+	NoRadar bool
 }
 
 // Writer is a data directory opened for writing: the store and the
@@ -58,6 +61,14 @@ func OpenWriter(ctx context.Context, dataDir string, opts *WriterOptions) (*Writ
 		return nil, err
 	}
 	w := &Writer{Store: st}
+	if !o.NoRadar {
+		rh, err := OpenRadarHook(ctx, st, dataDir, &o)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		w.Hooks = append(w.Hooks, rh)
+	}
 	if o.NoIndex {
 		return w, nil
 	}
@@ -73,7 +84,7 @@ func OpenWriter(ctx context.Context, dataDir string, opts *WriterOptions) (*Writ
 	} else if n > 0 {
 		o.Logger.Info("indexed messages and commits left queued by an earlier run", "documents", n)
 	}
-	w.Hooks = []Hook{NewSearchHook(st, ix, o.Logger)}
+	w.Hooks = append([]Hook{NewSearchHook(st, ix, o.Logger)}, w.Hooks...)
 	return w, nil
 }
 

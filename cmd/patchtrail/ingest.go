@@ -23,6 +23,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	batch := fs.Int("batch-size", 0, "messages per store transaction (default 2000)")
 	skipPatches := fs.Bool("skip-patches", false, "leave out the patch analysis (to measure its cost)")
 	noIndex := fs.Bool("no-index", false, "do not update the search index now (the next import or reindex catches up)")
+	noRadar := fs.Bool("no-radar", false, "do not score for the radar now (the next import or sync catches up)")
 	passwordFile := fs.String("password-file", "", "`FILE` whose first line is the IMAP password (else the configuration, $PATCHTRAIL_IMAP_PASSWORD or ~/.netrc)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -30,8 +31,8 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() == 0 {
 		return usageError("no SOURCE given")
 	}
-	w, err := openWriter(ctx, e, *noIndex)
-	if err != nil {
+	w, err := indexer.OpenWriter(ctx, e.data, &indexer.WriterOptions{NoIndex: *noIndex, NoRadar: *noRadar, Logger: e.log, Progress: e.stderr})
+	if err = reindexHint(e, err); err != nil {
 		return err
 	}
 	defer w.Close()

@@ -47,6 +47,10 @@ func synthMessages(n int) [][]byte {
 			fmt.Fprintf(&b, "line %d of message %d: some text that fills the body a little\n", j, i)
 		}
 		b.WriteString("From the start of a line\n>From quoted\n")
+		if i%8 == 0 {
+			// A diff, so the radar scores the posting.
+			fmt.Fprintf(&b, "---\ndiff --git a/io_uring/f%d.c b/io_uring/f%d.c\n--- a/io_uring/f%d.c\n+++ b/io_uring/f%d.c\n@@ -1,2 +1,4 @@ static int f%d(int len)\n ctx = 0;\n+\tif (len > MAX)\n+\t\treturn -EINVAL;\n return ctx;\n", i%5, i%5, i%5, i%5, i)
+		}
 		out = append(out, b.Bytes())
 		if i%97 == 3 {
 			out = append(out, b.Bytes())
@@ -232,6 +236,11 @@ func TestKillAndResume(t *testing.T) {
 			}
 			if diff := cmp.Diff(want, dump(t, data)); diff != "" {
 				t.Errorf("store after %d kills and a resume differs from a clean import (-clean +resumed):\n%s", kills, diff)
+			}
+			// The radar scored what a clean import scores, and nothing
+			// is left queued.
+			if got, want := pt(t, data, "radar", "--json"), pt(t, clean, "radar", "--json"); got != want || !strings.Contains(want, `"score"`) {
+				t.Errorf("radar after kills and a resume:\n%.2000s\nclean import:\n%.2000s", got, want)
 			}
 			// The search index holds every message exactly once.
 			if docs, msgs := indexedCount(t, data); docs != msgs {

@@ -126,7 +126,13 @@ func startSync(ctx context.Context, e *env, interval time.Duration) (*background
 	opts := syncOptions(e)
 	opts.Reload = func() (*config.Config, error) { return loadConfig(e) }
 	opts.Index = ix
-	s := indexer.NewSyncer(st, []indexer.Hook{indexer.NewSearchHook(st, ix, e.log)}, cfg, opts)
+	rh, err := indexer.OpenRadarHook(ctx, st, e.data, &indexer.WriterOptions{Logger: e.log})
+	if err != nil {
+		ix.Close()
+		st.Close()
+		return nil, err
+	}
+	s := indexer.NewSyncer(st, []indexer.Hook{indexer.NewSearchHook(st, ix, e.log), rh}, cfg, opts)
 	ctx, cancel := context.WithCancel(ctx)
 	bg := &backgroundSync{st: st, ix: ix, cancel: cancel, done: make(chan struct{})}
 	go func() {

@@ -18,34 +18,34 @@ import (
 // records plus indexes, so the evidence can be computed once (when the
 // message arrives) and the radar answer from records alone.
 type Record struct {
-	ID        int64
-	MID       string
-	Thread    int64
-	Date      time.Time
-	From      string
-	Parent    string
-	Subject   string
-	Key       string
-	Kind      uint8
-	Version   int
-	RFC       bool
-	PatchTag  bool
-	Reports   []string
-	Reviewer  []string
-	Trailers  int
-	Vuln      []string
-	SubjVuln  []string
-	Baseline  int
-	Fixes     [][2]string
-	CcStable  bool
-	Reporters []string
-	Links     []string
-	Closes    bool
-	Reviewed  int
-	Shape     Shape
-	FixWord   bool
-	Feature   bool
-	Cleanup   bool
+	ID        int64       `json:"-"`
+	MID       string      `json:"-"`
+	Thread    int64       `json:"-"`
+	Date      time.Time   `json:"-"`
+	From      string      `json:"-"`
+	Parent    string      `json:"-"`
+	Subject   string      `json:"-"`
+	Key       string      `json:"key,omitempty"`
+	Kind      uint8       `json:"kind,omitempty"`
+	Version   int         `json:"version,omitempty"`
+	RFC       bool        `json:"rfc,omitempty"`
+	PatchTag  bool        `json:"patchtag,omitempty"`
+	Reports   []string    `json:"reports,omitempty"`
+	Reviewer  []string    `json:"reviewer,omitempty"`
+	Trailers  int         `json:"trailers,omitempty"`
+	Vuln      []string    `json:"vuln,omitempty"`
+	SubjVuln  []string    `json:"subjvuln,omitempty"`
+	Baseline  int         `json:"baseline,omitempty"`
+	Fixes     [][2]string `json:"fixes,omitempty"`
+	CcStable  bool        `json:"ccstable,omitempty"`
+	Reporters []string    `json:"reporters,omitempty"`
+	Links     []string    `json:"links,omitempty"`
+	Closes    bool        `json:"closes,omitempty"`
+	Reviewed  int         `json:"reviewed,omitempty"`
+	Shape     Shape       `json:"shape,omitempty"`
+	FixWord   bool        `json:"fixword,omitempty"`
+	Feature   bool        `json:"feature,omitempty"`
+	Cleanup   bool        `json:"cleanup,omitempty"`
 }
 
 func (m *mail) record() Record {

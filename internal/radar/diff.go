@@ -11,25 +11,25 @@ import (
 // Shape is what a patch's diff does, in terms that hold in any
 // subsystem: the checks it adds, the locking and freeing it changes.
 type Shape struct {
-	BoundsCheck  bool // adds a comparison of a length, size, index or count
-	NullCheck    bool // adds a NULL (or IS_ERR) check
-	ErrorExit    bool // adds an early error return (-EINVAL, -EFAULT, ...)
-	OverflowHelp bool // adds check_*_overflow, array_size, struct_size, min_t, clamp
-	LockAdded    bool // adds lock/unlock calls or memory-ordering primitives
-	LockMoved    bool // lock calls both removed and added
-	FreeReorder  bool // free/put calls both removed and added
-	FreeAdded    bool // free/put calls only added (a leak plugged)
-	FreeRemoved  bool // free/put calls only removed (a double free or early free)
-	Nospec       bool // adds array_index_nospec
-	ZeroInit     bool // adds zeroing (memset 0, kzalloc, = {}, __GFP_ZERO)
-	ZeroCopyOut  bool // zeroing added where data is copied to user space
-	Refcount     bool // changes reference counting (get/put, refcount_, kref_)
-	UserCopy     bool // touches copy_{from,to}_user, get_user, put_user
-	KernelCode   bool // touches kernel source (not only tools, docs, tests)
-	Lines        int  // lines added plus removed
-	Files        int
-	Functions    []string // functions the hunks are in (hunk headers), sorted
-	Paths        []string
+	BoundsCheck  bool     `json:"boundscheck,omitempty"`  // adds a comparison of a length, size, index or count
+	NullCheck    bool     `json:"nullcheck,omitempty"`    // adds a NULL (or IS_ERR) check
+	ErrorExit    bool     `json:"errorexit,omitempty"`    // adds an early error return (-EINVAL, -EFAULT, ...)
+	OverflowHelp bool     `json:"overflowhelp,omitempty"` // adds check_*_overflow, array_size, struct_size, min_t, clamp
+	LockAdded    bool     `json:"lockadded,omitempty"`    // adds lock/unlock calls or memory-ordering primitives
+	LockMoved    bool     `json:"lockmoved,omitempty"`    // lock calls both removed and added
+	FreeReorder  bool     `json:"freereorder,omitempty"`  // free/put calls both removed and added
+	FreeAdded    bool     `json:"freeadded,omitempty"`    // free/put calls only added (a leak plugged)
+	FreeRemoved  bool     `json:"freeremoved,omitempty"`  // free/put calls only removed (a double free or early free)
+	Nospec       bool     `json:"nospec,omitempty"`       // adds array_index_nospec
+	ZeroInit     bool     `json:"zeroinit,omitempty"`     // adds zeroing (memset 0, kzalloc, = {}, __GFP_ZERO)
+	ZeroCopyOut  bool     `json:"zerocopyout,omitempty"`  // zeroing added where data is copied to user space
+	Refcount     bool     `json:"refcount,omitempty"`     // changes reference counting (get/put, refcount_, kref_)
+	UserCopy     bool     `json:"usercopy,omitempty"`     // touches copy_{from,to}_user, get_user, put_user
+	KernelCode   bool     `json:"kernelcode,omitempty"`   // touches kernel source (not only tools, docs, tests)
+	Lines        int      `json:"lines,omitempty"`        // lines added plus removed
+	Files        int      `json:"files,omitempty"`
+	Functions    []string `json:"functions,omitempty"` // functions the hunks are in (hunk headers), sorted
+	Paths        []string `json:"paths,omitempty"`
 }
 
 var (

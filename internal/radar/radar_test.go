@@ -12,7 +12,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"patchtrail/indexer"
 	"patchtrail/internal/patch"
 	"patchtrail/internal/store"
 )
@@ -355,6 +354,19 @@ index 1111111..2222222 100644
 2.45.0
 `
 
+// importMbox imports an mbox into a store with the indexer (set by
+// indexer_test.go: the indexer imports this package, so only the
+// external test package may import it).
+var importMbox func(ctx context.Context, st *store.Store, src, list string) error
+
+// FixtureForTest is the fixture archive, for the external tests.
+func FixtureForTest() string { return fixture }
+
+// SetImportForTest sets importMbox.
+func SetImportForTest(f func(ctx context.Context, st *store.Store, src, list string) error) {
+	importMbox = f
+}
+
 func loadFixture(t *testing.T) *Corpus {
 	t.Helper()
 	dir := t.TempDir()
@@ -368,7 +380,7 @@ func loadFixture(t *testing.T) *Corpus {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if _, err := indexer.Import(ctx, st, src, &indexer.Options{List: "foo"}); err != nil {
+	if err := importMbox(ctx, st, src, "foo"); err != nil {
 		t.Fatal(err)
 	}
 	c, err := Load(ctx, st, &LoadOptions{List: "foo"})

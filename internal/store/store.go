@@ -212,7 +212,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'mentions'`).Scan(&mentions); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, schema+patchSchema+queueSchema+commitQueueSchema+linkSchema); err != nil {
+	if _, err := s.db.ExecContext(ctx, schema+patchSchema+queueSchema+commitQueueSchema+linkSchema+radarSchema); err != nil {
 		return fmt.Errorf("store: create schema: %w", err)
 	}
 	if summary == 0 {

@@ -1,0 +1,128 @@
+package indexer
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"patchtrail/internal/progress"
+	"patchtrail/internal/radar"
+	"patchtrail/internal/store"
+)
+
+// RadarHook keeps the security-fix radar's scores current during an
+// import (doc/radar.md): the parse workers read each message's evidence,
+// the writer stores it with the message and queues it in the same
+// transaction, and once that commits the patch postings the new messages
+// can change are scored and the queue cleared. Whatever a crash left
+// queued is scored by the next Update (OpenWriter runs one).
+type RadarHook struct {
+	sc *radar.Scorer
+
+	mu   sync.Mutex
+	next time.Time // no scoring between batches before this
+}
+
+// radarShare bounds the share of an import's time spent scoring between
+// batches: after an update that took d, the next waits 4·d (at most a
+// fifth of the time); Finish scores what is left.
+const radarShare = 4
+
+// NewRadarHook returns the hook scoring with sc.
+func NewRadarHook(sc *radar.Scorer) *RadarHook { return &RadarHook{sc: sc} }
+
+// Prepare reads the message's evidence in a parse worker.
+func (h *RadarHook) Prepare(p *Parsed) error {
+	p.Radar = radar.Evidence(p.Msg)
+	return nil
+}
+
+// Begin starts the hook's part of a store transaction.
+func (h *RadarHook) Begin(tx *store.Tx) (HookBatch, error) {
+	return &radarBatch{h: h, tx: tx}, nil
+}
+
+type radarBatch struct {
+	h  *RadarHook
+	tx *store.Tx
+}
+
+func (b *radarBatch) Stored(a *store.Added, p *Parsed) error {
+	if a.Duplicate {
+		return nil // same message, same evidence
+	}
+	if p.Radar == nil {
+		p.Radar = radar.Evidence(p.Msg)
+	}
+	return b.tx.PutRadarEvidence(a.ID, radar.Rules(), p.Radar)
+}
+
+func (b *radarBatch) Deleted(id int64) error { return b.tx.QueueRadar(id) }
+
+func (b *radarBatch) Commit() error { return nil }
+
+// Committed scores what the transactions so far queued, unless the
+// last scoring was too recent (Finish scores the rest).
+func (b *radarBatch) Committed(ctx context.Context) error {
+	h := b.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if time.Now().Before(h.next) {
+		return nil
+	}
+	return h.update(ctx)
+}
+
+// update scores and sets when the next scoring between batches may run.
+func (h *RadarHook) update(ctx context.Context) error {
+	start := time.Now()
+	_, err := h.sc.Update(ctx)
+	h.next = time.Now().Add(radarShare * time.Since(start))
+	return err
+}
+
+// Finish scores what the import left queued.
+func (h *RadarHook) Finish(ctx context.Context) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.update(ctx)
+}
+
+// OpenRadarHook makes the radar's hook for the store of dataDir, after
+// reading the evidence of messages stored without it and scoring what
+// an interrupted run left queued (or everything, after a new model).
+// Only Logger and Progress of opts are used.
+func OpenRadarHook(ctx context.Context, st *store.Store, dataDir string, opts *WriterOptions) (*RadarHook, error) {
+	var o WriterOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	model, err := radar.StoreModel(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	sc := radar.NewScorer(st, model, o.Logger)
+	missing, err := st.RadarMissing(ctx, radar.Rules())
+	if err != nil {
+		return nil, err
+	}
+	if len(missing) > 0 {
+		bar := progress.New(o.Progress, "radar", int64(len(missing)))
+		n, err := sc.Backfill(ctx, func(k int) { bar.Add(int64(k), 0) })
+		bar.Finish()
+		if err != nil {
+			return nil, err
+		}
+		o.Logger.Info("radar: read the evidence of messages stored without it", "messages", n)
+	}
+	if n, err := sc.Update(ctx); err != nil {
+		return nil, err
+	} else if n > 0 {
+		o.Logger.Info("radar: scored patch postings", "postings", n)
+	}
+	return NewRadarHook(sc), nil
+}

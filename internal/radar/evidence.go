@@ -1,0 +1,47 @@
+package radar
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"patchtrail/internal/message"
+	"patchtrail/internal/store"
+)
+
+// Rules names the evidence rules (every lexicon and diff pattern):
+// evidence stored with other rules is read again from the message.
+func Rules() string { return rulesVersion }
+
+// Evidence reads a parsed message's evidence, encoded to be stored with
+// the message (store.Tx.PutRadarEvidence). What the store already keeps
+// of the message (Message-ID, thread, date, sender, parent, subject) is
+// not repeated: it is joined back when the evidence is read.
+func Evidence(pm *message.Message) []byte {
+	m := &mail{}
+	analyze(m, pm)
+	r := m.record()
+	b, err := json.Marshal(&r)
+	if err != nil {
+		panic("radar: evidence does not encode: " + err.Error()) // plain data: cannot happen
+	}
+	return b
+}
+
+// fromStored joins a stored message's header to its decoded evidence.
+func fromStored(h *store.RadarHeader, ev *Record) *mail {
+	r := *ev
+	r.ID, r.MID, r.Thread, r.Date, r.From, r.Parent, r.Subject = h.ID, h.MessageID, h.Thread, h.Date, h.From, h.Parent, h.Subject
+	m := r.mail()
+	m.from = strings.ToLower(m.from)
+	return m
+}
+
+// decodeEvidence reads evidence written by Evidence.
+func decodeEvidence(id int64, b []byte) (*Record, error) {
+	var r Record
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("radar: evidence of message row %d: %w", id, err)
+	}
+	return &r, nil
+}

@@ -1,0 +1,389 @@
+package radar
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"patchtrail/internal/message"
+	"patchtrail/internal/store"
+)
+
+// ModelFile is the name of a trained model in a data directory; without
+// one the committed default model scores.
+const ModelFile = "radar-model.json"
+
+// StoreModel returns the model of a data directory: its trained model
+// (ModelFile) when there is one, else the default model.
+func StoreModel(dataDir string) (*Model, error) {
+	path := filepath.Join(dataDir, ModelFile)
+	if _, err := os.Stat(path); err != nil {
+		return Default(), nil
+	}
+	return LoadModel(path)
+}
+
+// Scorer keeps the scores of a store current: it reads the evidence of
+// messages stored without it, and scores the patch postings whose
+// features the queued messages can change (store.Tx.PutRadarEvidence
+// queues them with the message). Evidence is decoded once and kept
+// between updates, so the updates of one import cost what the new
+// messages add.
+type Scorer struct {
+	st     *store.Store
+	model  *Model
+	logger *slog.Logger
+
+	mu      sync.Mutex
+	mails   map[int64]*mail // every message with evidence, by row (nil: not read yet)
+	gone    []*mail         // messages removed since the last update
+	labels  *Labels
+	labelFP string
+}
+
+// NewScorer returns a scorer of st with model (nil: the default model).
+func NewScorer(st *store.Store, model *Model, logger *slog.Logger) *Scorer {
+	if model == nil {
+		model = Default()
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Scorer{st: st, model: model, logger: logger}
+}
+
+// Model is the model the scorer scores with.
+func (s *Scorer) Model() *Model { return s.model }
+
+// Backfill reads the evidence of the stored messages that have none (or
+// evidence read with other rules) from their raw text, and queues them.
+// It returns how many it read.
+func (s *Scorer) Backfill(ctx context.Context, progress func(n int)) (int, error) {
+	ids, err := s.st.RadarMissing(ctx, rulesVersion)
+	if err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	const chunk = 1000
+	workers := runtime.NumCPU()
+	done := 0
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(start+chunk, len(ids))]
+		ev := make([]store.RadarEvidence, len(part))
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var firstErr error
+		next := make(chan int)
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range next {
+					ev[i].ID = part[i]
+					raw, err := s.st.Raw(ctx, part[i])
+					if err != nil {
+						mu.Lock()
+						firstErr = cmpErr(firstErr, fmt.Errorf("radar: message row %d: %w", part[i], err))
+						mu.Unlock()
+						continue
+					}
+					pm, err := message.Parse(raw, nil)
+					if err != nil {
+						ev[i].Data = []byte("{}") // kept with no evidence, as an import keeps it
+						continue
+					}
+					ev[i].Data = Evidence(pm)
+				}
+			}()
+		}
+		for i := range part {
+			if ctx.Err() != nil {
+				break
+			}
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+		if firstErr != nil {
+			return done, firstErr
+		}
+		if err := ctx.Err(); err != nil {
+			return done, err
+		}
+		if err := s.st.PutRadarEvidenceBatch(ctx, rulesVersion, ev); err != nil {
+			return done, err
+		}
+		done += len(part)
+		if progress != nil {
+			progress(len(part))
+		}
+	}
+	return done, nil
+}
+
+func cmpErr(first, err error) error {
+	if first != nil {
+		return first
+	}
+	return err
+}
+
+// stamp names what the scores depend on besides the messages: the
+// evidence rules, the model, the CVEs known (history signals) and the
+// commits of registered repositories (the age of a Fixes: target).
+func (s *Scorer) stamp(ctx context.Context) (string, error) {
+	var ncve, maxPub, ncommit int64
+	db := s.st.DB()
+	if err := db.QueryRowContext(ctx, `SELECT count(*), coalesce(max(published), 0) FROM cve_summary`).Scan(&ncve, &maxPub); err != nil {
+		return "", fmt.Errorf("radar: %w", err)
+	}
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM commits`).Scan(&ncommit); err != nil {
+		return "", fmt.Errorf("radar: %w", err)
+	}
+	h := sha256.Sum256(s.model.Marshal())
+	return fmt.Sprintf("%s model:%s cves:%d/%d commits:%d", rulesVersion, hex.EncodeToString(h[:])[:16], ncve, maxPub, ncommit), nil
+}
+
+// storeLabels reads the store's CVEs as labels (for the history signals
+// and for training); they are kept until the CVEs change.
+func (s *Scorer) storeLabels(ctx context.Context, fp string) (*Labels, error) {
+	if s.labels != nil && s.labelFP == fp {
+		return s.labels, nil
+	}
+	l, err := LabelsFromStore(ctx, s.st)
+	if err != nil {
+		return nil, err
+	}
+	s.labels, s.labelFP = l, fp
+	return l, nil
+}
+
+// LabelsFromStore reads the CVEs stored in st (`patchtrail cve import`)
+// as labels, dated by their publication.
+func LabelsFromStore(ctx context.Context, st *store.Store) (*Labels, error) {
+	l := NewLabels()
+	err := st.RadarCVEDates(ctx, func(id, title string, published time.Time) {
+		if title != "" {
+			l.Add(title, CVE{ID: id, Published: published})
+		}
+	})
+	return l, err
+}
+
+// corpus builds the corpus of every message with evidence. The first
+// call reads every message's header and evidence; later calls read
+// only the queued messages, and the thread of every message (a merge of
+// threads changes it) from the thread index.
+func (s *Scorer) corpus(ctx context.Context, queued []int64) (*Corpus, error) {
+	var decodeErr error
+	add := func(h *store.RadarHeader) {
+		r, err := decodeEvidence(h.ID, h.Data)
+		if err != nil {
+			decodeErr = cmpErr(decodeErr, err)
+			r = &Record{}
+		}
+		s.mails[h.ID] = fromStored(h, r)
+	}
+	if s.mails == nil {
+		s.mails = map[int64]*mail{}
+		err := s.st.RadarHeaders(ctx, func(h *store.RadarHeader) error {
+			add(h)
+			return nil
+		})
+		if err != nil {
+			s.mails = nil
+			return nil, err
+		}
+	} else {
+		for _, id := range queued {
+			h, err := s.st.RadarHeaderOf(ctx, id)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				delete(s.mails, id)
+			case err != nil:
+				s.mails = nil // read everything again next time
+				return nil, err
+			case h.Deleted:
+				if m := s.mails[id]; m != nil {
+					s.gone = append(s.gone, m)
+				}
+				delete(s.mails, id)
+			default:
+				add(h)
+			}
+		}
+		err := s.st.RadarThreads(ctx, func(id, thread int64) {
+			if m := s.mails[id]; m != nil {
+				m.thread = thread
+			}
+		})
+		if err != nil {
+			s.mails = nil
+			return nil, err
+		}
+	}
+	// A queued message no longer on any list changes its thread and its
+	// patch's other versions (after a first read it is not in mails).
+	for _, id := range queued {
+		if s.mails[id] != nil || slices.ContainsFunc(s.gone, func(m *mail) bool { return m.id == id }) {
+			continue
+		}
+		h, err := s.st.RadarHeaderOf(ctx, id)
+		if err == nil && h.Deleted {
+			if r, err := decodeEvidence(h.ID, h.Data); err == nil {
+				s.gone = append(s.gone, fromStored(h, r))
+			}
+		}
+	}
+	if decodeErr != nil {
+		s.logger.Warn("radar: unreadable evidence scored as none", "err", decodeErr)
+	}
+	mails := make([]*mail, 0, len(s.mails))
+	for _, m := range s.mails {
+		mails = append(mails, m)
+	}
+	sortByID(mails)
+	c := index(mails)
+	if err := c.loadCommits(ctx, s.st); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Update scores what the queue says changed (every patch posting when
+// the model, the rules, the CVEs or the commits changed since the last
+// scoring) and clears the queue, in one store transaction. It returns the
+// number of postings scored.
+func (s *Scorer) Update(ctx context.Context) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	queued, err := s.st.RadarQueued(ctx)
+	if err != nil {
+		return 0, err
+	}
+	stamp, err := s.stamp(ctx)
+	if err != nil {
+		return 0, err
+	}
+	old, err := s.st.RadarStamp(ctx)
+	if err != nil {
+		return 0, err
+	}
+	all := stamp != old
+	if len(queued) == 0 && !all {
+		return 0, nil
+	}
+	c, err := s.corpus(ctx, queued)
+	if err != nil {
+		return 0, err
+	}
+	labels, err := s.storeLabels(ctx, stamp)
+	if err != nil {
+		return 0, err
+	}
+	w := &store.RadarWrite{All: all, Stamp: stamp, Dequeue: queued}
+	targets := c.affected(queued, s.gone, all)
+	byID := map[int64]*mail{}
+	for _, m := range c.mails {
+		byID[m.id] = m
+	}
+	for _, id := range queued {
+		if byID[id] == nil {
+			w.Delete = append(w.Delete, id) // no longer on any list
+		}
+	}
+	h := c.history(labels)
+	for _, m := range targets {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		r := c.row(m, h)
+		vs := c.versions[m.key+"\x00"+m.from]
+		sig, _ := json.Marshal(s.model.Signals(r))
+		ver, _ := json.Marshal(r.Versions)
+		w.Scores = append(w.Scores, store.RadarScore{Message: m.id, Head: len(vs) > 0 && vs[len(vs)-1] == m,
+			Score: s.model.Score(r), Date: m.date, Key: m.key, MessageID: m.mid, Subject: m.subject, Versions: string(ver), Signals: string(sig)})
+	}
+	if err := s.st.WriteRadarScores(ctx, w); err != nil {
+		return 0, err
+	}
+	s.gone = nil
+	return len(targets), nil
+}
+
+// affected returns the patch postings whose features the queued messages
+// can change: the postings of their threads, of the patches they are
+// versions of, of their subject (stable backports), and every posting
+// from two weeks (Horizon) before the oldest of them on (a discussion,
+// a report, a Fixes: target or a CVE'd fix counts for later postings
+// only); gone are the messages removed since, whose threads and
+// patches change too. Whole version groups are taken, so the
+// newest-version marks stay right. all: every patch posting.
+func (c *Corpus) affected(queued []int64, gone []*mail, all bool) []*mail {
+	var out []*mail
+	if all {
+		for _, m := range c.mails {
+			if m.kind == kindPatch {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	want := map[int64]bool{}
+	for _, id := range queued {
+		want[id] = true
+	}
+	threads := map[int64]bool{}
+	keys := map[string]bool{}
+	var from time.Time
+	for _, m := range c.mails {
+		if !want[m.id] {
+			continue
+		}
+		threads[m.thread] = true
+		if m.key != "" {
+			keys[m.key] = true
+		}
+		// Dates before the kernel's are wrong; they only reach their
+		// thread and subject.
+		if m.date.Year() >= 1991 && (from.IsZero() || m.date.Before(from)) {
+			from = m.date
+		}
+	}
+	if !from.IsZero() {
+		from = from.Add(-Horizon)
+	}
+	groups := map[string]bool{}
+	for _, m := range gone {
+		threads[m.thread] = true
+		groups[m.key+"\x00"+m.from] = true
+	}
+	for _, m := range c.mails {
+		if m.kind != kindPatch {
+			continue
+		}
+		if threads[m.thread] || keys[m.key] || !from.IsZero() && !m.date.Before(from) || want[m.id] {
+			groups[m.key+"\x00"+m.from] = true
+		}
+	}
+	for _, m := range c.mails {
+		if m.kind == kindPatch && groups[m.key+"\x00"+m.from] {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func sortByID(ms []*mail) {
+	slices.SortFunc(ms, func(a, b *mail) int { return cmp.Compare(a.id, b.id) })
+}

@@ -1,0 +1,287 @@
+package radar_test
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"patchtrail/indexer"
+	"patchtrail/internal/radar"
+	"patchtrail/internal/store"
+)
+
+// fixtureStore imports the fixture into a new data directory, with the
+// radar's hook unless noRadar.
+func fixtureStore(t *testing.T, noRadar bool) (*store.Store, string) {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "foo.mbox")
+	if err := os.WriteFile(src, []byte(radar.FixtureForTest()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	data := filepath.Join(dir, "data")
+	st, err := store.Open(ctx, data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var hooks []indexer.Hook
+	if !noRadar {
+		h, err := indexer.OpenRadarHook(ctx, st, data, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hooks = append(hooks, h)
+	}
+	if _, err := indexer.Import(ctx, st, src, &indexer.Options{List: "foo", Hooks: hooks}); err != nil {
+		t.Fatal(err)
+	}
+	return st, data
+}
+
+// direct scores the store's patches from its raw messages (radar.Load),
+// newest version of each patch: what the stored scores must equal.
+func direct(t *testing.T, st *store.Store, m *radar.Model) map[string]float64 {
+	t.Helper()
+	c, err := radar.Load(context.Background(), st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels, err := radar.LabelsFromStore(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, r := range c.Patches(time.Time{}, time.Time{}, labels) {
+		out[r.MessageID] = math.Round(m.Score(r)*1000) / 1000
+	}
+	return out
+}
+
+func stored(t *testing.T, st *store.Store) map[string]float64 {
+	t.Helper()
+	items, err := radar.List(context.Background(), st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, it := range items {
+		out[it.MessageID] = it.Score
+	}
+	return out
+}
+
+// Scores are stored as messages are imported, and equal the scores
+// computed from the raw messages.
+func TestScoredAtImport(t *testing.T) {
+	st, _ := fixtureStore(t, false)
+	want := direct(t, st, radar.Default())
+	if len(want) < 3 {
+		t.Fatalf("fixture has %d patches, want at least 3", len(want))
+	}
+	if d := cmp.Diff(want, stored(t, st)); d != "" {
+		t.Errorf("stored scores (-direct +stored):\n%s", d)
+	}
+	items, err := radar.List(context.Background(), st, &radar.Query{MinScore: 0.5, Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if it.Score < 0.5 || len(it.Signals) == 0 || it.Signals[0].Evidence == "" {
+			t.Errorf("item %+v: want a score >= 0.5 with signals and evidence", it)
+		}
+	}
+}
+
+// A store imported without the hook (or killed before scoring) is read
+// and scored when the hook opens, to the same scores; a queued message
+// is rescored by the next update.
+func TestScoresResume(t *testing.T) {
+	st, data := fixtureStore(t, true)
+	ctx := context.Background()
+	if _, err := radar.List(ctx, st, nil); err == nil {
+		t.Fatal("List on a store never scored: want an error")
+	}
+	if _, err := indexer.OpenRadarHook(ctx, st, data, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := direct(t, st, radar.Default())
+	if d := cmp.Diff(want, stored(t, st)); d != "" {
+		t.Errorf("scores after resume (-direct +stored):\n%s", d)
+	}
+	// Lose the scores as a crash between message and score would, with
+	// the message still queued.
+	if _, err := st.DB().Exec(`DELETE FROM radar_scores; INSERT INTO radar_queue(message) SELECT message FROM radar_evidence`); err != nil {
+		t.Fatal(err)
+	}
+	n, err := radar.NewScorer(st, nil, nil).Update(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Error("Update scored nothing with every message queued")
+	}
+	if d := cmp.Diff(want, stored(t, st)); d != "" {
+		t.Errorf("scores after the queue was scored (-direct +stored):\n%s", d)
+	}
+	if q, err := st.RadarQueued(ctx); err != nil || len(q) != 0 {
+		t.Errorf("queue after Update = %v, %v; want empty", q, err)
+	}
+}
+
+// Training on the store's labels is deterministic, starts from the
+// default model, writes the model file, and rescoring uses it.
+func TestTrainStore(t *testing.T) {
+	ctx := context.Background()
+	var files [][]byte
+	for range 2 {
+		st, data := fixtureStore(t, false)
+		tx, err := st.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []store.CVERow{
+			{ID: "CVE-2024-1", Title: "foo: fix use-after-free in foo_release", Published: time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)},
+			{ID: "CVE-2024-2", Title: "foo: fix an overflow in foo_read", Published: time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)},
+		} {
+			c.NormTitle = radar.TitleKey(c.Title)
+			if err := tx.PutCVE(&c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := radar.TrainStore(ctx, st, data, time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC)); err == nil {
+			t.Error("TrainStore --until 2024-02-01: want an error (no CVE was published before)")
+		}
+		m, err := radar.TrainStore(ctx, st, data, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(data, radar.ModelFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, b)
+		if m.Trained.Positives == 0 || m.Trained.Prior != "default model" {
+			t.Errorf("trained %+v, want positives from the default model", m.Trained)
+		}
+		if _, err := radar.NewScorer(st, m, nil).Update(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(direct(t, st, m), stored(t, st)); d != "" {
+			t.Errorf("scores after training (-direct +stored):\n%s", d)
+		}
+		got, err := radar.StoreModel(data)
+		if err != nil || got.Bias != m.Bias {
+			t.Errorf("StoreModel = %v, %v; want the trained model", got, err)
+		}
+	}
+	if string(files[0]) != string(files[1]) {
+		t.Errorf("the same data trained two different model files:\n%s\n%s", files[0], files[1])
+	}
+	if string(files[0]) == string(radar.Default().Marshal()) {
+		t.Error("training left the default model unchanged")
+	}
+}
+
+const twoVersions = `From alice Mon Jun  3 10:00:00 2024
+From: Alice Dev <alice@example.org>
+To: foo@lists.example.org
+Subject: [PATCH] foo: fix a race in foo_read
+Date: Mon, 3 Jun 2024 10:00:00 +0000
+Message-ID: <v1@example.org>
+
+Take the lock.
+
+Signed-off-by: Alice Dev <alice@example.org>
+---
+diff --git a/fs/foo/read.c b/fs/foo/read.c
+--- a/fs/foo/read.c
++++ b/fs/foo/read.c
+@@ -1,2 +1,3 @@ static int foo_read(struct foo *f)
++	spin_lock(&f->lock);
+ 	f->n++;
+ 	return 0;
+
+From alice Mon Jun 10 10:00:00 2024
+From: Alice Dev <alice@example.org>
+To: foo@lists.example.org
+Subject: [PATCH v2] foo: fix a race in foo_read
+Date: Mon, 10 Jun 2024 10:00:00 +0000
+Message-ID: <v2@example.org>
+
+Take the lock, and drop it.
+
+Fixes: 0123456789ab ("foo: add foo_read")
+Signed-off-by: Alice Dev <alice@example.org>
+---
+diff --git a/fs/foo/read.c b/fs/foo/read.c
+--- a/fs/foo/read.c
++++ b/fs/foo/read.c
+@@ -1,2 +1,4 @@ static int foo_read(struct foo *f)
++	spin_lock(&f->lock);
+ 	f->n++;
++	spin_unlock(&f->lock);
+ 	return 0;
+`
+
+// Versions fold into the newest; when the newest leaves the archive,
+// the one before it is the patch's row again.
+func TestVersionRemoved(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "foo.mbox")
+	if err := os.WriteFile(src, []byte(twoVersions), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	data := filepath.Join(dir, "data")
+	st, err := store.Open(ctx, data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	h, err := indexer.OpenRadarHook(ctx, st, data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := indexer.Import(ctx, st, src, &indexer.Options{List: "foo", Hooks: []indexer.Hook{h}}); err != nil {
+		t.Fatal(err)
+	}
+	rows := func() []string {
+		items, err := radar.List(ctx, st, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, it := range items {
+			out = append(out, it.MessageID+" "+strings.Join(it.Versions, ","))
+		}
+		return out
+	}
+	if d := cmp.Diff([]string{"v2@example.org v1@example.org,v2@example.org"}, rows()); d != "" {
+		t.Errorf("rows (-want +got):\n%s", d)
+	}
+	sc := radar.NewScorer(st, nil, nil)
+	if _, err := sc.Update(ctx); err != nil { // reads every message
+		t.Fatal(err)
+	}
+	if _, err := st.DB().Exec(`UPDATE messages SET deleted = 1 WHERE message_id = 'v2@example.org';
+		INSERT INTO radar_queue(message) SELECT id FROM messages WHERE message_id = 'v2@example.org'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sc.Update(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"v1@example.org v1@example.org"}, rows()); d != "" {
+		t.Errorf("rows after v2 left (-want +got):\n%s", d)
+	}
+}

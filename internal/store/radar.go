@@ -1,0 +1,392 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The security-fix radar's tables (internal/radar, doc/radar.md).
+// radar_evidence holds what the radar read from each message, written in
+// the same transaction as the message; rules names the evidence rules it
+// was read with. radar_queue lists the messages whose arrival (or
+// removal) is not yet reflected in radar_scores: rows are added with the
+// evidence and removed in the transaction that writes the scores, so a
+// crash between the two is repaired by scoring what is still queued.
+// radar_scores holds one row per patch posting, scored with what was
+// known at it; head marks the newest version of its patch (the row the
+// radar lists), Message-ID and subject are copied so the radar reads no
+// message row; meta radar_stamp names the model and data the scores
+// were computed with, so a retrained model rescores.
+const radarSchema = `
+CREATE TABLE IF NOT EXISTS radar_evidence (
+	message INTEGER PRIMARY KEY,
+	rules TEXT NOT NULL,
+	data BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS radar_queue (message INTEGER PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS radar_scores (
+	message INTEGER PRIMARY KEY,
+	head INTEGER NOT NULL,
+	score REAL NOT NULL,
+	date INTEGER NOT NULL,
+	key TEXT NOT NULL,
+	message_id TEXT NOT NULL,
+	subject TEXT NOT NULL,
+	versions TEXT NOT NULL,
+	signals TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS radar_scores_head ON radar_scores(head, date);
+`
+
+// ErrNoRadar is returned by the radar reads of a store written before
+// the radar's tables existed (opened read-only, so never migrated).
+var ErrNoRadar = errors.New("store: no radar scores (run `patchtrail import` or `patchtrail sync` once to score)")
+
+// PutRadarEvidence stores the radar's evidence of message row id and
+// queues it for scoring.
+func (t *Tx) PutRadarEvidence(id int64, rules string, data []byte) error {
+	if _, err := t.exec(`INSERT OR REPLACE INTO radar_evidence(message, rules, data) VALUES (?, ?, ?)`, id, rules, data); err != nil {
+		return err
+	}
+	return t.QueueRadar(id)
+}
+
+// QueueRadar queues message row id for scoring (a message removed from
+// its last list, a thread that changed).
+func (t *Tx) QueueRadar(id int64) error {
+	_, err := t.exec(`INSERT OR IGNORE INTO radar_queue(message) VALUES (?)`, id)
+	return err
+}
+
+// RadarHeader is a message as the radar needs it from the messages
+// table, with its stored evidence.
+type RadarHeader struct {
+	ID        int64
+	MessageID string
+	Thread    int64
+	Subject   string
+	From      string
+	Date      time.Time
+	Parent    string
+	Deleted   bool // no longer on any list (RadarHeaderOf only)
+	Rules     string
+	Data      []byte
+}
+
+// RadarHeaders calls fn for every stored message that has evidence, with
+// its evidence, in row order. Messages no longer on any list are left
+// out.
+func (s *Store) RadarHeaders(ctx context.Context, fn func(*RadarHeader) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT m.id, m.message_id, m.thread, m.subject, m.from_email, m.date, m.parent, e.rules, e.data
+		FROM messages m JOIN radar_evidence e ON e.message = m.id WHERE m.deleted = 0 ORDER BY m.id`)
+	if err != nil {
+		return radarErr(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		h := &RadarHeader{}
+		var date int64
+		if err := rows.Scan(&h.ID, &h.MessageID, &h.Thread, &h.Subject, &h.From, &date, &h.Parent, &h.Rules, &h.Data); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		h.Date = time.Unix(date, 0).UTC()
+		if err := fn(h); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+// RadarMissing returns the row ids of stored messages that have no
+// evidence, or evidence read with rules other than rules.
+func (s *Store) RadarMissing(ctx context.Context, rules string) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT m.id FROM messages m LEFT JOIN radar_evidence e ON e.message = m.id
+		WHERE m.deleted = 0 AND (e.message IS NULL OR e.rules != ?) ORDER BY m.id`, rules)
+	if err != nil {
+		return nil, radarErr(err)
+	}
+	return collectIDs(rows)
+}
+
+// RadarEvidence is one message's evidence to store with PutRadarEvidenceBatch.
+type RadarEvidence struct {
+	ID   int64
+	Data []byte
+}
+
+// PutRadarEvidenceBatch stores evidence read outside an import (messages
+// stored before the radar, or read with older rules), queued for scoring.
+func (s *Store) PutRadarEvidenceBatch(ctx context.Context, rules string, ev []RadarEvidence) error {
+	tx, err := s.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	for _, e := range ev {
+		if err := tx.PutRadarEvidence(e.ID, rules, e.Data); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// RadarQueued returns the queued message row ids.
+func (s *Store) RadarQueued(ctx context.Context) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT message FROM radar_queue ORDER BY message`)
+	if err != nil {
+		return nil, radarErr(err)
+	}
+	return collectIDs(rows)
+}
+
+// RadarStamp returns the stamp the stored scores were computed with (""
+// before any scoring).
+func (s *Store) RadarStamp(ctx context.Context) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'radar_stamp'`).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: %w", err)
+	}
+	return v, nil
+}
+
+// RadarScore is the stored score of one patch posting.
+type RadarScore struct {
+	Message  int64 // row id
+	Head     bool  // the newest version of its patch
+	Score    float64
+	Date     time.Time
+	Key      string // subject key (internal/radar.TitleKey)
+	Versions string // JSON: Message-IDs of the versions folded in, oldest first
+	Signals  string // JSON: the signals that moved the score
+
+	MessageID string
+	Subject   string
+
+	// Filled by reads.
+	CVE string // the earliest CVE whose title is the subject, if any
+}
+
+// RadarWrite is one scoring step: rows to write, rows no longer the
+// newest version of their patch, rows to delete, queue entries done.
+type RadarWrite struct {
+	All     bool // the scores replace every stored score
+	Scores  []RadarScore
+	NotHead []int64
+	Delete  []int64
+	Dequeue []int64
+	Stamp   string
+}
+
+// WriteRadarScores applies a scoring step in one transaction.
+func (s *Store) WriteRadarScores(ctx context.Context, w *RadarWrite) error {
+	tx, err := s.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := w.apply(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func (w *RadarWrite) apply(tx *Tx) error {
+	if w.All {
+		if _, err := tx.exec(`DELETE FROM radar_scores`); err != nil {
+			return err
+		}
+	}
+	for _, r := range w.Scores {
+		if _, err := tx.exec(`INSERT OR REPLACE INTO radar_scores(message, head, score, date, key, message_id, subject, versions, signals) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.Message, r.Head, r.Score, r.Date.Unix(), r.Key, r.MessageID, r.Subject, r.Versions, r.Signals); err != nil {
+			return err
+		}
+	}
+	for _, id := range w.NotHead {
+		if _, err := tx.exec(`UPDATE radar_scores SET head = 0 WHERE message = ?`, id); err != nil {
+			return err
+		}
+	}
+	for _, id := range w.Delete {
+		if _, err := tx.exec(`DELETE FROM radar_scores WHERE message = ?`, id); err != nil {
+			return err
+		}
+	}
+	for _, id := range w.Dequeue {
+		if _, err := tx.exec(`DELETE FROM radar_queue WHERE message = ?`, id); err != nil {
+			return err
+		}
+	}
+	_, err := tx.exec(`INSERT OR REPLACE INTO meta(key, value) VALUES ('radar_stamp', ?)`, w.Stamp)
+	return err
+}
+
+// RadarQuery selects stored scores. Zero fields do not filter.
+type RadarQuery struct {
+	List     string
+	From, To time.Time // posting date in [From, To)
+	MinScore float64
+	NoCVE    bool // only patches no CVE names yet
+	Limit    int  // 0: all
+	Message  int64
+}
+
+// RadarScores returns the newest version of every scored patch matching
+// q, highest score first (ties: newest first).
+func (s *Store) RadarScores(ctx context.Context, q *RadarQuery) ([]RadarScore, error) {
+	var where []string
+	var args []any
+	if q.Message != 0 {
+		where = append(where, "r.message = ?")
+		args = append(args, q.Message)
+	} else {
+		where = append(where, "r.head = 1")
+	}
+	if q.List != "" {
+		where = append(where, "EXISTS (SELECT 1 FROM memberships ms JOIN lists l ON l.id = ms.list WHERE ms.message = r.message AND l.name = ?)")
+		args = append(args, q.List)
+	}
+	if !q.From.IsZero() {
+		where = append(where, "r.date >= ?")
+		args = append(args, q.From.Unix())
+	}
+	if !q.To.IsZero() {
+		where = append(where, "r.date < ?")
+		args = append(args, q.To.Unix())
+	}
+	if q.MinScore > 0 {
+		where = append(where, "r.score >= ?")
+		args = append(args, q.MinScore)
+	}
+	cve := `coalesce((SELECT c.id FROM cves c WHERE c.norm_title = r.key AND r.key != '' ORDER BY c.published, c.id LIMIT 1), '')`
+	query := `SELECT * FROM (SELECT r.message, r.head, r.score, r.date, r.key, r.versions, r.signals, r.message_id, r.subject, ` + cve + ` AS cve
+		FROM radar_scores r WHERE ` + strings.Join(where, " AND ") + `)`
+	if q.NoCVE {
+		query += ` WHERE cve = ''`
+	}
+	query += ` ORDER BY score DESC, date DESC, message DESC`
+	if q.Limit > 0 {
+		query += fmt.Sprintf(" LIMIT %d", q.Limit)
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, radarErr(err)
+	}
+	defer rows.Close()
+	var out []RadarScore
+	for rows.Next() {
+		var r RadarScore
+		var date int64
+		if err := rows.Scan(&r.Message, &r.Head, &r.Score, &date, &r.Key, &r.Versions, &r.Signals, &r.MessageID, &r.Subject, &r.CVE); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		r.Date = time.Unix(date, 0).UTC()
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return out, nil
+}
+
+// RadarCVEDates returns, for every stored CVE, its title and publication
+// date (the radar's history signals count the CVEs published before a
+// posting).
+func (s *Store) RadarCVEDates(ctx context.Context, fn func(id, title string, published time.Time)) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, title, published FROM cve_summary ORDER BY id`)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, title string
+		var pub int64
+		if err := rows.Scan(&id, &title, &pub); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		fn(id, title, time.Unix(pub, 0).UTC())
+	}
+	return rows.Err()
+}
+
+// radarErr turns the error of a store without the radar's tables into
+// ErrNoRadar.
+func radarErr(err error) error {
+	if strings.Contains(err.Error(), "no such table: radar_") {
+		return ErrNoRadar
+	}
+	return fmt.Errorf("store: %w", err)
+}
+
+// RadarCommits returns the commits of registered repositories linked to
+// messages, by Message-ID (every id of a message), in
+// commit-date order.
+func (s *Store) RadarCommits(ctx context.Context) (map[string][]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT x.mid, c.sha FROM links l JOIN commits c ON c.id = l.commit_id
+		JOIN mids x ON x.message = l.message ORDER BY c.commit_date, c.sha`)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var mid, sha string
+		if err := rows.Scan(&mid, &sha); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		if !slices.Contains(out[mid], sha) {
+			out[mid] = append(out[mid], sha)
+		}
+	}
+	return out, rows.Err()
+}
+
+// RadarHeaderOf returns one message's header with its evidence, also
+// for a message no longer on any list (Deleted); ErrNotFound when it
+// has no evidence.
+func (s *Store) RadarHeaderOf(ctx context.Context, id int64) (*RadarHeader, error) {
+	h := &RadarHeader{}
+	var date int64
+	err := s.queryRow(ctx, `SELECT m.id, m.message_id, m.thread, m.subject, m.from_email, m.date, m.parent, m.deleted != 0, e.rules, e.data
+		FROM messages m JOIN radar_evidence e ON e.message = m.id WHERE m.id = ?`, id).
+		Scan(&h.ID, &h.MessageID, &h.Thread, &h.Subject, &h.From, &date, &h.Parent, &h.Deleted, &h.Rules, &h.Data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, radarErr(err)
+	}
+	h.Date = time.Unix(date, 0).UTC()
+	return h, nil
+}
+
+// RadarThreads calls fn with the thread of every stored message (a
+// merge of threads changes the thread of messages already scored); it
+// reads the thread index only.
+func (s *Store) RadarThreads(ctx context.Context, fn func(id, thread int64)) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, thread FROM messages`)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, thread int64
+		if err := rows.Scan(&id, &thread); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		fn(id, thread)
+	}
+	return rows.Err()
+}
