@@ -77,6 +77,7 @@ type prepared struct {
 	q         query.Query
 	sort      bsearch.SortOrder
 	relevance bool
+	words     int // phrase terms: the cost (guard.go)
 }
 
 func (ix *Index) prepare(q string, o *SearchOptions) (*prepared, error) {
@@ -105,7 +106,7 @@ func (ix *Index) prepare(q string, o *SearchOptions) (*prepared, error) {
 	if len(filters) > 0 {
 		bq = query.NewConjunctionQuery(append([]query.Query{bq}, filters...))
 	}
-	p := &prepared{q: bq}
+	p := &prepared{q: bq, words: phraseWords(bq)}
 	// The thread id is a last sort key: order is already total, but as a
 	// sort key the thread id comes back with every hit from doc values,
 	// so collapsing threads needs no stored-field loads.
@@ -264,6 +265,11 @@ func (ix *Index) search(ctx context.Context, q string, opts *SearchOptions) (*Re
 	if err != nil {
 		return nil, err
 	}
+	release, err := ix.admit(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if !o.Threads {
 		req := p.request(o.Limit, nil, true)
 		req.From = o.Offset
@@ -367,6 +373,11 @@ func (ix *Index) Iterate(ctx context.Context, q string, opts *SearchOptions, fn 
 	if err != nil {
 		return err
 	}
+	release, err := ix.admit(ctx, p)
+	if err != nil {
+		return err
+	}
+	defer release()
 	var after []string
 	seen := make(map[string]bool)
 	skip := max(o.Offset, 0)
@@ -402,8 +413,9 @@ func (ix *Index) Iterate(ctx context.Context, q string, opts *SearchOptions, fn 
 }
 
 // IsQueryError reports whether err is the client's fault: a *ParseError,
-// an over-broad wildcard, a bad sort or an offset beyond MaxOffset.
+// an over-broad wildcard, a bad sort, an offset beyond MaxOffset or
+// phrases over MaxPhraseTerms.
 func IsQueryError(err error) bool {
 	var pe *ParseError
-	return errors.As(err, &pe) || errors.Is(err, ErrQueryTooBroad) || errors.Is(err, ErrOffsetTooLarge) || errors.Is(err, errBadSort)
+	return errors.As(err, &pe) || errors.Is(err, ErrQueryTooBroad) || errors.Is(err, ErrOffsetTooLarge) || errors.Is(err, errBadSort) || errors.Is(err, ErrTooCostly)
 }
