@@ -148,6 +148,8 @@ type Server struct {
 	statsCache *StatsPage
 	statsTime  time.Time
 	statsBusy  bool
+	queueLen   int64     // notIndexed's last count
+	queueTime  time.Time // and when it was made
 
 	bg sync.WaitGroup // background work (stats counts) that uses the store
 }
