@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -208,7 +209,9 @@ func toHit(h *bsearch.DocumentMatch, relevance bool) Hit {
 	if v, ok := h.Fields[FieldDate].(float64); ok {
 		hit.Date = time.Unix(int64(v), 0).UTC()
 	}
-	if relevance {
+	if relevance && !math.IsNaN(h.Score) && !math.IsInf(h.Score, 0) {
+		// bleve scores a match on a field without norms (a Message-ID
+		// keyword) NaN, which JSON cannot carry: such a hit scores 0.
 		hit.Score = h.Score
 	}
 	return hit
