@@ -69,6 +69,15 @@ clean:
 loadtest: corpus
 	./.ci/loadtest.sh
 
+# The wider mix of doc/bench.md (.ci/loadtest.sh, LOADTEST_PROFILE=wide) at
+# 32 and at 64 connections; and the phrase storm of doc/hostile-input.md.
+.PHONY: loadtest-wide phrase-storm
+loadtest-wide: corpus
+	LOADTEST_PROFILE=wide LOADTEST_CONNECTIONS=32 ./.ci/loadtest.sh
+	LOADTEST_PROFILE=wide LOADTEST_CONNECTIONS=64 LOADTEST_NOBUILD=1 ./.ci/loadtest.sh
+phrase-storm: corpus
+	./.ci/phrase-storm.sh
+
 # Linking accuracy and CVE traces on real data, as reported in doc/linking.md
 # (needs jq; PATCHTRAIL_LIBURING, a clone of axboe/liburing; for the second
 # project PATCHTRAIL_EROFS_LIST, a linux-erofs public-inbox archive, and

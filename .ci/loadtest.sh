@@ -12,12 +12,28 @@
 # LOADTEST_CONNECTIONS (default 64), LOADTEST_PORT (default 18931),
 # LOADTEST_PAGES and LOADTEST_REQUESTS (a wider mix, below),
 # LOADTEST_SERVE_FLAGS, LOADTEST_ACCESS_LOG, LOADTEST_CPUPROFILE (below),
-# LOADTEST_NOBUILD (set: use bin/patchtrail as it is).
+# LOADTEST_NOBUILD (set: use bin/patchtrail as it is),
+# LOADTEST_PROFILE (below).
+#
+# LOADTEST_PROFILE=wide is the wider mix of doc/bench.md: search (JSON
+# and pages), thread (JSON, page, t.mbox.gz), raw, message (JSON and
+# page), series (JSON and page) and Atom (list feeds and search feeds)
+# over thousands of paths (default 5 pages of hits per query, 4000
+# distinct requests), 60 s after a warm-up that requests every path once,
+# with the server's RSS sampled every second (flat = the end is no higher
+# than the start of the measured run plus the caches' growth).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BIN=bin/patchtrail
 DATA=${LOADTEST_DATA:-$PWD/.cache/loadtest-data}
+PROFILE=${LOADTEST_PROFILE:-basic}
+case "$PROFILE" in
+basic) ;;
+wide)
+	: "${LOADTEST_DURATION:=60s}" "${LOADTEST_PAGES:=5}" "${LOADTEST_REQUESTS:=4000}" "${LOADTEST_WARMUP:=all}" ;;
+*) echo "loadtest: unknown LOADTEST_PROFILE $PROFILE (basic or wide)" >&2; exit 2 ;;
+esac
 DURATION=${LOADTEST_DURATION:-30s}
 CONNS=${LOADTEST_CONNECTIONS:-64}
 PORT=${LOADTEST_PORT:-18931}
@@ -80,14 +96,26 @@ for h in json.load(sys.stdin)["hits"]: print(urllib.parse.quote(h["message_id"],
 	done
 done | sort -u >"$WORK/mids"
 NMIDS=$(wc -l <"$WORK/mids")
+# Patch mails (their series exist) for the series requests of the wide mix.
+for ((page = 0; page < PAGES; page++)); do
+	curl -sf --get "$BASE/api/v1/search" --data-urlencode 'q=s:PATCH AND NOT s:Re' --data-urlencode limit=200 \
+		--data-urlencode offset=$((page * 200)) \
+		| python3 -c 'import json,sys,urllib.parse
+for h in json.load(sys.stdin)["hits"]: print(urllib.parse.quote(h["message_id"], safe="@"))'
+done | sort -u >"$WORK/patches"
+curl -sf "$BASE/api/v1/lists" | python3 -c 'import json,sys
+for l in json.load(sys.stdin)["lists"]: print(l["name"])' >"$WORK/lists"
 
 # The request mix: 40% search (JSON API and lore HTML), 30% thread (JSON
 # tree, thread page, t.mbox.gz), 30% raw.
 # LOADTEST_REQUESTS distinct requests are replayed in a loop (default 2000).
-python3 - "$WORK/mids" "${LOADTEST_REQUESTS:-2000}" >"$WORK/paths.lua" <<'PY'
+python3 - "$WORK/mids" "${LOADTEST_REQUESTS:-2000}" "$PROFILE" "$WORK/patches" "$WORK/lists" "$WORK/paths.txt" >"$WORK/paths.lua" <<'PY'
 import sys, random, urllib.parse
 random.seed(42)
 mids = [l.strip() for l in open(sys.argv[1]) if l.strip()]
+profile = sys.argv[3]
+patches = [l.strip() for l in open(sys.argv[4]) if l.strip()] or mids
+lists = [l.strip() for l in open(sys.argv[5]) if l.strip()] or ['all']
 queries = ['s:io_uring', 'f:axboe', 'sqpoll', 'dfn:io_uring/net.c', 'b:IORING_OP_READV',
            'nq:"Reviewed-by"', 's:PATCH AND d:2023-01-01..2023-06-30', 'multishot AND recv',
            'dfhh:io_issue_sqe', 'io_uring_enter OR io_uring_setup', 's:"[PATCH v2"', 'f:asml.silence',
@@ -97,6 +125,33 @@ paths = []
 for i in range(int(sys.argv[2])):
     r = random.random()
     mid = random.choice(mids)
+    if profile == 'wide':
+        q = random.choice(queries)
+        if r < 0.12:
+            paths.append('/api/v1/search?limit=20&q=' + urllib.parse.quote(q))
+        elif r < 0.20:
+            paths.append('/all/?q=' + urllib.parse.quote_plus(q))
+        elif r < 0.30:
+            paths.append('/api/v1/thread/' + mid)
+        elif r < 0.37:
+            paths.append('/all/' + mid + '/t/')
+        elif r < 0.43:
+            paths.append('/all/' + mid + '/t.mbox.gz')
+        elif r < 0.58:
+            paths.append('/all/' + mid + '/raw')
+        elif r < 0.66:
+            paths.append('/all/' + mid + '/')
+        elif r < 0.74:
+            paths.append('/api/v1/message/' + mid)
+        elif r < 0.80:
+            paths.append('/api/v1/series/' + random.choice(patches))
+        elif r < 0.85:
+            paths.append('/all/' + random.choice(patches) + '/series/')
+        elif r < 0.92:
+            paths.append('/' + random.choice(lists + ['all']) + '/new.atom')
+        else:
+            paths.append('/all/?x=A&q=' + urllib.parse.quote_plus(q))
+        continue
     if r < 0.30:
         q = urllib.parse.quote(random.choice(queries))
         paths.append('/api/v1/search?limit=20&q=' + q)
@@ -111,6 +166,7 @@ for i in range(int(sys.argv[2])):
         paths.append('/all/' + mid + '/t.mbox.gz')
     else:
         paths.append('/all/' + mid + '/raw')
+open(sys.argv[6], 'w').write(''.join(p + '\n' for p in paths))
 print('paths = {')
 for p in paths:
     print('  "%s",' % p.replace('\\', '\\\\').replace('"', '\\"'))
@@ -127,14 +183,28 @@ request = function()
 end
 LUA
 
-echo "patchtrail loadtest: $(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s["store"]["messages"], "messages,", s["index_documents"], "indexed")' "$WORK/stats.json"), $NMIDS Message-IDs in the mix"
+echo "patchtrail loadtest ($PROFILE): $(wc -l <"$WORK/patches") patch mails, $(sort -u "$WORK/paths.txt" | wc -l) distinct paths; $(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s["store"]["messages"], "messages,", s["index_documents"], "indexed")' "$WORK/stats.json"), $NMIDS Message-IDs in the mix"
 # A short warm-up first, as for any latency measurement: the page cache,
 # the search result cache and the thread cache start cold.
+# LOADTEST_WARMUP=all requests every distinct path once (8 at a time).
 WARMUP=${LOADTEST_WARMUP:-5s}
-echo "warm-up: wrk -t2 -c$CONNS -d$WARMUP (not measured)"
-wrk -t2 -c"$CONNS" -d"$WARMUP" --timeout 10s -s "$WORK/paths.lua" "$BASE" >/dev/null
-echo "wrk -t2 -c$CONNS -d$DURATION --latency (40% search, 30% thread, 30% raw) against $BASE"
+if [ "$WARMUP" = all ]; then
+	echo "warm-up: every distinct path once (not measured)"
+	sort -u "$WORK/paths.txt" | sed "s|^|$BASE|" | xargs -P 8 -n 1 curl -s -o /dev/null
+else
+	echo "warm-up: wrk -t2 -c$CONNS -d$WARMUP (not measured)"
+	wrk -t2 -c"$CONNS" -d"$WARMUP" --timeout 10s -s "$WORK/paths.lua" "$BASE" >/dev/null
+fi
+# The server's RSS every second of the measured run.
+( while kill -0 "$SERVER_PID" 2>/dev/null; do awk '/VmRSS/ {print $2}' /proc/"$SERVER_PID"/status 2>/dev/null; sleep 1; done ) >"$WORK/rss" &
+RSS_PID=$!
+MIX="40% search, 30% thread, 30% raw"
+[ "$PROFILE" = wide ] && MIX="20% search, 23% thread, 15% raw, 16% message, 11% series, 15% Atom"
+echo "wrk -t2 -c$CONNS -d$DURATION --latency ($MIX) against $BASE; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 10s --latency -s "$WORK/paths.lua" "$BASE" | tee "$WORK/wrk.out"
+kill "$RSS_PID" 2>/dev/null || true
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+awk 'NR == 1 {first = $1} {if ($1 > max) max = $1; last = $1} END {if (NR) printf "server RSS during the run: start %d MB, peak %d MB, end %d MB\n", first/1024, max/1024, last/1024}' "$WORK/rss"
 
 # What the answer caches held at the end.
 curl -sf "$BASE/metrics" | grep -E '^patchtrail_cache_(bytes|entries|hits_total|misses_total)' || true
@@ -144,11 +214,11 @@ python3 - "$WORK/wrk.out" <<'PY'
 import re, sys
 out = open(sys.argv[1]).read()
 rps = re.search(r'Requests/sec:\s+([\d.]+)', out).group(1)
-lat = dict(re.findall(r'^\s+(50|99)%\s+(\S+)', out, re.M))
+lat = dict(re.findall(r'^\s+(50|90|99)%\s+(\S+)', out, re.M))
 non2xx = re.search(r'Non-2xx or 3xx responses: (\d+)', out)
 sock = re.search(r'Socket errors: (.*)', out)
 errors = int(non2xx.group(1)) if non2xx else 0
-print(f"\nSUMMARY throughput {rps} req/s, p50 {lat.get('50')}, p99 {lat.get('99')}, "
+print(f"\nSUMMARY throughput {rps} req/s, p50 {lat.get('50')}, p90 {lat.get('90')}, p99 {lat.get('99')}, "
       f"non-2xx {errors}, socket errors {sock.group(1) if sock else 'none'}")
 if errors or sock:
     sys.exit("loadtest: errors")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"patchtrail/internal/admit"
 	"patchtrail/internal/store"
 	"patchtrail/search"
 )
@@ -53,6 +54,8 @@ func statusOf(err error) (status int, msg string, pos int) {
 		return http.StatusRequestEntityTooLarge, fmt.Sprintf("api: request body larger than %d bytes", mbe.Limit), 0
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, ErrNoSeries):
 		return http.StatusNotFound, err.Error(), 0
+	case errors.Is(err, admit.ErrBusy):
+		return http.StatusServiceUnavailable, "api: too many expensive requests at once; retry in a few seconds", 0
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable, "api: the request took too long and was stopped; narrow the query", 0
 	case errors.Is(err, context.Canceled):

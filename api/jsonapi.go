@@ -177,7 +177,8 @@ func (s *Server) searchPage(ctx context.Context, q string, o *search.SearchOptio
 		return nil, err
 	}
 	return &SearchPage{Query: q, Total: res.Total, Offset: o.Offset, Limit: o.Limit, Sort: o.Sort,
-		Threads: o.Threads, List: o.List, Hits: hits, Took: Seconds(time.Since(start))}, nil
+		Threads: o.Threads, List: o.List, Hits: hits, Took: Seconds(time.Since(start)),
+		NotIndexed: s.notIndexed(ctx)}, nil
 }
 
 func (s *Server) apiSearch(c echo.Context, _ string) (any, error) {
@@ -256,7 +257,14 @@ func (s *Server) apiLists(c echo.Context, _ string) (any, error) {
 }
 
 func (s *Server) apiStats(c echo.Context, _ string) (any, error) {
-	return s.stats(c.Request().Context())
+	p, err := s.stats(c.Request().Context())
+	if err != nil {
+		return nil, err
+	}
+	// The counts are cached; whether the index is complete is not.
+	fresh := *p
+	fresh.NotIndexed = s.notIndexed(c.Request().Context())
+	return &fresh, nil
 }
 
 // stats counts the archive. The counts scan tables (seconds on a big

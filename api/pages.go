@@ -389,11 +389,10 @@ func (s *Server) pageThread(c echo.Context, list, mid string) error {
 	self := tv.Message
 	d := threadData{pageBase: s.base(list, "thread"), T: t, SameSubject: t.SameSubject,
 		MboxURL: "/" + url.PathEscape(list) + "/" + escapeMID(self.MessageID) + "/t.mbox.gz"}
-	var walk func(n *ThreadNode, depth int) error
-	walk = func(n *ThreadNode, depth int) error {
+	for _, n := range t.Nodes {
 		it := threadItem{MessageID: n.MessageID, URL: messageURL(list, n.MessageID), Anchor: "m" + strconv.Itoa(len(d.Items)),
 			Ghost: n.Ghost, Subject: n.Subject, From: pageFuncs["addrp"].(func(*Address) string)(n.From),
-			Depth: depth, Indent: min(depth, maxIndent) * 2, Selected: n.MessageID == self.MessageID}
+			Depth: n.Depth, Indent: min(n.Depth, maxIndent) * 2, Selected: n.MessageID == self.MessageID}
 		if n.Date != nil {
 			it.Date = *n.Date
 		}
@@ -412,17 +411,6 @@ func (s *Server) pageThread(c echo.Context, list, mid string) error {
 			}
 		}
 		d.Items = append(d.Items, it)
-		for _, ch := range n.Children {
-			if err := walk(ch, depth+1); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	for _, r := range t.Roots {
-		if err := walk(r, 0); err != nil {
-			return err
-		}
 	}
 	mids := make([]string, 0, len(tv.Messages))
 	for _, m := range tv.Messages {

@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"patchtrail/internal/admit"
 	"patchtrail/internal/store"
 	"patchtrail/search"
 )
@@ -53,6 +55,12 @@ type Options struct {
 	// the Host header of a request is never used. Empty means the
 	// local address of the connection the request came on.
 	BaseURL string
+	// MaxExpensive is how many expensive answers (whole threads,
+	// series, traces, mbox downloads; admission.go) are built at once
+	// (default 4 × NumCPU); ExpensiveQueue more wait (default 64), and
+	// any further one is answered 503 with Retry-After.
+	MaxExpensive   int
+	ExpensiveQueue int
 	// CommitURL is where pages link a commit that is in no registered
 	// repository (the commit page would be a 404): "{sha}" stands for
 	// its id, else the id is appended (default DefaultCommitURL).
@@ -106,6 +114,12 @@ func (o *Options) withDefaults() Options {
 	if r.CommitURL == "" {
 		r.CommitURL = DefaultCommitURL
 	}
+	if r.MaxExpensive <= 0 {
+		r.MaxExpensive = 4 * runtime.NumCPU()
+	}
+	if r.ExpensiveQueue <= 0 {
+		r.ExpensiveQueue = 64
+	}
 	return r
 }
 
@@ -124,6 +138,8 @@ type Server struct {
 	bodies  *bodyCache
 	pieces  *pieceCache
 
+	expensive *admit.Pool // admission of expensive answers (admission.go)
+
 	siteURL string // BaseURL without a trailing slash
 
 	mu         sync.Mutex
@@ -132,6 +148,8 @@ type Server struct {
 	statsCache *StatsPage
 	statsTime  time.Time
 	statsBusy  bool
+	queueLen   int64     // notIndexed's last count
+	queueTime  time.Time // and when it was made
 
 	bg sync.WaitGroup // background work (stats counts) that uses the store
 }
@@ -141,12 +159,13 @@ type Server struct {
 func New(st *store.Store, ix *search.Index, opts *Options) *Server {
 	o := opts.withDefaults()
 	s := &Server{st: st, ix: ix, o: o, log: o.Logger, metrics: newMetrics(), pages: loadPages(), threads: newThreadCache(o.CacheBytes / 8 * 3), views: newViewCache(o.CacheBytes / 8),
-		bodies: newBodyCache(o.CacheBytes / 4), pieces: newPieceCache(o.CacheBytes / 4)}
+		bodies: newBodyCache(o.CacheBytes / 4), pieces: newPieceCache(o.CacheBytes / 4),
+		expensive: admit.New("api: expensive answers", o.MaxExpensive, o.ExpensiveQueue)}
 	s.siteURL = strings.TrimRight(o.BaseURL, "/")
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.observe, s.secureHeaders, s.recoverPanic, s.headBody, s.limitBody, s.deadline, s.cacheThreads)
+	e.Use(s.observe, s.secureHeaders, s.recoverPanic, s.headBody, s.limitBody, s.deadline, s.cacheThreads, s.admit)
 	s.routes(e)
 	s.e = e
 	return s

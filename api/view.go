@@ -107,14 +107,22 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// ThreadNode is one message (or ghost) of a thread tree.
+// ThreadNode is one message (or ghost) of a thread tree. The tree is a
+// flat list in reading order (depth first, every message after the one
+// it replies to) with parent references rather than nested children, so
+// a 5,000-reply chain is a list of 5,000, not 5,000 levels of JSON that
+// parsers with a nesting limit refuse.
 type ThreadNode struct {
-	MessageID string        `json:"message_id"`
-	Ghost     bool          `json:"ghost,omitempty"`
-	Subject   string        `json:"subject,omitempty"`
-	From      *Address      `json:"from,omitempty"`
-	Date      *time.Time    `json:"date,omitempty"`
-	Children  []*ThreadNode `json:"children,omitempty"`
+	MessageID string `json:"message_id"`
+	// Parent is the Message-ID of the message (or ghost) this one
+	// replies to; absent for a root.
+	Parent string `json:"parent,omitempty"`
+	// Depth is 0 for a root, the parent's depth + 1 otherwise.
+	Depth   int        `json:"depth"`
+	Ghost   bool       `json:"ghost,omitempty"`
+	Subject string     `json:"subject,omitempty"`
+	From    *Address   `json:"from,omitempty"`
+	Date    *time.Time `json:"date,omitempty"`
 }
 
 // ThreadSummary is a message listed outside the tree.
@@ -129,9 +137,10 @@ type ThreadSummary struct {
 // Thread is the strict reply tree of a thread, and apart from it the
 // messages with the same normalised subject.
 type Thread struct {
-	ThreadID    int64           `json:"thread_id"`
-	Messages    int             `json:"messages"`
-	Roots       []*ThreadNode   `json:"roots"`
+	ThreadID int64 `json:"thread_id"`
+	Messages int   `json:"messages"`
+	// Nodes is the tree in reading order (see ThreadNode).
+	Nodes       []ThreadNode    `json:"nodes"`
 	SameSubject []ThreadSummary `json:"same_subject"`
 }
 
@@ -157,21 +166,30 @@ func WireThread(tv *thread.View) *Thread { return threadOf(tv) }
 
 // threadOf is the wire form of a loaded thread.
 func threadOf(tv *thread.View) *Thread {
-	v := &Thread{ThreadID: tv.ID, Messages: len(tv.Messages), SameSubject: []ThreadSummary{}}
-	var conv func(n *thread.Node) *ThreadNode
-	conv = func(n *thread.Node) *ThreadNode {
-		tn := &ThreadNode{MessageID: n.MessageID, Ghost: n.Ghost}
+	v := &Thread{ThreadID: tv.ID, Messages: len(tv.Messages), Nodes: []ThreadNode{}, SameSubject: []ThreadSummary{}}
+	// An explicit stack: a reply chain may be thousands deep.
+	type item struct {
+		n      *thread.Node
+		parent string
+		depth  int
+	}
+	stack := make([]item, 0, len(tv.Roots))
+	for i := len(tv.Roots) - 1; i >= 0; i-- {
+		stack = append(stack, item{n: tv.Roots[i]})
+	}
+	for len(stack) > 0 {
+		it := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		n := it.n
+		tn := ThreadNode{MessageID: n.MessageID, Parent: it.parent, Depth: it.depth, Ghost: n.Ghost}
 		if m, ok := n.Value.(*store.Message); ok {
 			d := m.Date
 			tn.Subject, tn.From, tn.Date = m.Subject, &Address{Name: m.FromName, Email: m.FromEmail}, &d
 		}
-		for _, c := range n.Children {
-			tn.Children = append(tn.Children, conv(c))
+		v.Nodes = append(v.Nodes, tn)
+		for i := len(n.Children) - 1; i >= 0; i-- {
+			stack = append(stack, item{n: n.Children[i], parent: n.MessageID, depth: it.depth + 1})
 		}
-		return tn
-	}
-	for _, r := range tv.Roots {
-		v.Roots = append(v.Roots, conv(r))
 	}
 	for _, m := range tv.SameSubject {
 		v.SameSubject = append(v.SameSubject, ThreadSummary{MessageID: m.MessageID, Subject: m.Subject,

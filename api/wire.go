@@ -26,6 +26,10 @@ type SearchPage struct {
 	// Next is the URL of the next page, absent on the last page.
 	Next string  `json:"next,omitempty"`
 	Took Seconds `json:"took"`
+	// NotIndexed counts stored messages the search index does not hold
+	// yet (an interrupted reindex or import; serve finishes it in the
+	// background): the hits may be incomplete. Absent when 0.
+	NotIndexed int64 `json:"not_indexed,omitempty"`
 }
 
 // ListInfo is one mailing list.
@@ -54,6 +58,9 @@ type StatsPage struct {
 	// the store while an import is indexing.
 	IndexDocuments uint64 `json:"index_documents"`
 	Search         bool   `json:"search"` // whether the search index is open
+	// NotIndexed counts stored messages waiting to be (re)indexed: 0 when
+	// the index is complete.
+	NotIndexed int64 `json:"not_indexed"`
 }
 
 // TraceCVE is the CVE record a trace starts from or leads to.

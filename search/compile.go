@@ -117,7 +117,7 @@ func wordsOn(field string, terms []string) query.Query {
 	if len(terms) == 1 {
 		return termOn(field, terms[0])
 	}
-	return query.NewPhraseQuery(terms, field)
+	return newGuardedPhrase(terms, field)
 }
 
 func compileTerm(spec *prefixSpec, text string, quoted bool) (query.Query, error) {

@@ -18,6 +18,8 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
+
+	"patchtrail/internal/admit"
 )
 
 // MetaFile is the file in the index directory that records the schema
@@ -57,6 +59,13 @@ type Options struct {
 	// by every write); 0 means 512, a negative number turns the cache off.
 	CacheEntries int
 
+	// HeavySlots is how many heavy searches (long phrases, guard.go) run
+	// at once; default max(1, NumCPU/2), so light searches and other
+	// work keep a core. HeavyQueue more wait for a slot (default
+	// 2*HeavySlots); any further heavy search fails with ErrBusy.
+	HeavySlots int
+	HeavyQueue int
+
 	// Logger receives debug messages; default discards.
 	Logger *slog.Logger
 }
@@ -76,6 +85,12 @@ func (o *Options) withDefaults() Options {
 	}
 	if r.LockTimeout <= 0 {
 		r.LockTimeout = 5 * time.Second
+	}
+	if r.HeavySlots <= 0 {
+		r.HeavySlots = max(1, runtime.NumCPU()/2)
+	}
+	if r.HeavyQueue <= 0 {
+		r.HeavyQueue = 2 * r.HeavySlots
 	}
 	if r.Logger == nil {
 		r.Logger = slog.New(slog.DiscardHandler)
@@ -125,6 +140,7 @@ type Index struct {
 	mu     sync.RWMutex
 	closed bool
 	cache  *resultCache
+	heavy  *admit.Pool // slots of heavy searches (guard.go)
 }
 
 func shardDir(dir string, i int) string { return filepath.Join(dir, fmt.Sprintf("shard-%02d", i)) }
@@ -185,7 +201,7 @@ func isLockTimeout(err error) bool {
 
 func newIndex(dir string, o Options) *Index {
 	im := NewMapping().(*mapping.IndexMappingImpl)
-	return &Index{dir: dir, opts: o, words: wordAnalyzer{stems: true}, kw: im.AnalyzerNamed(keyword.Name), cache: newResultCache(o.CacheEntries)}
+	return &Index{dir: dir, opts: o, words: wordAnalyzer{stems: true}, kw: im.AnalyzerNamed(keyword.Name), cache: newResultCache(o.CacheEntries), heavy: admit.New("search: heavy searches", o.HeavySlots, o.HeavyQueue)}
 }
 
 func runtimeConfig(o Options) map[string]interface{} {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -87,6 +88,7 @@ type prepared struct {
 	q         query.Query
 	sort      bsearch.SortOrder
 	relevance bool
+	words     int // phrase terms: the cost (guard.go)
 }
 
 func (ix *Index) prepare(q string, o *SearchOptions) (*prepared, error) {
@@ -116,7 +118,7 @@ func (ix *Index) prepare(q string, o *SearchOptions) (*prepared, error) {
 		bq = query.NewConjunctionQuery(append([]query.Query{bq}, filters...))
 	}
 	bq = kindFilter(n, bq, o.MessagesOnly)
-	p := &prepared{q: bq}
+	p := &prepared{q: bq, words: phraseWords(bq)}
 	// The thread id is a last sort key: order is already total, but as a
 	// sort key the thread id comes back with every hit from doc values,
 	// so collapsing threads needs no stored-field loads.
@@ -218,7 +220,9 @@ func toHit(h *bsearch.DocumentMatch, relevance bool) Hit {
 	if v, ok := h.Fields[FieldDate].(float64); ok {
 		hit.Date = time.Unix(int64(v), 0).UTC()
 	}
-	if relevance {
+	if relevance && !math.IsNaN(h.Score) && !math.IsInf(h.Score, 0) {
+		// bleve scores a match on a field without norms (a Message-ID
+		// keyword) NaN, which JSON cannot carry: such a hit scores 0.
 		hit.Score = h.Score
 	}
 	setKind(&hit, h.Fields)
@@ -276,6 +280,11 @@ func (ix *Index) search(ctx context.Context, q string, opts *SearchOptions) (*Re
 	if err != nil {
 		return nil, err
 	}
+	release, err := ix.admit(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if !o.Threads {
 		req := p.request(o.Limit, nil, true)
 		req.From = o.Offset
@@ -379,6 +388,11 @@ func (ix *Index) Iterate(ctx context.Context, q string, opts *SearchOptions, fn 
 	if err != nil {
 		return err
 	}
+	release, err := ix.admit(ctx, p)
+	if err != nil {
+		return err
+	}
+	defer release()
 	var after []string
 	seen := make(map[string]bool)
 	skip := max(o.Offset, 0)
@@ -414,8 +428,9 @@ func (ix *Index) Iterate(ctx context.Context, q string, opts *SearchOptions, fn 
 }
 
 // IsQueryError reports whether err is the client's fault: a *ParseError,
-// an over-broad wildcard, a bad sort or an offset beyond MaxOffset.
+// an over-broad wildcard, a bad sort, an offset beyond MaxOffset or
+// phrases over MaxPhraseTerms.
 func IsQueryError(err error) bool {
 	var pe *ParseError
-	return errors.As(err, &pe) || errors.Is(err, ErrQueryTooBroad) || errors.Is(err, ErrOffsetTooLarge) || errors.Is(err, errBadSort)
+	return errors.As(err, &pe) || errors.Is(err, ErrQueryTooBroad) || errors.Is(err, ErrOffsetTooLarge) || errors.Is(err, errBadSort) || errors.Is(err, ErrTooCostly)
 }

@@ -93,16 +93,22 @@ func runStats(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	notIndexed, err := st.QueueLen(ctx)
+	if err != nil {
+		return err
+	}
 	if *asJSON {
 		return writeJSON(e, struct {
 			*store.Stats
-			Patches *store.PatchCounts `json:"patches"`
-		}{s, pc})
+			Patches    *store.PatchCounts `json:"patches"`
+			NotIndexed int64              `json:"not_indexed"`
+		}{s, pc, notIndexed})
 	}
 	fmt.Fprintf(e.stdout, "messages  %d\nthreads   %d\nghosts    %d\nlists     %d\nsources   %d\nproblems  %d (%d messages, %d source items)\ndeleted   %d\n",
 		s.Messages, s.Threads, s.Ghosts, s.Lists, s.Sources, s.Problems, s.MessagesWithProblems, s.SourceProblems, s.Deleted)
 	fmt.Fprintf(e.stdout, "patch mails %d\ncover letters %d\nseries    %d (%d of several patches, %d of them complete)\nversion chains %d (series with two or more versions)\npatch-ids %d\ntrailers  %d (%d given in replies)\n",
 		pc.PatchMails, pc.CoverLetters, pc.Series, pc.MultiSeries, pc.Complete, pc.VersionChains, pc.PatchIDs, pc.Trailers, pc.ReplyTrailers)
+	fmt.Fprintf(e.stdout, "not indexed %d%s\n", notIndexed, incompleteHint(notIndexed))
 	return nil
 }
 

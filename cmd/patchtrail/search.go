@@ -106,6 +106,7 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer ix.Close()
+	warnIncomplete(ctx, e, st)
 	start := time.Now()
 	opts := &search.SearchOptions{Limit: *limit, Offset: *offset, Sort: *sort, Threads: *threads, List: *list}
 	if *asMbox || *asJSON {

@@ -49,10 +49,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	defer st.Close()
 	if ix == nil {
-		if ix, err = openIndexWaiting(ctx, e); err != nil {
+		var wait func()
+		if ix, wait, err = openServeIndex(ctx, e, st); err != nil {
 			return err
 		}
 		defer ix.Close()
+		defer wait()
 	}
 	cacheBytes := *cacheMB << 20
 	if cacheBytes <= 0 {
