@@ -17,6 +17,7 @@ import (
 	"strings"
 	"syscall"
 
+	"patchtrail/internal/daemon"
 	"patchtrail/search"
 )
 
@@ -163,6 +164,9 @@ func usage(global *flag.FlagSet) {
 	for _, c := range cs {
 		fmt.Fprintf(w, "  %-8s %-28s %s\n", c.name, c.args, c.short)
 	}
+	fmt.Fprintf(w, "\nWhile `serve` runs on the data directory, the commands that read run inside it\n"+
+		"(socket DATA/%s) with the same output; writes that need what it holds fail\n"+
+		"naming its pid (doc/design.md).\n", daemon.SocketName)
 }
 
 // flags makes the flag set of a subcommand; parse errors are usage errors.
