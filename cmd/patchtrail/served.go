@@ -104,8 +104,8 @@ func checkServed(ctx context.Context, e *env, index bool) error {
 	}
 	switch {
 	case info.Sync:
-		return fmt.Errorf("%s is held for writing by `patchtrail serve --sync` (pid %d); stop it (kill %d) and run this again, "+
-			"or let the server do it: it imports the sources of the configuration at each sync round (doc/config.md)", e.data, info.PID, info.PID)
+		return fmt.Errorf("%s is held for writing by `patchtrail serve --sync` (pid %d); stop it (kill %d) and run this again; "+
+			"to import mail while serving, add the source to the configuration (doc/config.md): the server imports it at its next sync round", e.data, info.PID, info.PID)
 	case index:
 		return fmt.Errorf("the search index of %s is held by `patchtrail serve` (pid %d); stop it (kill %d), run this and start the server again, "+
 			"or serve with --sync and add the source to the configuration (doc/config.md) to import while serving", e.data, info.PID, info.PID)
