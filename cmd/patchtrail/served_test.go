@@ -242,3 +242,28 @@ func TestServeBesideImport(t *testing.T) {
 	}
 	io.WriteString(w, "") // the import reads an empty mbox and ends
 }
+
+// TestCommandsBesideSyncServe: beside `serve --sync`, which holds the store
+// for writing, reads go through the server and every write fails at once
+// naming it.
+func TestCommandsBesideSyncServe(t *testing.T) {
+	data := t.TempDir()
+	pt(t, data, "import", filepath.Join(repoRoot(t), "testdata/sample/sample.mbox"))
+	want := pt(t, data, "search", "s:PATCH")
+	srv := startServe(t, data, "--sync", "1h")
+	if got := pt(t, data, "search", "s:PATCH"); got != want {
+		t.Errorf("search beside serve --sync:\n%s\nwant\n%s", got, want)
+	}
+	pid := fmt.Sprint(srv.cmd.Process.Pid)
+	for _, args := range [][]string{
+		{"import", "--no-index", filepath.Join(repoRoot(t), "testdata/sample/sample.mbox")},
+		{"cve", "import", t.TempDir()},
+		{"link"},
+		{"reindex"},
+	} {
+		_, errOut, err := ptErr(data, args...)
+		if err == nil || !strings.Contains(errOut, "serve --sync` (pid "+pid+")") {
+			t.Errorf("%s beside serve --sync (pid %s): %v\n%s\nwant a failure naming the pid", strings.Join(args, " "), pid, err, errOut)
+		}
+	}
+}
