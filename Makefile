@@ -13,7 +13,7 @@ export PATCHTRAIL_LIBURING ?=
 export PATCHTRAIL_EROFS_LIST ?=
 export PATCHTRAIL_EROFS_UTILS ?=
 
-.PHONY: all build test hygiene race fuzz bench parity demo corpus vet clean
+.PHONY: all build test hygiene race fuzz bench bench-search parity demo corpus vet clean
 
 all: build
 
@@ -56,6 +56,11 @@ parity: corpus
 
 bench: corpus build
 	./.ci/bench.sh
+
+# Search page latency beside public-inbox-httpd and the build before
+# stemming, result caches off (see .ci/bench.sh).
+bench-search: corpus
+	./.ci/bench.sh search
 
 # The main job on the sample archive: import, link, serve (see .ci/demo.sh).
 demo: build

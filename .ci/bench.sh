@@ -4,10 +4,178 @@
 # .cache/bench.md) for doc/bench.md.
 #   BENCH_RUNS=N       runs of each patchtrail measurement (default 3)
 #   BENCH_PI_FULL=1    also time public-inbox-index at its full level (~13 min)
+#
+# `.ci/bench.sh search` (make bench-search) measures query latency instead:
+# the HTML search page of public-inbox-httpd, of patchtrail serve
+# --no-result-cache and of patchtrail built at BENCH_BASE (default: the
+# commit before stemming, result cache off too), side by side in one run,
+# warm, one client, on one year of the corpus (BENCH_SLICE, default 2023).
+#   BENCH_REPS=N       timed requests per query and server (default 5, after one warm-up)
+#   BENCH_BASE=REV     the build to compare with
+#   BENCH_QUERIES=FILE queries, one a line (default: the 40 below)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 corpus=${PATCHTRAIL_CORPUS:-.cache/corpus}/io-uring
 [ -d "$corpus/git/0.git" ] || { echo "bench: no corpus at $corpus (make corpus)" >&2; exit 1; }
+
+# bench_search: the query latency comparison (see the top).
+bench_search() {
+	local slice=${BENCH_SLICE:-2023} reps=${BENCH_REPS:-5}
+	local base=${BENCH_BASE:-$(git log --diff-filter=A --format=%h -- search/stem.go | tail -1)^}
+	local cache=.cache/bench-search/$slice
+	work=$(mktemp -d) # not local: the EXIT trap removes it
+	trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+	mkdir -p "$cache"
+	go build -o "$work/new" ./cmd/patchtrail
+	# The base build, with its search result cache off (it has no
+	# --no-result-cache flag).
+	mkdir "$work/base-src"
+	git archive "$base" | tar -x -C "$work/base-src"
+	sed -i 's/&search.Options{ReadOnly: readOnly, Logger: e.log}/\&search.Options{ReadOnly: readOnly, Logger: e.log, CacheEntries: -1}/' "$work/base-src/cmd/patchtrail/search.go"
+	grep -q 'CacheEntries: -1' "$work/base-src/cmd/patchtrail/search.go" || { echo "bench: cannot turn the result cache of $base off" >&2; exit 1; }
+	(cd "$work/base-src" && go build -o "$work/base" ./cmd/patchtrail)
+
+	# The slice as a public-inbox v2 inbox, indexed by public-inbox
+	# (kept in $cache between runs: it does not depend on patchtrail).
+	local inbox=$cache/io-uring
+	export PI_CONFIG=$PWD/$cache/config HOME=$PWD/$cache
+	if [ ! -f "$cache/indexed" ]; then
+		rm -rf "$cache" && mkdir -p "$cache"
+		# The year's messages, in order: public-inbox commits a message with
+		# its date, so git log selects them; one commit per message, as
+		# public-inbox v2 stores them.
+		git --git-dir="$corpus/git/0.git" log --reverse --format='%H:m' \
+			--since="$slice-01-01T00:00:00Z" --until="$((slice + 1))-01-01T00:00:00Z" |
+			git --git-dir="$corpus/git/0.git" cat-file --batch |
+			python3 -c '
+import sys
+r, out, i = sys.stdin.buffer, sys.stdout.buffer, 0
+while True:
+    hdr = r.readline()
+    if not hdr: break
+    body = r.read(int(hdr.split()[2])); r.read(1)
+    subj = b"message %d" % i
+    out.write(b"commit refs/heads/master\nauthor S <s@bench.invalid> %d +0000\ncommitter P <p@bench.invalid> %d +0000\ndata %d\n%s\n" % (10**9 + i, 10**9 + i, len(subj), subj))
+    out.write(b"M 100644 inline m\ndata %d\n" % len(body) + body + b"\n")
+    i += 1
+' >"$work/slice.fi"
+		git init -q --bare "$inbox/git/0.git"
+		git --git-dir="$inbox/git/0.git" fast-import --quiet <"$work/slice.fi"
+		git --git-dir="$inbox/git/0.git" symbolic-ref HEAD refs/heads/master
+		public-inbox-init -V2 io-uring "$inbox" http://127.0.0.1/io-uring io-uring@vger.kernel.org
+		public-inbox-index --no-fsync "$inbox"
+		touch "$cache/indexed"
+	fi
+	"$work/new" -q --data "$work/d-new" import "$inbox" >/dev/null
+	"$work/base" -q --data "$work/d-base" import "$inbox" >/dev/null
+	local msgs
+	msgs=$("$work/new" --data "$work/d-new" stats --json | awk -F'[:,]' '/"messages"/ {gsub(/ /,"",$2); print $2; exit}')
+
+	free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+	local ppi pnew pbase
+	ppi=$(free_port); pnew=$(free_port); pbase=$(free_port)
+	public-inbox-httpd -l "http://127.0.0.1:$ppi" >"$work/pi.log" 2>&1 &
+	"$work/new" -q --data "$work/d-new" serve --addr "127.0.0.1:$pnew" --no-result-cache 2>"$work/new.log" &
+	"$work/base" -q --data "$work/d-base" serve --addr "127.0.0.1:$pbase" 2>"$work/base.log" &
+	local u
+	for u in "http://127.0.0.1:$ppi/io-uring/_/text/help/" "http://127.0.0.1:$pnew/io-uring/_/text/help/" "http://127.0.0.1:$pbase/io-uring/_/text/help/"; do
+		for _ in $(seq 100); do curl -sf -o /dev/null "$u" && break; sleep 0.2; done
+		curl -sf -o /dev/null "$u" || { echo "bench: no server at $u" >&2; cat "$work"/*.log >&2; exit 1; }
+	done
+
+	local queries=${BENCH_QUERIES:-$work/queries}
+	[ -n "${BENCH_QUERIES:-}" ] || cat >"$queries" <<'Q'
+s:fix
+s:fixes
+s:fixed f:pavel
+b:leak
+b:leaks
+s:buffers
+io_uring
+s:io_uring
+f:axboe
+f:asml.silence@gmail.com
+s:"io_uring/net"
+dfn:io_uring/net.c
+dfn:io_uring/rw.c
+s:PATCH AND s:v2
+s:net NOT f:pavel
+s:net NOT f:pavel d:2023-01-01..2023-06-01
+b:IORING_OP_SEND_ZC
+nq:READ_ONCE
+sqpoll
+s:sqpoll OR s:sqe
+b:"Reviewed-by: Jens Axboe"
+s:liburing
+d:2023-03-01..2023-04-01
+s:cancel*
+b:deadlock
+b:locking
+s:registered buffers
+multishot
+s:multishot recv
+f:ming.lei
+s:ublk
+b:splice
+s:(poll OR timeout) AND NOT s:Re
+t:io-uring@vger.kernel.org
+c:linux-block@vger.kernel.org
+s:regression
+b:WARN_ON_ONCE
+s:uring_cmd
+b:"Signed-off-by: Pavel Begunkov"
+s:test AND f:axboe
+Q
+	# One warm-up request per query and server, then BENCH_REPS rounds of
+	# one request to each server: "server query-number seconds".
+	timeq() { curl -s -o /dev/null -G --data-urlencode "q=$2" -w '%{time_total}' "$1"; }
+	local n=0 q r order
+	local load_before
+	load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+	while IFS= read -r q; do
+		[ -n "$q" ] || continue
+		n=$((n + 1))
+		for u in "$ppi" "$pnew" "$pbase"; do timeq "http://127.0.0.1:$u/io-uring/" "$q" >/dev/null; done
+		for r in $(seq "$reps"); do
+			# Each round in another order: no server always follows the same one.
+			case $(((n + r) % 3)) in
+			0) order="pi:$ppi new:$pnew base:$pbase" ;;
+			1) order="new:$pnew base:$pbase pi:$ppi" ;;
+			2) order="base:$pbase pi:$ppi new:$pnew" ;;
+			esac
+			for u in $order; do
+				echo "${u%%:*} $n $(timeq "http://127.0.0.1:${u#*:}/io-uring/" "$q")"
+			done
+		done
+	done <"$queries" >"$work/times"
+	python3 - "$work/times" "$n" "$reps" "$slice" "$msgs" "$base" "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(nproc)" <<'PY' | tee .cache/bench-search.md
+import statistics as st, sys
+path, n, reps, slc, msgs, base, lb, la, cores = sys.argv[1:]
+t = {}
+for line in open(path):
+    s, q, v = line.split()
+    t.setdefault(s, {}).setdefault(int(q), []).append(float(v) * 1000)
+med = {s: {q: st.median(v) for q, v in qs.items()} for s, qs in t.items()}
+def pct(vals, p):
+    v = sorted(vals); return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
+names = {'pi': 'public-inbox-httpd', 'new': 'patchtrail serve --no-result-cache', 'base': 'patchtrail at %s (before stemming, cache off)' % base}
+print(f"Query latency, HTML search page, warm, one client: {n} queries × {reps} timed requests after a warm-up, "
+      f"the three servers in turn (in a rotating order) for each round; slice {slc} of io-uring ({msgs} messages); {cores} cores, load average {lb} before, {la} after.")
+print("Command: `.ci/bench.sh search` (per query the median of its requests; ms).\n")
+print("| server | p50 | p90 | max | sum | sum ÷ public-inbox |")
+print("|---|---|---|---|---|---|")
+for s in ('pi', 'new', 'base'):
+    v = list(med[s].values())
+    print(f"| {names[s]} | {pct(v, 50):.1f} | {pct(v, 90):.1f} | {max(v):.1f} | {sum(v):.0f} | {sum(v) / sum(med['pi'].values()):.2f} |")
+qs = sorted(med['pi'])
+rel = [med['new'][q] / med['base'][q] for q in qs]
+print(f"\nPer query, patchtrail now ÷ patchtrail before stemming: median {st.median(rel):.2f}, "
+      f"geometric mean {st.geometric_mean(rel):.2f}, range {min(rel):.2f}–{max(rel):.2f}.")
+print(f"patchtrail now slower than public-inbox-httpd on {sum(med['new'][q] > med['pi'][q] for q in qs)} of {len(qs)} queries; "
+      f"before stemming on {sum(med['base'][q] > med['pi'][q] for q in qs)}.")
+PY
+}
+[ "${1:-}" = search ] && { bench_search; exit 0; }
 runs=${BENCH_RUNS:-3}
 bin=bin/patchtrail
 work=$(mktemp -d)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -40,7 +41,7 @@ type param struct {
 var searchParams = []param{
 	{Name: "q", In: "query", Type: "string", Required: true, Doc: "query in lore's language (see /all/_/text/help/)"},
 	{Name: "limit", In: "query", Type: "integer", Doc: "hits per page (default 50, capped by the server's maximum)"},
-	{Name: "offset", In: "query", Type: "integer", Doc: "hits (threads when threads=1) to skip, at most 10000"},
+	{Name: "offset", In: "query", Type: "integer", Doc: "hits (threads when threads=1) to skip; any depth (pages beyond 10000 take longer)"},
 	{Name: "sort", In: "query", Type: "string", Doc: "date (newest first, default) or relevance"},
 	{Name: "threads", In: "query", Type: "boolean", Doc: "one hit per thread (1/true)"},
 	{Name: "list", In: "query", Type: "string", Doc: "only this list"},
@@ -168,7 +169,13 @@ func (s *Server) searchPage(ctx context.Context, q string, o *search.SearchOptio
 		o.Sort = search.SortDate
 	}
 	start := time.Now()
-	res, err := s.ix.Search(ctx, q, o)
+	var res *search.Result
+	var err error
+	if o.Offset > deepOffset {
+		res, err = s.deepPage(ctx, q, o)
+	} else {
+		res, err = s.ix.Search(ctx, q, o)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -179,6 +186,40 @@ func (s *Server) searchPage(ctx context.Context, q string, o *search.SearchOptio
 	return &SearchPage{Query: q, Total: res.Total, Offset: o.Offset, Limit: o.Limit, Sort: o.Sort,
 		Threads: o.Threads, List: o.List, Hits: hits, Took: Seconds(time.Since(start)),
 		NotIndexed: s.notIndexed(ctx)}, nil
+}
+
+// deepOffset is the deepest offset a page is searched at directly
+// (search.MaxOffset); deeper pages are read by deepPage.
+var deepOffset = search.MaxOffset
+
+// errPageFull ends the Iterate of deepPage.
+var errPageFull = errors.New("api: page full")
+
+// deepPage is a page deeper than the index searches at once: the hits
+// are read in order up to the page (Iterate pages through the index with
+// a sort-key cursor, so the cost grows with the offset but nothing is
+// held but the page), and the total is counted apart. No offset is
+// refused: the request deadline bounds the walk.
+func (s *Server) deepPage(ctx context.Context, q string, o *search.SearchOptions) (*search.Result, error) {
+	count, err := s.ix.Search(ctx, q, &search.SearchOptions{Limit: 1, Sort: o.Sort, Threads: o.Threads, List: o.List})
+	if err != nil {
+		return nil, err
+	}
+	res := &search.Result{Total: count.Total}
+	if !o.Threads && uint64(o.Offset) >= count.Total {
+		return res, nil
+	}
+	err = s.ix.Iterate(ctx, q, o, func(h search.Hit) error {
+		res.Hits = append(res.Hits, h)
+		if len(res.Hits) == o.Limit {
+			return errPageFull
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errPageFull) {
+		return nil, err
+	}
+	return res, nil
 }
 
 func (s *Server) apiSearch(c echo.Context, _ string) (any, error) {
@@ -200,7 +241,7 @@ func (s *Server) apiSearch(c echo.Context, _ string) (any, error) {
 	if p.Threads {
 		more = len(p.Hits) == p.Limit
 	}
-	if more && p.Offset+p.Limit <= search.MaxOffset {
+	if more {
 		qs := c.QueryParams()
 		qs.Set("offset", strconv.Itoa(p.Offset+p.Limit))
 		qs.Set("limit", strconv.Itoa(p.Limit))

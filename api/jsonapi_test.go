@@ -176,7 +176,7 @@ func TestAPIErrors(t *testing.T) {
 		{"/api/v1/search?q=", http.StatusBadRequest, 0},
 		{"/api/v1/search?q=a&limit=x", http.StatusBadRequest, 0},
 		{"/api/v1/search?q=a&offset=-1", http.StatusBadRequest, 0},
-		{"/api/v1/search?q=a&offset=999999", http.StatusBadRequest, 0},
+		{"/api/v1/search?q=a&offset=999999", http.StatusOK, 0}, // past the end: no hits, no next
 		{"/api/v1/search?q=a&sort=sideways", http.StatusBadRequest, 0},
 		{"/api/v1/nothing", http.StatusNotFound, 0},
 		{"/api/v2/search", http.StatusNotFound, 0},
@@ -222,5 +222,59 @@ func TestAPINoIndex(t *testing.T) {
 	}
 	if r := do(t, http.MethodGet, ts+"/api/v1/message/"+coverMID, ""); r.Status != http.StatusOK {
 		t.Errorf("message without an index = %d, want 200", r.Status)
+	}
+}
+
+// TestAPISearchDeep: pages deeper than the index searches at once are read
+// by walking the hits: every page of every depth is there (no cap), equal
+// to the same page of one big search, and the HTML page links to them.
+func TestAPISearchDeep(t *testing.T) {
+	defer func(d int) { deepOffset = d }(deepOffset)
+	deepOffset = 3 // the sample archive has far fewer than search.MaxOffset hits
+	_, ts := newTestServer(t, &Options{MaxLimit: 4})
+	_, ix := sampleData(t)
+	for _, tc := range []struct {
+		q     string
+		extra string
+		opts  search.SearchOptions
+	}{
+		{"s:io_uring", "", search.SearchOptions{Limit: 1000}},
+		{"s:io_uring", "&threads=1", search.SearchOptions{Limit: 1000, Threads: true}},
+		{"f:alice OR s:patch", "&sort=relevance", search.SearchOptions{Limit: 1000, Sort: search.SortRelevance}},
+	} {
+		want, err := ix.Search(context.Background(), tc.q, &tc.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want.Hits) <= 8 {
+			t.Fatalf("%s: %d hits; the fixture should give pages beyond offset %d", tc.q, len(want.Hits), deepOffset)
+		}
+		var all []string
+		next := "/api/v1/search?" + url.Values{"q": {tc.q}}.Encode() + "&limit=4" + tc.extra
+		for pages := 0; next != ""; pages++ {
+			if pages > 100 {
+				t.Fatal("paging does not end")
+			}
+			var p SearchPage
+			getJSON(t, ts.URL+next, &p)
+			if p.Total != want.Total {
+				t.Errorf("%s offset %d: total %d, want %d", tc.q, p.Offset, p.Total, want.Total)
+			}
+			all = append(all, hitIDs(p.Hits)...)
+			next = p.Next
+		}
+		if diff := cmp.Diff(hitIDs(Hits(want.Hits)), all); diff != "" {
+			t.Errorf("%s%s: pages joined differ from one big search (-want +got):\n%s", tc.q, tc.extra, diff)
+		}
+	}
+	var past SearchPage
+	getJSON(t, ts.URL+"/api/v1/search?q=s:io_uring&offset=100000", &past)
+	if len(past.Hits) != 0 || past.Next != "" || past.Total == 0 {
+		t.Errorf("offset past the end: %d hits, next %q, total %d; want no hits, no next, the total", len(past.Hits), past.Next, past.Total)
+	}
+	// The HTML page beyond the old cap links to the next page.
+	r := do(t, http.MethodGet, ts.URL+"/all/?q=s:io_uring&o=4&l=4", "")
+	if r.Status != http.StatusOK || !strings.Contains(string(r.Body), `rel="next"`) {
+		t.Errorf("search page at offset 4 (deep): %d, next link: %v", r.Status, strings.Contains(string(r.Body), `rel="next"`))
 	}
 }

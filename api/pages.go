@@ -290,7 +290,7 @@ func (s *Server) pageSearch(c echo.Context, list string, qp map[string]string) e
 		if p != nil && p.Offset > 0 {
 			d.Prev = page(max(p.Offset-p.Limit, 0))
 		}
-		if p != nil && len(p.Hits) == p.Limit && (d.Threads || uint64(p.Offset+p.Limit) < p.Total) && p.Offset+p.Limit <= search.MaxOffset {
+		if p != nil && len(p.Hits) == p.Limit && (d.Threads || uint64(p.Offset+p.Limit) < p.Total) {
 			d.Next = page(p.Offset + p.Limit)
 		}
 		d.MboxURL = "?" + url.Values{"q": {q}, "x": {"m"}}.Encode()

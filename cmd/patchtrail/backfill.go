@@ -18,11 +18,11 @@ import (
 // say the index is incomplete meanwhile), then reopens the index
 // read-only and gives up the write lock, so imports can run again. wait
 // waits for that background work (it ends with ctx).
-func openServeIndex(ctx context.Context, e *env, st *store.Store) (ix *search.Index, wait func(), err error) {
+func openServeIndex(ctx context.Context, e *env, st *store.Store, cacheEntries int) (ix *search.Index, wait func(), err error) {
 	none := func() {}
 	n, err := st.QueueLen(ctx)
 	if err != nil || n == 0 {
-		ix, err := openIndexWaiting(ctx, e)
+		ix, err := openServedIndex(ctx, e, cacheEntries)
 		return ix, none, err
 	}
 	wst, err := store.Open(ctx, e.data, nil)
@@ -32,14 +32,14 @@ func openServeIndex(ctx context.Context, e *env, st *store.Store) (ix *search.In
 		}
 		// The writer (an import) indexes the queue itself.
 		e.log.Warn("the search index is incomplete; the process writing the data directory indexes the rest", "not_indexed", n)
-		ix, err := openIndexWaiting(ctx, e)
+		ix, err := openServedIndex(ctx, e, cacheEntries)
 		return ix, none, err
 	}
 	ix, err = openIndex(e, false)
 	if err != nil {
 		wst.Close()
 		if errors.Is(err, search.ErrLocked) {
-			ix, err := openIndexWaiting(ctx, e)
+			ix, err := openServedIndex(ctx, e, cacheEntries)
 			return ix, none, err
 		}
 		return nil, nil, err

@@ -16,7 +16,7 @@ import (
 // runCVEList is `cve list`: the stored CVEs by kernel version, files,
 // publication date and posting.
 func runCVEList(ctx context.Context, e *env, args []string) error {
-	fs := flags("cve list")
+	fs := e.flags("cve list")
 	var f exposure.Filter
 	fs.StringVar(&f.OpenIn, "open-in", "", "only CVEs still open in kernel `VERSION` (e.g. 6.6.20)")
 	fs.StringVar(&f.FixedIn, "fixed-in", "", "only CVEs fixed by kernel `VERSION` (e.g. 6.1.77)")

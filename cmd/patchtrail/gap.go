@@ -9,11 +9,11 @@ import (
 )
 
 func init() {
-	register(&command{name: "gap", args: "[--file GLOB] [--list L] [--published FROM..TO] [--json]", short: "the patch gap: how long CVE fixes were public before their CVE", run: runGap})
+	register(&command{name: "gap", args: "[--file GLOB] [--list L] [--published FROM..TO] [--json]", short: "the patch gap: how long CVE fixes were public before their CVE", run: runGap, reads: always})
 }
 
 func runGap(ctx context.Context, e *env, args []string) error {
-	fs := flags("gap")
+	fs := e.flags("gap")
 	var f exposure.Filter
 	var files multiFlag
 	fs.Var(&files, "file", "only CVEs touching a file or directory matching `GLOB` (repeatable)")

@@ -12,11 +12,11 @@ import (
 
 func init() {
 	register(&command{name: "import", args: "[--list NAME] [--json] [--password-file FILE] SOURCE...", short: "import mbox files, Maildirs, public-inbox archives and IMAP mailboxes", run: runImport})
-	register(&command{name: "stats", args: "[--json]", short: "count what the store holds", run: runStats})
+	register(&command{name: "stats", args: "[--json]", short: "count what the store holds", run: runStats, reads: always})
 }
 
 func runImport(ctx context.Context, e *env, args []string) error {
-	fs := flags("import")
+	fs := e.flags("import")
 	list := fs.String("list", "", "list name (default: the inbox name or List-Id)")
 	asJSON := fs.Bool("json", false, "print the results as JSON")
 	workers := fs.Int("workers", 0, "parse workers (default: one per CPU)")
@@ -75,12 +75,12 @@ func runImport(ctx context.Context, e *env, args []string) error {
 }
 
 func runStats(ctx context.Context, e *env, args []string) error {
-	fs := flags("stats")
+	fs := e.flags("stats")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, e.data, &store.Options{ReadOnly: true})
+	st, err := openRead(ctx, e)
 	if err != nil {
 		return err
 	}

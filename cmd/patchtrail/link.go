@@ -25,12 +25,15 @@ import (
 )
 
 func init() {
-	register(&command{name: "repo", args: "add NAME PATH | list [--json]", short: "register code repositories to link commits from", run: runRepo})
+	register(&command{name: "repo", args: "add NAME PATH | list [--json]", short: "register code repositories to link commits from", run: runRepo, reads: listing})
 	register(&command{name: "link", args: "[--repo NAME] [--ignore-link-trailers] [--full] [--score] [--no-index] [--json]", short: "read new commits, link them to messages and index them", run: runLink})
-	register(&command{name: "commit", args: "[--json] SHA", short: "show a commit with its links, fixes, reverts and backports", run: runCommit})
-	register(&command{name: "cve", args: "import [--json] [--published-dates FILE] PATH | list [filters] [--json|--csv]", short: "import CVE records (kernel vulns repository layout); list them by kernel version", run: runCVE})
-	register(&command{name: "trace", args: "[--json] CVE-ID|SHA|MSGID | --all --json", short: "the whole story of a fix: postings, reviews, commits, backports, timeline", run: runTrace})
+	register(&command{name: "commit", args: "[--json] SHA", short: "show a commit with its links, fixes, reverts and backports", run: runCommit, reads: always})
+	register(&command{name: "cve", args: "import [--json] [--published-dates FILE] PATH | list [filters] [--json|--csv]", short: "import CVE records (kernel vulns repository layout); list them by kernel version", run: runCVE, reads: listing})
+	register(&command{name: "trace", args: "[--json] CVE-ID|SHA|MSGID | --all --json", short: "the whole story of a fix: postings, reviews, commits, backports, timeline", run: runTrace, reads: always})
 }
+
+// listing is the reads of a command whose `list` subcommand reads.
+func listing(args []string) bool { return len(args) > 0 && args[0] == "list" }
 
 func runRepo(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
@@ -38,14 +41,14 @@ func runRepo(ctx context.Context, e *env, args []string) error {
 	}
 	switch args[0] {
 	case "add":
-		fs := flags("repo add")
+		fs := e.flags("repo add")
 		if err := parse(fs, args[1:]); err != nil {
 			return err
 		}
 		if fs.NArg() != 2 {
 			return usageError("want NAME and PATH")
 		}
-		st, err := store.Open(ctx, e.data, nil)
+		st, err := openWrite(ctx, e)
 		if err != nil {
 			return err
 		}
@@ -56,7 +59,7 @@ func runRepo(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "repository %s added; run `patchtrail link` to read its commits\n", fs.Arg(0))
 		return nil
 	case "list":
-		fs := flags("repo list")
+		fs := e.flags("repo list")
 		asJSON := fs.Bool("json", false, "print JSON")
 		if err := parse(fs, args[1:]); err != nil {
 			return err
@@ -86,7 +89,7 @@ func runRepo(ctx context.Context, e *env, args []string) error {
 }
 
 func runLink(ctx context.Context, e *env, args []string) error {
-	fs := flags("link")
+	fs := e.flags("link")
 	repo := fs.String("repo", "", "link only the repository called `NAME`")
 	ignore := fs.Bool("ignore-link-trailers", false, "do not use Link:/Message-ID: trailers (to measure the other evidence)")
 	full := fs.Bool("full", false, "link every stored commit again")
@@ -99,7 +102,7 @@ func runLink(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() != 0 {
 		return usageError("no arguments expected")
 	}
-	st, err := store.Open(ctx, e.data, nil)
+	st, err := openWrite(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -230,7 +233,7 @@ func runCVE(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] != "import" {
 		return usageError("want: cve import PATH | cve list")
 	}
-	fs := flags("cve import")
+	fs := e.flags("cve import")
 	asJSON := fs.Bool("json", false, "print JSON")
 	datesFile := fs.String("published-dates", "", "publication dates `FILE` (CVE id, tab, RFC 3339 date per line); default: the git history of PATH when it is a clone")
 	path, err := parseOne(fs, args[1:], "PATH")
@@ -243,7 +246,7 @@ func runCVE(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	st, err := store.Open(ctx, e.data, nil)
+	st, err := openWrite(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -281,7 +284,7 @@ func runTrace(ctx context.Context, e *env, args []string) error {
 // id order, one JSON object a line (NDJSON), each written as soon as it
 // is traced.
 func runTraceAll(ctx context.Context, e *env, args []string) error {
-	fs := flags("trace")
+	fs := e.flags("trace")
 	fs.Bool("all", false, "trace every stored CVE (with --json: NDJSON, one trace a line)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {

@@ -17,7 +17,8 @@ import (
 	"strings"
 	"syscall"
 
-	"golang.org/x/term"
+	"patchtrail/internal/daemon"
+	"patchtrail/search"
 )
 
 // command is one subcommand.
@@ -26,7 +27,14 @@ type command struct {
 	args  string
 	short string
 	run   func(ctx context.Context, env *env, args []string) error
+	// reads tells whether the command, with these arguments, only reads
+	// the data directory: it then runs in a server that holds it
+	// (internal/daemon). nil = never.
+	reads func(args []string) bool
 }
+
+// always is the reads of a command that only ever reads.
+func always([]string) bool { return true }
 
 var commands []*command
 
@@ -38,7 +46,12 @@ type env struct {
 	config string // --config: the configuration file ("" = DATA/patchtrail.toml if present)
 	log    *slog.Logger
 	stdout io.Writer
-	stderr *os.File
+	stderr io.Writer
+
+	// served is set in a command that runs inside `serve` for a client
+	// (served.go): the server's search index, which the command uses
+	// instead of opening it (readIndex).
+	served *search.Index
 }
 
 func main() {
@@ -66,12 +79,7 @@ func run(args []string) int {
 		usage(global)
 		return 2
 	}
-	var cmd *command
-	for _, c := range commands {
-		if c.name == rest[0] {
-			cmd = c
-		}
-	}
+	cmd := lookup(rest[0])
 	if cmd == nil {
 		fmt.Fprintf(os.Stderr, "patchtrail: unknown command %q (see `patchtrail help`)\n", rest[0])
 		return 2
@@ -101,22 +109,43 @@ func run(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := cmd.run(ctx, e, rest[1:]); err != nil {
+	if cmd.reads != nil && cmd.reads(rest[1:]) {
+		if code, ok := runInServer(ctx, e, rest, *verbose, *quiet); ok {
+			return code
+		}
+	}
+	return dispatch(ctx, e, cmd, rest[1:])
+}
+
+// dispatch runs cmd and turns its error into a message on e.stderr and an
+// exit status.
+func dispatch(ctx context.Context, e *env, cmd *command, args []string) int {
+	if err := cmd.run(ctx, e, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		var ue usageError
 		if errors.As(err, &ue) {
-			fmt.Fprintf(os.Stderr, "patchtrail %s: %v\nusage: patchtrail %s %s\n", cmd.name, err, cmd.name, cmd.args)
+			fmt.Fprintf(e.stderr, "patchtrail %s: %v\nusage: patchtrail %s %s\n", cmd.name, err, cmd.name, cmd.args)
 			return 2
 		}
-		fmt.Fprintf(os.Stderr, "patchtrail %s: %v\n", cmd.name, err)
+		fmt.Fprintf(e.stderr, "patchtrail %s: %v\n", cmd.name, err)
 		if ctx.Err() != nil {
 			return 130
 		}
 		return 1
 	}
 	return 0
+}
+
+// lookup finds the command called name.
+func lookup(name string) *command {
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
 }
 
 // usageError is a wrong invocation of a subcommand.
@@ -135,12 +164,15 @@ func usage(global *flag.FlagSet) {
 	for _, c := range cs {
 		fmt.Fprintf(w, "  %-8s %-28s %s\n", c.name, c.args, c.short)
 	}
+	fmt.Fprintf(w, "\nWhile `serve` runs on the data directory, the commands that read run inside it\n"+
+		"(socket DATA/%s) with the same output; writes that need what it holds fail\n"+
+		"naming its pid (doc/design.md).\n", daemon.SocketName)
 }
 
 // flags makes the flag set of a subcommand; parse errors are usage errors.
-func flags(name string) *flag.FlagSet {
+func (e *env) flags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("patchtrail "+name, flag.ContinueOnError)
-	fs.SetOutput(os.Stderr)
+	fs.SetOutput(e.stderr)
 	return fs
 }
 
@@ -162,9 +194,6 @@ func parse(fs *flag.FlagSet, args []string) error {
 	}
 	return fs.Parse(append([]string{"--"}, pos...))
 }
-
-// isTerminal reports whether f is a terminal.
-func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 func init() {
 	register(&command{name: "help", args: "[TOPIC]", short: "show help (topics: search)", run: runHelp})

@@ -22,7 +22,7 @@ func init() {
 func mirrorsDir(e *env) string { return filepath.Join(e.data, indexer.MirrorsDirName) }
 
 func runClone(ctx context.Context, e *env, args []string) error {
-	fs := flags("clone")
+	fs := e.flags("clone")
 	list := fs.String("list", "", "list name (default: the last element of URL)")
 	noIndex := fs.Bool("no-index", false, "do not update the search index now")
 	if err := parse(fs, args); err != nil {
@@ -69,7 +69,7 @@ func importMirror(ctx context.Context, e *env, st *store.Store, hooks []indexer.
 }
 
 func runFetch(ctx context.Context, e *env, args []string) error {
-	fs := flags("fetch")
+	fs := e.flags("fetch")
 	noIndex := fs.Bool("no-index", false, "do not update the search index now")
 	if err := parse(fs, args); err != nil {
 		return err

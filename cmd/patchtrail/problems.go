@@ -6,11 +6,11 @@ import (
 )
 
 func init() {
-	register(&command{name: "problems", args: "[--json]", short: "list the problems recorded while importing, with source and position", run: runProblems})
+	register(&command{name: "problems", args: "[--json]", short: "list the problems recorded while importing, with source and position", run: runProblems, reads: always})
 }
 
 func runProblems(ctx context.Context, e *env, args []string) error {
-	fs := flags("problems")
+	fs := e.flags("problems")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err

@@ -11,14 +11,17 @@ import (
 
 func init() {
 	register(&command{name: "radar", args: "[--json] [--list L] [--from DATE] [--to DATE] [--min-score S] [--no-cve] [--limit N] | train [--until DATE]",
-		short: "patches ranked by how likely they fix a security bug, with the signals (doc/radar.md)", run: runRadar})
+		short: "patches ranked by how likely they fix a security bug, with the signals (doc/radar.md)", run: runRadar, reads: notTrain})
 }
+
+// notTrain is the reads of radar: listing reads, `radar train` writes.
+func notTrain(args []string) bool { return len(args) == 0 || args[0] != "train" }
 
 func runRadar(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 && args[0] == "train" {
 		return runRadarTrain(ctx, e, args[1:])
 	}
-	fs := flags("radar")
+	fs := e.flags("radar")
 	var q radar.Query
 	asJSON := fs.Bool("json", false, "print JSON")
 	fs.StringVar(&q.List, "list", "", "only patches posted on list `L`")
@@ -85,7 +88,7 @@ func runRadar(ctx context.Context, e *env, args []string) error {
 }
 
 func runRadarTrain(ctx context.Context, e *env, args []string) error {
-	fs := flags("radar train")
+	fs := e.flags("radar train")
 	until := fs.String("until", "", "use only CVEs published before `DATE` (YYYY-MM-DD) and the postings before it")
 	if err := parse(fs, args); err != nil {
 		return err

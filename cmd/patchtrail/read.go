@@ -14,8 +14,8 @@ import (
 )
 
 func init() {
-	register(&command{name: "show", args: "[--json|--raw] MSGID", short: "show one message", run: runShow})
-	register(&command{name: "thread", args: "[--json] MSGID", short: "show the thread of a message as a tree", run: runThread})
+	register(&command{name: "show", args: "[--json|--raw] MSGID", short: "show one message", run: runShow, reads: always})
+	register(&command{name: "thread", args: "[--json] MSGID", short: "show the thread of a message as a tree", run: runThread, reads: always})
 }
 
 func openRead(ctx context.Context, e *env) (*store.Store, error) {
@@ -34,7 +34,7 @@ func runView[T any](ctx context.Context, e *env, args []string, name, what, json
 // wire form (api's types).
 func runWireView[T, W any](ctx context.Context, e *env, args []string, name, what, jsonHelp string,
 	load func(context.Context, *store.Store, string) (T, error), wire func(T) W, print func(*env, T) error) error {
-	fs := flags(name)
+	fs := e.flags(name)
 	asJSON := fs.Bool("json", false, jsonHelp)
 	arg, err := parseOne(fs, args, what)
 	if err != nil {
@@ -78,7 +78,7 @@ func parseOne(fs *flag.FlagSet, args []string, what string) (string, error) {
 }
 
 func runShow(ctx context.Context, e *env, args []string) error {
-	fs := flags("show")
+	fs := e.flags("show")
 	asJSON := fs.Bool("json", false, "print the parsed message as JSON")
 	raw := fs.Bool("raw", false, "print the raw message")
 	mid, err := parseOne(fs, args, "MSGID")

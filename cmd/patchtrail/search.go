@@ -18,7 +18,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "search", args: "[--json|--mbox] [--limit N] [--offset N] [--sort date|relevance] [--threads] [--list L] QUERY", short: "search with lore's query language (see `help search`)", run: runSearch})
+	register(&command{name: "search", args: "[--json|--mbox] [--limit N] [--offset N] [--sort date|relevance] [--threads] [--list L] QUERY", short: "search with lore's query language (see `help search`)", run: runSearch, reads: always})
 	register(&command{name: "reindex", args: "", short: "rebuild the search index from the store", run: runReindex})
 	helpTopics["search"] = search.HelpText
 }
@@ -28,7 +28,7 @@ func indexDir(e *env) string { return indexer.IndexDir(e.data) }
 // openIndex opens the search index of the data directory.
 func openIndex(e *env, readOnly bool) (*search.Index, error) {
 	ix, err := search.Open(indexDir(e), &search.Options{ReadOnly: readOnly, Logger: e.log})
-	return ix, reindexHint(e, err)
+	return ix, indexBusy(e, reindexHint(e, err))
 }
 
 // reindexHint adds the command that rebuilds the index to a schema
@@ -43,13 +43,19 @@ func reindexHint(e *env, err error) error {
 
 // openWriter opens the data directory for writing (indexer.OpenWriter).
 func openWriter(ctx context.Context, e *env, noIndex bool) (*indexer.Writer, error) {
+	if err := checkServed(ctx, e, !noIndex); err != nil {
+		return nil, err
+	}
 	w, err := indexer.OpenWriter(ctx, e.data, &indexer.WriterOptions{NoIndex: noIndex, Logger: e.log, Progress: e.stderr})
 	return w, reindexHint(e, err)
 }
 
 func runReindex(ctx context.Context, e *env, args []string) error {
-	fs := flags("reindex")
+	fs := e.flags("reindex")
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := checkServed(ctx, e, true); err != nil {
 		return err
 	}
 	st, err := store.Open(ctx, e.data, nil)
@@ -81,7 +87,7 @@ func runReindex(ctx context.Context, e *env, args []string) error {
 }
 
 func runSearch(ctx context.Context, e *env, args []string) error {
-	fs := flags("search")
+	fs := e.flags("search")
 	asJSON := fs.Bool("json", false, "print JSON")
 	asMbox := fs.Bool("mbox", false, "print the matching messages as mboxrd")
 	limit := fs.Int("limit", -1, "hits to print, 0 = all (default 20 for the listing, all with --json or --mbox)")
@@ -101,11 +107,11 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	ix, err := openIndex(e, true)
+	ix, done, err := readIndex(e)
 	if err != nil {
 		return err
 	}
-	defer ix.Close()
+	defer done()
 	warnIncomplete(ctx, e, st)
 	start := time.Now()
 	opts := &search.SearchOptions{Limit: *limit, Offset: *offset, Sort: *sort, Threads: *threads, List: *list}

@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "series", args: "[--json] MSGID", short: "show a patch series, its parts, versions and trailers", run: runSeries})
+	register(&command{name: "series", args: "[--json] MSGID", short: "show a patch series, its parts, versions and trailers", run: runSeries, reads: always})
 }
 
 func runSeries(ctx context.Context, e *env, args []string) error {

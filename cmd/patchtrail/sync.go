@@ -18,7 +18,7 @@ import (
 
 func init() {
 	register(&command{name: "sync", args: "[--no-index] [--json]", short: "bring every configured source up to date once, then link commits", run: runSync})
-	register(&command{name: "sources", args: "[--json]", short: "show each source with its last sync, messages and last error", run: runSources})
+	register(&command{name: "sources", args: "[--json]", short: "show each source with its last sync, messages and last error", run: runSources, reads: always})
 }
 
 // loadConfig reads --config, or DATA/patchtrail.toml when it exists.
@@ -60,7 +60,7 @@ func printReport(e *env, rep *indexer.SyncReport) error {
 }
 
 func runSync(ctx context.Context, e *env, args []string) error {
-	fs := flags("sync")
+	fs := e.flags("sync")
 	noIndex := fs.Bool("no-index", false, "do not update the search index now")
 	asJSON := fs.Bool("json", false, "print the results as JSON")
 	if err := parse(fs, args); err != nil {
@@ -109,17 +109,21 @@ type backgroundSync struct {
 }
 
 // startSync opens the store and index for writing and starts syncing.
-func startSync(ctx context.Context, e *env, interval time.Duration) (*backgroundSync, error) {
+// cacheEntries sizes the index's result cache (search.Options).
+func startSync(ctx context.Context, e *env, interval time.Duration, cacheEntries int) (*backgroundSync, error) {
 	cfg, err := loadConfig(e)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkServed(ctx, e, true); err != nil {
 		return nil, err
 	}
 	st, err := store.Open(ctx, e.data, nil)
 	if err != nil {
 		return nil, err
 	}
-	ix, err := openIndex(e, false)
-	if err != nil {
+	ix, err := search.Open(indexDir(e), &search.Options{Logger: e.log, CacheEntries: cacheEntries})
+	if err = indexBusy(e, reindexHint(e, err)); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -153,7 +157,7 @@ func (b *backgroundSync) stop() {
 }
 
 func runSources(ctx context.Context, e *env, args []string) error {
-	fs := flags("sources")
+	fs := e.flags("sources")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err

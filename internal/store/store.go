@@ -20,6 +20,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -139,6 +141,25 @@ CREATE INDEX IF NOT EXISTS problems_message ON problems(message);
 CREATE UNIQUE INDEX IF NOT EXISTS problems_item ON problems(source, repo, location, problem) WHERE message = 0;
 `
 
+// LockHolder is the pid the process holding the write lock of the data
+// directory dir recorded, 0 when unknown or when that process has ended.
+// Call it when the lock was found held: the file keeps the pid of the last
+// holder after it ends.
+func LockHolder(dir string) int {
+	b, err := os.ReadFile(filepath.Join(dir, "lock"))
+	if err != nil {
+		return 0
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return 0
+	}
+	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+		return 0 // ended
+	}
+	return pid
+}
+
 // Open opens (creating if needed) the store in the data directory dir.
 func Open(ctx context.Context, dir string, opts *Options) (*Store, error) {
 	if opts == nil {
@@ -160,7 +181,14 @@ func Open(ctx context.Context, dir string, opts *Options) (*Store, error) {
 		}
 		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 			lock.Close()
+			if pid := LockHolder(dir); pid > 0 {
+				return nil, fmt.Errorf("%w (%s, pid %d)", ErrLocked, dir, pid)
+			}
 			return nil, fmt.Errorf("%w (%s)", ErrLocked, dir)
+		}
+		// The holder's pid, for the messages of those who find it locked.
+		if lock.Truncate(0) == nil {
+			fmt.Fprintf(lock, "%d\n", os.Getpid())
 		}
 		s.lock = lock
 	}
