@@ -11,7 +11,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
+
+	"patchtrail/internal/regfile"
 )
 
 // maildirFile is one message file of a Maildir.
@@ -76,7 +77,7 @@ func openMaildir(ctx context.Context, dir string, o *Options) (Reader, error) {
 				// A symlink is followed when read (mairix and
 				// notmuch search folders are Maildirs of links).
 			default:
-				bad = fmt.Errorf("mbox: %s: not a regular file: it is %s", filepath.Join(dir, sub, name), fileKind(t))
+				bad = fmt.Errorf("mbox: %s: not a regular file: it is %s", filepath.Join(dir, sub, name), regfile.Kind(t))
 			}
 			key := maildirKeyPrefix + uniquePart(name)
 			if seen[key] {
@@ -173,23 +174,18 @@ func (r *maildirReader) find(f maildirFile) (string, bool) {
 // and none larger than limit bytes; the file is read in pieces, checking
 // ctx between them, and never past limit even if it grows meanwhile.
 func readMaildirFile(ctx context.Context, path string, limit int64) ([]byte, os.FileInfo, error) {
-	// O_NONBLOCK: opening a FIFO put there since the listing must not
-	// wait for a writer; it changes nothing for a regular file.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	// A FIFO put there since the listing must not block the open.
+	f, fi, err := regfile.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, nil, err
-	}
 	link := ""
 	if lfi, err := os.Lstat(path); err == nil && lfi.Mode()&fs.ModeSymlink != 0 {
 		link = "a symlink to "
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("%s: not a regular file: it is %s%s", path, link, fileKind(fi.Mode()))
+		return nil, nil, fmt.Errorf("%s: not a regular file: it is %s%s", path, link, regfile.Kind(fi.Mode()))
 	}
 	if fi.Size() > limit {
 		return nil, nil, fmt.Errorf("%s: message of %d bytes is larger than %d bytes", path, fi.Size(), limit)
@@ -226,23 +222,4 @@ func (r *maildirReader) Close() error {
 		}
 	}
 	return nil
-}
-
-// fileKind names the type of a file that is not a regular one.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a block device"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeSymlink != 0:
-		return "a symlink"
-	}
-	return "not a regular file"
 }

@@ -9,15 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"patchtrail/internal/regfile"
 )
 
 // Backport is one line of a .dyad file: the fix as it landed on one
@@ -135,19 +134,13 @@ const maxRecordFile = 1 << 20
 // would block for ever, /dev/zero never end), of at most maxRecordFile
 // bytes.
 func readRecordFile(path string) ([]byte, error) {
-	// O_NONBLOCK: opening a FIFO must not wait for a writer; it changes
-	// nothing for a regular file.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, fi, err := regfile.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w: it is %s", ErrNotRegular, fileKind(fi.Mode()))
+		return nil, fmt.Errorf("%w: it is %s", ErrNotRegular, regfile.Kind(fi.Mode()))
 	}
 	b, err := io.ReadAll(io.LimitReader(f, maxRecordFile+1))
 	if err != nil {
@@ -317,23 +310,4 @@ func isSHA(s string) bool {
 		}
 	}
 	return true
-}
-
-// fileKind names the type of a file that is not a regular one.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a block device"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeSymlink != 0:
-		return "a symlink"
-	}
-	return "not a regular file"
 }
