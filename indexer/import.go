@@ -98,10 +98,19 @@ const DefaultMemoryBudget = 384 << 20
 
 // BatchBytesFor returns the batch bound (Options.BatchBytes) that keeps an
 // import within budget bytes of memory: the analysed documents of a batch
-// take about 16 times its raw size, and the index's segment building and
-// merging, the store and the runtime's garbage collection the rest.
+// take about 12 times its raw size while the index builds their segment;
+// the rest of the budget is the Go runtime's headroom, the store's page
+// cache and the mapped index files (doc/scaling.md).
 func BatchBytesFor(budget int64) int64 {
-	return max(budget/32, 1<<20)
+	return max(budget/40, 1<<20)
+}
+
+// GoMemoryLimit returns the soft limit of the Go heap for a memory budget:
+// the budget less what is allocated outside it, the store's page cache
+// (SQLite's, up to 64 MiB per connection) and the index files the
+// process maps (about 64 MiB at a time during merges).
+func GoMemoryLimit(budget int64) int64 {
+	return max(budget-128<<20, budget/2)
 }
 
 // Result counts what an import did.
@@ -486,7 +495,12 @@ func (w *writer) commit() error {
 			return err
 		}
 	}
-	w.o.Logger.Debug("batch committed", "read", w.res.Read, "added", w.res.Added)
+	if w.o.Logger.Enabled(w.ctx, slog.LevelDebug) {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		w.o.Logger.Debug("batch committed", "read", w.res.Read, "added", w.res.Added,
+			"go_heap_mb", ms.HeapAlloc>>20, "go_sys_mb", ms.Sys>>20)
+	}
 	if w.bar == nil && time.Since(w.logged) >= 30*time.Second {
 		// Not on a terminal: a plain log line now and then.
 		w.logged = time.Now()
