@@ -22,7 +22,7 @@ func init() {
 // that fits the budget.
 func setMemoryBudget(budget int64) int64 {
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(budget)
+		debug.SetMemoryLimit(indexer.GoMemoryLimit(budget))
 	}
 	return indexer.BatchBytesFor(budget)
 }
