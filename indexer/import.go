@@ -98,19 +98,20 @@ const DefaultMemoryBudget = 384 << 20
 
 // BatchBytesFor returns the batch bound (Options.BatchBytes) that keeps an
 // import within budget bytes of memory: the analysed documents of a batch
-// take about 12 times its raw size while the index builds their segment;
-// the rest of the budget is the Go runtime's headroom, the store's page
-// cache and the mapped index files (doc/scaling.md).
+// take about 12 times its raw size while the index builds their segment,
+// and the Go heap (GoMemoryLimit) must hold that twice over to keep the
+// garbage collector from running all the time (doc/scaling.md).
 func BatchBytesFor(budget int64) int64 {
-	return max(budget/40, 1<<20)
+	return max(budget/48, 1<<20)
 }
 
-// GoMemoryLimit returns the soft limit of the Go heap for a memory budget:
-// the budget less what is allocated outside it, the store's page cache
-// (SQLite's, up to 64 MiB per connection) and the index files the
-// process maps (about 64 MiB at a time during merges).
+// GoMemoryLimit returns the soft limit of the Go heap for a memory budget
+// (the peak resident size the import should stay under): the budget less
+// what the process holds outside the Go heap, the store's page cache
+// (SQLite's, up to 64 MiB for the writer) and the pages of the index
+// files it maps (80-100 MiB on the io-uring epoch while segments merge).
 func GoMemoryLimit(budget int64) int64 {
-	return max(budget-128<<20, budget/2)
+	return max(budget-160<<20, budget/2)
 }
 
 // Result counts what an import did.
