@@ -56,6 +56,13 @@ parity: corpus
 
 bench: corpus build
 	./.ci/bench.sh
+	./.ci/bench-compare.sh
+
+# Import + index side by side with public-inbox-index (full) on a slice and
+# mu on the whole epoch as a Maildir, with ratios (doc/bench.md).
+.PHONY: bench-compare
+bench-compare: corpus build
+	./.ci/bench-compare.sh
 
 # Search page latency beside public-inbox-httpd and the build before
 # stemming, result caches off (see .ci/bench.sh).

@@ -38,8 +38,14 @@ type Options struct {
 	List string
 	// Workers is the number of parse workers; 0 means one per CPU.
 	Workers int
-	// BatchSize is how many messages a store transaction covers.
+	// BatchSize is how many messages a store transaction (and the index
+	// batch written after it) covers at most; default 2000.
 	BatchSize int
+	// BatchBytes bounds the raw message bytes of a transaction as well;
+	// default DefaultBatchBytes. The search index holds the documents of
+	// a whole batch in memory, analysed, at about 16 times the raw size,
+	// so this is what sets the import's peak memory (doc/scaling.md).
+	BatchBytes int64
 	// BatchInterval bounds how long a batch stays open.
 	BatchInterval time.Duration
 	// Logger receives progress lines and problems; nil discards.
@@ -65,6 +71,9 @@ func (o *Options) withDefaults() *Options {
 	if c.BatchSize <= 0 {
 		c.BatchSize = 2000
 	}
+	if c.BatchBytes <= 0 {
+		c.BatchBytes = DefaultBatchBytes
+	}
 	if c.BatchInterval <= 0 {
 		c.BatchInterval = 2 * time.Second
 	}
@@ -76,6 +85,33 @@ func (o *Options) withDefaults() *Options {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &c
+}
+
+// DefaultBatchBytes is the default bound on the raw message bytes of one
+// import batch; with it an import of any list stays within
+// DefaultMemoryBudget (doc/scaling.md).
+const DefaultBatchBytes = 12 << 20
+
+// DefaultMemoryBudget is the memory an import is sized for by default: it
+// fits a machine with 1 GB of memory beside the page cache.
+const DefaultMemoryBudget = 384 << 20
+
+// BatchBytesFor returns the batch bound (Options.BatchBytes) that keeps an
+// import within budget bytes of memory: the analysed documents of a batch
+// take about 12 times its raw size while the index builds their segment,
+// and the Go heap (GoMemoryLimit) must hold that twice over to keep the
+// garbage collector from running all the time (doc/scaling.md).
+func BatchBytesFor(budget int64) int64 {
+	return max(budget/48, 1<<20)
+}
+
+// GoMemoryLimit returns the soft limit of the Go heap for a memory budget
+// (the peak resident size the import should stay under): the budget less
+// what the process holds outside the Go heap, the store's page cache
+// (SQLite's, up to 64 MiB for the writer) and the pages of the index
+// files it maps (80-100 MiB on the io-uring epoch while segments merge).
+func GoMemoryLimit(budget int64) int64 {
+	return max(budget-160<<20, budget/2)
 }
 
 // Result counts what an import did.
@@ -162,6 +198,11 @@ func run(ctx context.Context, st *store.Store, r mbox.Reader, path, list string,
 
 	work := make(chan *item, o.Workers*8)
 	done := make(chan *item, o.Workers*8)
+	// inflight bounds the items read but not yet applied by the writer:
+	// the writer holds those that arrive out of order until the ones
+	// before them are done, and without a bound one slow message would
+	// let the others pile up there.
+	inflight := make(chan struct{}, o.Workers*16)
 	// The reader goroutine is joined (readDone) before readErr is read
 	// and before the caller closes r, which must not happen during Next.
 	var readErr error
@@ -171,6 +212,11 @@ func run(ctx context.Context, st *store.Store, r mbox.Reader, path, list string,
 		defer close(work)
 		for seq := int64(0); ; seq++ {
 			if ctx.Err() != nil {
+				return
+			}
+			select {
+			case inflight <- struct{}{}:
+			case <-ctx.Done():
 				return
 			}
 			m, err := r.Next()
@@ -206,7 +252,7 @@ func run(ctx context.Context, st *store.Store, r mbox.Reader, path, list string,
 	}
 	go func() { wg.Wait(); close(done) }()
 
-	w := &writer{st: st, path: path, list: list, o: o, res: res, bar: bar, cps: map[string]string{}, ctx: context.WithoutCancel(parent), logged: start}
+	w := &writer{st: st, path: path, list: list, o: o, res: res, bar: bar, cps: map[string]string{}, ctx: context.WithoutCancel(parent), logged: start, inflight: inflight}
 	err := w.loop(ctx, done)
 	if errors.Is(err, context.Canceled) {
 		err = parent.Err()
@@ -266,8 +312,11 @@ type writer struct {
 	opened  time.Time
 	logged  time.Time // last progress log line
 	inBatch int
+	bytes   int64             // raw bytes of the open batch
 	cps     map[string]string // checkpoints reached in the open batch
 	hookTx  []HookBatch
+
+	inflight <-chan struct{} // one token per item read and not yet applied
 }
 
 func (w *writer) loop(ctx context.Context, done <-chan *item) error {
@@ -292,7 +341,9 @@ func (w *writer) loop(ctx context.Context, done <-chan *item) error {
 				}
 				delete(pending, next)
 				next++
-				if err := w.apply(ctx, it); err != nil {
+				err := w.apply(ctx, it)
+				<-w.inflight
+				if err != nil {
 					return err
 				}
 			}
@@ -313,7 +364,7 @@ func (w *writer) begin(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	w.tx, w.opened, w.inBatch = tx, time.Now(), 0
+	w.tx, w.opened, w.inBatch, w.bytes = tx, time.Now(), 0, 0
 	w.hookTx = w.hookTx[:0]
 	for _, h := range w.o.Hooks {
 		hb, err := h.Begin(tx)
@@ -421,8 +472,9 @@ func (w *writer) apply(ctx context.Context, it *item) error {
 	}
 	w.cps[in.Key] = in.Checkpoint
 	w.inBatch++
+	w.bytes += int64(len(in.Data))
 	w.bar.Add(1, int64(len(in.Data)))
-	if w.inBatch >= w.o.BatchSize {
+	if w.inBatch >= w.o.BatchSize || w.bytes >= w.o.BatchBytes {
 		return w.commit()
 	}
 	return nil
@@ -453,7 +505,12 @@ func (w *writer) commit() error {
 			return err
 		}
 	}
-	w.o.Logger.Debug("batch committed", "read", w.res.Read, "added", w.res.Added)
+	if w.o.Logger.Enabled(w.ctx, slog.LevelDebug) {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		w.o.Logger.Debug("batch committed", "read", w.res.Read, "added", w.res.Added,
+			"go_heap_mb", ms.HeapAlloc>>20, "go_sys_mb", ms.Sys>>20)
+	}
 	if w.bar == nil && time.Since(w.logged) >= 30*time.Second {
 		// Not on a terminal: a plain log line now and then.
 		w.logged = time.Now()

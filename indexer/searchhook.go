@@ -118,7 +118,7 @@ func (sb *searchBatch) Committed(ctx context.Context) error {
 		ids = append(ids, id)
 	}
 	for id := range sb.redo {
-		if err := addFromStore(ctx, sb.h.st, sb.b, id); err != nil {
+		if _, err := addFromStore(ctx, sb.h.st, sb.b, id); err != nil {
 			return err
 		}
 	}
@@ -129,21 +129,22 @@ func (sb *searchBatch) Committed(ctx context.Context) error {
 }
 
 // addFromStore adds the current document of message row id to b (or its
-// deletion, for a message no longer on any list).
-func addFromStore(ctx context.Context, st *store.Store, b *search.Batch, id int64) error {
+// deletion, for a message no longer on any list) and returns the size of
+// the raw message.
+func addFromStore(ctx context.Context, st *store.Store, b *search.Batch, id int64) (int64, error) {
 	doc, err := DocFromStore(ctx, st, id)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if doc == nil {
 		m, err := st.Message(ctx, id)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		b.Delete(m.MessageID)
-		return nil
+		return 0, nil
 	}
-	return b.Index(doc)
+	return doc.Size, b.Index(doc)
 }
 
 // DocFromStore rebuilds the search document of message row id from the
@@ -189,10 +190,17 @@ func BuildDoc(m *message.Message, a *patch.Analysis) *search.Doc {
 }
 
 // Drain indexes every message still queued (after a crash, or after
-// `patchtrail reindex` queued them all), in batches.
+// `patchtrail reindex` queued them all), in batches of at most 2000
+// messages and DefaultBatchBytes of raw mail.
 func Drain(ctx context.Context, st *store.Store, ix *search.Index, progress func(n int)) (int, error) {
+	return DrainBatches(ctx, st, ix, DefaultBatchBytes, progress)
+}
+
+// DrainBatches is Drain with batches of at most batchBytes of raw mail.
+func DrainBatches(ctx context.Context, st *store.Store, ix *search.Index, batchBytes int64, progress func(n int)) (int, error) {
 	total := 0
 	var after int64
+	b := ix.Batch()
 	for {
 		ids, err := st.Queued(ctx, after, 2000)
 		if err != nil {
@@ -201,25 +209,32 @@ func Drain(ctx context.Context, st *store.Store, ix *search.Index, progress func
 		if len(ids) == 0 {
 			return total, nil
 		}
-		b := ix.Batch()
-		for _, id := range ids {
-			if err := ctx.Err(); err != nil {
+		for len(ids) > 0 {
+			var bytes int64
+			n := 0
+			for n < len(ids) && bytes < batchBytes {
+				if err := ctx.Err(); err != nil {
+					return total, err
+				}
+				sz, err := addFromStore(ctx, st, b, ids[n])
+				if err != nil {
+					return total, err
+				}
+				bytes += sz
+				n++
+			}
+			if err := b.Execute(ctx); err != nil {
 				return total, err
 			}
-			if err := addFromStore(ctx, st, b, id); err != nil {
+			if err := st.Dequeue(ctx, ids[:n]); err != nil {
 				return total, err
 			}
-		}
-		if err := b.Execute(ctx); err != nil {
-			return total, err
-		}
-		if err := st.Dequeue(ctx, ids); err != nil {
-			return total, err
-		}
-		total += len(ids)
-		after = ids[len(ids)-1]
-		if progress != nil {
-			progress(len(ids))
+			total += n
+			after = ids[n-1]
+			ids = ids[n:]
+			if progress != nil {
+				progress(n)
+			}
 		}
 	}
 }

@@ -43,23 +43,31 @@ type wordAnalyzer struct{ stems bool }
 func (a wordAnalyzer) Analyze(input []byte) analysis.TokenStream {
 	var slab []analysis.Token
 	stream := make(analysis.TokenStream, 0, len(input)/8+1)
-	pos := 0
-	emit := func(start, end int, term []byte, typ analysis.TokenType) {
-		pos++
-		if end-start > maxWordBytes {
-			return
-		}
+	a.scan(input, func(start, end, pos int, term []byte, typ analysis.TokenType) {
 		if len(slab) == cap(slab) {
 			slab = make([]analysis.Token, 0, 64)
 		}
 		slab = append(slab, analysis.Token{Start: start, End: end, Term: term, Position: pos, Type: typ})
 		stream = append(stream, &slab[len(slab)-1])
+	})
+	return stream
+}
+
+// scan calls emit for every term of input in order: each word, then its
+// stem term at the same position when a.stems (see wordAnalyzer). Words
+// longer than maxWordBytes are left out but take their position. term
+// may alias input. Analyze and wordFrequencies (field.go) both use it, so
+// the index gets the same terms whichever builds them.
+func (a wordAnalyzer) scan(input []byte, emit func(start, end, pos int, term []byte, typ analysis.TokenType)) {
+	pos := 0
+	word := func(start, end int, term []byte, typ analysis.TokenType) {
+		pos++
+		if end-start > maxWordBytes {
+			return
+		}
+		emit(start, end, pos, term, typ)
 		if a.stems && indexStemmable(term) {
-			if len(slab) == cap(slab) {
-				slab = make([]analysis.Token, 0, 64)
-			}
-			slab = append(slab, analysis.Token{Start: start, End: end, Term: stemTermBytes(term), Position: pos, Type: typ})
-			stream = append(stream, &slab[len(slab)-1])
+			emit(start, end, pos, stemTermBytes(term), typ)
 		}
 	}
 	i := 0
@@ -73,7 +81,7 @@ func (a wordAnalyzer) Analyze(input []byte) analysis.TokenStream {
 		if c >= utf8.RuneSelf {
 			r, size = utf8.DecodeRune(input[i:])
 			if isIdeograph(r) {
-				emit(i, i+size, lowerWord(input[i:i+size], false), analysis.Ideographic)
+				word(i, i+size, lowerWord(input[i:i+size], false), analysis.Ideographic)
 				i += size
 				continue
 			}
@@ -115,12 +123,11 @@ func (a wordAnalyzer) Analyze(input []byte) analysis.TokenStream {
 			i += size
 		}
 		if simple {
-			emit(start, i, input[start:i], analysis.AlphaNumeric)
+			word(start, i, input[start:i], analysis.AlphaNumeric)
 		} else {
-			emit(start, i, buildWord(input[start:i]), analysis.AlphaNumeric)
+			word(start, i, buildWord(input[start:i]), analysis.AlphaNumeric)
 		}
 	}
-	return stream
 }
 
 // infixRune decides, as Xapian's tokenizer does (check_infix and

@@ -50,6 +50,9 @@ func (b *Batch) Index(d *Doc) error {
 	if err != nil {
 		return err
 	}
+	for i, f := range doc.Fields {
+		doc.Fields[i] = asWordsField(f)
+	}
 	if err := b.shards[b.ix.shardFor(doc.ID())].IndexAdvanced(doc); err != nil {
 		return fmt.Errorf("search: index %s: %w", doc.ID(), err)
 	}

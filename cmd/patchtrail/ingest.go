@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"runtime/debug"
 
 	"patchtrail/indexer"
 	"patchtrail/internal/store"
@@ -13,6 +15,16 @@ import (
 func init() {
 	register(&command{name: "import", args: "[--list NAME] [--json] [--password-file FILE] SOURCE...", short: "import mbox files, Maildirs, public-inbox archives and IMAP mailboxes", run: runImport})
 	register(&command{name: "stats", args: "[--json]", short: "count what the store holds", run: runStats, reads: always})
+}
+
+// setMemoryBudget makes the Go runtime's soft memory limit budget bytes
+// (unless GOMEMLIMIT is set) and returns the import batch size in bytes
+// that fits the budget.
+func setMemoryBudget(budget int64) int64 {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(indexer.GoMemoryLimit(budget))
+	}
+	return indexer.BatchBytesFor(budget)
 }
 
 func runImport(ctx context.Context, e *env, args []string) error {
@@ -25,14 +37,19 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	noIndex := fs.Bool("no-index", false, "do not update the search index now (the next import or reindex catches up)")
 	noRadar := fs.Bool("no-radar", false, "do not score for the radar now (the next import or sync catches up)")
 	passwordFile := fs.String("password-file", "", "`FILE` whose first line is the IMAP password (else the configuration, $PATCHTRAIL_IMAP_PASSWORD or ~/.netrc)")
+	memory := fs.Int64("memory", indexer.DefaultMemoryBudget>>20, "memory budget in `MiB`: sizes the batches and sets the Go runtime's soft memory limit (doc/scaling.md)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
 		return usageError("no SOURCE given")
 	}
-	w, err := indexer.OpenWriter(ctx, e.data, &indexer.WriterOptions{NoIndex: *noIndex, NoRadar: *noRadar, Logger: e.log, Progress: e.stderr})
-	if err = reindexHint(e, err); err != nil {
+	if *memory < 64 {
+		return usageError("--memory must be at least 64 (MiB)")
+	}
+	batchBytes := setMemoryBudget(*memory << 20)
+	w, err := openWriter(ctx, e, &indexer.WriterOptions{NoIndex: *noIndex, NoRadar: *noRadar})
+	if err != nil {
 		return err
 	}
 	defer w.Close()
@@ -45,7 +62,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		res, err := indexer.Import(ctx, st, src, &indexer.Options{
-			List: *list, Workers: *workers, BatchSize: *batch, SkipPatches: *skipPatches, Logger: e.log, Progress: e.stderr, Hooks: hooks,
+			List: *list, Workers: *workers, BatchSize: *batch, BatchBytes: batchBytes, SkipPatches: *skipPatches, Logger: e.log, Progress: e.stderr, Hooks: hooks,
 			IMAP: imapOpts,
 		})
 		if res != nil {

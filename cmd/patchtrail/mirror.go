@@ -42,7 +42,7 @@ func runClone(ctx context.Context, e *env, args []string) error {
 	if !config.ValidName(name) {
 		return usageError(fmt.Sprintf("cannot name a list %q after %s; give --list", name, url))
 	}
-	w, err := openWriter(ctx, e, *noIndex)
+	w, err := openWriter(ctx, e, &indexer.WriterOptions{NoIndex: *noIndex})
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func runFetch(ctx context.Context, e *env, args []string) error {
 	if len(mirrors) == 0 {
 		return errors.New("no mirrors (make one with `patchtrail clone URL`)")
 	}
-	w, err := openWriter(ctx, e, *noIndex)
+	w, err := openWriter(ctx, e, &indexer.WriterOptions{NoIndex: *noIndex})
 	if err != nil {
 		return err
 	}

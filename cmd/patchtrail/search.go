@@ -42,11 +42,19 @@ func reindexHint(e *env, err error) error {
 }
 
 // openWriter opens the data directory for writing (indexer.OpenWriter).
-func openWriter(ctx context.Context, e *env, noIndex bool) (*indexer.Writer, error) {
-	if err := checkServed(ctx, e, !noIndex); err != nil {
+// openWriter opens the data directory for writing with o's NoIndex and
+// NoRadar (o may be nil), after checking that no server holds what the
+// write needs.
+func openWriter(ctx context.Context, e *env, o *indexer.WriterOptions) (*indexer.Writer, error) {
+	var wo indexer.WriterOptions
+	if o != nil {
+		wo = *o
+	}
+	if err := checkServed(ctx, e, !wo.NoIndex); err != nil {
 		return nil, err
 	}
-	w, err := indexer.OpenWriter(ctx, e.data, &indexer.WriterOptions{NoIndex: noIndex, Logger: e.log, Progress: e.stderr})
+	wo.Logger, wo.Progress = e.log, e.stderr
+	w, err := indexer.OpenWriter(ctx, e.data, &wo)
 	return w, reindexHint(e, err)
 }
 

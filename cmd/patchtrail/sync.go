@@ -70,7 +70,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	w, err := openWriter(ctx, e, *noIndex)
+	w, err := openWriter(ctx, e, &indexer.WriterOptions{NoIndex: *noIndex})
 	if err != nil {
 		return err
 	}
