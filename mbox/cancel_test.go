@@ -76,6 +76,13 @@ func TestCancelFIFO(t *testing.T) {
 		}
 	})
 
+	// A second FIFO: the reader the first Open left behind is closed
+	// asynchronously, and a writer connecting to it before that would
+	// see a broken pipe.
+	fifo = filepath.Join(t.TempDir(), "fifo2")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel = context.WithCancel(context.Background())
 	defer cancel()
 	opened := make(chan Reader, 1)
