@@ -82,6 +82,7 @@ func Hits(hs []search.Hit) []Hit {
 // LinkHits fills the links of wire hits from the store: the commits of
 // message hits, the postings of commit hits.
 func LinkHits(ctx context.Context, st *store.Store, hs []Hit) error {
+	var mids []string
 	for i := range hs {
 		h := &hs[i]
 		if h.Kind == search.KindCommit {
@@ -106,18 +107,19 @@ func LinkHits(ctx context.Context, st *store.Store, hs []Hit) error {
 			}
 			continue
 		}
-		id, err := st.Resolve(ctx, h.MessageID)
-		if errors.Is(err, store.ErrNotFound) {
+		mids = append(mids, h.MessageID)
+	}
+	// The messages' commits in one query, not two per hit.
+	byMID, err := st.MessagesCommits(ctx, mids)
+	if err != nil {
+		return err
+	}
+	for i := range hs {
+		h := &hs[i]
+		if h.Kind == search.KindCommit {
 			continue
 		}
-		if err != nil {
-			return err
-		}
-		mcs, err := st.MessageCommits(ctx, id)
-		if err != nil {
-			return err
-		}
-		for _, mc := range mcs {
+		for _, mc := range byMID[h.MessageID] {
 			hc := HitCommit{SHA: mc.SHA, Grade: mc.Grade, Role: mc.Role, Score: mc.Score}
 			if len(mc.Repos) > 0 {
 				hc.Repo = mc.Repos[0]

@@ -441,3 +441,44 @@ func TestPagesSayWhatPatchesBecame(t *testing.T) {
 		t.Errorf("a reply's page says what it became")
 	}
 }
+
+// TestLinkHitsOneQuery checks that LinkHits, which reads the commits of
+// all message hits in one query, gives every message what MessageCommits
+// gives it alone.
+func TestLinkHitsOneQuery(t *testing.T) {
+	st, _ := linkedSample(t)
+	ctx := context.Background()
+	var hits []Hit
+	want := map[string][]HitCommit{}
+	linked := 0
+	for _, mid := range []string{traceV1p2, traceV2p2, traceV2Cov, "no-such-message@example.org"} {
+		hits = append(hits, Hit{Kind: "message", MessageID: mid})
+		id, err := st.Resolve(ctx, mid)
+		if err != nil {
+			continue
+		}
+		mcs, err := st.MessageCommits(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mc := range mcs {
+			hc := HitCommit{SHA: mc.SHA, Grade: mc.Grade, Role: mc.Role, Score: mc.Score}
+			if len(mc.Repos) > 0 {
+				hc.Repo = mc.Repos[0]
+			}
+			want[mid] = append(want[mid], hc)
+			linked++
+		}
+	}
+	if linked < 2 {
+		t.Fatalf("the linked sample gives %d links to compare; want at least 2", linked)
+	}
+	if err := LinkHits(ctx, st, hits); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hits {
+		if diff := cmp.Diff(want[h.MessageID], h.Commits); diff != "" {
+			t.Errorf("%s: commits (-want +got):\n%s", h.MessageID, diff)
+		}
+	}
+}

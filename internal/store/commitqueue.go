@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -147,6 +148,42 @@ func (s *Store) MessageCommits(ctx context.Context, message int64) ([]MessageCom
 			sort.Strings(mc.Repos)
 		}
 		out = append(out, mc)
+	}
+	return out, rows.Err()
+}
+
+// MessagesCommits is MessageCommits for many messages named by
+// Message-ID, in one query: the commits of each id that has links, in
+// MessageCommits' order. Ids without links are absent from the map.
+func (s *Store) MessagesCommits(ctx context.Context, mids []string) (map[string][]MessageCommit, error) {
+	if len(mids) == 0 {
+		return nil, nil
+	}
+	ids, err := json.Marshal(mids)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	rows, err := s.query(ctx, `SELECT md.mid, c.sha, l.role, l.grade, l.score,
+			coalesce((SELECT group_concat(r.name, char(10)) FROM commit_repos cr JOIN repos r ON r.id = cr.repo WHERE cr.commit_id = c.id), '')
+		FROM mids md JOIN links l ON l.message = md.message JOIN commits c ON c.id = l.commit_id
+		WHERE md.mid IN (SELECT value FROM json_each(?))
+		ORDER BY md.mid, l.role = 'applied' DESC, l.score DESC, c.sha`, string(ids))
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]MessageCommit{}
+	for rows.Next() {
+		var mid, repos string
+		var mc MessageCommit
+		if err := rows.Scan(&mid, &mc.SHA, &mc.Role, &mc.Grade, &mc.Score, &repos); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		if repos != "" {
+			mc.Repos = strings.Split(repos, "\n")
+			sort.Strings(mc.Repos)
+		}
+		out[mid] = append(out[mid], mc)
 	}
 	return out, rows.Err()
 }
