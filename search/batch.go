@@ -114,6 +114,7 @@ func (b *Batch) Execute(ctx context.Context) error {
 	}
 	wg.Wait()
 	b.ix.cache.clear()
+	b.ix.facts.written()
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}

@@ -140,6 +140,7 @@ type Index struct {
 	mu     sync.RWMutex
 	closed bool
 	cache  *resultCache
+	facts  facts       // counts that let a query skip filters (facts.go)
 	heavy  *admit.Pool // slots of heavy searches (guard.go)
 }
 

@@ -41,5 +41,6 @@ func (ix *Index) ReopenReadOnly() error {
 	}
 	ix.shards, ix.opts = shards, o
 	ix.alias = bleve.NewIndexAlias(shards...)
+	ix.facts.written()
 	return nil
 }

@@ -108,7 +108,7 @@ func (ix *Index) prepare(q string, o *SearchOptions) (*prepared, error) {
 		return nil, err
 	}
 	var filters []query.Query
-	if o.List != "" {
+	if o.List != "" && !ix.listHoldsAll(o.List) {
 		filters = append(filters, listFilter(n, o))
 	}
 	if o.ThreadID != "" {
@@ -117,21 +117,27 @@ func (ix *Index) prepare(q string, o *SearchOptions) (*prepared, error) {
 	if len(filters) > 0 {
 		bq = query.NewConjunctionQuery(append([]query.Query{bq}, filters...))
 	}
-	bq = kindFilter(n, bq, o.MessagesOnly)
+	if !ix.hasNoCommits() {
+		bq = kindFilter(n, bq, o.MessagesOnly)
+	}
 	p := &prepared{q: bq, words: phraseWords(bq)}
-	// The thread id is a last sort key: order is already total, but as a
-	// sort key the thread id comes back with every hit from doc values,
-	// so collapsing threads needs no stored-field loads.
 	order := &bsearch.SortField{Field: FieldOrder, Type: bsearch.SortFieldAsNumber, Desc: true}
-	tid := &bsearch.SortField{Field: FieldThreadID, Type: bsearch.SortFieldAsString, Desc: true}
 	switch o.Sort {
 	case "", SortDate:
-		p.sort = bsearch.SortOrder{order, tid}
+		p.sort = bsearch.SortOrder{order}
 	case SortRelevance:
-		p.sort = bsearch.SortOrder{&bsearch.SortScore{Desc: true}, order, tid}
+		p.sort = bsearch.SortOrder{&bsearch.SortScore{Desc: true}, order}
 		p.relevance = true
 	default:
 		return nil, fmt.Errorf("%w %q (want %q or %q)", errBadSort, o.Sort, SortDate, SortRelevance)
+	}
+	if o.Threads {
+		// Collapsing threads: the thread id as a last sort key (order is
+		// already total) comes back with every hit from doc values, so
+		// the scan needs no stored-field loads. A plain page does not
+		// pay for it: the collector reads a sort key's doc values for
+		// every hit, not only the page's.
+		p.sort = append(p.sort, &bsearch.SortField{Field: FieldThreadID, Type: bsearch.SortFieldAsString, Desc: true})
 	}
 	return p, nil
 }
