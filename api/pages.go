@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -64,6 +65,9 @@ func loadPages() *pages {
 	}
 	return p
 }
+
+// helpHTML is the search syntax, escaped once: every search page shows it.
+var helpHTML = sync.OnceValue(func() template.HTML { return template.HTML(template.HTMLEscapeString(search.HelpText())) })
 
 // pageBase is what the layout needs.
 type pageBase struct {
@@ -220,14 +224,47 @@ type searchData struct {
 	Threads   bool
 	Relevance bool
 	Err       string
-	Caret     string // points at the column of a query syntax error
-	Help      string
+	Caret     string        // points at the column of a query syntax error
+	Help      template.HTML // helpHTML
 	Prev      string
 	Next      string
 	From, To  int
 	MboxURL   string
 	ThreadURL string
 	AtomURL   string
+	Rows      []searchRow // the hits of Page, ready to show
+	All       bool        // the page of every list: rows name their list
+}
+
+// searchRow is one row of the results table, with what the template
+// would otherwise work out per hit (the date's text, the links) done
+// once in Go: a template's function calls and field lookups go through
+// reflection, and a page has up to 200 rows.
+type searchRow struct {
+	Commit   bool
+	Date     string
+	Href     string // the message's page under the page's list, or the commit's page
+	Subject  string
+	From     string
+	Where    string // a message's list, a commit's repository
+	SHA12    string // a commit's abbreviated id
+	Commits  []HitCommit
+	Postings []HitPosting
+}
+
+func searchRows(list string, hits []Hit) []searchRow {
+	rows := make([]searchRow, len(hits))
+	for i, h := range hits {
+		r := searchRow{Date: h.Date.UTC().Format("2006-01-02 15:04"), Subject: h.Subject, From: h.From,
+			Where: h.List, Commits: h.Commits, Postings: h.Postings}
+		if h.Kind == search.KindCommit {
+			r.Commit, r.Href, r.Where, r.SHA12 = true, h.URL, h.Repo, h.SHA[:min(12, len(h.SHA))]
+		} else {
+			r.Href = messageURL(list, h.MessageID)
+		}
+		rows[i] = r
+	}
+	return rows
 }
 
 // pageSearch shows the search page of a list: the newest messages without
@@ -235,7 +272,7 @@ type searchData struct {
 func (s *Server) pageSearch(c echo.Context, list string, qp map[string]string) error {
 	setRoute(c, "/LIST/", kindHTML)
 	q := strings.TrimSpace(qp["q"])
-	d := searchData{pageBase: s.base(list, list), Threads: loreFlag(qp, "t"), Relevance: loreFlag(qp, "r"), Help: search.HelpText()}
+	d := searchData{pageBase: s.base(list, list), Threads: loreFlag(qp, "t"), Relevance: loreFlag(qp, "r"), Help: helpHTML()}
 	d.Q = q
 	off, _ := strconv.Atoi(qp["o"])
 	lim, _ := strconv.Atoi(qp["l"])
@@ -266,6 +303,7 @@ func (s *Server) pageSearch(c echo.Context, list string, qp map[string]string) e
 	} else {
 		d.Page = p
 		d.From, d.To = p.Offset+1, p.Offset+len(p.Hits)
+		d.Rows, d.All = searchRows(d.List, p.Hits), d.List == allLists
 		for _, h := range p.Hits {
 			d.Commits = d.Commits || h.Kind == search.KindCommit
 		}
