@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // The commit index queue lists commits whose search document must be
@@ -184,6 +185,56 @@ func (s *Store) MessagesCommits(ctx context.Context, mids []string) (map[string]
 			sort.Strings(mc.Repos)
 		}
 		out[mid] = append(out[mid], mc)
+	}
+	return out, rows.Err()
+}
+
+// CommitPosting is one message a commit is linked to, for the hits of
+// the commit.
+type CommitPosting struct {
+	MessageID string
+	Subject   string
+	Date      time.Time
+	Role      string // RoleApplied or RoleEarlier
+	Grade     string
+	Score     float64
+}
+
+// CommitsPostings returns the messages linked to the commits named by
+// full id (any case), in one query: for each commit that has links,
+// applied links first, best first, then the latest message first (the
+// order of CommitLinks). Commits without links, or not stored, are
+// absent from the map, whose keys are the ids in lower case.
+func (s *Store) CommitsPostings(ctx context.Context, shas []string) (map[string][]CommitPosting, error) {
+	if len(shas) == 0 {
+		return nil, nil
+	}
+	lower := make([]string, len(shas))
+	for i, sha := range shas {
+		lower[i] = strings.ToLower(sha)
+	}
+	ids, err := json.Marshal(lower)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	rows, err := s.query(ctx, `SELECT c.sha, m.message_id, m.subject, m.date, l.role, l.grade, l.score
+		FROM commits c JOIN links l ON l.commit_id = c.id JOIN messages m ON m.id = l.message
+		WHERE c.sha IN (SELECT value FROM json_each(?))
+		ORDER BY c.sha, l.role = 'applied' DESC, l.score DESC, m.date DESC`, string(ids))
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]CommitPosting{}
+	for rows.Next() {
+		var sha string
+		var date int64
+		var p CommitPosting
+		if err := rows.Scan(&sha, &p.MessageID, &p.Subject, &date, &p.Role, &p.Grade, &p.Score); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		p.Date = fromUnix(date)
+		out[sha] = append(out[sha], p)
 	}
 	return out, rows.Err()
 }
