@@ -3,8 +3,8 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/url"
+	"strings"
 	"time"
 
 	"patchtrail/internal/store"
@@ -80,43 +80,33 @@ func Hits(hs []search.Hit) []Hit {
 }
 
 // LinkHits fills the links of wire hits from the store: the commits of
-// message hits, the postings of commit hits.
+// message hits, the postings of commit hits; one query for all message
+// hits and one for all commit hits.
 func LinkHits(ctx context.Context, st *store.Store, hs []Hit) error {
-	var mids []string
+	var mids, shas []string
 	for i := range hs {
-		h := &hs[i]
-		if h.Kind == search.KindCommit {
-			c, err := st.Commit(ctx, h.SHA)
-			if errors.Is(err, store.ErrNotFound) {
-				continue // indexed but since removed
-			}
-			if err != nil {
-				return err
-			}
-			links, err := st.CommitLinks(ctx, c.ID)
-			if err != nil {
-				return err
-			}
-			for _, l := range links {
-				m, err := st.Message(ctx, l.Message)
-				if err != nil {
-					return err
-				}
-				h.Postings = append(h.Postings, HitPosting{MessageID: l.MessageID, Subject: m.Subject, Date: m.Date,
-					Grade: l.Grade, Role: l.Role, Score: l.Score})
-			}
-			continue
+		if hs[i].Kind == search.KindCommit {
+			shas = append(shas, hs[i].SHA)
+		} else {
+			mids = append(mids, hs[i].MessageID)
 		}
-		mids = append(mids, h.MessageID)
 	}
-	// The messages' commits in one query, not two per hit.
 	byMID, err := st.MessagesCommits(ctx, mids)
+	if err != nil {
+		return err
+	}
+	bySHA, err := st.CommitsPostings(ctx, shas)
 	if err != nil {
 		return err
 	}
 	for i := range hs {
 		h := &hs[i]
 		if h.Kind == search.KindCommit {
+			// A commit indexed but since removed has no postings.
+			for _, p := range bySHA[strings.ToLower(h.SHA)] {
+				h.Postings = append(h.Postings, HitPosting{MessageID: p.MessageID, Subject: p.Subject, Date: p.Date,
+					Grade: p.Grade, Role: p.Role, Score: p.Score})
+			}
 			continue
 		}
 		for _, mc := range byMID[h.MessageID] {

@@ -482,3 +482,59 @@ func TestLinkHitsOneQuery(t *testing.T) {
 		}
 	}
 }
+
+// TestLinkHitsCommitPostings checks that LinkHits, which reads the
+// postings of all commit hits in one query, gives every commit hit what
+// CommitLinks and Message give it alone, in the same order, whatever the
+// case of its id; a commit the store does not hold gets none.
+func TestLinkHitsCommitPostings(t *testing.T) {
+	st, commits := linkedSample(t)
+	ctx := context.Background()
+	var hits []Hit
+	want := map[string][]HitPosting{}
+	linked := 0
+	for _, sha := range commits {
+		c, err := st.Commit(ctx, sha)
+		if err != nil {
+			t.Fatal(err)
+		}
+		links, err := st.CommitLinks(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range links {
+			m, err := st.Message(ctx, l.Message)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[sha] = append(want[sha], HitPosting{MessageID: l.MessageID, Subject: m.Subject, Date: m.Date,
+				Grade: l.Grade, Role: l.Role, Score: l.Score})
+			linked++
+		}
+		hits = append(hits, Hit{Kind: "commit", SHA: sha})
+	}
+	if linked < 2 {
+		t.Fatalf("the linked sample gives %d links to compare; want at least 2", linked)
+	}
+	// The same commit in upper case, a commit not stored, a message hit.
+	for sha := range want {
+		hits = append(hits, Hit{Kind: "commit", SHA: strings.ToUpper(sha)})
+		want[strings.ToUpper(sha)] = want[sha]
+		break
+	}
+	hits = append(hits, Hit{Kind: "commit", SHA: strings.Repeat("0", 40)}, Hit{Kind: "message", MessageID: traceV2p2})
+	if err := LinkHits(ctx, st, hits); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hits {
+		if h.Kind != "commit" {
+			if len(h.Commits) == 0 || h.Postings != nil {
+				t.Errorf("message hit %s: commits %v, postings %v", h.MessageID, h.Commits, h.Postings)
+			}
+			continue
+		}
+		if diff := cmp.Diff(want[h.SHA], h.Postings); diff != "" {
+			t.Errorf("%s: postings (-want +got):\n%s", h.SHA, diff)
+		}
+	}
+}

@@ -2,11 +2,11 @@ package indexer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"sync"
+	"time"
 
 	"patchtrail/internal/gitrepo"
 	"patchtrail/internal/patch"
@@ -90,13 +90,17 @@ func (h *CommitIndexer) Committed(ctx context.Context) error {
 
 // Flush indexes every queued commit and message.
 func (h *CommitIndexer) Flush(ctx context.Context) error {
-	n, err := drainCommits(ctx, h.st, h.ix, h.take, nil, h.logger)
-	h.Commits += n
+	start := time.Now()
+	nc, err := drainCommits(ctx, h.st, h.ix, h.take, nil, h.logger)
+	h.Commits += nc
 	if err != nil {
 		return err
 	}
-	n, err = Drain(ctx, h.st, h.ix, nil)
-	h.Messages += n
+	nm, err := Drain(ctx, h.st, h.ix, nil)
+	h.Messages += nm
+	if nc+nm > 0 {
+		h.logger.Info("link: search index updated", "commits", nc, "messages", nm, "elapsed", time.Since(start).Round(time.Millisecond))
+	}
 	return err
 }
 
@@ -119,21 +123,14 @@ func drainCommits(ctx context.Context, st *store.Store, ix *search.Index, diffs 
 		if len(ids) == 0 {
 			return total, nil
 		}
-		rows := make([]*store.CommitRow, 0, len(ids))
+		// One query for the batch's rows, links and CVEs.
+		rows, err := st.CommitDocs(ctx, ids)
+		if err != nil {
+			return total, err
+		}
 		got := map[string]commitDiff{}
 		missing := map[string][]string{} // repository path → commits to read again
-		for _, id := range ids {
-			if err := ctx.Err(); err != nil {
-				return total, err
-			}
-			c, err := st.CommitByID(ctx, id)
-			if errors.Is(err, store.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return total, err
-			}
-			rows = append(rows, c)
+		for _, c := range rows {
 			if diffs != nil {
 				if d, ok := diffs(c.SHA); ok {
 					got[c.SHA] = d
@@ -159,11 +156,10 @@ func drainCommits(ctx context.Context, st *store.Store, ix *search.Index, diffs 
 		}
 		b := ix.Batch()
 		for _, c := range rows {
-			doc, err := commitDoc(ctx, st, c, got[c.SHA])
-			if err != nil {
+			if err := ctx.Err(); err != nil {
 				return total, err
 			}
-			if err := b.Index(doc); err != nil {
+			if err := b.Index(commitDoc(c, got[c.SHA])); err != nil {
 				return total, err
 			}
 		}
@@ -228,27 +224,13 @@ func readDiffs(ctx context.Context, path string, shas []string, into map[string]
 }
 
 // commitDoc builds the search document of a stored commit.
-func commitDoc(ctx context.Context, st *store.Store, c *store.CommitRow, d commitDiff) (*search.Doc, error) {
-	links, err := st.CommitLinks(ctx, c.ID)
-	if err != nil {
-		return nil, err
-	}
-	cves, err := st.CommitCVEs(ctx, c.SHA)
-	if err != nil {
-		return nil, err
-	}
-	sc := &search.Commit{
+func commitDoc(c *store.CommitDoc, d commitDiff) *search.Doc {
+	return search.NewCommitDoc(&search.Commit{
 		SHA: c.SHA, Repos: c.Repos, Subject: c.Subject, Body: c.Body,
 		Author:     search.Address{Name: c.AuthorName, Addr: c.AuthorEmail},
 		AuthorDate: c.AuthorDate, Files: c.Files, Diff: d.diff, HunkHeaders: d.hunks,
-		PatchID: c.PatchID, CVEs: cves, Linked: len(links) > 0, Backport: c.Upstream != "",
-	}
-	for _, l := range links {
-		if l.Role == store.RoleApplied {
-			sc.Applied = true
-		}
-	}
-	return search.NewCommitDoc(sc), nil
+		PatchID: c.PatchID, CVEs: c.CVEs, Applied: c.Applied, Linked: c.Linked, Backport: c.Upstream != "",
+	})
 }
 
 // setLinks fills the link fields of a message's document (commit:,

@@ -142,13 +142,16 @@ func Link(ctx context.Context, st *store.Store, opts *Options) ([]*Result, error
 		}
 		repos = pick
 	}
-	if err := scanBackportPostings(ctx, st); err != nil {
-		return nil, err
-	}
+	// What an interrupted run left queued is indexed first; what this
+	// run queues (the backport postings found now included) waits for
+	// the hook's batches, so a run adds as few index segments as it can.
 	if o.Hook != nil {
 		if err := o.Hook.Flush(ctx); err != nil {
 			return nil, err
 		}
+	}
+	if err := scanBackportPostings(ctx, st); err != nil {
+		return nil, err
 	}
 	m := newMatcher(st, o.Window, o.IgnoreLinkTrailers)
 	var out []*Result
@@ -399,8 +402,11 @@ func writeBatch(ctx context.Context, st *store.Store, m *matcher, repo int64, ro
 }
 
 // changedMessages lists the messages whose link to a commit appeared,
-// disappeared or changed role or grade: their search documents (is:,
-// commit:, repo:) must be rebuilt.
+// disappeared or changed role: their search documents (is:, commit:,
+// repo:, cve:) and the commit's (is:applied, is:offlist) must be
+// rebuilt. A link whose grade or score alone changed leaves both
+// documents as they are (hits read grades from the store), so a relink
+// that only regrades reindexes nothing.
 func changedMessages(old []store.LinkKey, now []store.LinkRow) []int64 {
 	was := make(map[int64]store.LinkKey, len(old))
 	for _, k := range old {
@@ -410,7 +416,7 @@ func changedMessages(old []store.LinkKey, now []store.LinkRow) []int64 {
 	for _, l := range now {
 		k, ok := was[l.Message]
 		delete(was, l.Message)
-		if !ok || k.Role != l.Role || k.Grade != l.Grade {
+		if !ok || k.Role != l.Role {
 			out = append(out, l.Message)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // The commit index queue lists commits whose search document must be
@@ -115,6 +116,61 @@ func (s *Store) CommitByID(ctx context.Context, id int64) (*CommitRow, error) {
 	return c, s.commitDetails(ctx, c)
 }
 
+// CommitDoc is what the search document of a commit needs from the
+// store (CommitDocs).
+type CommitDoc struct {
+	*CommitRow          // without Sketch, Trailers and Fixes
+	Applied    bool     // has an applied link
+	Linked     bool     // has a link of any role
+	CVEs       []string // as CommitCVEs gives them
+}
+
+// CommitDocs loads the commits with these row ids for their search
+// documents in one query (CommitByID, CommitLinks and CommitCVEs take
+// five per commit), in the order of ids; ids not stored are left out.
+func (s *Store) CommitDocs(ctx context.Context, ids []int64) ([]*CommitDoc, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	js, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	rows, err := s.query(ctx, `SELECT c.id, c.sha, c.subject, c.author_name, c.author_email, c.author_date, c.body, c.patch_id, c.upstream, c.files,
+			coalesce((SELECT group_concat(r.name, char(10)) FROM commit_repos cr JOIN repos r ON r.id = cr.repo WHERE cr.commit_id = c.id), ''),
+			EXISTS (SELECT 1 FROM links l WHERE l.commit_id = c.id AND l.role = 'applied'),
+			EXISTS (SELECT 1 FROM links l WHERE l.commit_id = c.id),
+			coalesce((SELECT group_concat(cve, char(10)) FROM (SELECT cve FROM cve_commits WHERE sha = c.sha AND kind = 'fix'
+				UNION SELECT cve FROM cve_backports WHERE fixed_sha = c.sha)), '')
+		FROM json_each(?) q JOIN commits c ON c.id = q.value ORDER BY q.key`, string(js))
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	defer rows.Close()
+	var out []*CommitDoc
+	for rows.Next() {
+		c := &CommitDoc{CommitRow: &CommitRow{}}
+		var ad int64
+		var files, repos, cves string
+		if err := rows.Scan(&c.ID, &c.SHA, &c.Subject, &c.AuthorName, &c.AuthorEmail, &ad, &c.Body, &c.PatchID, &c.Upstream, &files,
+			&repos, &c.Applied, &c.Linked, &cves); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		c.AuthorDate = fromUnix(ad)
+		json.Unmarshal([]byte(files), &c.Files)
+		if repos != "" {
+			c.Repos = strings.Split(repos, "\n")
+			sort.Strings(c.Repos)
+		}
+		if cves != "" {
+			c.CVEs = strings.Split(cves, "\n")
+			sort.Strings(c.CVEs)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
 // MessageCommit is one commit a message is linked to, for the search
 // document and the hits of the message.
 type MessageCommit struct {
@@ -184,6 +240,56 @@ func (s *Store) MessagesCommits(ctx context.Context, mids []string) (map[string]
 			sort.Strings(mc.Repos)
 		}
 		out[mid] = append(out[mid], mc)
+	}
+	return out, rows.Err()
+}
+
+// CommitPosting is one message a commit is linked to, for the hits of
+// the commit.
+type CommitPosting struct {
+	MessageID string
+	Subject   string
+	Date      time.Time
+	Role      string // RoleApplied or RoleEarlier
+	Grade     string
+	Score     float64
+}
+
+// CommitsPostings returns the messages linked to the commits named by
+// full id (any case), in one query: for each commit that has links,
+// applied links first, best first, then the latest message first (the
+// order of CommitLinks). Commits without links, or not stored, are
+// absent from the map, whose keys are the ids in lower case.
+func (s *Store) CommitsPostings(ctx context.Context, shas []string) (map[string][]CommitPosting, error) {
+	if len(shas) == 0 {
+		return nil, nil
+	}
+	lower := make([]string, len(shas))
+	for i, sha := range shas {
+		lower[i] = strings.ToLower(sha)
+	}
+	ids, err := json.Marshal(lower)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	rows, err := s.query(ctx, `SELECT c.sha, m.message_id, m.subject, m.date, l.role, l.grade, l.score
+		FROM commits c JOIN links l ON l.commit_id = c.id JOIN messages m ON m.id = l.message
+		WHERE c.sha IN (SELECT value FROM json_each(?))
+		ORDER BY c.sha, l.role = 'applied' DESC, l.score DESC, m.date DESC`, string(ids))
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]CommitPosting{}
+	for rows.Next() {
+		var sha string
+		var date int64
+		var p CommitPosting
+		if err := rows.Scan(&sha, &p.MessageID, &p.Subject, &date, &p.Role, &p.Grade, &p.Score); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		p.Date = fromUnix(date)
+		out[sha] = append(out[sha], p)
 	}
 	return out, rows.Err()
 }
