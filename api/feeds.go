@@ -17,6 +17,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/labstack/echo/v4"
 
+	"patchtrail/internal/lru"
 	"patchtrail/internal/store"
 	"patchtrail/search"
 )
@@ -100,6 +101,40 @@ func (s *Server) atomSearch(c echo.Context, list string, qp map[string]string) e
 	return s.writeFeed(c, f, list, q, base)
 }
 
+// feedEntry is the Atom entry of a message, kept in Server.feedEntries
+// by Message-ID and base URL while the store is unchanged: a feed lists
+// 25 messages, and reading and parsing them is most of what it costs.
+type feedEntry struct {
+	stamp storeStamp
+	date  time.Time
+	entry atomEntry
+}
+
+func newFeedEntryCache(maxBytes int64) *lru.Cache[string, feedEntry] {
+	return lru.New(maxBytes, answerCacheTTL, func(k string, e feedEntry) int64 {
+		return int64(len(k)+len(e.entry.Content.Text)+len(e.entry.Title)) + 512
+	})
+}
+
+// feedEntry makes the Atom entry of the message mid, linked under base.
+func (s *Server) feedEntry(ctx context.Context, mid, base string) (feedEntry, error) {
+	m, _, err := LoadMessage(ctx, s.st, mid)
+	if err != nil {
+		return feedEntry{}, err
+	}
+	title := strings.Join(strings.Fields(m.Subject), " ")
+	if title == "" {
+		title = "(no subject)"
+	}
+	e := atomEntry{Author: atomAuthor{Name: m.From.Name, Email: m.From.Email}, Title: title,
+		Updated: atomTime(m.Date), Link: atomLink{Href: base + escapeMID(m.MessageID) + "/"},
+		ID: toUUID(m.MessageID), Content: atomContent{Type: "text", Text: m.Body}}
+	if m.Parent != "" {
+		e.InReplyTo = &atomReplyTo{Ref: toUUID(m.Parent), Href: base + escapeMID(m.Parent) + "/"}
+	}
+	return feedEntry{date: m.Date, entry: e}, nil
+}
+
 func (s *Server) writeFeed(c echo.Context, f *atomFeed, list, q, base string) error {
 	if s.ix == nil {
 		return errNoIndex
@@ -110,28 +145,25 @@ func (s *Server) writeFeed(c echo.Context, f *atomFeed, list, q, base string) er
 		return err
 	}
 	updated := time.Unix(0, 0)
+	stamp, stamped := s.storeStamp()
 	for _, h := range res.Hits {
-		m, _, err := LoadMessage(ctx, s.st, h.MessageID)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
+		fe, ok := s.feedEntries.Get(h.MessageID + "\x00" + base)
+		if !ok || !stamped || fe.stamp != stamp {
+			var err error
+			if fe, err = s.feedEntry(ctx, h.MessageID, base); errors.Is(err, store.ErrNotFound) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			if stamped {
+				fe.stamp = stamp
+				s.feedEntries.Put(h.MessageID+"\x00"+base, fe)
+			}
 		}
-		if err != nil {
-			return err
+		if fe.date.After(updated) {
+			updated = fe.date
 		}
-		if m.Date.After(updated) {
-			updated = m.Date
-		}
-		title := strings.Join(strings.Fields(m.Subject), " ")
-		if title == "" {
-			title = "(no subject)"
-		}
-		e := atomEntry{Author: atomAuthor{Name: m.From.Name, Email: m.From.Email}, Title: title,
-			Updated: atomTime(m.Date), Link: atomLink{Href: base + escapeMID(m.MessageID) + "/"},
-			ID: toUUID(m.MessageID), Content: atomContent{Type: "text", Text: m.Body}}
-		if m.Parent != "" {
-			e.InReplyTo = &atomReplyTo{Ref: toUUID(m.Parent), Href: base + escapeMID(m.Parent) + "/"}
-		}
-		f.Entries = append(f.Entries, e)
+		f.Entries = append(f.Entries, fe.entry)
 	}
 	f.Updated = atomTime(updated)
 	var b bytes.Buffer

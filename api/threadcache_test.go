@@ -192,3 +192,27 @@ func TestMessageCaches(t *testing.T) {
 		t.Errorf("nothing was cached: %d bodies, %d pieces, %d thread trees", cs.bodies.Len(), cs.pieces.Len(), cs.views.Len())
 	}
 }
+
+// TestFeedEntryCache: Atom feeds built from cached entries equal those of
+// a server that caches nothing, and the entries were reused.
+func TestFeedEntryCache(t *testing.T) {
+	st, ix := sampleData(t)
+	plain := newServerFor(t, New(st, ix, &Options{Logger: testLogger(t), CacheBytes: -1, BaseURL: "http://lore.test"}))
+	cs := New(st, ix, &Options{Logger: testLogger(t), BaseURL: "http://lore.test"})
+	cs.threads = nil // build every feed again, from the cached entries
+	cached := newServerFor(t, cs)
+	for _, path := range []string{"/all/new.atom", "/io-uring/new.atom", "/all/?x=A&q=s:io_uring"} {
+		want := do(t, "GET", plain+path, "")
+		if want.Status != 200 || !bytes.Contains(want.Body, []byte("<entry>")) {
+			t.Fatalf("%s: %d without entries", path, want.Status)
+		}
+		for i := range 2 {
+			if got := do(t, "GET", cached+path, ""); got.Status != 200 || !bytes.Equal(got.Body, want.Body) {
+				t.Errorf("%s, request %d: %d, differs from the uncached feed", path, i+1, got.Status)
+			}
+		}
+	}
+	if s := cs.feedEntries.Stats(); s.Entries == 0 || s.Hits == 0 {
+		t.Errorf("feed entries were not cached and reused: %+v", s)
+	}
+}
