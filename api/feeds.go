@@ -101,18 +101,19 @@ func (s *Server) atomSearch(c echo.Context, list string, qp map[string]string) e
 	return s.writeFeed(c, f, list, q, base)
 }
 
-// feedEntry is the Atom entry of a message, kept in Server.feedEntries
-// by Message-ID and base URL while the store is unchanged: a feed lists
-// 25 messages, and reading and parsing them is most of what it costs.
+// feedEntry is the encoded Atom entry of a message, kept in
+// Server.feedEntries by Message-ID and base URL while the store is
+// unchanged: a feed lists 25 messages, and reading, parsing and escaping
+// them is most of what it costs.
 type feedEntry struct {
 	stamp storeStamp
 	date  time.Time
-	entry atomEntry
+	xml   []byte // the encoded <entry> element
 }
 
 func newFeedEntryCache(maxBytes int64) *lru.Cache[string, feedEntry] {
 	return lru.New(maxBytes, answerCacheTTL, func(k string, e feedEntry) int64 {
-		return int64(len(k)+len(e.entry.Content.Text)+len(e.entry.Title)) + 512
+		return int64(len(k)+len(e.xml)) + 128
 	})
 }
 
@@ -132,7 +133,11 @@ func (s *Server) feedEntry(ctx context.Context, mid, base string) (feedEntry, er
 	if m.Parent != "" {
 		e.InReplyTo = &atomReplyTo{Ref: toUUID(m.Parent), Href: base + escapeMID(m.Parent) + "/"}
 	}
-	return feedEntry{date: m.Date, entry: e}, nil
+	x, err := encodeEntry(&e)
+	if err != nil {
+		return feedEntry{}, err
+	}
+	return feedEntry{date: m.Date, xml: x}, nil
 }
 
 func (s *Server) writeFeed(c echo.Context, f *atomFeed, list, q, base string) error {
@@ -145,6 +150,7 @@ func (s *Server) writeFeed(c echo.Context, f *atomFeed, list, q, base string) er
 		return err
 	}
 	updated := time.Unix(0, 0)
+	var entries [][]byte
 	stamp, stamped := s.storeStamp()
 	for _, h := range res.Hits {
 		fe, ok := s.feedEntries.Get(h.MessageID + "\x00" + base)
@@ -163,15 +169,48 @@ func (s *Server) writeFeed(c echo.Context, f *atomFeed, list, q, base string) er
 		if fe.date.After(updated) {
 			updated = fe.date
 		}
-		f.Entries = append(f.Entries, fe.entry)
+		entries = append(entries, fe.xml)
 	}
 	f.Updated = atomTime(updated)
+	b, err := encodeFeed(f, entries)
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "application/atom+xml", b)
+}
+
+// encodeFeed writes the feed f (without entries) with the encoded
+// entries inside, as xml.Encoder writes a feed holding them: the entries
+// follow its last element.
+func encodeFeed(f *atomFeed, entries [][]byte) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(xml.Header)
 	if err := xml.NewEncoder(&b).Encode(f); err != nil {
-		return fmt.Errorf("api: atom: %w", err)
+		return nil, fmt.Errorf("api: atom: %w", err)
 	}
-	return c.Blob(http.StatusOK, "application/atom+xml", b.Bytes())
+	head, ok := bytes.CutSuffix(b.Bytes(), []byte("</feed>"))
+	if !ok {
+		return nil, fmt.Errorf("api: atom: feed does not end in </feed>")
+	}
+	n := len(head) + len("</feed>")
+	for _, e := range entries {
+		n += len(e)
+	}
+	out := make([]byte, 0, n)
+	out = append(out, head...)
+	for _, e := range entries {
+		out = append(out, e...)
+	}
+	return append(out, "</feed>"...), nil
+}
+
+// encodeEntry encodes one entry as it appears inside a feed.
+func encodeEntry(e *atomEntry) ([]byte, error) {
+	var b bytes.Buffer
+	if err := xml.NewEncoder(&b).EncodeElement(e, xml.StartElement{Name: xml.Name{Local: "entry"}}); err != nil {
+		return nil, fmt.Errorf("api: atom: %w", err)
+	}
+	return b.Bytes(), nil
 }
 
 // manifestEntry is one repository of a grokmirror manifest, in the shape

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/xml"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -214,5 +215,40 @@ func TestFeedEntryCache(t *testing.T) {
 	}
 	if s := cs.feedEntries.Stats(); s.Entries == 0 || s.Hits == 0 {
 		t.Errorf("feed entries were not cached and reused: %+v", s)
+	}
+}
+
+// TestEncodeFeed: a feed spliced from separately encoded entries is the
+// bytes xml.Encoder writes for the feed holding them.
+func TestEncodeFeed(t *testing.T) {
+	f := &atomFeed{Title: "t <&> \"x\"", ID: toUUID("x"), Updated: "2024-01-01T00:00:00Z",
+		Links: []atomLink{{Rel: "alternate", Type: "text/html", Href: "http://lore.test/all/?q=a&b"}, {Rel: "self", Href: "http://lore.test/all/new.atom"}}}
+	entries := []atomEntry{
+		{Author: atomAuthor{Name: "A <b>", Email: "a@b"}, Title: "one & two", Updated: "2024-01-01T00:00:00Z",
+			Link: atomLink{Href: "http://lore.test/all/m1/"}, ID: toUUID("m1"), Content: atomContent{Type: "text", Text: "body\n<tag> & \x01 ]]> é\r\n"}},
+		{Title: "reply", Link: atomLink{Href: "http://lore.test/all/m2/"}, ID: toUUID("m2"),
+			InReplyTo: &atomReplyTo{Ref: toUUID("m1"), Href: "http://lore.test/all/m1/"}, Content: atomContent{Type: "text", Text: "r"}},
+	}
+	var parts [][]byte
+	for i := range entries {
+		b, err := encodeEntry(&entries[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, b)
+	}
+	got, err := encodeFeed(f, parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := *f
+	whole.Entries = entries
+	var want bytes.Buffer
+	want.WriteString(xml.Header)
+	if err := xml.NewEncoder(&want).Encode(&whole); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want.Bytes()) {
+		t.Errorf("spliced feed differs:\n got %s\nwant %s", got, want.Bytes())
 	}
 }
