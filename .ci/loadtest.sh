@@ -231,6 +231,8 @@ awk 'NR == 1 {first = $1} {if ($1 > max) max = $1; last = $1} END {if (NR) print
 # What the answer caches held at the end.
 curl -sf "$BASE/metrics" | grep -E '^patchtrail_cache_(bytes|entries|hits_total|misses_total)' || true
 
+if [ -n "${LOADTEST_ACCESS_LOG:-}" ]; then cp "$WORK/server.log" "$LOADTEST_ACCESS_LOG"; fi
+
 # Summary, and failure on any error.
 python3 - "$WORK/wrk.out" <<'PY'
 import re, sys
@@ -245,7 +247,6 @@ print(f"\nSUMMARY throughput {rps} req/s, p50 {lat.get('50')}, p90 {lat.get('90'
 if errors or sock:
     sys.exit("loadtest: errors")
 PY
-[ -n "${LOADTEST_ACCESS_LOG:-}" ] && cp "$WORK/server.log" "$LOADTEST_ACCESS_LOG"
 if grep -q 'status=5' "$WORK/server.log"; then
 	echo "loadtest: the server logged 5xx answers:" >&2
 	grep 'status=5' "$WORK/server.log" | head >&2

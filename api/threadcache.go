@@ -37,7 +37,7 @@ const (
 	// answerCacheTTL bounds the life of an answer whose store files did
 	// not change (a write within the file systems' timestamp granularity
 	// that leaves the WAL's size as it was would otherwise go unseen).
-	answerCacheTTL = 10 * time.Minute
+	answerCacheTTL = 30 * time.Minute
 	// threadCacheMaxBody is the largest answer kept; a larger one is
 	// streamed and not cached.
 	threadCacheMaxBody = 4 << 20
