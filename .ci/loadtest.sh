@@ -25,7 +25,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BIN=bin/patchtrail
+. .ci/lib/serve.sh
 DATA=${LOADTEST_DATA:-$PWD/.cache/loadtest-data}
 PROFILE=${LOADTEST_PROFILE:-basic}
 case "$PROFILE" in
@@ -37,25 +37,8 @@ esac
 DURATION=${LOADTEST_DURATION:-30s}
 CONNS=${LOADTEST_CONNECTIONS:-64}
 PORT=${LOADTEST_PORT:-18931}
-BASE=http://127.0.0.1:$PORT
-WORK=$(mktemp -d)
-SERVER_PID=
-
-cleanup() {
-	if [ -n "$SERVER_PID" ]; then
-		kill -TERM "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
-	fi
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-if ! command -v wrk >/dev/null; then
-	echo "installing wrk (Debian package wrk)"
-	apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
-fi
-
-[ -n "${LOADTEST_NOBUILD:-}" ] || go build -o "$BIN" ./cmd/patchtrail
+need_wrk
+build_bin
 
 if [ ! -f "$DATA/store.db" ] || [ ! -d "$DATA/index" ]; then
 	CORPUS=${PATCHTRAIL_CORPUS:-}
@@ -68,20 +51,12 @@ if [ ! -f "$DATA/store.db" ] || [ ! -d "$DATA/index" ]; then
 	"$BIN" -q --data "$DATA" import "$CORPUS/io-uring"
 fi
 
-# LOADTEST_ACCESS_LOG=FILE keeps the server's access log (one line per
-# request, with its handler duration) for a per-route breakdown.
-QUIET=-q
-[ -n "${LOADTEST_ACCESS_LOG:-}" ] && QUIET=
-# LOADTEST_SERVE_FLAGS adds serve flags (e.g. --cache 0 to
-# measure without the caches of thread answers and bodies).
-# LOADTEST_CPUPROFILE=FILE writes the server's CPU profile there.
-"$BIN" $QUIET ${LOADTEST_CPUPROFILE:+--cpuprofile "$LOADTEST_CPUPROFILE"} --data "$DATA" serve --addr "127.0.0.1:$PORT" ${LOADTEST_SERVE_FLAGS:-} 2>"$WORK/server.log" &
-SERVER_PID=$!
-for _ in $(seq 1 100); do
-	curl -sf "$BASE/api/v1/stats" >/dev/null 2>&1 && break
-	sleep 0.2
-done
-curl -sf "$BASE/api/v1/stats" >"$WORK/stats.json" || { echo "loadtest: server did not start" >&2; cat "$WORK/server.log" >&2; exit 1; }
+# LOADTEST_SERVE_FLAGS adds serve flags (e.g. --cache 0 to measure
+# without the caches of thread answers and bodies). The server keeps its
+# access log (one line per request, with the handler's duration) for the
+# per-route report; LOADTEST_ACCESS_LOG=FILE keeps a copy.
+serve_start "$PORT" ${LOADTEST_SERVE_FLAGS:-}
+curl -sf "$BASE/api/v1/stats" >"$WORK/stats.json"
 
 # Message-IDs to fetch: recent patches and replies from a few searches,
 # LOADTEST_PAGES pages of 200 hits each (default 1: 862 Message-IDs; more
@@ -109,7 +84,7 @@ for l in json.load(sys.stdin)["lists"]: print(l["name"])' >"$WORK/lists"
 # The request mix: 40% search (JSON API and lore HTML), 30% thread (JSON
 # tree, thread page, t.mbox.gz), 30% raw.
 # LOADTEST_REQUESTS distinct requests are replayed in a loop (default 2000).
-python3 - "$WORK/mids" "${LOADTEST_REQUESTS:-2000}" "$PROFILE" "$WORK/patches" "$WORK/lists" "$WORK/paths.txt" >"$WORK/paths.lua" <<'PY'
+python3 - "$WORK/mids" "${LOADTEST_REQUESTS:-2000}" "$PROFILE" "$WORK/patches" "$WORK/lists" "$WORK/paths.txt" "$WORK/classes.txt" >"$WORK/paths.lua" <<'PY'
 import sys, random, urllib.parse
 random.seed(42)
 mids = [l.strip() for l in open(sys.argv[1]) if l.strip()]
@@ -121,52 +96,56 @@ queries = ['s:io_uring', 'f:axboe', 'sqpoll', 'dfn:io_uring/net.c', 'b:IORING_OP
            'dfhh:io_issue_sqe', 'io_uring_enter OR io_uring_setup', 's:"[PATCH v2"', 'f:asml.silence',
            'buffer ring', 'zerocopy', 't:io-uring AND s:Re', 'regression', 'fixed file', 'cancel*',
            's:liburing', 'd:2024-01-01..']
-paths = []
+paths, classes = [], []
+def add(cls, path):
+    paths.append(path)
+    classes.append(cls + '\t' + path)
 for i in range(int(sys.argv[2])):
     r = random.random()
     mid = random.choice(mids)
     if profile == 'wide':
         q = random.choice(queries)
         if r < 0.12:
-            paths.append('/api/v1/search?limit=20&q=' + urllib.parse.quote(q))
+            add('api search', '/api/v1/search?limit=20&q=' + urllib.parse.quote(q))
         elif r < 0.20:
-            paths.append('/all/?q=' + urllib.parse.quote_plus(q))
+            add('search page', '/all/?q=' + urllib.parse.quote_plus(q))
         elif r < 0.30:
-            paths.append('/api/v1/thread/' + mid)
+            add('api thread', '/api/v1/thread/' + mid)
         elif r < 0.37:
-            paths.append('/all/' + mid + '/t/')
+            add('thread page', '/all/' + mid + '/t/')
         elif r < 0.43:
-            paths.append('/all/' + mid + '/t.mbox.gz')
+            add('t.mbox.gz', '/all/' + mid + '/t.mbox.gz')
         elif r < 0.58:
-            paths.append('/all/' + mid + '/raw')
+            add('raw', '/all/' + mid + '/raw')
         elif r < 0.66:
-            paths.append('/all/' + mid + '/')
+            add('message page', '/all/' + mid + '/')
         elif r < 0.74:
-            paths.append('/api/v1/message/' + mid)
+            add('api message', '/api/v1/message/' + mid)
         elif r < 0.80:
-            paths.append('/api/v1/series/' + random.choice(patches))
+            add('api series', '/api/v1/series/' + random.choice(patches))
         elif r < 0.85:
-            paths.append('/all/' + random.choice(patches) + '/series/')
+            add('series page', '/all/' + random.choice(patches) + '/series/')
         elif r < 0.92:
-            paths.append('/' + random.choice(lists + ['all']) + '/new.atom')
+            add('new.atom', '/' + random.choice(lists + ['all']) + '/new.atom')
         else:
-            paths.append('/all/?x=A&q=' + urllib.parse.quote_plus(q))
+            add('search atom', '/all/?x=A&q=' + urllib.parse.quote_plus(q))
         continue
     if r < 0.30:
         q = urllib.parse.quote(random.choice(queries))
-        paths.append('/api/v1/search?limit=20&q=' + q)
+        add('api search', '/api/v1/search?limit=20&q=' + q)
     elif r < 0.40:
         q = urllib.parse.quote_plus(random.choice(queries))
-        paths.append('/all/?q=' + q)
+        add('search page', '/all/?q=' + q)
     elif r < 0.55:
-        paths.append('/api/v1/thread/' + mid)
+        add('api thread', '/api/v1/thread/' + mid)
     elif r < 0.62:
-        paths.append('/all/' + mid + '/t/')
+        add('thread page', '/all/' + mid + '/t/')
     elif r < 0.70:
-        paths.append('/all/' + mid + '/t.mbox.gz')
+        add('t.mbox.gz', '/all/' + mid + '/t.mbox.gz')
     else:
-        paths.append('/all/' + mid + '/raw')
+        add('raw', '/all/' + mid + '/raw')
 open(sys.argv[6], 'w').write(''.join(p + '\n' for p in paths))
+open(sys.argv[7], 'w').write(''.join(c + '\n' for c in classes))
 print('paths = {')
 for p in paths:
     print('  "%s",' % p.replace('\\', '\\\\').replace('"', '\\"'))
@@ -195,19 +174,64 @@ else
 	echo "warm-up: wrk -t2 -c$CONNS -d$WARMUP (not measured)"
 	wrk -t2 -c"$CONNS" -d"$WARMUP" --timeout 10s -s "$WORK/paths.lua" "$BASE" >/dev/null
 fi
+# LOADTEST_ROUTE_COST=1 (the default of the wide profile) measures,
+# with the caches warm, the server's CPU per request of each route: every
+# route's paths replayed by wrk with one connection for 3 s while nothing
+# else runs; the server's user + system time over the requests answered.
+# This does not depend on how loaded the machine is, as latency does.
+if [ "${LOADTEST_ROUTE_COST:-$([ "$PROFILE" = wide ] && echo 1)}" = 1 ]; then
+	echo "server CPU per request, by route (wrk -t1 -c1 -d3s over each route's paths, caches warm):"
+	printf '  %-16s %8s %10s %12s\n' route requests "req/s" "CPU ms/req"
+	cut -f1 "$WORK/classes.txt" | sort -u | while IFS= read -r cls; do
+		awk -F'\t' -v c="$cls" '$1 == c {print $2}' "$WORK/classes.txt" | sort -u | python3 -c '
+import sys
+ps = [l.strip() for l in sys.stdin if l.strip()]
+print("paths = {\n" + "".join("  \"%s\",\n" % p.replace("\\", "\\\\").replace("\"", "\\\"") for p in ps) + "}")
+print("local n = 0\nrequest = function() n = n % #paths + 1; return wrk.format(\"GET\", paths[n]) end")' >"$WORK/route.lua"
+		t0=$(cpu_ticks "$SERVER_PID")
+		wrk -t1 -c1 -d3s --timeout 10s -s "$WORK/route.lua" "$BASE" >"$WORK/route.out"
+		t1=$(cpu_ticks "$SERVER_PID")
+		python3 - "$cls" "$WORK/route.out" "$((t1 - t0))" "$(getconf CLK_TCK)" <<'PY'
+import re, sys
+cls, out, ticks, hz = sys.argv[1], open(sys.argv[2]).read(), int(sys.argv[3]), int(sys.argv[4])
+n = int(re.search(r"(\d+) requests in", out).group(1))
+rps = re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)
+print("  %-16s %8d %10s %12.2f" % (cls, n, rps, 1000.0 * ticks / hz / max(n, 1)))
+PY
+	done
+fi
+
 # The server's RSS every second of the measured run.
-( while kill -0 "$SERVER_PID" 2>/dev/null; do awk '/VmRSS/ {print $2}' /proc/"$SERVER_PID"/status 2>/dev/null; sleep 1; done ) >"$WORK/rss" &
-RSS_PID=$!
+rss_start "$WORK/rss" 1
+MARK=$(log_mark)
+CPU0=$(cpu_ticks "$SERVER_PID")
 MIX="40% search, 30% thread, 30% raw"
 [ "$PROFILE" = wide ] && MIX="20% search, 23% thread, 15% raw, 16% message, 11% series, 15% Atom"
 echo "wrk -t2 -c$CONNS -d$DURATION --latency ($MIX) against $BASE; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 10s --latency -s "$WORK/paths.lua" "$BASE" | tee "$WORK/wrk.out"
-kill "$RSS_PID" 2>/dev/null || true
+# wrk's own CPU is accounted too: it shares the two cores with the server.
+TIMEFORMAT='%U %S'
+{ time wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 10s --latency -s "$WORK/paths.lua" "$BASE" >"$WORK/wrk.out"; } 2>"$WORK/wrk.time"
+cat "$WORK/wrk.out"
+CPU1=$(cpu_ticks "$SERVER_PID")
+rss_stop
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+python3 - "$WORK/wrk.out" "$((CPU1 - CPU0))" "$(tail -1 "$WORK/wrk.time")" "$(getconf CLK_TCK)" <<'PY'
+import re, sys
+out, srv, hz = open(sys.argv[1]).read(), int(sys.argv[2]), int(sys.argv[4])
+wrk = sum(float(x) for x in sys.argv[3].split()) * hz
+n = int(re.search(r"(\d+) requests in", out).group(1))
+d = re.search(r"requests in ([\d.]+)(ms|s|m)", out)
+secs = float(d.group(1)) * {"ms": 1e-3, "s": 1, "m": 60}[d.group(2)]
+print("CPU during the run: server %.1f s (%.2f cores, %.2f ms/request), wrk %.1f s (%.2f cores, %.3f ms/request)"
+      % (srv / hz, srv / hz / secs, 1000 * srv / hz / max(n, 1), wrk / hz, wrk / hz / secs, 1000 * wrk / hz / max(n, 1)))
+PY
+route_report "$MARK"
 awk 'NR == 1 {first = $1} {if ($1 > max) max = $1; last = $1} END {if (NR) printf "server RSS during the run: start %d MB, peak %d MB, end %d MB\n", first/1024, max/1024, last/1024}' "$WORK/rss"
 
 # What the answer caches held at the end.
 curl -sf "$BASE/metrics" | grep -E '^patchtrail_cache_(bytes|entries|hits_total|misses_total)' || true
+
+if [ -n "${LOADTEST_ACCESS_LOG:-}" ]; then cp "$WORK/server.log" "$LOADTEST_ACCESS_LOG"; fi
 
 # Summary, and failure on any error.
 python3 - "$WORK/wrk.out" <<'PY'
@@ -223,7 +247,6 @@ print(f"\nSUMMARY throughput {rps} req/s, p50 {lat.get('50')}, p90 {lat.get('90'
 if errors or sock:
     sys.exit("loadtest: errors")
 PY
-[ -n "${LOADTEST_ACCESS_LOG:-}" ] && cp "$WORK/server.log" "$LOADTEST_ACCESS_LOG"
 if grep -q 'status=5' "$WORK/server.log"; then
 	echo "loadtest: the server logged 5xx answers:" >&2
 	grep 'status=5' "$WORK/server.log" | head >&2

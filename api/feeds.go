@@ -17,6 +17,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/labstack/echo/v4"
 
+	"patchtrail/internal/lru"
 	"patchtrail/internal/store"
 	"patchtrail/search"
 )
@@ -100,6 +101,45 @@ func (s *Server) atomSearch(c echo.Context, list string, qp map[string]string) e
 	return s.writeFeed(c, f, list, q, base)
 }
 
+// feedEntry is the encoded Atom entry of a message, kept in
+// Server.feedEntries by Message-ID and base URL while the store is
+// unchanged: a feed lists 25 messages, and reading, parsing and escaping
+// them is most of what it costs.
+type feedEntry struct {
+	stamp storeStamp
+	date  time.Time
+	xml   []byte // the encoded <entry> element
+}
+
+func newFeedEntryCache(maxBytes int64) *lru.Cache[string, feedEntry] {
+	return lru.New(maxBytes, answerCacheTTL, func(k string, e feedEntry) int64 {
+		return int64(len(k)+len(e.xml)) + 128
+	})
+}
+
+// feedEntry makes the Atom entry of the message mid, linked under base.
+func (s *Server) feedEntry(ctx context.Context, mid, base string) (feedEntry, error) {
+	m, _, err := LoadMessage(ctx, s.st, mid)
+	if err != nil {
+		return feedEntry{}, err
+	}
+	title := strings.Join(strings.Fields(m.Subject), " ")
+	if title == "" {
+		title = "(no subject)"
+	}
+	e := atomEntry{Author: atomAuthor{Name: m.From.Name, Email: m.From.Email}, Title: title,
+		Updated: atomTime(m.Date), Link: atomLink{Href: base + escapeMID(m.MessageID) + "/"},
+		ID: toUUID(m.MessageID), Content: atomContent{Type: "text", Text: m.Body}}
+	if m.Parent != "" {
+		e.InReplyTo = &atomReplyTo{Ref: toUUID(m.Parent), Href: base + escapeMID(m.Parent) + "/"}
+	}
+	x, err := encodeEntry(&e)
+	if err != nil {
+		return feedEntry{}, err
+	}
+	return feedEntry{date: m.Date, xml: x}, nil
+}
+
 func (s *Server) writeFeed(c echo.Context, f *atomFeed, list, q, base string) error {
 	if s.ix == nil {
 		return errNoIndex
@@ -110,36 +150,67 @@ func (s *Server) writeFeed(c echo.Context, f *atomFeed, list, q, base string) er
 		return err
 	}
 	updated := time.Unix(0, 0)
+	var entries [][]byte
+	stamp, stamped := s.storeStamp()
 	for _, h := range res.Hits {
-		m, _, err := LoadMessage(ctx, s.st, h.MessageID)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
+		fe, ok := s.feedEntries.Get(h.MessageID + "\x00" + base)
+		if !ok || !stamped || fe.stamp != stamp {
+			var err error
+			if fe, err = s.feedEntry(ctx, h.MessageID, base); errors.Is(err, store.ErrNotFound) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			if stamped {
+				fe.stamp = stamp
+				s.feedEntries.Put(h.MessageID+"\x00"+base, fe)
+			}
 		}
-		if err != nil {
-			return err
+		if fe.date.After(updated) {
+			updated = fe.date
 		}
-		if m.Date.After(updated) {
-			updated = m.Date
-		}
-		title := strings.Join(strings.Fields(m.Subject), " ")
-		if title == "" {
-			title = "(no subject)"
-		}
-		e := atomEntry{Author: atomAuthor{Name: m.From.Name, Email: m.From.Email}, Title: title,
-			Updated: atomTime(m.Date), Link: atomLink{Href: base + escapeMID(m.MessageID) + "/"},
-			ID: toUUID(m.MessageID), Content: atomContent{Type: "text", Text: m.Body}}
-		if m.Parent != "" {
-			e.InReplyTo = &atomReplyTo{Ref: toUUID(m.Parent), Href: base + escapeMID(m.Parent) + "/"}
-		}
-		f.Entries = append(f.Entries, e)
+		entries = append(entries, fe.xml)
 	}
 	f.Updated = atomTime(updated)
+	b, err := encodeFeed(f, entries)
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "application/atom+xml", b)
+}
+
+// encodeFeed writes the feed f (without entries) with the encoded
+// entries inside, as xml.Encoder writes a feed holding them: the entries
+// follow its last element.
+func encodeFeed(f *atomFeed, entries [][]byte) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(xml.Header)
 	if err := xml.NewEncoder(&b).Encode(f); err != nil {
-		return fmt.Errorf("api: atom: %w", err)
+		return nil, fmt.Errorf("api: atom: %w", err)
 	}
-	return c.Blob(http.StatusOK, "application/atom+xml", b.Bytes())
+	head, ok := bytes.CutSuffix(b.Bytes(), []byte("</feed>"))
+	if !ok {
+		return nil, fmt.Errorf("api: atom: feed does not end in </feed>")
+	}
+	n := len(head) + len("</feed>")
+	for _, e := range entries {
+		n += len(e)
+	}
+	out := make([]byte, 0, n)
+	out = append(out, head...)
+	for _, e := range entries {
+		out = append(out, e...)
+	}
+	return append(out, "</feed>"...), nil
+}
+
+// encodeEntry encodes one entry as it appears inside a feed.
+func encodeEntry(e *atomEntry) ([]byte, error) {
+	var b bytes.Buffer
+	if err := xml.NewEncoder(&b).EncodeElement(e, xml.StartElement{Name: xml.Name{Local: "entry"}}); err != nil {
+		return nil, fmt.Errorf("api: atom: %w", err)
+	}
+	return b.Bytes(), nil
 }
 
 // manifestEntry is one repository of a grokmirror manifest, in the shape

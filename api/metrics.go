@@ -146,7 +146,7 @@ func (s *Server) handleMetrics(c echo.Context) error {
 	c.Response().WriteHeader(http.StatusOK)
 	s.metrics.write(c.Response())
 	writeCacheMetrics(c.Response(), map[string]lru.Stats{
-		"thread_answers": s.threads.Stats(), "thread_trees": s.views.Stats(), "bodies": s.bodies.Stats(), "gzip_messages": s.pieces.Stats()})
+		"answers": s.threads.Stats(), "feed_entries": s.feedEntries.Stats(), "thread_trees": s.views.Stats(), "bodies": s.bodies.Stats(), "gzip_messages": s.pieces.Stats()})
 	return nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"patchtrail/internal/admit"
+	"patchtrail/internal/lru"
 	"patchtrail/internal/store"
 	"patchtrail/search"
 )
@@ -43,10 +44,10 @@ type Options struct {
 	// ShutdownTimeout bounds the graceful shutdown of Serve (default 15s).
 	ShutdownTimeout time.Duration
 	// CacheBytes bounds the memory of the answer caches (default
-	// DefaultCacheBytes; negative turns them off): 3/8 for whole thread
-	// answers (thread pages, t.mbox.gz, /api/v1/thread), 1/8 for thread
-	// trees, a quarter each for rendered message bodies and gzipped
-	// mboxrd messages.
+	// DefaultCacheBytes; negative turns them off): 7/16 for whole answers
+	// (threadcache.go: threads, messages, series, list feeds), 1/16 for
+	// the entries of Atom feeds, 1/8 for thread trees, 3/16 each for
+	// rendered message bodies and gzipped mboxrd messages.
 	CacheBytes int64
 	// Title names the site in pages and feeds (default "patchtrail").
 	Title string
@@ -73,7 +74,7 @@ const DefaultCommitURL = "https://git.kernel.org/stable/c/{sha}"
 
 // DefaultCacheBytes is the memory of the answer caches of a server whose
 // Options leave it unset.
-const DefaultCacheBytes = 128 << 20
+const DefaultCacheBytes = 256 << 20
 
 func (o *Options) withDefaults() Options {
 	var r Options
@@ -137,6 +138,8 @@ type Server struct {
 	views   *viewCache
 	bodies  *bodyCache
 	pieces  *pieceCache
+	// feedEntries keeps Atom entries (feeds.go).
+	feedEntries *lru.Cache[string, feedEntry]
 
 	expensive *admit.Pool // admission of expensive answers (admission.go)
 
@@ -158,8 +161,8 @@ type Server struct {
 // not take ownership of either.
 func New(st *store.Store, ix *search.Index, opts *Options) *Server {
 	o := opts.withDefaults()
-	s := &Server{st: st, ix: ix, o: o, log: o.Logger, metrics: newMetrics(), pages: loadPages(), threads: newThreadCache(o.CacheBytes / 8 * 3), views: newViewCache(o.CacheBytes / 8),
-		bodies: newBodyCache(o.CacheBytes / 4), pieces: newPieceCache(o.CacheBytes / 4),
+	s := &Server{st: st, ix: ix, o: o, log: o.Logger, metrics: newMetrics(), pages: loadPages(), threads: newThreadCache(o.CacheBytes / 16 * 7), feedEntries: newFeedEntryCache(o.CacheBytes / 16), views: newViewCache(o.CacheBytes / 8),
+		bodies: newBodyCache(o.CacheBytes / 16 * 3), pieces: newPieceCache(o.CacheBytes / 16 * 3),
 		expensive: admit.New("api: expensive answers", o.MaxExpensive, o.ExpensiveQueue)}
 	s.siteURL = strings.TrimRight(o.BaseURL, "/")
 	e := echo.New()

@@ -37,9 +37,9 @@ func TestMetrics(t *testing.T) {
 		`patchtrail_http_request_duration_seconds_bucket{route="/api/v1/search",le="+Inf"} 1`,
 		`patchtrail_http_request_duration_seconds_count{route="/LIST/MSGID/raw"} 1`,
 		"patchtrail_http_requests_in_flight 1", // the /metrics request itself
-		`patchtrail_cache_hits_total{cache="thread_answers"} 1`,
-		`patchtrail_cache_misses_total{cache="thread_answers"} 1`,
-		`patchtrail_cache_max_bytes{cache="bodies"} 33554432`,
+		`patchtrail_cache_hits_total{cache="answers"} 1`,
+		`patchtrail_cache_misses_total{cache="answers"} 3`,
+		`patchtrail_cache_max_bytes{cache="bodies"} 50331648`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)

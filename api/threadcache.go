@@ -13,42 +13,63 @@ import (
 	"patchtrail/internal/lru"
 )
 
-// The thread cache keeps recent answers of the thread endpoints (the
-// thread page, t.mbox.gz and /api/v1/thread), which cost the most: every
-// message of the thread is read, and for the page and the mbox rendered
-// or compressed. An answer is valid while the store generation is the
-// same (a new message, or one hidden by a deletion, changes it) and for at
-// most threadCacheTTL; lore puts a cache in front of public-inbox-httpd
-// for the same reason. The cache is bounded by the bytes it holds.
+// The answer cache keeps recent whole answers of the routes that read the
+// store only (cachedRoutes): thread answers (the thread page, t.mbox.gz,
+// /api/v1/thread), which read every message of a thread; messages (page,
+// raw, /api/v1/message); series (page, /api/v1/series); list feeds
+// (new.atom); commits and traces. An answer is valid while the store files
+// are unchanged (storeStamp: any write by any process, a new message, a
+// link, a CVE, a radar score, changes them) and for at most answerCacheTTL;
+// lore puts a cache in front of public-inbox-httpd for the same reason.
+// Searches are not kept here (their results have their own cache in the
+// index). The cache is bounded by the bytes it holds.
 type threadCache = lru.Cache[string, *threadEntry]
 
 type threadEntry struct {
-	gen    int64
+	stamp  storeStamp
+	route  string
 	status int
 	header http.Header
 	body   []byte
 }
 
 const (
-	threadCacheTTL = time.Minute
+	// answerCacheTTL bounds the life of an answer whose store files did
+	// not change (a write within the file systems' timestamp granularity
+	// that leaves the WAL's size as it was would otherwise go unseen).
+	answerCacheTTL = 30 * time.Minute
 	// threadCacheMaxBody is the largest answer kept; a larger one is
 	// streamed and not cached.
 	threadCacheMaxBody = 4 << 20
 )
 
-// newThreadCache makes a cache of maxBytes; nil (off) when maxBytes < 0.
-func newThreadCache(maxBytes int64) *threadCache {
-	return lru.New(maxBytes, threadCacheTTL, func(k string, e *threadEntry) int64 { return int64(len(k) + len(e.body)) })
+// cachedRoutes are the routes whose successful GET answers are kept.
+var cachedRoutes = map[string]bool{
+	"/LIST/MSGID/t/": true, "/LIST/MSGID/t.mbox.gz": true, apiPrefix + "/thread/{mid}": true,
+	"/LIST/MSGID/": true, "/LIST/MSGID/raw": true, apiPrefix + "/message/{mid}": true,
+	"/LIST/MSGID/series/": true, apiPrefix + "/series/{mid}": true,
+	"/LIST/new.atom":            true,
+	apiPrefix + "/commit/{sha}": true, apiPrefix + "/trace/{id}": true, apiPrefix + "/cve/{id}": true,
 }
 
-// cacheable reports whether the request is for a thread answer.
+// newThreadCache makes a cache of maxBytes; nil (off) when maxBytes < 0.
+func newThreadCache(maxBytes int64) *threadCache {
+	return lru.New(maxBytes, answerCacheTTL, func(k string, e *threadEntry) int64 { return int64(len(k) + len(e.body) + 512) })
+}
+
+// cacheable reports whether the request may have a cached answer: a GET
+// without a query string (searches, feeds of searches and downloads of
+// search results all have one). Whether its answer is kept depends on the
+// route the handler names (cachedRoutes).
 func cacheable(r *http.Request) bool {
-	if r.Method != http.MethodGet {
+	if r.Method != http.MethodGet || r.URL.RawQuery != "" {
 		return false
 	}
 	p := r.URL.EscapedPath()
-	return strings.HasSuffix(p, "/t/") || strings.HasSuffix(p, "/T/") || strings.HasSuffix(p, "/t.mbox.gz") ||
-		strings.HasPrefix(p, apiPrefix+"/thread/")
+	return p != "/" && p != "/metrics" && (!strings.HasPrefix(p, apiPrefix+"/") ||
+		strings.HasPrefix(p, apiPrefix+"/thread/") || strings.HasPrefix(p, apiPrefix+"/message/") ||
+		strings.HasPrefix(p, apiPrefix+"/series/") || strings.HasPrefix(p, apiPrefix+"/commit/") ||
+		strings.HasPrefix(p, apiPrefix+"/trace/") || strings.HasPrefix(p, apiPrefix+"/cve/"))
 }
 
 // captureWriter holds a response back, up to threadCacheMaxBody, so that
@@ -98,21 +119,23 @@ func (w *captureWriter) flush() error {
 // Unwrap lets http.ResponseController reach the real writer.
 func (w *captureWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// cacheThreads answers thread requests from the cache when the store has
-// not changed since, and keeps successful answers.
+// cacheThreads answers requests from the answer cache when the store has
+// not changed since, and keeps successful answers of cachedRoutes.
 func (s *Server) cacheThreads(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
 		if s.threads == nil || !cacheable(req) {
 			return next(c)
 		}
-		gen, err := s.st.Generation(req.Context())
-		if err != nil {
+		// The stamp is read first: a write while the answer is built
+		// leaves an entry of the older stamp, built again next time.
+		stamp, ok := s.storeStamp()
+		if !ok {
 			return next(c)
 		}
 		key := req.URL.RequestURI()
-		if e, ok := s.threads.Get(key); ok && e.gen == gen {
-			setRoute(c, "cached thread", kindText)
+		if e, ok := s.threads.Get(key); ok && e.stamp == stamp {
+			setRoute(c, e.route+" (cached)", kindText)
 			h := c.Response().Header()
 			for k, v := range e.header {
 				h[k] = v
@@ -124,7 +147,7 @@ func (s *Server) cacheThreads(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		cw := &captureWriter{ResponseWriter: c.Response().Writer, status: http.StatusOK}
 		c.Response().Writer = cw
-		err = next(c)
+		err := next(c)
 		c.Response().Writer = cw.ResponseWriter
 		if err != nil && !cw.over {
 			// Nothing went out: the error handler answers instead of a
@@ -139,8 +162,9 @@ func (s *Server) cacheThreads(next echo.HandlerFunc) echo.HandlerFunc {
 		if ferr := cw.flush(); err == nil {
 			err = ferr
 		}
-		if err == nil && cw.status == http.StatusOK && !cw.over && context.Cause(req.Context()) == nil {
-			s.threads.Put(key, &threadEntry{gen: gen, status: cw.status,
+		route := routeOf(c)
+		if err == nil && cw.status == http.StatusOK && !cw.over && cachedRoutes[route] && context.Cause(req.Context()) == nil {
+			s.threads.Put(key, &threadEntry{stamp: stamp, route: route, status: cw.status,
 				header: c.Response().Header().Clone(), body: cw.buf.Bytes()})
 		}
 		return err

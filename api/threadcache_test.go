@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/xml"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,8 +17,9 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// TestThreadCache: a cached thread answer equals a fresh one, and a new
-// message in the store is seen at once.
+// TestThreadCache: a cached answer equals a fresh one; a new message in
+// the store is seen at once, and so is any other write to the store (a
+// radar score, a link) in the answers that show it.
 func TestThreadCache(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -31,19 +33,53 @@ func TestThreadCache(t *testing.T) {
 	}
 	base := newServerFor(t, New(st, nil, &Options{Logger: testLogger(t)}))
 	const mid = "20240205230000.310306-1-dave@example.org"
-	for _, path := range []string{"/all/" + mid + "/t/", "/all/" + mid + "/t.mbox.gz", "/api/v1/thread/" + mid} {
+	routes := map[string]string{
+		"/all/" + mid + "/t/":         "/LIST/MSGID/t/",
+		"/all/" + mid + "/t.mbox.gz":  "/LIST/MSGID/t.mbox.gz",
+		"/api/v1/thread/" + mid:       "/api/v1/thread/{mid}",
+		"/all/" + mid + "/":           "/LIST/MSGID/",
+		"/all/" + mid + "/raw":        "/LIST/MSGID/raw",
+		"/api/v1/message/" + mid:      "/api/v1/message/{mid}",
+		"/all/" + mid + "/series/":    "/LIST/MSGID/series/",
+		"/api/v1/series/" + mid:       "/api/v1/series/{mid}",
+		"/all/?q=s:io_uring":          "", // a search: never kept here
+		"/api/v1/search?q=s:io_uring": "",
+	}
+	for path := range routes {
 		a := do(t, "GET", base+path, "")
 		b := do(t, "GET", base+path, "")
-		if a.Status != http.StatusOK || b.Status != http.StatusOK || !bytes.Equal(a.Body, b.Body) ||
+		if !bytes.Equal(a.Body, b.Body) || a.Status != b.Status ||
 			a.Header.Get("Content-Type") != b.Header.Get("Content-Type") {
 			t.Errorf("%s: cached answer differs: %d %q / %d %q", path, a.Status, a.Header.Get("Content-Type"), b.Status, b.Header.Get("Content-Type"))
 		}
 	}
 	metrics := do(t, "GET", base+"/metrics", "")
-	if !bytes.Contains(metrics.Body, []byte(`route="cached thread",status="200"} 3`)) {
-		t.Errorf("the second requests were not answered from the cache:\n%s", metrics.Body)
+	for path, route := range routes {
+		if route == "" {
+			for _, r := range []string{`route="/LIST/ (cached)"`, `route="/api/v1/search (cached)"`} {
+				if bytes.Contains(metrics.Body, []byte(r)) {
+					t.Errorf("%s: a search was answered from the answer cache", path)
+				}
+			}
+			continue
+		}
+		if want := `route="` + route + ` (cached)",status="200"} 1`; !bytes.Contains(metrics.Body, []byte(want)) {
+			t.Errorf("%s: the second request was not answered from the cache (no %s)", path, want)
+		}
 	}
+
+	// A write that adds no message (here: a meta row, as a link or a
+	// radar run writes rows): every answer is built again.
 	before := do(t, "GET", base+"/api/v1/thread/"+mid, "")
+	if _, err := st.DB().ExecContext(ctx, `INSERT OR REPLACE INTO meta(key, value) VALUES ('test_write', '1')`); err != nil {
+		t.Fatal(err)
+	}
+	do(t, "GET", base+"/api/v1/thread/"+mid, "")
+	metrics = do(t, "GET", base+"/metrics", "")
+	if want := `route="/api/v1/thread/{mid}",status="200"} 2`; !bytes.Contains(metrics.Body, []byte(want)) {
+		t.Errorf("the answer was not built again after a write to the store (no %s)", want)
+	}
+
 	reply := "From x Thu Jan  1 00:00:00 1970\nMessage-ID: <late-reply@example.org>\nIn-Reply-To: <" + mid + ">\n" +
 		"References: <" + mid + ">\nSubject: Re: [PATCH] io_uring: fix use-after-free in io_rw_done()\n" +
 		"From: Late <late@example.org>\nDate: Mon, 1 Apr 2024 10:00:00 +0000\n\nlate reply\n"
@@ -75,6 +111,7 @@ func TestCaptureWriter(t *testing.T) {
 	e := echo.New()
 	e.Use(s.cacheThreads)
 	e.GET("/all/:mid/t.mbox.gz", func(c echo.Context) error {
+		setRoute(c, "/LIST/MSGID/t.mbox.gz", kindText)
 		mid := c.Param("mid")
 		calls[mid]++
 		size := map[string]int{"small": 1000, "big": threadCacheMaxBody + 1000, "fails": 100}[mid]
@@ -154,5 +191,64 @@ func TestMessageCaches(t *testing.T) {
 	}
 	if cs.bodies.Len() == 0 || cs.pieces.Len() == 0 || cs.views.Len() == 0 {
 		t.Errorf("nothing was cached: %d bodies, %d pieces, %d thread trees", cs.bodies.Len(), cs.pieces.Len(), cs.views.Len())
+	}
+}
+
+// TestFeedEntryCache: Atom feeds built from cached entries equal those of
+// a server that caches nothing, and the entries were reused.
+func TestFeedEntryCache(t *testing.T) {
+	st, ix := sampleData(t)
+	plain := newServerFor(t, New(st, ix, &Options{Logger: testLogger(t), CacheBytes: -1, BaseURL: "http://lore.test"}))
+	cs := New(st, ix, &Options{Logger: testLogger(t), BaseURL: "http://lore.test"})
+	cs.threads = nil // build every feed again, from the cached entries
+	cached := newServerFor(t, cs)
+	for _, path := range []string{"/all/new.atom", "/io-uring/new.atom", "/all/?x=A&q=s:io_uring"} {
+		want := do(t, "GET", plain+path, "")
+		if want.Status != 200 || !bytes.Contains(want.Body, []byte("<entry>")) {
+			t.Fatalf("%s: %d without entries", path, want.Status)
+		}
+		for i := range 2 {
+			if got := do(t, "GET", cached+path, ""); got.Status != 200 || !bytes.Equal(got.Body, want.Body) {
+				t.Errorf("%s, request %d: %d, differs from the uncached feed", path, i+1, got.Status)
+			}
+		}
+	}
+	if s := cs.feedEntries.Stats(); s.Entries == 0 || s.Hits == 0 {
+		t.Errorf("feed entries were not cached and reused: %+v", s)
+	}
+}
+
+// TestEncodeFeed: a feed spliced from separately encoded entries is the
+// bytes xml.Encoder writes for the feed holding them.
+func TestEncodeFeed(t *testing.T) {
+	f := &atomFeed{Title: "t <&> \"x\"", ID: toUUID("x"), Updated: "2024-01-01T00:00:00Z",
+		Links: []atomLink{{Rel: "alternate", Type: "text/html", Href: "http://lore.test/all/?q=a&b"}, {Rel: "self", Href: "http://lore.test/all/new.atom"}}}
+	entries := []atomEntry{
+		{Author: atomAuthor{Name: "A <b>", Email: "a@b"}, Title: "one & two", Updated: "2024-01-01T00:00:00Z",
+			Link: atomLink{Href: "http://lore.test/all/m1/"}, ID: toUUID("m1"), Content: atomContent{Type: "text", Text: "body\n<tag> & \x01 ]]> é\r\n"}},
+		{Title: "reply", Link: atomLink{Href: "http://lore.test/all/m2/"}, ID: toUUID("m2"),
+			InReplyTo: &atomReplyTo{Ref: toUUID("m1"), Href: "http://lore.test/all/m1/"}, Content: atomContent{Type: "text", Text: "r"}},
+	}
+	var parts [][]byte
+	for i := range entries {
+		b, err := encodeEntry(&entries[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, b)
+	}
+	got, err := encodeFeed(f, parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := *f
+	whole.Entries = entries
+	var want bytes.Buffer
+	want.WriteString(xml.Header)
+	if err := xml.NewEncoder(&want).Encode(&whole); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want.Bytes()) {
+		t.Errorf("spliced feed differs:\n got %s\nwant %s", got, want.Bytes())
 	}
 }

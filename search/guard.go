@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/blevesearch/bleve/v2/mapping"
@@ -119,13 +122,14 @@ func (q *guardedPhrase) Searcher(ctx context.Context, i index.IndexReader, m map
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return q.PhraseQuery.Searcher(ctx, ctxReader{IndexReader: i, ctx: ctx}, m, options)
+	return q.PhraseQuery.Searcher(ctx, ctxReader{IndexReader: i, ctx: ctx, pace: pacerOf(ctx, i)}, m, options)
 }
 
 // ctxReader hands out term readers that check ctx.
 type ctxReader struct {
 	index.IndexReader
-	ctx context.Context
+	ctx  context.Context
+	pace *pacer
 }
 
 func (r ctxReader) TermFieldReader(ctx context.Context, term []byte, field string, includeFreq, includeNorm, includeTermVectors bool) (index.TermFieldReader, error) {
@@ -136,28 +140,109 @@ func (r ctxReader) TermFieldReader(ctx context.Context, term []byte, field strin
 	if err != nil {
 		return nil, err
 	}
-	return &ctxTermReader{TermFieldReader: tfr, ctx: r.ctx}, nil
+	return &ctxTermReader{TermFieldReader: tfr, ctx: r.ctx, pace: r.pace}, nil
 }
 
 // checkEvery is how many postings a term reader steps over between looks
 // at its context (ctx.Err takes a lock) and yields the processor.
 const checkEvery = 256
 
+// Pacing of long phrase searches. A phrase search that has run for
+// batchAfter is batch work (a short one is done long before): from then
+// on it pauses batchPause after every batchRun of running, so that it
+// takes at most half of a core and the short requests that arrive
+// meanwhile find a free one. A heavy search runs on every shard at once
+// (one goroutine each); paced, the two shards of this machine's index
+// take one core between them, not both. Short searches are not slowed.
+const (
+	batchAfter = 30 * time.Millisecond
+	batchRun   = time.Millisecond
+	batchPause = time.Millisecond
+)
+
+// pacer paces the term readers of one search on one shard, which run on
+// one goroutine: every phrase of the search (an unprefixed phrase is one
+// per field) on that shard shares it.
+type pacer struct {
+	start int64        // Unix ns the first searcher was made
+	last  atomic.Int64 // Unix ns of the last pause
+}
+
+// pacers holds the pacer of each search (its context) and shard (its
+// index reader). Entries of ended searches are swept when the map grows
+// past pacersSweep: those whose context has ended or that are older than
+// the longest deadline.
+var pacers struct {
+	sync.Mutex
+	m map[pacerKey]*pacer
+}
+
+type pacerKey struct {
+	ctx context.Context
+	r   index.IndexReader
+}
+
+const (
+	pacersSweep = 64
+	pacerMaxAge = 10 * time.Minute
+)
+
+func pacerOf(ctx context.Context, r index.IndexReader) *pacer {
+	now := time.Now().UnixNano()
+	p := &pacer{start: now}
+	p.last.Store(now)
+	// An uncomparable context or reader (no standard one is) gets a
+	// pacer per phrase.
+	if !reflect.TypeOf(ctx).Comparable() || !reflect.TypeOf(r).Comparable() {
+		return p
+	}
+	k := pacerKey{ctx, r}
+	pacers.Lock()
+	defer pacers.Unlock()
+	if old := pacers.m[k]; old != nil {
+		return old
+	}
+	if pacers.m == nil {
+		pacers.m = map[pacerKey]*pacer{}
+	}
+	if len(pacers.m) >= pacersSweep {
+		for k, q := range pacers.m {
+			if now-q.start > int64(pacerMaxAge) || k.ctx.Err() != nil {
+				delete(pacers.m, k)
+			}
+		}
+	}
+	pacers.m[k] = p
+	return p
+}
+
+// step is called every checkEvery postings: it yields the processor, and
+// pauses a search that has run long (see batchAfter).
+func (p *pacer) step() {
+	now := time.Now().UnixNano()
+	if now-p.start < int64(batchAfter) || now-p.last.Load() < int64(batchRun) {
+		// Let waiting goroutines (other requests) run: a search must
+		// not hold a core for a whole scheduler slice at a time.
+		runtime.Gosched()
+		return
+	}
+	time.Sleep(batchPause)
+	p.last.Store(time.Now().UnixNano())
+}
+
 // ctxTermReader is a term reader that fails with the context's error
 // once the context ends, looking every checkEvery steps.
 type ctxTermReader struct {
 	index.TermFieldReader
-	ctx context.Context
-	n   int
+	ctx  context.Context
+	pace *pacer
+	n    int
 }
 
 func (r *ctxTermReader) check() error {
 	r.n++
 	if r.n%checkEvery == 0 {
-		// Let waiting goroutines (other requests) run: a long phrase
-		// search is batch work and must not hold a core for a whole
-		// scheduler slice at a time.
-		runtime.Gosched()
+		r.pace.step()
 		return r.ctx.Err()
 	}
 	return nil

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	index "github.com/blevesearch/bleve_index_api"
 )
 
 // pollCtx is a context that its observers end: it is cancelled by the
@@ -138,3 +140,57 @@ func TestHeavySearchAdmission(t *testing.T) {
 		t.Errorf("search over MaxPhraseTerms = %v, want ErrTooCostly, a query error", err)
 	}
 }
+
+// TestPacer: the phrases of one search on one shard share a pacer, which
+// is dropped once the search's context has ended; a search that has run for
+// batchAfter pauses once per batchRun, a younger one never does.
+func TestPacer(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	type reader struct{ indexReaderStub }
+	r1, r2 := &reader{}, &reader{}
+	p := pacerOf(ctx, r1)
+	if pacerOf(ctx, r1) != p || pacerOf(ctx, r2) == p || pacerOf(context.Background(), r1) == p {
+		t.Errorf("pacers are not one per search and shard")
+	}
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	if pacerOf(ctx2, r1) == p {
+		t.Errorf("two searches share a pacer")
+	}
+	cancel2()
+	cancel()
+	// Ended searches are swept once the map is full.
+	for range pacersSweep {
+		pacerOf(context.Background(), &reader{})
+	}
+	pacers.Lock()
+	for k := range pacers.m {
+		if k.ctx == ctx || k.ctx == ctx2 {
+			t.Errorf("the pacer of an ended search was kept")
+		}
+	}
+	pacers.Unlock()
+
+	young := &pacer{start: time.Now().UnixNano()}
+	young.last.Store(young.start - int64(time.Second))
+	last := young.last.Load()
+	young.step()
+	if young.last.Load() != last {
+		t.Errorf("a search younger than batchAfter paused")
+	}
+	old := &pacer{start: time.Now().Add(-time.Second).UnixNano()}
+	old.last.Store(time.Now().UnixNano())
+	last = old.last.Load()
+	old.step()
+	if old.last.Load() != last {
+		t.Errorf("a long search paused before it ran batchRun since its last pause")
+	}
+	old.last.Store(time.Now().Add(-batchRun).UnixNano())
+	last = old.last.Load()
+	old.step()
+	if old.last.Load()-last < int64(batchRun+batchPause) {
+		t.Errorf("a long search that ran batchRun did not pause")
+	}
+}
+
+// indexReaderStub stands for a shard's index reader in TestPacer.
+type indexReaderStub struct{ index.IndexReader }
