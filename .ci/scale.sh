@@ -13,8 +13,10 @@
 #                       not imported again. Remove DIR for a fresh run.
 #   SCALE_LISTS=L       "name=source,...", in import order; a source is a
 #                       public-inbox directory or a bare epoch git directory.
-#                       Default: the io-uring epoch ($PATCHTRAIL_CORPUS) and
-#                       the lore mirrors under $SCALE_MIRROR (default
+#                       Default: the io-uring epoch ($PATCHTRAIL_CORPUS), then
+#                       the smaller lists first (more points on the growth
+#                       curves early), ~457k messages in all: the lore
+#                       mirrors under $SCALE_MIRROR (default
 #                       /work/.mirror, directories
 #                       linux-mailinglist-archives+LIST.0/repo, fetched from
 #                       github:linux-mailinglist-archives/LIST.0). A list
@@ -40,7 +42,7 @@ EACH=${SCALE_SERVE_EACH:-1}
 BIN=$PWD/bin/patchtrail
 
 m() { echo "$MIRROR/linux-mailinglist-archives+$1.0/repo"; }
-DEFAULT_LISTS="io-uring=$CORPUS/io-uring,linux-block=$(m linux-block.vger.kernel.org),linux-xfs=$(m linux-xfs.vger.kernel.org),linux-btrfs=$(m linux-btrfs.vger.kernel.org),linux-crypto=$(m linux-crypto.vger.kernel.org),netfilter-devel=$(m netfilter-devel.vger.kernel.org),linux-cifs=$(m linux-cifs.vger.kernel.org),selinux=$(m selinux.vger.kernel.org),linux-erofs=$(m linux-erofs.lists.ozlabs.org)"
+DEFAULT_LISTS="io-uring=$CORPUS/io-uring,netfilter-devel=$(m netfilter-devel.vger.kernel.org),linux-cifs=$(m linux-cifs.vger.kernel.org),selinux=$(m selinux.vger.kernel.org),linux-erofs=$(m linux-erofs.lists.ozlabs.org),linux-crypto=$(m linux-crypto.vger.kernel.org),linux-btrfs=$(m linux-btrfs.vger.kernel.org),linux-xfs=$(m linux-xfs.vger.kernel.org),linux-block=$(m linux-block.vger.kernel.org)"
 LISTS=${SCALE_LISTS:-$DEFAULT_LISTS}
 
 mkdir -p "$DATA"
