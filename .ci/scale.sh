@@ -112,6 +112,10 @@ Q
 now_load() { cut -d' ' -f1 /proc/loadavg; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 rss_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+# cpu_ns PID: CPU time of all the threads of PID so far, in ns
+# (schedstat): the server's own work per query, which the load of a shared
+# machine inflates far less than the wall time.
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d", s}'; }
 bytes() { du -sb "$@" 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
 
 # serve_measure LABEL: serve DATA with the result cache off; RSS idle, the
@@ -137,8 +141,10 @@ serve_measure() {
 			read -r code _ < <(timeq "$u" "$q")
 			[ "$code" = 200 ] || echo "scale: after $label, $ep query '$q' answered $code" >&2
 			for r in $(seq "$REPS"); do
+				c0=$(cpu_ns "$SERVER_PID")
 				read -r code t < <(timeq "$u" "$q")
-				echo "$label $ep $n $(awk -v t="$t" 'BEGIN {printf "%.2f", t * 1000}') $code"
+				c1=$(cpu_ns "$SERVER_PID")
+				echo "$label $ep $n $(awk -v t="$t" 'BEGIN {printf "%.2f", t * 1000}') $code $(((c1 - c0) / 1000))"
 			done
 		done
 	done <"$QUERIES" >>"$TIMES"
@@ -166,6 +172,13 @@ if [ "${SCALE_PHASE:-}" != report ]; then
 		names+=("$name")
 		if awk -F'\t' -v n="$name" '$1 == n {f = 1} END {exit !f}' "$IMPORTS"; then
 			echo "scale: $name imported before (in $IMPORTS)" >&2
+			# A run stopped between the import of the last list and its
+			# serve measurement: measure now (the store is as it was).
+			if [ "$EACH" = 1 ] && [ "$(tail -1 "$IMPORTS" | cut -f1)" = "$name" ] &&
+				! awk -F'\t' -v n="$name" '$1 == n {f = 1} END {exit !f}' "$SERVES"; then
+				echo "scale: $(date -u +%H:%M:%S) serve after $name" >&2
+				serve_measure "$name"
+			fi
 			continue
 		fi
 		echo "scale: $(date -u +%H:%M:%S) importing $name from $src (load $(now_load))" >&2
@@ -197,11 +210,13 @@ imports, serves, times, queries, reps, cores, load = sys.argv[1:]
 imp = [l.rstrip("\n").split("\t") for l in open(imports) if l.strip()]
 srv = [l.rstrip("\n").split("\t") for l in open(serves) if l.strip()]
 qs = [q.rstrip("\n") for q in open(queries) if q.strip()]
-t = {}
+t, c = {}, {}  # label → endpoint → query → [wall ms], [server CPU ms]
 bad = {}
 for line in open(times):
-    label, ep, n, ms, code = line.split()
+    label, ep, n, ms, code, *cpu = line.split()
     t.setdefault(label, {}).setdefault(ep, {}).setdefault(int(n), []).append(float(ms))
+    if cpu:
+        c.setdefault(label, {}).setdefault(ep, {}).setdefault(int(n), []).append(int(cpu[0]) / 1000)
     if code != "200":
         bad.setdefault(label, set()).add((ep, int(n), code))
 def pct(v, p):
@@ -229,24 +244,28 @@ if len(imp) > 1:
             print(f"\nThroughput, last list ({last[0]}) ÷ first ({first[0]}), {what}: {b / a:.2f} ({'within' if abs(b / a - 1) <= 0.2 else 'NOT within'} 20 %).", end="")
     print()
 print(f"\nPeak RSS of any one list import: {max(int(r[7]) for r in imp) / 1024:,.0f} MB.\n")
-print("After each list (serve --no-result-cache, default --cache; latency over /all/, per query the median of its requests, ms):\n")
-print("| after | messages | store MB | index MB | raw mail MB | store B/msg | index B/msg | serve RSS idle MB | after queries MB | peak MB | HTML p50 | p90 | max | API p50 | p90 | max |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("After each list (serve --no-result-cache, default --cache; latency over /all/, per query the median of its requests, ms; "
+      "CPU = the server's CPU time per request, all threads, from /proc/PID/task/*/schedstat):\n")
+print("| after | messages | store MB | index MB | raw mail MB | store B/msg | index B/msg | serve RSS idle MB | after queries MB | peak MB | HTML p50 | p90 | max | API p50 | p90 | max | HTML CPU p50 | p90 | max | API CPU p50 | p90 | max |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for label, msgs, sb, ib, rb, idle, after, hwm in srv:
     msgs = int(msgs)
     row = f"| {label} | {msgs:,} | {int(sb) / MB:,.0f} | {int(ib) / MB:,.0f} | {int(rb) / MB:,.0f} | {int(sb) / msgs:,.0f} | {int(ib) / msgs:,.0f} | {int(idle) / 1024:,.0f} | {int(after) / 1024:,.0f} | {int(hwm) / 1024:,.0f}"
-    for ep in ("html", "api"):
-        med = [st.median(v) for v in t.get(label, {}).get(ep, {}).values()]
-        row += f" | {pct(med, 50):.1f} | {pct(med, 90):.1f} | {max(med):.1f}" if med else " | – | – | –"
+    for src in (t, c):
+        for ep in ("html", "api"):
+            med = [st.median(v) for v in src.get(label, {}).get(ep, {}).values()]
+            row += f" | {pct(med, 50):.1f} | {pct(med, 90):.1f} | {max(med):.1f}" if med else " | – | – | –"
     print(row + " |")
 if srv:
     label = srv[-1][0]
     print(f"\nPer query after {label} ({int(srv[-1][1]):,} messages), median of {reps} requests after a warm-up, ms:\n")
-    print("| # | query | HTML page | /api/v1/search |")
-    print("|---|---|---|---|")
+    print("| # | query | HTML page | /api/v1/search | HTML CPU | API CPU |")
+    print("|---|---|---|---|---|---|")
+    def cell(src, ep, i):
+        v = src.get(label, {}).get(ep, {}).get(i)
+        return f"{st.median(v):.1f}" if v else "–"
     for i, q in enumerate(qs, 1):
-        h = t.get(label, {}).get("html", {}).get(i); a = t.get(label, {}).get("api", {}).get(i)
-        print(f"| {i} | `{q}` | {st.median(h):.1f} | {st.median(a):.1f} |" if h and a else f"| {i} | `{q}` | – | – |")
+        print(f"| {i} | `{q}` | {cell(t, 'html', i)} | {cell(t, 'api', i)} | {cell(c, 'html', i)} | {cell(c, 'api', i)} |")
 for label in sorted(bad):
     print(f"\nNot 200 after {label}: " + ", ".join(f"{ep} #{n} ({code})" for ep, n, code in sorted(bad[label])))
 PY
