@@ -115,7 +115,7 @@ rss_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 # cpu_ns PID: CPU time of all the threads of PID so far, in ns
 # (schedstat): the server's own work per query, which the load of a shared
 # machine inflates far less than the wall time.
-cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d", s}'; }
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f", s}'; }
 bytes() { du -sb "$@" 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
 
 # serve_measure LABEL: serve DATA with the result cache off; RSS idle, the
