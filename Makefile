@@ -114,3 +114,11 @@ radar-eval: corpus
 	./.ci/radar.sh eval -from $(RADAR_FROM)
 radar-model: corpus
 	./.ci/radar.sh model -o internal/radar/default_model.json
+
+# Several real lists (lore mirrors fetched into /work/.mirror, see
+# .ci/scale.sh) imported into one data directory, then serve over /all/:
+# msgs/s and peak RSS per list, sizes, serve RSS, query latency, after
+# every list (doc/bench.md, doc/scaling.md). SCALE_DATA, SCALE_LISTS.
+.PHONY: scale
+scale: corpus
+	./.ci/scale.sh

@@ -307,6 +307,14 @@ type writer struct {
 	res    *Result
 	bar    *progress.Bar
 
+	// recordedListID is the List-Id recorded on the list, lastListID
+	// the one of the last message applied that has one: commit records
+	// the latter, so a list shows the List-Id of its newest message in
+	// archive order whatever rounds the archive was imported in (replicas
+	// that follow one upstream agree; a list that moved shows where it
+	// is now).
+	recordedListID, lastListID string
+
 	ctx     context.Context
 	tx      *store.Tx
 	opened  time.Time
@@ -397,6 +405,7 @@ func (w *writer) ensureSource(p *Parsed) error {
 		}
 	}
 	w.res.List = w.list
+	w.recordedListID, w.lastListID = listID, listID
 	var err error
 	if w.listID, err = w.tx.EnsureList(w.list, listID); err != nil {
 		return err
@@ -453,6 +462,9 @@ func (w *writer) apply(ctx context.Context, it *item) error {
 			}
 		}
 	default:
+		if len(it.parsed.ListIDs) > 0 {
+			w.lastListID = it.parsed.ListIDs[0]
+		}
 		it.parsed.List = w.list
 		nm := it.parsed.storeMessage(w.listID, w.source)
 		added, err := w.tx.AddMessage(nm)
@@ -489,6 +501,12 @@ func (w *writer) commit() error {
 			return err
 		}
 		delete(w.cps, k)
+	}
+	if w.lastListID != w.recordedListID {
+		if _, err := w.tx.EnsureList(w.list, w.lastListID); err != nil {
+			return err
+		}
+		w.recordedListID = w.lastListID
 	}
 	for _, h := range w.hookTx {
 		if err := h.Commit(); err != nil {
