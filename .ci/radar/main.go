@@ -113,6 +113,26 @@ func main() {
 				fmt.Printf("%d\t%.3f\t%s\t%s\t%s\n", i+1, m.Score(r), c.ID, r.Subject, strings.Join(sig, " "))
 			}
 		}
+	case "dump":
+		// dump: every unit of every list as a TSV row (list, date,
+		// label, published-before-window label, baselines, features), to
+		// study the features outside Go.
+		names := radar.FeatureNames()
+		fmt.Printf("list\tdate\tpos\tb\tsubject\t%s\n", strings.Join(names, "\t"))
+		for _, l := range ls {
+			for _, r := range l.c.Units(time.Time{}, time.Time{}, labels) {
+				_, pos := labels.First(r.Key, time.Time{})
+				p := 0
+				if pos {
+					p = 1
+				}
+				fmt.Printf("%s\t%s\t%d\t%g\t%s", l.name, day(r.Date), p, r.WordBaseline, strings.ReplaceAll(r.Subject, "\t", " "))
+				for _, v := range r.X {
+					fmt.Printf("\t%.4g", v)
+				}
+				fmt.Println()
+			}
+		}
 	default:
 		check(fmt.Errorf("unknown command %q", flag.Arg(0)))
 	}
@@ -163,6 +183,7 @@ func check(err error) {
 func train(ls []*list, labels *radar.Labels, until time.Time, without []radar.Group, skip map[string]bool) *radar.Model {
 	var ex []radar.Example
 	var info []string
+	group := 0
 	for _, l := range ls {
 		if skip[l.name] {
 			continue
@@ -170,8 +191,9 @@ func train(ls []*list, labels *radar.Labels, until time.Time, without []radar.Gr
 		rows := l.c.Units(time.Time{}, until, labels)
 		for _, r := range rows {
 			_, pos := labels.First(r.Key, until)
-			ex = append(ex, radar.Example{X: r.X, Positive: pos})
+			ex = append(ex, radar.Example{X: r.X, Positive: pos, Group: group})
 		}
+		group++
 		end := l.last
 		if !until.IsZero() && until.Before(end) {
 			end = until
