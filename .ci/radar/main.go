@@ -22,6 +22,9 @@ import (
 	"patchtrail/internal/store"
 )
 
+// lambda is the -lambda flag.
+var lambda float64
+
 type list struct {
 	name, dir string
 	c         *radar.Corpus
@@ -35,6 +38,7 @@ func main() {
 	dates := flag.String("dates", "", "cve-published-dates.tsv")
 	cache := flag.String("cache", "", "keep each list's evidence in DIR/NAME.records (rebuilt when the store is newer)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to FILE")
+	flag.Float64Var(&lambda, "lambda", 0, "L2 penalty of training (0: radar.Train's default)")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -200,7 +204,7 @@ func train(ls []*list, labels *radar.Labels, until time.Time, without []radar.Gr
 		}
 		info = append(info, fmt.Sprintf("%s %s..%s", l.name, day(l.first), day(end)))
 	}
-	m, err := radar.Train(ex, &radar.TrainOptions{Without: without})
+	m, err := radar.Train(ex, &radar.TrainOptions{Without: without, Lambda: lambda})
 	check(err)
 	m.Trained.Lists = info
 	if !until.IsZero() {

@@ -193,15 +193,18 @@ feed:
 
 // index builds the corpus' lookups.
 func index(mails []*mail) *Corpus {
+	// Sized for the whole archive: the scorer indexes it again between
+	// import batches, and growing the maps was a large part of that.
+	n := len(mails)
 	c := &Corpus{
 		mails:          mails,
-		byMID:          map[string]*mail{},
-		children:       map[string][]*mail{},
-		byThread:       map[int64][]*mail{},
-		firstPosting:   map[string]time.Time{},
+		byMID:          make(map[string]*mail, n),
+		children:       make(map[string][]*mail, n/2),
+		byThread:       make(map[int64][]*mail, n/4),
+		firstPosting:   make(map[string]time.Time, n/4),
 		commitDate:     map[string]time.Time{},
-		versions:       map[string][]*mail{},
-		byKey:          map[string][]*mail{},
+		versions:       make(map[string][]*mail, n/4),
+		byKey:          make(map[string][]*mail, n/4),
 		stablePostings: map[string][]time.Time{},
 	}
 	for _, m := range mails {

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"patchtrail/internal/patch"
 )
 
 // Horizon is how long after a posting its discussion still counts: the
@@ -67,6 +69,7 @@ var features = []feature{
 	{"closes", GroupPatch, fixed("Closes: a report")},
 	{"reviewed", GroupPatch, counted("review trailers in the patch")},
 	{"versions", GroupPatch, counted("versions posted")},
+	{"series", GroupPatch, counted("patches in its series")},
 	{"sanitizer_patch", GroupPatch, listed("sanitizer report in the changelog")},
 	{"splat_patch", GroupPatch, listed("kernel splat in the changelog")},
 	{"fuzzer_patch", GroupPatch, listed("found by a fuzzer")},
@@ -341,6 +344,12 @@ func (c *Corpus) row(m *mail, h *history) *Row {
 	}
 	if len(vs) > 1 {
 		r.setf("versions", math.Log1p(float64(len(vs))), m.mid)
+	}
+	// Fixes mostly come alone or in short series; a long series is
+	// mostly new work (a maintainer's pull request of fixes, too, is
+	// long: the tree tag and the reposting tell that apart).
+	if sub := patch.ParseSubject(m.subject); sub.Total > 1 {
+		r.setf("series", math.Log1p(float64(sub.Total)), m.mid)
 	}
 	san, splat, fuzz := splitReports(m.reports)
 	for _, rep := range m.reporters {
