@@ -22,8 +22,11 @@ import (
 	"patchtrail/internal/store"
 )
 
-// lambda is the -lambda flag.
-var lambda float64
+// lambda is the -lambda flag; heldOut the lists of -holdout.
+var (
+	lambda  float64
+	heldOut = map[string]bool{}
+)
 
 type list struct {
 	name, dir string
@@ -39,6 +42,7 @@ func main() {
 	cache := flag.String("cache", "", "keep each list's evidence in DIR/NAME.records (rebuilt when the store is newer)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to FILE")
 	flag.Float64Var(&lambda, "lambda", 0, "L2 penalty of training (0: radar.Train's default)")
+	holdout := flag.String("holdout", "", "comma-separated lists no model is trained on (tested only)")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -52,6 +56,11 @@ func main() {
 	if *lists == "" || *vulns == "" || *dates == "" || flag.NArg() == 0 {
 		fmt.Fprintln(os.Stderr, "usage: radar -lists NAME=DIR,... -vulns DIR -dates TSV [-cache DIR] (eval [-from DATE] [-test LIST,...] | model -o FILE | explain -list NAME [-from DATE])")
 		os.Exit(2)
+	}
+	for _, h := range strings.Split(*holdout, ",") {
+		if h != "" {
+			heldOut[h] = true
+		}
 	}
 	ctx := context.Background()
 	pub, err := radar.LoadDatesTSV(*dates)
@@ -189,7 +198,7 @@ func train(ls []*list, labels *radar.Labels, until time.Time, without []radar.Gr
 	var info []string
 	group := 0
 	for _, l := range ls {
-		if skip[l.name] {
+		if skip[l.name] || heldOut[l.name] {
 			continue
 		}
 		rows := l.c.Units(time.Time{}, until, labels)
@@ -252,7 +261,7 @@ func eval(ls []*list, labels *radar.Labels, from time.Time, test string) {
 		res := []result{
 			{"baseline (a) Fixes: or Cc: stable", score(func(r *radar.Row) float64 { return r.TagBaseline })},
 			{"baseline (b) words + sanitizers + tags", score(func(r *radar.Row) float64 { return r.WordBaseline })},
-			{"radar, pooled (all lists)", score(pooled.Score)},
+			{"radar, pooled (the lists trained on)", score(pooled.Score)},
 			{"radar, this list unseen", score(unseen.Score)},
 			{"radar without thread signals", score(noThread.Score)},
 			{"radar without diff signals", score(noDiff.Score)},

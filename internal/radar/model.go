@@ -155,7 +155,7 @@ func sigmoid(z float64) float64 {
 // TrainOptions tune Train.
 type TrainOptions struct {
 	// Lambda is the L2 penalty on the distance from the prior's weights
-	// (default 2). It does not grow with the number of rows, so a list
+	// (default 30). It does not grow with the number of rows, so a list
 	// with many labels moves away from the prior and one with few stays
 	// near it.
 	Lambda float64
@@ -193,7 +193,7 @@ func Train(rows []Example, opts *TrainOptions) (*Model, error) {
 		o = *opts
 	}
 	if o.Lambda == 0 {
-		o.Lambda = 2
+		o.Lambda = 30
 	}
 	if o.Iterations == 0 {
 		o.Iterations = 30

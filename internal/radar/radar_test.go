@@ -657,7 +657,8 @@ func TestTrainGroupBiases(t *testing.T) {
 			ex = append(ex, Example{X: x(g == 0), Positive: i%every == 0, Group: g})
 		}
 	}
-	m, err := Train(ex, nil)
+	opts := &TrainOptions{Lambda: 2}
+	m, err := Train(ex, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -668,7 +669,7 @@ func TestTrainGroupBiases(t *testing.T) {
 	for i := range ex {
 		ex[i].Group = 0
 	}
-	if m, err = Train(ex, nil); err != nil {
+	if m, err = Train(ex, opts); err != nil {
 		t.Fatal(err)
 	}
 	if w := m.Weights["kernel_code"]; w < 1 {
