@@ -108,12 +108,14 @@ soak: corpus
 # The security-fix radar (doc/radar.md): evaluation on the lists of
 # RADAR_LISTS ("name=source,..."; default the io-uring epoch) and the
 # training of the committed default model.
+# RADAR_HOLDOUT names lists of RADAR_LISTS no model is trained on.
 RADAR_FROM ?= 2025-01-01
+RADAR_HOLDOUT ?=
 .PHONY: radar-eval radar-model
 radar-eval: corpus
-	./.ci/radar.sh eval -from $(RADAR_FROM)
+	./.ci/radar.sh -holdout "$(RADAR_HOLDOUT)" eval -from $(RADAR_FROM)
 radar-model: corpus
-	./.ci/radar.sh model -o internal/radar/default_model.json
+	./.ci/radar.sh -holdout "$(RADAR_HOLDOUT)" model -o internal/radar/default_model.json
 
 # Several real lists (lore mirrors fetched into /work/.mirror, see
 # .ci/scale.sh) imported into one data directory, then serve over /all/:

@@ -34,7 +34,7 @@ func NewRadarHook(sc *radar.Scorer) *RadarHook { return &RadarHook{sc: sc} }
 
 // Prepare reads the message's evidence in a parse worker.
 func (h *RadarHook) Prepare(p *Parsed) error {
-	p.Radar = radar.Evidence(p.Msg)
+	p.Radar = radar.Evidence(p.Msg, p.Analysis)
 	return nil
 }
 
@@ -53,7 +53,7 @@ func (b *radarBatch) Stored(a *store.Added, p *Parsed) error {
 		return nil // same message, same evidence
 	}
 	if p.Radar == nil {
-		p.Radar = radar.Evidence(p.Msg)
+		p.Radar = radar.Evidence(p.Msg, p.Analysis)
 	}
 	return b.tx.PutRadarEvidence(a.ID, radar.Rules(), p.Radar)
 }

@@ -22,6 +22,12 @@ import (
 	"patchtrail/internal/store"
 )
 
+// lambda is the -lambda flag; heldOut the lists of -holdout.
+var (
+	lambda  float64
+	heldOut = map[string]bool{}
+)
+
 type list struct {
 	name, dir string
 	c         *radar.Corpus
@@ -35,6 +41,8 @@ func main() {
 	dates := flag.String("dates", "", "cve-published-dates.tsv")
 	cache := flag.String("cache", "", "keep each list's evidence in DIR/NAME.records (rebuilt when the store is newer)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to FILE")
+	flag.Float64Var(&lambda, "lambda", 0, "L2 penalty of training (0: radar.Train's default)")
+	holdout := flag.String("holdout", "", "comma-separated lists no model is trained on (tested only)")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -48,6 +56,11 @@ func main() {
 	if *lists == "" || *vulns == "" || *dates == "" || flag.NArg() == 0 {
 		fmt.Fprintln(os.Stderr, "usage: radar -lists NAME=DIR,... -vulns DIR -dates TSV [-cache DIR] (eval [-from DATE] [-test LIST,...] | model -o FILE | explain -list NAME [-from DATE])")
 		os.Exit(2)
+	}
+	for _, h := range strings.Split(*holdout, ",") {
+		if h != "" {
+			heldOut[h] = true
+		}
 	}
 	ctx := context.Background()
 	pub, err := radar.LoadDatesTSV(*dates)
@@ -113,6 +126,26 @@ func main() {
 				fmt.Printf("%d\t%.3f\t%s\t%s\t%s\n", i+1, m.Score(r), c.ID, r.Subject, strings.Join(sig, " "))
 			}
 		}
+	case "dump":
+		// dump: every unit of every list as a TSV row (list, date,
+		// label, published-before-window label, baselines, features), to
+		// study the features outside Go.
+		names := radar.FeatureNames()
+		fmt.Printf("list\tdate\tpos\tb\tsubject\t%s\n", strings.Join(names, "\t"))
+		for _, l := range ls {
+			for _, r := range l.c.Units(time.Time{}, time.Time{}, labels) {
+				_, pos := labels.First(r.Key, time.Time{})
+				p := 0
+				if pos {
+					p = 1
+				}
+				fmt.Printf("%s\t%s\t%d\t%g\t%s", l.name, day(r.Date), p, r.WordBaseline, strings.ReplaceAll(r.Subject, "\t", " "))
+				for _, v := range r.X {
+					fmt.Printf("\t%.4g", v)
+				}
+				fmt.Println()
+			}
+		}
 	default:
 		check(fmt.Errorf("unknown command %q", flag.Arg(0)))
 	}
@@ -163,22 +196,24 @@ func check(err error) {
 func train(ls []*list, labels *radar.Labels, until time.Time, without []radar.Group, skip map[string]bool) *radar.Model {
 	var ex []radar.Example
 	var info []string
+	group := 0
 	for _, l := range ls {
-		if skip[l.name] {
+		if skip[l.name] || heldOut[l.name] {
 			continue
 		}
 		rows := l.c.Units(time.Time{}, until, labels)
 		for _, r := range rows {
 			_, pos := labels.First(r.Key, until)
-			ex = append(ex, radar.Example{X: r.X, Positive: pos})
+			ex = append(ex, radar.Example{X: r.X, Positive: pos, Group: group})
 		}
+		group++
 		end := l.last
 		if !until.IsZero() && until.Before(end) {
 			end = until
 		}
 		info = append(info, fmt.Sprintf("%s %s..%s", l.name, day(l.first), day(end)))
 	}
-	m, err := radar.Train(ex, &radar.TrainOptions{Without: without})
+	m, err := radar.Train(ex, &radar.TrainOptions{Without: without, Lambda: lambda})
 	check(err)
 	m.Trained.Lists = info
 	if !until.IsZero() {
@@ -226,7 +261,7 @@ func eval(ls []*list, labels *radar.Labels, from time.Time, test string) {
 		res := []result{
 			{"baseline (a) Fixes: or Cc: stable", score(func(r *radar.Row) float64 { return r.TagBaseline })},
 			{"baseline (b) words + sanitizers + tags", score(func(r *radar.Row) float64 { return r.WordBaseline })},
-			{"radar, pooled (all lists)", score(pooled.Score)},
+			{"radar, pooled (the lists trained on)", score(pooled.Score)},
 			{"radar, this list unseen", score(unseen.Score)},
 			{"radar without thread signals", score(noThread.Score)},
 			{"radar without diff signals", score(noDiff.Score)},

@@ -33,6 +33,9 @@ type Record struct {
 	Reports   []string    `json:"reports,omitempty"`
 	Reviewer  []string    `json:"reviewer,omitempty"`
 	Trailers  int         `json:"trailers,omitempty"`
+	Applied   bool        `json:"applied,omitempty"`
+	Nak       bool        `json:"nak,omitempty"`
+	Tree      int8        `json:"tree,omitempty"`
 	Vuln      []string    `json:"vuln,omitempty"`
 	SubjVuln  []string    `json:"subjvuln,omitempty"`
 	Baseline  int         `json:"baseline,omitempty"`
@@ -51,7 +54,7 @@ type Record struct {
 func (m *mail) record() Record {
 	r := Record{ID: m.id, MID: m.mid, Thread: m.thread, Date: m.date, From: m.from, Parent: m.parent, Subject: m.subject,
 		Key: m.key, Kind: uint8(m.kind), Version: m.version, RFC: m.isRFC, PatchTag: m.patchTag, Reports: m.reports,
-		Reviewer: m.reviewer, Trailers: m.trailers, Vuln: m.vuln, SubjVuln: m.subjVuln, Baseline: m.baseline,
+		Reviewer: m.reviewer, Trailers: m.trailers, Applied: m.applied, Nak: m.nak, Tree: m.tree, Vuln: m.vuln, SubjVuln: m.subjVuln, Baseline: m.baseline,
 		CcStable: m.ccStable, Reporters: m.reporters, Links: m.links, Closes: m.closes, Reviewed: m.reviewed,
 		Shape: m.shape, FixWord: m.fixWord, Feature: m.feature, Cleanup: m.cleanup}
 	for _, f := range m.fixes {
@@ -63,7 +66,7 @@ func (m *mail) record() Record {
 func (r *Record) mail() *mail {
 	m := &mail{id: r.ID, mid: r.MID, thread: r.Thread, date: r.Date, from: r.From, parent: r.Parent, subject: r.Subject,
 		key: r.Key, kind: kind(r.Kind), version: r.Version, isRFC: r.RFC, patchTag: r.PatchTag, reports: r.Reports,
-		reviewer: r.Reviewer, trailers: r.Trailers, vuln: r.Vuln, subjVuln: r.SubjVuln, baseline: r.Baseline,
+		reviewer: r.Reviewer, trailers: r.Trailers, applied: r.Applied, nak: r.Nak, tree: r.Tree, vuln: r.Vuln, subjVuln: r.SubjVuln, baseline: r.Baseline,
 		ccStable: r.CcStable, reporters: r.Reporters, links: r.Links, closes: r.Closes, reviewed: r.Reviewed,
 		shape: r.Shape, fixWord: r.FixWord, feature: r.Feature, cleanup: r.Cleanup}
 	for _, f := range r.Fixes {
@@ -75,7 +78,7 @@ func (r *Record) mail() *mail {
 // cacheMagic names the record format: change it when Record or the
 // evidence rules change in code (pattern changes are caught by
 // rulesVersion).
-const cacheMagic = "patchtrail-radar-records-1"
+const cacheMagic = "patchtrail-radar-records-2"
 
 // ErrStaleRecords is returned by ReadRecords for records written by
 // another version of the evidence rules: they must be read again from
@@ -94,7 +97,7 @@ var rulesVersion = func() string {
 	for _, p := range []pat{ifPat, nullPat, errExitPat, overflowPat, lockPat, freePat, nospecPat, zeroPat, refPat, userCopyPat} {
 		fmt.Fprintf(h, "%s\x00%s\n", strings.Join(p.anchors, "|"), p.re)
 	}
-	for _, re := range []fmt.Stringer{cmpRE, lengthRE, hunkFuncRE, fixWordRE, featureWordRE, cleanupWordRE, baselineWordRE, cveIDRE, upstreamRE, stableWordRE, versionWordRE} {
+	for _, re := range []fmt.Stringer{cmpRE, lengthRE, hunkFuncRE, fixWordRE, featureWordRE, cleanupWordRE, baselineWordRE, cveIDRE, upstreamRE, stableWordRE, versionWordRE, appliedRE, nakRE, fixTreeRE, nextTreeRE} {
 		fmt.Fprintf(h, "%s\n", re)
 	}
 	return cacheMagic + ":" + hex.EncodeToString(h.Sum(nil))[:16]

@@ -44,6 +44,8 @@ type mail struct {
 	reports  []string // sanitizer, splat and fuzzer names in its own text
 	reviewer []string // reviewer-language terms in its own (non-quoted) text
 	trailers int      // review trailers given in a reply (Reviewed-by, Acked-by, Tested-by)
+	applied  bool     // a reply says the patch was applied, merged or queued
+	nak      bool     // a reply rejects the patch (NAK)
 
 	// Patch postings only.
 	vuln      []string // vulnerability classes in subject and changelog
@@ -59,6 +61,7 @@ type mail struct {
 	fixWord   bool
 	feature   bool
 	cleanup   bool
+	tree      int8 // subject tag names a fixes tree (+1) or a development tree (-1)
 }
 
 type fixRef struct{ sha, title string }
@@ -80,6 +83,8 @@ type Corpus struct {
 	// versions groups the patch postings of one patch: same subject key
 	// and sender, oldest first.
 	versions map[string][]*mail
+	// byKey lists the patch postings of each subject key, oldest first.
+	byKey map[string][]*mail
 	// stablePostings maps a subject key to the dates of stable backport
 	// postings of it.
 	stablePostings map[string][]time.Time
@@ -153,7 +158,7 @@ func Load(ctx context.Context, st *store.Store, opts *LoadOptions) (*Corpus, err
 				if err != nil {
 					continue // kept with no evidence
 				}
-				analyze(m, pm)
+				analyze(m, pm, patch.Analyze(pm))
 			}
 		}()
 	}
@@ -188,14 +193,18 @@ feed:
 
 // index builds the corpus' lookups.
 func index(mails []*mail) *Corpus {
+	// Sized for the whole archive: the scorer indexes it again between
+	// import batches, and growing the maps was a large part of that.
+	n := len(mails)
 	c := &Corpus{
 		mails:          mails,
-		byMID:          map[string]*mail{},
-		children:       map[string][]*mail{},
-		byThread:       map[int64][]*mail{},
-		firstPosting:   map[string]time.Time{},
+		byMID:          make(map[string]*mail, n),
+		children:       make(map[string][]*mail, n/2),
+		byThread:       make(map[int64][]*mail, n/4),
+		firstPosting:   make(map[string]time.Time, n/4),
 		commitDate:     map[string]time.Time{},
-		versions:       map[string][]*mail{},
+		versions:       make(map[string][]*mail, n/4),
+		byKey:          make(map[string][]*mail, n/4),
 		stablePostings: map[string][]time.Time{},
 	}
 	for _, m := range mails {
@@ -211,11 +220,15 @@ func index(mails []*mail) *Corpus {
 			}
 			vk := m.key + "\x00" + m.from
 			c.versions[vk] = append(c.versions[vk], m)
+			c.byKey[m.key] = append(c.byKey[m.key], m)
 		case kindStable:
 			c.stablePostings[m.key] = append(c.stablePostings[m.key], m.date)
 		}
 	}
 	for _, vs := range c.versions {
+		sort.SliceStable(vs, func(i, j int) bool { return older(vs[i], vs[j]) })
+	}
+	for _, vs := range c.byKey {
 		sort.SliceStable(vs, func(i, j int) bool { return older(vs[i], vs[j]) })
 	}
 	for _, ds := range c.stablePostings {
@@ -287,11 +300,32 @@ func stableTags(s *patch.Subject) (sure, maybe bool) {
 	return false, maybe
 }
 
+// treeOf reads the tree a patch is posted for from its subject tags:
+// +1 a tree of fixes for the current release, -1 a development tree,
+// 0 none named.
+func treeOf(s *patch.Subject) int8 {
+	for _, group := range [][]string{s.Subsystems, s.ListTags} {
+		for _, g := range group {
+			for _, w := range strings.FieldsFunc(g, func(r rune) bool { return r == ' ' || r == ',' }) {
+				switch {
+				case nextTreeRE.MatchString(w):
+					return -1
+				case fixTreeRE.MatchString(w):
+					return 1
+				}
+			}
+		}
+	}
+	return 0
+}
+
 var reviewKeys = map[string]bool{"reviewed-by": true, "acked-by": true, "tested-by": true}
 
-// analyze reduces a parsed message to its evidence.
-func analyze(m *mail, pm *message.Message) {
-	sub := patch.ParseSubject(pm.Subject)
+// analyze reduces a parsed message to its evidence; a is the message's
+// patch analysis (patch.Analyze), whose subject, diffs and trailers it
+// reads rather than parsing them again.
+func analyze(m *mail, pm *message.Message, a *patch.Analysis) {
+	sub := a.Subject
 	m.key = TitleKey(pm.Subject)
 	m.version = sub.Version
 	for _, p := range sub.Prefixes {
@@ -314,7 +348,13 @@ func analyze(m *mail, pm *message.Message) {
 		text := newText(scrub(pm.NonQuoted))
 		m.reports = reportTerms(text)
 		m.reviewer = find(reviewerWords, text)
-		for _, t := range patch.FindReplyTrailers(pm.NonQuoted) {
+		m.applied = lineMatch(pm.NonQuoted, appliedAnchors, appliedRE)
+		m.nak = lineMatch(pm.NonQuoted, nakAnchors, nakRE)
+		rt := a.ReplyTrailers
+		if sub.Forward || len(pm.References) == 0 {
+			rt = patch.FindReplyTrailers(pm.NonQuoted) // not read by patch.Analyze
+		}
+		for _, t := range rt {
 			if reviewKeys[t.KeyLower()] {
 				m.trailers++
 			}
@@ -327,13 +367,7 @@ func analyze(m *mail, pm *message.Message) {
 		m.reviewer = find(reviewerWords, text)
 		return
 	}
-	ps, _ := patch.ParsePatches(pm.Text)
-	for _, att := range pm.Attachments {
-		if len(att.Data) > 0 {
-			more, _ := patch.ParsePatches(string(att.Data))
-			ps = append(ps, more...)
-		}
-	}
+	ps := a.Patches
 	if len(ps) == 0 || !hasPatchWord {
 		// A report, a pull request, a discussion: its text is evidence
 		// for the patches that answer it.
@@ -349,6 +383,7 @@ func analyze(m *mail, pm *message.Message) {
 		m.kind = kindStable
 		return
 	}
+	m.tree = treeOf(&sub)
 	changelog := pm.Text
 	if ps[0].Start > 0 && ps[0].Start <= len(changelog) {
 		changelog = changelog[:ps[0].Start]
@@ -366,7 +401,7 @@ func analyze(m *mail, pm *message.Message) {
 	m.fixWord = fixWordRE.MatchString(subject)
 	m.feature = featureWordRE.MatchString(subject)
 	m.cleanup = cleanupWordRE.MatchString(subject)
-	for _, t := range patch.ParseBodyTrailers(pm.Text) {
+	for _, t := range a.Trailers {
 		switch k := t.KeyLower(); {
 		case k == "fixes":
 			m.fixes = append(m.fixes, fixRef{sha: strings.ToLower(t.SHA), title: t.Title})

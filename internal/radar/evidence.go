@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"patchtrail/internal/message"
+	"patchtrail/internal/patch"
 	"patchtrail/internal/store"
 )
 
@@ -14,12 +15,17 @@ import (
 func Rules() string { return rulesVersion }
 
 // Evidence reads a parsed message's evidence, encoded to be stored with
-// the message (store.Tx.PutRadarEvidence). What the store already keeps
-// of the message (Message-ID, thread, date, sender, parent, subject) is
-// not repeated: it is joined back when the evidence is read.
-func Evidence(pm *message.Message) []byte {
+// the message (store.Tx.PutRadarEvidence). a is the message's patch
+// analysis (patch.Analyze; nil: made here): its diffs and trailers are
+// read, not parsed again. What the store already keeps of the message
+// (Message-ID, thread, date, sender, parent, subject) is not repeated:
+// it is joined back when the evidence is read.
+func Evidence(pm *message.Message, a *patch.Analysis) []byte {
+	if a == nil {
+		a = patch.Analyze(pm)
+	}
 	m := &mail{}
-	analyze(m, pm)
+	analyze(m, pm, a)
 	r := m.record()
 	b, err := json.Marshal(&r)
 	if err != nil {

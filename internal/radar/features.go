@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"patchtrail/internal/patch"
 )
 
 // Horizon is how long after a posting its discussion still counts: the
@@ -13,6 +15,10 @@ import (
 // come weeks to months after the fix is public; the radar must rank a
 // patch before then.
 const Horizon = 14 * 24 * time.Hour
+
+// repostWindow is how long before a posting a posting of the same patch
+// by someone else counts as the same patch passed on.
+const repostWindow = 180 * 24 * time.Hour
 
 // Group names the kind of evidence a feature reads (for ablations).
 type Group string
@@ -38,7 +44,11 @@ var features = []feature{
 	{"fixes_age", GroupPatch, func(d string, v float64) string {
 		return fmt.Sprintf("Fixes: a commit %s old%s", years(math.Expm1(v)), d)
 	}},
+	{"fixes_recent", GroupPatch, fixed("Fixes: a commit less than three months old (the bug may never have been released)")},
 	{"cc_stable", GroupPatch, fixed("Cc: stable")},
+	{"fix_tree", GroupPatch, listed("posted for a tree of fixes")},
+	{"next_tree", GroupPatch, listed("posted for a development tree")},
+	{"vuln_words", GroupPatch, counted("vulnerability words and sanitizer names in the subject and changelog")},
 	{"subject_vuln", GroupPatch, listed("vulnerability class in the subject")},
 	{"memory_safety", GroupPatch, listed("memory-safety bug named in the changelog")},
 	{"null_deref", GroupPatch, fixed("NULL dereference named in the changelog")},
@@ -59,6 +69,7 @@ var features = []feature{
 	{"closes", GroupPatch, fixed("Closes: a report")},
 	{"reviewed", GroupPatch, counted("review trailers in the patch")},
 	{"versions", GroupPatch, counted("versions posted")},
+	{"series", GroupPatch, counted("patches in its series")},
 	{"sanitizer_patch", GroupPatch, listed("sanitizer report in the changelog")},
 	{"splat_patch", GroupPatch, listed("kernel splat in the changelog")},
 	{"fuzzer_patch", GroupPatch, listed("found by a fuzzer")},
@@ -72,6 +83,9 @@ var features = []feature{
 	{"repliers", GroupThread, counted("people replying")},
 	{"review_replies", GroupThread, counted("review trailers given in replies")},
 	{"stable_backport", GroupThread, fixed("backported to stable within two weeks")},
+	{"applied", GroupThread, fixed("a reply says it was applied or queued")},
+	{"nak", GroupThread, fixed("a reviewer NAKs it")},
+	{"reposted", GroupThread, fixed("posted again by someone else (a maintainer's series or pull request)")},
 
 	{"bounds_check", GroupDiff, fixed("adds a bounds or length check")},
 	{"null_check", GroupDiff, fixed("adds a NULL or error-pointer check")},
@@ -95,6 +109,9 @@ var features = []feature{
 	}},
 	{"history_functions", GroupHistory, counted("earlier fixes of the same functions with a CVE")},
 	{"history_reporter", GroupHistory, counted("earlier fixes from the same reporter with a CVE")},
+	{"history_author", GroupHistory, func(d string, v float64) string {
+		return fmt.Sprintf("%.0f %% of the sender's earlier fixes got a CVE%s", v*100, d)
+	}},
 }
 
 // FeatureNames lists the model's inputs in vector order.
@@ -269,6 +286,9 @@ func (c *Corpus) row(m *mail, h *history) *Row {
 		r.setf("fixes", 1, fixesMID)
 		if age, ok := c.fixesAge(fixes, m.date); ok {
 			r.setf("fixes_age", math.Log1p(age), fixesMID)
+			if age < 0.25 {
+				r.setf("fixes_recent", 1, fixesMID)
+			}
 		}
 	}
 	if n := len(m.subjVuln); n > 0 {
@@ -298,6 +318,15 @@ func (c *Corpus) row(m *mail, h *history) *Row {
 	if m.fixWord {
 		r.setf("fix_subject", 1, m.mid)
 	}
+	switch m.tree {
+	case 1:
+		r.setf("fix_tree", 1, m.mid)
+	case -1:
+		r.setf("next_tree", 1, m.mid)
+	}
+	if m.baseline > 0 {
+		r.setf("vuln_words", math.Log1p(float64(m.baseline)), m.mid)
+	}
 	if m.feature {
 		r.setf("feature_subject", 1, m.mid)
 	}
@@ -315,6 +344,12 @@ func (c *Corpus) row(m *mail, h *history) *Row {
 	}
 	if len(vs) > 1 {
 		r.setf("versions", math.Log1p(float64(len(vs))), m.mid)
+	}
+	// Fixes mostly come alone or in short series; a long series is
+	// mostly new work (a maintainer's pull request of fixes, too, is
+	// long: the tree tag and the reposting tell that apart).
+	if sub := patch.ParseSubject(m.subject); sub.Total > 1 {
+		r.setf("series", math.Log1p(float64(sub.Total)), m.mid)
 	}
 	san, splat, fuzz := splitReports(m.reports)
 	for _, rep := range m.reporters {
@@ -449,7 +484,7 @@ func union(a, b []string) []string {
 // when it is no patch, the targets of Closes: and Link:).
 func (c *Corpus) threadFeatures(r *Row, m *mail, vs []*mail, horizon time.Time) {
 	var san, splat, fuzz, rev []string
-	var sanMID, splatMID, fuzzMID, revMID, reportMID string
+	var sanMID, splatMID, fuzzMID, revMID, reportMID, appliedMID, nakMID string
 	replies, trailers, backports := 0, 0, 0
 	people := map[string]bool{}
 	seen := map[*mail]bool{}
@@ -480,6 +515,12 @@ func (c *Corpus) threadFeatures(r *Row, m *mail, vs []*mail, horizon time.Time) 
 				reportMID = x.mid
 			}
 			return
+		}
+		if x.from != m.from && x.applied && appliedMID == "" {
+			appliedMID = x.mid
+		}
+		if x.from != m.from && x.nak && nakMID == "" {
+			nakMID = x.mid
 		}
 		if x.from != m.from && len(x.reviewer) > 0 {
 			if revMID == "" {
@@ -566,15 +607,29 @@ func (c *Corpus) threadFeatures(r *Row, m *mail, vs []*mail, horizon time.Time) 
 	if backports > 0 {
 		r.setf("stable_backport", 1, m.mid)
 	}
+	if appliedMID != "" {
+		r.setf("applied", 1, appliedMID)
+	}
+	if nakMID != "" {
+		r.setf("nak", 1, nakMID)
+	}
+	// The same patch posted by someone else, before or within the
+	// horizon: a maintainer passing it on in a series or pull request.
+	for _, o := range c.byKey[m.key] {
+		if o.from != m.from && o.date.After(m.date.Add(-repostWindow)) && !o.date.After(horizon) {
+			r.setf("reposted", 1, o.mid)
+			break
+		}
+	}
 }
 
 // history holds, per file, function and reporter, the fixes that got a
 // CVE, with the date the CVE was published.
 type history struct {
-	files, funcs, reporters map[string][]histEvent
+	files, funcs, reporters, authors map[string][]histEvent
 	// fixed lists, per file, the dates of the postings with a Fixes:
-	// trailer that touch it, oldest first.
-	fixed map[string][]time.Time
+	// trailer that touch it, oldest first; fixedBy the same per sender.
+	fixed, fixedBy map[string][]time.Time
 }
 
 type histEvent struct {
@@ -585,7 +640,8 @@ type histEvent struct {
 
 // history indexes the patch postings with a CVE (labels nil: none).
 func (c *Corpus) history(labels *Labels) *history {
-	h := &history{files: map[string][]histEvent{}, funcs: map[string][]histEvent{}, reporters: map[string][]histEvent{}, fixed: map[string][]time.Time{}}
+	h := &history{files: map[string][]histEvent{}, funcs: map[string][]histEvent{}, reporters: map[string][]histEvent{},
+		authors: map[string][]histEvent{}, fixed: map[string][]time.Time{}, fixedBy: map[string][]time.Time{}}
 	for _, m := range c.mails {
 		if m.kind == kindPatch && len(m.fixes) > 0 {
 			for _, p := range m.shape.Paths {
@@ -593,10 +649,13 @@ func (c *Corpus) history(labels *Labels) *history {
 					h.fixed[p] = append(h.fixed[p], m.date)
 				}
 			}
+			h.fixedBy[m.from] = append(h.fixedBy[m.from], m.date)
 		}
 	}
-	for _, ds := range h.fixed {
-		sort.Slice(ds, func(i, j int) bool { return ds[i].Before(ds[j]) })
+	for _, idx := range []map[string][]time.Time{h.fixed, h.fixedBy} {
+		for _, ds := range idx {
+			sort.Slice(ds, func(i, j int) bool { return ds[i].Before(ds[j]) })
+		}
 	}
 	if labels == nil {
 		return h
@@ -624,7 +683,28 @@ func (c *Corpus) history(labels *Labels) *history {
 			h.reporters[r] = append(h.reporters[r], e)
 		}
 	}
-	for _, idx := range []map[string][]histEvent{h.files, h.funcs, h.reporters} {
+	// A sender's fixes with a CVE: every sender who posted the patch
+	// (its author, the maintainer passing it on).
+	keys := make([]string, 0, len(c.byKey))
+	for k := range c.byKey {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		ms := c.byKey[key]
+		cv, ok := labels.First(key, time.Time{})
+		if !ok {
+			continue
+		}
+		senders := map[string]bool{}
+		for _, m := range ms {
+			if !senders[m.from] {
+				senders[m.from] = true
+				h.authors[m.from] = append(h.authors[m.from], histEvent{published: cv.Published, key: key, mid: m.mid})
+			}
+		}
+	}
+	for _, idx := range []map[string][]histEvent{h.files, h.funcs, h.reporters, h.authors} {
 		for _, es := range idx {
 			sort.Slice(es, func(i, j int) bool { return es[i].published.Before(es[j].published) })
 		}
@@ -679,5 +759,11 @@ func (h *history) features(r *Row, m *mail) {
 	}
 	if n, mid := count(h.reporters, m.reporters, m.date, m.key); n > 0 {
 		r.setf("history_reporter", math.Log1p(float64(n)), mid)
+	}
+	// For the sender, the share of their earlier fixes that got a CVE.
+	if n, mid := count(h.authors, []string{m.from}, m.date, m.key); n > 0 {
+		ds := h.fixedBy[m.from]
+		fixes := sort.Search(len(ds), func(i int) bool { return !ds[i].Before(m.date) })
+		r.setf("history_author", float64(n)/float64(max(fixes, n)+2), mid)
 	}
 }

@@ -155,7 +155,7 @@ func sigmoid(z float64) float64 {
 // TrainOptions tune Train.
 type TrainOptions struct {
 	// Lambda is the L2 penalty on the distance from the prior's weights
-	// (default 2). It does not grow with the number of rows, so a list
+	// (default 30). It does not grow with the number of rows, so a list
 	// with many labels moves away from the prior and one with few stays
 	// near it.
 	Lambda float64
@@ -172,6 +172,12 @@ type TrainOptions struct {
 type Example struct {
 	X        []float64
 	Positive bool
+	// Group is the list the row comes from (0..n-1): every group gets
+	// a bias of its own in training, so lists with different base rates
+	// (one posting in eight with a CVE on one list, one in sixty on
+	// another) do not teach the weights their difference. The model
+	// keeps the rows' mean of the group biases.
+	Group int
 }
 
 // ErrNoLabels is returned by Train when the rows hold no positive or no
@@ -187,7 +193,7 @@ func Train(rows []Example, opts *TrainOptions) (*Model, error) {
 		o = *opts
 	}
 	if o.Lambda == 0 {
-		o.Lambda = 2
+		o.Lambda = 30
 	}
 	if o.Iterations == 0 {
 		o.Iterations = 30
@@ -205,32 +211,52 @@ func Train(rows []Example, opts *TrainOptions) (*Model, error) {
 	for _, g := range o.Without {
 		skip[g] = true
 	}
-	// Active parameters: bias then the features kept.
+	// Active parameters: one bias per group then the features kept.
 	var idx []int
 	for i, f := range features {
 		if !skip[f.group] {
 			idx = append(idx, i)
 		}
 	}
-	d := len(idx) + 1
+	ng := 1
+	for _, r := range rows {
+		if r.Group < 0 {
+			return nil, fmt.Errorf("radar: training row in group %d", r.Group)
+		}
+		ng = max(ng, r.Group+1)
+	}
+	gn := make([]int, ng)
+	gp := make([]int, ng)
+	for _, r := range rows {
+		gn[r.Group]++
+		if r.Positive {
+			gp[r.Group]++
+		}
+	}
+	d := len(idx) + ng
 	prior := make([]float64, d)
 	if o.Prior != nil {
-		prior[0] = o.Prior.Bias
+		for g := range ng {
+			prior[g] = o.Prior.Bias
+		}
 		for j, i := range idx {
-			prior[j+1] = o.Prior.Weights[features[i].name]
+			prior[j+ng] = o.Prior.Weights[features[i].name]
 		}
 	}
 	w := append([]float64(nil), prior...)
 	if o.Prior == nil {
-		// Start from the base rate.
-		p := float64(pos) / float64(len(rows))
-		w[0] = math.Log(p / (1 - p))
+		// Start from each group's base rate.
+		for g := range ng {
+			p := (float64(gp[g]) + 0.5) / (float64(gn[g]) + 1)
+			w[g] = math.Log(p / (1 - p))
+		}
 	}
 	x := make([]float64, d)
 	load := func(r Example) {
-		x[0] = 1
+		clear(x[:ng])
+		x[r.Group] = 1
 		for j, i := range idx {
-			x[j+1] = r.X[i]
+			x[j+ng] = r.X[i]
 		}
 	}
 	// objective is the penalised negative log-likelihood at v.
@@ -252,8 +278,11 @@ func Train(rows []Example, opts *TrainOptions) (*Model, error) {
 				f -= z
 			}
 		}
-		for a := 1; a < d; a++ {
+		for a := ng; a < d; a++ {
 			f += o.Lambda / 2 * (v[a] - prior[a]) * (v[a] - prior[a])
+		}
+		for g := range ng {
+			f += 1e-3 / 2 * (v[g] - prior[g]) * (v[g] - prior[g])
 		}
 		return f
 	}
@@ -289,12 +318,16 @@ func Train(rows []Example, opts *TrainOptions) (*Model, error) {
 				hess[a*d+b] = hess[b*d+a]
 			}
 		}
-		// The penalty pulls every weight but the bias to the prior.
-		for a := 1; a < d; a++ {
+		// The penalty pulls every weight but the biases to the prior; a
+		// group with no positive (or no negative) row keeps a finite bias.
+		for a := ng; a < d; a++ {
 			grad[a] += o.Lambda * (w[a] - prior[a])
 			hess[a*d+a] += o.Lambda
 		}
-		hess[0] += 1e-6
+		for g := range ng {
+			grad[g] += 1e-3 * (w[g] - prior[g])
+			hess[g*d+g] += 1e-3
+		}
 		step, err := solve(hess, grad, d)
 		if err != nil {
 			return nil, err
@@ -321,9 +354,13 @@ func Train(rows []Example, opts *TrainOptions) (*Model, error) {
 			break
 		}
 	}
-	m := &Model{Version: ModelVersion, Bias: round(w[0]), Weights: map[string]float64{}}
+	bias := 0.0
+	for g := range ng {
+		bias += w[g] * float64(gn[g]) / float64(len(rows))
+	}
+	m := &Model{Version: ModelVersion, Bias: round(bias), Weights: map[string]float64{}}
 	for j, i := range idx {
-		m.Weights[features[i].name] = round(w[j+1])
+		m.Weights[features[i].name] = round(w[j+ng])
 	}
 	m.Trained = TrainInfo{Rows: len(rows), Positives: pos, Lambda: o.Lambda, Prior: "none", Without: o.Without}
 	if o.Prior != nil {

@@ -579,3 +579,100 @@ func TestLineSearchSameAsWholeText(t *testing.T) {
 		}
 	}
 }
+
+// The sender's history counts only CVEs published before the posting.
+func TestNoLeakageSender(t *testing.T) {
+	c := loadFixture(t)
+	author := func(published string) float64 {
+		l := NewLabels()
+		l.Add("foo: add the release path", CVE{ID: "CVE-2024-3", Published: date(published)})
+		return rowOf(t, c.Units(time.Time{}, time.Time{}, l), "earlier@example.org").X[featureIndex["history_author"]]
+	}
+	if v := author("2023-03-01"); v != 0 {
+		t.Errorf("a CVE published after the posting sets history_author = %v", v)
+	}
+	if v := author("2023-01-20"); v == 0 {
+		t.Error("a CVE of the sender's earlier patch, published before the posting, is not in history_author")
+	}
+}
+
+func TestTreeTags(t *testing.T) {
+	for subject, want := range map[string]int8{
+		"[PATCH net 3/9] netfilter: ipset: fix race":      1,
+		"[PATCH nf,v2 1/3] netfilter: fix leak":           1,
+		"[PATCH v2 bpf] bpf: Disable migration":           1,
+		"[PATCH rdma-rc] RDMA/core: fix":                  1,
+		"[PATCH net-next 4/5] ipvs: use READ_ONCE":        -1,
+		"[PATCH -next 1/2] smb: client: fix":              -1,
+		"[PATCH for-next] io_uring: add":                  -1,
+		"[PATCH v3] crypto: fix":                          0,
+		"[PATCH 6.6] foo: fix":                            0,
+		"[PATCH liburing] test: add":                      0,
+		"[PATCH netfilter] netfilter: nothing is a tree ": 0,
+	} {
+		s := patch.ParseSubject(subject)
+		if got := treeOf(&s); got != want {
+			t.Errorf("treeOf(%q) = %d, want %d", subject, got, want)
+		}
+	}
+}
+
+func TestAppliedWords(t *testing.T) {
+	for text, want := range map[string]bool{
+		"Applied, thanks!":                                       true,
+		"Thanks, applied to for-next.":                           true,
+		"Patch applied.  Thanks.":                                true,
+		"This series was applied to netdev/net.git (main):":      true,
+		"I've queued it up for 6.9.":                             true,
+		"tentatively merged into cifs-2.6.git for-next":          true,
+		"Hi,\n\nLooks good.\n\nApplied to the fixes branch.":     true,
+		"This does not apply on top of for-next, please rebase.": false,
+		"Once applied, the reference is dropped twice.":          false,
+		"> Applied, thanks":                                      false, // quoted: not in NonQuoted anyway
+	} {
+		if got := lineMatch(text, appliedAnchors, appliedRE); got != want && !strings.HasPrefix(text, ">") {
+			t.Errorf("applied(%q) = %v, want %v", text, got, want)
+		}
+	}
+	if !lineMatch("NAK, this breaks the ABI.", nakAnchors, nakRE) || lineMatch("the snake case names", nakAnchors, nakRE) {
+		t.Error("NAK words")
+	}
+}
+
+// Lists with different base rates get biases of their own: a feature
+// that only tells the lists apart learns no weight.
+func TestTrainGroupBiases(t *testing.T) {
+	x := func(on bool) []float64 {
+		v := make([]float64, len(features))
+		if on {
+			v[featureIndex["kernel_code"]] = 1
+		}
+		return v
+	}
+	var ex []Example
+	// List 0: every row has kernel_code, one in four positive; list 1:
+	// none has it, one in twenty positive.
+	for g, every := range []int{4, 20} {
+		for i := range 200 {
+			ex = append(ex, Example{X: x(g == 0), Positive: i%every == 0, Group: g})
+		}
+	}
+	opts := &TrainOptions{Lambda: 2}
+	m, err := Train(ex, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := m.Weights["kernel_code"]; math.Abs(w) > 0.05 {
+		t.Errorf("kernel_code weight %v, want about 0 (the lists' biases hold their base rates)", w)
+	}
+	// Pooled as one list, the feature takes the difference.
+	for i := range ex {
+		ex[i].Group = 0
+	}
+	if m, err = Train(ex, opts); err != nil {
+		t.Fatal(err)
+	}
+	if w := m.Weights["kernel_code"]; w < 1 {
+		t.Errorf("kernel_code weight %v in one group, want > 1", w)
+	}
+}

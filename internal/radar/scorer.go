@@ -102,7 +102,7 @@ func (s *Scorer) Backfill(ctx context.Context, progress func(n int)) (int, error
 						ev[i].Data = []byte("{}") // kept with no evidence, as an import keeps it
 						continue
 					}
-					ev[i].Data = Evidence(pm)
+					ev[i].Data = Evidence(pm, nil)
 				}
 			}()
 		}

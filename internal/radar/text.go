@@ -154,6 +154,43 @@ var reviewerWords = terms(
 	"memory corruption", "corrupt|arbitrary|what where|spray|heap|stack overflow", `(?i)memory corruption|corrupt(s|ing)? (kernel )?memory|arbitrary (read|write|memory|code)|write what where|heap (spray|overflow)|stack overflow`,
 )
 
+// appliedRE matches what a maintainer (or a patchwork bot) writes when a
+// patch is taken: "Applied, thanks", "queued for 6.9", "merged into
+// for-next", "This series was applied to netdev/net.git".
+var appliedRE = regexp.MustCompile(`(?i)^\W*(thanks[,!. ]*)?(now |both |all |patch(es)? |series )?(applied|merged|queued|pushed|picked up|tentatively merged|taken)\b|\b(was|were|been|is|are|have|has|i've|i have|i) (now )?(applied|merged|queued|pushed|picked up|taken)\b|\bapplied,? thanks\b|\bthanks,? applied\b|\b(applied|merged|queued) (it |them |this |the patch(es)? )?(to|into|in|for)\b`)
+
+// appliedAnchors are the words one of which every appliedRE match holds.
+var appliedAnchors = []string{"appl", "merg", "queu", "push", "pick", "taken"}
+
+// nakRE matches a reviewer rejecting a patch.
+var nakRE = regexp.MustCompile(`(?i)\bnak(ed)?\b|\bnacked-by:|^\W*nack\b`)
+
+var nakAnchors = []string{"nak", "nack"}
+
+// lineMatch reports whether re matches one line of s holding an anchor
+// (the patterns above anchor at a line start).
+func lineMatch(s string, anchors []string, re *regexp.Regexp) bool {
+	lower := strings.ToLower(s)
+	if !containsAny(lower, anchors) {
+		return false
+	}
+	for _, line := range strings.Split(s, "\n") {
+		if containsAny(strings.ToLower(line), anchors) && re.MatchString(line) {
+			return true
+		}
+	}
+	return false
+}
+
+// fixTreeRE names the trees of fixes for the current release in a
+// subject tag: "[PATCH net]", "[PATCH nf]", "[PATCH bpf]", "-fixes",
+// "for-rc", "for-linus"; nextTreeRE the development trees: "net-next",
+// "for-next", "-next". Both are conventions of many subsystems.
+var (
+	fixTreeRE  = regexp.MustCompile(`(?i)^(net|nf|bpf|ipsec|wireless|bluetooth|can|mptcp|fixes|for-rc|rc\d*|for-linus|urgent|hotfix|[a-z0-9]+-(fixes|rc|urgent|current))$`)
+	nextTreeRE = regexp.MustCompile(`(?i)^(next|for-next|linux-next|[a-z0-9]+-next|-next)$`)
+)
+
 // fixWords in a subject say the patch repairs something.
 var fixWordRE = regexp.MustCompile(`(?i)\b(fix(es|ed)?|prevent|avoid|handle|check|don'?t|do not|ensure|correct|validate|reject|restrict|guard|protect|limit|bound|clamp|sanitize|sanitise|disallow|forbid|revert|drop|reset|initiali[sz]e|zero|hold|take|grab|release|put|free)\b`)
 

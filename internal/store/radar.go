@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -276,8 +277,12 @@ func (s *Store) RadarScores(ctx context.Context, q *RadarQuery) ([]RadarScore, e
 	if q.NoCVE {
 		query += ` WHERE cve = ''`
 	}
-	query += ` ORDER BY score DESC, date DESC, message DESC`
+	// With a limit SQLite keeps the top rows as it reads; without one
+	// its sorter copies every row (signals included) into a buffer it
+	// grows again and again, which took most of the time of listing a
+	// whole archive: the rows are sorted here instead.
 	if q.Limit > 0 {
+		query += ` ORDER BY score DESC, date DESC, message DESC`
 		query += fmt.Sprintf(" LIMIT %d", q.Limit)
 	}
 	rows, err := s.db.QueryContext(ctx, query, args...)
@@ -297,6 +302,17 @@ func (s *Store) RadarScores(ctx context.Context, q *RadarQuery) ([]RadarScore, e
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
+	}
+	if q.Limit <= 0 {
+		slices.SortFunc(out, func(a, b RadarScore) int {
+			if c := cmp.Compare(b.Score, a.Score); c != 0 {
+				return c
+			}
+			if c := b.Date.Compare(a.Date); c != 0 {
+				return c
+			}
+			return cmp.Compare(b.Message, a.Message)
+		})
 	}
 	return out, nil
 }
