@@ -131,6 +131,11 @@ type Result struct {
 // resuming from its checkpoints.
 func Import(ctx context.Context, st *store.Store, source string, opts *Options) (*Result, error) {
 	o := opts.withDefaults()
+	for _, h := range o.Hooks {
+		if bb, ok := h.(ByteBounded); ok {
+			bb.SetBatchBytes(o.BatchBytes)
+		}
+	}
 	path, err := sourcePath(source)
 	if err != nil {
 		return nil, err
