@@ -46,7 +46,11 @@ type Options struct {
 	// a whole batch in memory, analysed, at about 16 times the raw size,
 	// so this is what sets the import's peak memory (doc/scaling.md).
 	BatchBytes int64
-	// BatchInterval bounds how long a batch stays open.
+	// BatchInterval bounds how long a batch stays open; default 10 s.
+	// Each batch becomes a segment of every index shard that scorch
+	// merges later, so a short interval on a busy machine (2 s gave
+	// batches of ~20 messages at load 40) spends the import on merges
+	// (doc/scaling.md). A source that ends commits its batch at once.
 	BatchInterval time.Duration
 	// Logger receives progress lines and problems; nil discards.
 	Logger *slog.Logger
@@ -75,7 +79,7 @@ func (o *Options) withDefaults() *Options {
 		c.BatchBytes = DefaultBatchBytes
 	}
 	if c.BatchInterval <= 0 {
-		c.BatchInterval = 2 * time.Second
+		c.BatchInterval = 10 * time.Second
 	}
 	// Patch analysis is part of every import.
 	if !c.SkipPatches {
@@ -108,8 +112,8 @@ func BatchBytesFor(budget int64) int64 {
 // GoMemoryLimit returns the soft limit of the Go heap for a memory budget
 // (the peak resident size the import should stay under): the budget less
 // what the process holds outside the Go heap, the store's page cache
-// (SQLite's, up to 64 MiB for the writer) and the pages of the index
-// files it maps (80-100 MiB on the io-uring epoch while segments merge).
+// (SQLite's, up to 32 MiB for the writer) and the pages of the index
+// files it maps (60-130 MiB on the io-uring epoch while segments merge).
 func GoMemoryLimit(budget int64) int64 {
 	return max(budget-160<<20, budget/2)
 }

@@ -70,8 +70,9 @@ const (
 
 // writerCacheKiB is the page cache of the one writer connection, in KiB
 // (SQLite's negative cache_size): the budget of an import counts it
-// (indexer.GoMemoryLimit).
-const writerCacheKiB = 64 << 10
+// (indexer.GoMemoryLimit). An import appends; its lookups (Message-IDs,
+// threads) touch few pages, and the kernel's page cache holds the rest.
+const writerCacheKiB = 32 << 10
 
 // Store is an open data directory.
 type Store struct {
