@@ -46,11 +46,7 @@ type Options struct {
 	// a whole batch in memory, analysed, at about 16 times the raw size,
 	// so this is what sets the import's peak memory (doc/scaling.md).
 	BatchBytes int64
-	// BatchInterval bounds how long a batch stays open; default 10 s.
-	// Each batch becomes a segment of every index shard that scorch
-	// merges later, so a short interval on a busy machine (2 s gave
-	// batches of ~20 messages at load 40) spends the import on merges
-	// (doc/scaling.md). A source that ends commits its batch at once.
+	// BatchInterval bounds how long a batch stays open; default 2 s.
 	BatchInterval time.Duration
 	// Logger receives progress lines and problems; nil discards.
 	Logger *slog.Logger
@@ -79,7 +75,7 @@ func (o *Options) withDefaults() *Options {
 		c.BatchBytes = DefaultBatchBytes
 	}
 	if c.BatchInterval <= 0 {
-		c.BatchInterval = 10 * time.Second
+		c.BatchInterval = 2 * time.Second
 	}
 	// Patch analysis is part of every import.
 	if !c.SkipPatches {
