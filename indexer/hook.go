@@ -38,3 +38,11 @@ type HookBatch interface {
 type Finisher interface {
 	Finish(ctx context.Context) error
 }
+
+// ByteBounded is a Hook with work of its own after a commit (the search
+// hook rebuilds documents from the store when threads merge); Import
+// tells it the batch bound (Options.BatchBytes) so that work stays within
+// the same memory.
+type ByteBounded interface {
+	SetBatchBytes(n int64)
+}

@@ -46,7 +46,7 @@ type Options struct {
 	// a whole batch in memory, analysed, at about 16 times the raw size,
 	// so this is what sets the import's peak memory (doc/scaling.md).
 	BatchBytes int64
-	// BatchInterval bounds how long a batch stays open.
+	// BatchInterval bounds how long a batch stays open; default 2 s.
 	BatchInterval time.Duration
 	// Logger receives progress lines and problems; nil discards.
 	Logger *slog.Logger
@@ -108,8 +108,8 @@ func BatchBytesFor(budget int64) int64 {
 // GoMemoryLimit returns the soft limit of the Go heap for a memory budget
 // (the peak resident size the import should stay under): the budget less
 // what the process holds outside the Go heap, the store's page cache
-// (SQLite's, up to 64 MiB for the writer) and the pages of the index
-// files it maps (80-100 MiB on the io-uring epoch while segments merge).
+// (SQLite's, up to 32 MiB for the writer) and the pages of the index
+// files it maps (60-130 MiB on the io-uring epoch while segments merge).
 func GoMemoryLimit(budget int64) int64 {
 	return max(budget-160<<20, budget/2)
 }
@@ -131,6 +131,11 @@ type Result struct {
 // resuming from its checkpoints.
 func Import(ctx context.Context, st *store.Store, source string, opts *Options) (*Result, error) {
 	o := opts.withDefaults()
+	for _, h := range o.Hooks {
+		if bb, ok := h.(ByteBounded); ok {
+			bb.SetBatchBytes(o.BatchBytes)
+		}
+	}
 	path, err := sourcePath(source)
 	if err != nil {
 		return nil, err

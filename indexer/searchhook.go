@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 
 	"patchtrail/internal/message"
@@ -18,12 +19,14 @@ import (
 // documents go to the index in one batch, after which the queue entries
 // are removed. Messages whose document must be rebuilt from the store
 // (a thread merge, a message seen on one more list) are indexed from the
-// queue in the same step, and whatever a crash left queued is indexed on
-// the next run (Drain).
+// queue in the same step, in batches of their own bounded like the
+// import's (a merge of two big threads rebuilds every message of both),
+// and whatever a crash left queued is indexed on the next run (Drain).
 type SearchHook struct {
-	st     *store.Store
-	ix     *search.Index
-	logger *slog.Logger
+	st         *store.Store
+	ix         *search.Index
+	logger     *slog.Logger
+	batchBytes int64
 }
 
 // NewSearchHook returns the hook writing to ix.
@@ -31,7 +34,16 @@ func NewSearchHook(st *store.Store, ix *search.Index, logger *slog.Logger) *Sear
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &SearchHook{st: st, ix: ix, logger: logger}
+	return &SearchHook{st: st, ix: ix, logger: logger, batchBytes: DefaultBatchBytes}
+}
+
+// SetBatchBytes bounds the raw mail of the documents rebuilt from the
+// store in one index batch (ByteBounded; Import sets it to its own
+// bound, DefaultBatchBytes otherwise).
+func (h *SearchHook) SetBatchBytes(n int64) {
+	if n > 0 {
+		h.batchBytes = n
+	}
 }
 
 // Prepare builds the message's search document in a parse worker.
@@ -110,22 +122,71 @@ func (sb *searchBatch) Deleted(id int64) error { return sb.tx.Enqueue(id) }
 
 func (sb *searchBatch) Commit() error { return nil }
 
-// Committed writes the batch to the index, rebuilds the documents that
-// changed under it, and clears their queue entries.
+// Committed writes the batch to the index and clears the queue entries
+// of its documents, then rebuilds the documents that changed under it
+// from the store, in batches of at most batchBytes of raw mail, each
+// dequeued once written. A message both indexed by the batch and rebuilt
+// stays queued until its rebuilt document is written, so a crash in
+// between indexes it again on the next run.
 func (sb *searchBatch) Committed(ctx context.Context) error {
-	ids := sb.done
-	for id := range sb.redo {
-		ids = append(ids, id)
-	}
-	for id := range sb.redo {
-		if _, err := addFromStore(ctx, sb.h.st, sb.b, id); err != nil {
-			return err
-		}
-	}
 	if err := sb.b.Execute(ctx); err != nil {
 		return err
 	}
-	return sb.h.st.Dequeue(ctx, ids)
+	done := sb.done[:0:0]
+	for _, id := range sb.done {
+		if !sb.redo[id] {
+			done = append(done, id)
+		}
+	}
+	if err := sb.h.st.Dequeue(ctx, done); err != nil {
+		return err
+	}
+	if len(sb.redo) == 0 {
+		return nil
+	}
+	redo := make([]int64, 0, len(sb.redo))
+	for id := range sb.redo {
+		redo = append(redo, id)
+	}
+	slices.Sort(redo)
+	_, err := indexFromStore(ctx, sb.h.st, sb.b, redo, sb.h.batchBytes, nil)
+	return err
+}
+
+// indexFromStore rebuilds the documents of message rows ids from the
+// store into b and writes them, in batches of at most batchBytes of raw
+// mail (at least one message each), dequeuing each batch's ids once it
+// is written. It returns how many it indexed; progress, if not nil, is
+// told after each batch.
+func indexFromStore(ctx context.Context, st *store.Store, b *search.Batch, ids []int64, batchBytes int64, progress func(n int)) (int, error) {
+	total := 0
+	for len(ids) > 0 {
+		var bytes int64
+		n := 0
+		for n < len(ids) && bytes < batchBytes {
+			if err := ctx.Err(); err != nil {
+				return total, err
+			}
+			sz, err := addFromStore(ctx, st, b, ids[n])
+			if err != nil {
+				return total, err
+			}
+			bytes += sz
+			n++
+		}
+		if err := b.Execute(ctx); err != nil {
+			return total, err
+		}
+		if err := st.Dequeue(ctx, ids[:n]); err != nil {
+			return total, err
+		}
+		total += n
+		ids = ids[n:]
+		if progress != nil {
+			progress(n)
+		}
+	}
+	return total, nil
 }
 
 // addFromStore adds the current document of message row id to b (or its
@@ -209,32 +270,11 @@ func DrainBatches(ctx context.Context, st *store.Store, ix *search.Index, batchB
 		if len(ids) == 0 {
 			return total, nil
 		}
-		for len(ids) > 0 {
-			var bytes int64
-			n := 0
-			for n < len(ids) && bytes < batchBytes {
-				if err := ctx.Err(); err != nil {
-					return total, err
-				}
-				sz, err := addFromStore(ctx, st, b, ids[n])
-				if err != nil {
-					return total, err
-				}
-				bytes += sz
-				n++
-			}
-			if err := b.Execute(ctx); err != nil {
-				return total, err
-			}
-			if err := st.Dequeue(ctx, ids[:n]); err != nil {
-				return total, err
-			}
-			total += n
-			after = ids[n-1]
-			ids = ids[n:]
-			if progress != nil {
-				progress(n)
-			}
+		n, err := indexFromStore(ctx, st, b, ids, batchBytes, progress)
+		total += n
+		if err != nil {
+			return total, err
 		}
+		after = ids[len(ids)-1]
 	}
 }

@@ -9,9 +9,13 @@ import (
 	"github.com/blevesearch/bleve/v2/registry"
 )
 
-// AnalyzerName is the bleve analyzer used for every text field; it is
+// AnalyzerName is the bleve analyzer of the text fields (words) and
+// StemAnalyzerName that of their stem fields (schema.go); both are
 // registered with bleve's registry so an index on disk can be reopened.
-const AnalyzerName = "patchtrail_words"
+const (
+	AnalyzerName     = "patchtrail_words"
+	StemAnalyzerName = "patchtrail_stems"
+)
 
 // maxWordBytes drops longer words (base64 and uuencode debris); the
 // position still advances so a phrase never bridges a dropped word.
@@ -19,11 +23,13 @@ const AnalyzerName = "patchtrail_words"
 const maxWordBytes = 64
 
 func init() {
-	err := registry.RegisterAnalyzer(AnalyzerName, func(map[string]interface{}, *registry.Cache) (analysis.Analyzer, error) {
-		return wordAnalyzer{stems: true}, nil
-	})
-	if err != nil {
-		panic(err)
+	for name, a := range map[string]wordAnalyzer{AnalyzerName: {}, StemAnalyzerName: {stems: true, noWords: true}} {
+		err := registry.RegisterAnalyzer(name, func(map[string]interface{}, *registry.Cache) (analysis.Analyzer, error) {
+			return a, nil
+		})
+		if err != nil {
+			panic(err)
+		}
 	}
 }
 
@@ -35,15 +41,19 @@ func init() {
 // else separates words: "fs/io_uring.c" is fs, io_uring, c and
 // "Jens Axboe <axboe@kernel.dk>" is jens, axboe, axboe, kernel, dk.
 //
-// With stems (the analyzer of indexed text), a word starting with a letter
-// is followed by its stem term (stem.go) at the same position: "Fixes"
-// gives fixes and Zfix.
-type wordAnalyzer struct{ stems bool }
+// With stems, a word starting with a letter is followed by its stem term
+// (stem.go) at the same position: "Fixes" gives fixes and fix. With
+// noWords only the stems are kept: the analyzer of the stem fields, whose
+// terms are indexed without positions (schema.go).
+type wordAnalyzer struct{ stems, noWords bool }
 
 func (a wordAnalyzer) Analyze(input []byte) analysis.TokenStream {
 	var slab []analysis.Token
 	stream := make(analysis.TokenStream, 0, len(input)/8+1)
-	a.scan(input, func(start, end, pos int, term []byte, typ analysis.TokenType) {
+	a.scan(input, func(start, end, pos int, term []byte, typ analysis.TokenType, stem bool) {
+		if !stem && a.noWords {
+			return
+		}
 		if len(slab) == cap(slab) {
 			slab = make([]analysis.Token, 0, 64)
 		}
@@ -54,20 +64,21 @@ func (a wordAnalyzer) Analyze(input []byte) analysis.TokenStream {
 }
 
 // scan calls emit for every term of input in order: each word, then its
-// stem term at the same position when a.stems (see wordAnalyzer). Words
-// longer than maxWordBytes are left out but take their position. term
-// may alias input. Analyze and wordFrequencies (field.go) both use it, so
-// the index gets the same terms whichever builds them.
-func (a wordAnalyzer) scan(input []byte, emit func(start, end, pos int, term []byte, typ analysis.TokenType)) {
+// stem term (stem set) at the same position when a.stems (see
+// wordAnalyzer; a.noWords is the caller's to apply). Words longer than
+// maxWordBytes are left out but take their position. term may alias
+// input. Analyze and wordFrequencies (field.go) both use it, so the index
+// gets the same terms whichever builds them.
+func (a wordAnalyzer) scan(input []byte, emit func(start, end, pos int, term []byte, typ analysis.TokenType, stem bool)) {
 	pos := 0
 	word := func(start, end int, term []byte, typ analysis.TokenType) {
 		pos++
 		if end-start > maxWordBytes {
 			return
 		}
-		emit(start, end, pos, term, typ)
+		emit(start, end, pos, term, typ, false)
 		if a.stems && indexStemmable(term) {
-			emit(start, end, pos, stemTermBytes(term), typ)
+			emit(start, end, pos, stemTermBytes(term), typ, true)
 		}
 	}
 	i := 0

@@ -46,7 +46,7 @@ func (ix *Index) shardFor(id string) int {
 // Index adds (or replaces) d. The document is built now; d may be reused
 // after Index returns.
 func (b *Batch) Index(d *Doc) error {
-	doc, err := toDocument(d, b.ix.words, b.ix.kw)
+	doc, err := toDocument(d, b.ix.kw)
 	if err != nil {
 		return err
 	}

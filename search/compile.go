@@ -164,10 +164,11 @@ func compileTerm(spec *prefixSpec, text string, quoted bool) (query.Query, error
 	}
 	if !quoted {
 		if w, ok := stemmedWord(text); ok {
-			// Looked up by its stem alone, as Xapian's STEM_SOME does;
-			// the keyword fields (blob ids, patch-ids) hold no stems.
+			// Looked up by its stem alone, as Xapian's STEM_SOME does,
+			// in the stem field of each text field; the keyword fields
+			// (blob ids, patch-ids) hold no stems.
 			for _, f := range spec.fields {
-				qs = append(qs, termOn(f, stemTerm(w)))
+				qs = append(qs, termOn(stemField(f), stemTerm(w)))
 			}
 			return anyOf(qs), nil
 		}

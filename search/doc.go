@@ -13,8 +13,9 @@
 //   - analyzer.go, stem.go: the one text analyzer: words are runs of
 //     letters, digits and '_' (so io_uring_enter and IORING_OP_READV stay
 //     whole) joined by Xapian's infixes ("don't", "AT&T", "5.15"), lowercased, no stop words, each word starting with a letter
-//     followed by its English Snowball stem ("Z" + stem, same position),
-//     as Xapian's TermGenerator does with STEM_SOME; a query word that
+//     also giving its English Snowball stem, in the field's stem field
+//     without a position, as Xapian's TermGenerator adds its "Z" terms
+//     with STEM_SOME; a query word that
 //     splits into several words (fs/io_uring.c, axboe@kernel.dk) becomes a
 //     phrase, as in Xapian, and a lower-case query word is looked up by
 //     its stem (stem.go has the rules).

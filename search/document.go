@@ -222,8 +222,10 @@ func (b *docBudget) addrs(name string, as *[]Address) {
 
 // toDocument builds the bleve document for d, within the per-message
 // limits (see Limit). Field options come from schemaFields, so this stays
-// in step with NewMapping.
-func toDocument(d *Doc, words, kw analysis.Analyzer) (*document.Document, error) {
+// in step with NewMapping. kw is the analyzer of keyword fields; a text
+// field is a wordsField pair (field.go): its words and, in its stem field,
+// their stems.
+func toDocument(d *Doc, kw analysis.Analyzer) (*document.Document, error) {
 	id := trimID(d.MessageID)
 	if id == "" {
 		return nil, ErrNoMessageID
@@ -239,11 +241,19 @@ func toDocument(d *Doc, words, kw analysis.Analyzer) (*document.Document, error)
 			return
 		}
 		spec := specByName[name]
-		an := words
-		if spec.kind == kindKeyword {
-			an = kw
+		if spec.kind == kindText {
+			var stems *fieldSpec
+			if s, ok := specByName[stemField(name)]; ok {
+				stems = &s
+			}
+			w, s := newWordsFields(name, arrayPos, []byte(value), stems)
+			doc.AddField(w)
+			if s != nil {
+				doc.AddField(s)
+			}
+			return
 		}
-		doc.AddField(document.NewTextFieldCustom(name, arrayPos, []byte(value), spec.opts, an))
+		doc.AddField(document.NewTextFieldCustom(name, arrayPos, []byte(value), spec.opts, kw))
 	}
 	addAll := func(name string, values []string, norm func(string) string) {
 		n := 0

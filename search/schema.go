@@ -15,8 +15,10 @@ import (
 // every text field, words split as Xapian splits them ("don't", "5.15"),
 // sizes counted with CRLF line ends; 3 commits of registered repositories
 // as documents of their own (kind, sha, repo, cve, link state) and the
-// link fields of messages (kinds.go).
-const SchemaVersion = 3
+// link fields of messages (kinds.go); 4 stems in fields of their own
+// without positions (stemField), as Xapian keeps its Z terms, and word
+// locations without character offsets (no highlighting reads them).
+const SchemaVersion = 4
 
 // Index field names. The bleve document id is the primary Message-ID.
 //
@@ -72,6 +74,7 @@ type fieldKind int
 
 const (
 	kindText    fieldKind = iota // words with positions (phrases)
+	kindStem                     // stems of a kindText field's words, no positions
 	kindKeyword                  // the whole value is one term
 	kindNumber                   // bleve numeric
 	kindStored                   // stored, not searchable
@@ -85,11 +88,12 @@ type fieldSpec struct {
 
 const (
 	optText    = index.IndexField | index.IncludeTermVectors
+	optStem    = index.IndexField
 	optKeyword = index.IndexField | index.SkipFreqNorm
 	optNumber  = index.IndexField
 )
 
-var schemaFields = []fieldSpec{
+var schemaFields = withStemFields([]fieldSpec{
 	{FieldMID, kindKeyword, optKeyword},
 	{FieldMIDWords, kindText, optText},
 	{FieldThreadID, kindKeyword, optKeyword | index.StoreField | index.DocValues},
@@ -125,6 +129,32 @@ var schemaFields = []fieldSpec{
 	{FieldRepo, kindKeyword, optKeyword | index.StoreField},
 	{FieldCVE, kindKeyword, optKeyword},
 	{FieldState, kindKeyword, optKeyword},
+})
+
+// stemFieldSuffix names the stem field of a text field: subject's
+// stems are in subject_z (Xapian's "Z" prefix, as a field).
+const stemFieldSuffix = "_z"
+
+// stemField returns the field holding the stems of text field name.
+//
+// Stems are indexed as Xapian's TermGenerator indexes its Z terms (with
+// add_term, not add_posting): counted, without positions. Phrases are
+// matched on the words (Xapian's QueryParser never stems a phrase word),
+// and a stemmed query word is one term lookup (compile.go), so the stems
+// need no positions; keeping them apart from the words is what lets the
+// words keep theirs without paying for the stems' (doc/scaling.md).
+func stemField(name string) string { return name + stemFieldSuffix }
+
+// withStemFields adds the stem field of every text field, right after it.
+func withStemFields(fields []fieldSpec) []fieldSpec {
+	out := make([]fieldSpec, 0, 2*len(fields))
+	for _, f := range fields {
+		out = append(out, f)
+		if f.kind == kindText {
+			out = append(out, fieldSpec{stemField(f.name), kindStem, optStem})
+		}
+	}
+	return out
 }
 
 var specByName = func() map[string]fieldSpec {
@@ -155,6 +185,9 @@ func NewMapping() mapping.IndexMapping {
 		case kindText, kindStored:
 			fm.Type = "text"
 			fm.Analyzer = AnalyzerName
+		case kindStem:
+			fm.Type = "text"
+			fm.Analyzer = StemAnalyzerName
 		case kindKeyword:
 			fm.Type = "text"
 			fm.Analyzer = keyword.Name

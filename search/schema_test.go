@@ -90,7 +90,7 @@ func TestMappingMatchesDocuments(t *testing.T) {
 	d.Received, d.ListIDs, d.Quoted = d.Date, strs(ioLID), "> q"
 	d.SHAs, d.Repos, d.CVEs, d.States = strs("5a1f0c3d2e"), strs("liburing"), strs("CVE-2024-0582"), strs(StateApplied)
 	ix := openTestIndex(t, nil)
-	doc, err := toDocument(d, ix.words, ix.kw)
+	doc, err := toDocument(d, ix.kw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,8 +111,11 @@ func TestMappingMatchesDocuments(t *testing.T) {
 			t.Errorf("mapping of %s: %+v, want options %v", f.Name(), fm, spec.opts)
 		}
 		wantAnalyzer := AnalyzerName
-		if spec.kind == kindKeyword {
+		switch spec.kind {
+		case kindKeyword:
 			wantAnalyzer = "keyword"
+		case kindStem:
+			wantAnalyzer = StemAnalyzerName
 		}
 		if spec.kind != kindNumber && m.AnalyzerNameForPath(f.Name()) != wantAnalyzer {
 			t.Errorf("analyzer of %s: %s, want %s", f.Name(), m.AnalyzerNameForPath(f.Name()), wantAnalyzer)

@@ -16,8 +16,10 @@ import (
 //
 //   - Index: every word of every text field is indexed as itself (with its
 //     position) and, when its first character is a letter (not a digit or
-//     '_'), also as its stem with a "Z" in front, at the same position.
-//     Keyword fields (mid:, lid:, blob ids, patch-ids) have no stems.
+//     '_'), also as its stem in the field's stem field (schema.go's
+//     stemField; Xapian's "Z" terms), counted but without a position, as
+//     Xapian's TermGenerator adds them. Keyword fields (mid:, lid:, blob
+//     ids, patch-ids) have no stems.
 //   - Query: a word is looked up by its stem alone, unless it starts with
 //     anything but a lower-case letter (Fixed, IORING_OP_READV, 5.15,
 //     _foo), is followed by one of ( / \ @ < > = * [ { " (Xapian's "stem
@@ -32,10 +34,6 @@ import (
 // The stemmer is bleve's Snowball English (Porter2); it gives the same
 // stem as Xapian 1.4's for every one of the 1,380,283 distinct words of
 // the io-uring archive that start with a letter (doc/query_syntax.md).
-
-// stemMark starts every stem term. Words are lower-cased, so no word
-// starts with it and a word* never expands to a stem.
-const stemMark = "Z"
 
 // stemPreventers are the characters after which Xapian's QueryParser
 // leaves a word unstemmed.
@@ -95,7 +93,7 @@ const (
 
 var stemCache struct {
 	sync.RWMutex
-	m map[string][]byte // word → stemMark + stem
+	m map[string][]byte // word → stem
 }
 
 // Stem returns the English Snowball stem of the lower-case word w.
@@ -105,8 +103,8 @@ func Stem(w string) string {
 	return env.Current()
 }
 
-// stemTermBytes is the index term of the stem of the lower-case word w,
-// memoised; callers must not modify it.
+// stemTermBytes is the index term (in a stem field) of the stem of the
+// lower-case word w, memoised; callers must not modify it.
 func stemTermBytes(w []byte) []byte {
 	if len(w) <= stemCacheWordMax {
 		stemCache.RLock()
@@ -116,7 +114,7 @@ func stemTermBytes(w []byte) []byte {
 			return t
 		}
 	}
-	t := []byte(stemMark + Stem(string(w)))
+	t := []byte(Stem(string(w)))
 	if len(w) <= stemCacheWordMax {
 		stemCache.Lock()
 		if stemCache.m == nil {
@@ -130,5 +128,5 @@ func stemTermBytes(w []byte) []byte {
 	return t
 }
 
-// stemTerm is the index term of w's stem.
-func stemTerm(w string) string { return stemMark + Stem(w) }
+// stemTerm is the index term of w's stem (in a stem field).
+func stemTerm(w string) string { return Stem(w) }

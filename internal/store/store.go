@@ -43,7 +43,36 @@ var ErrLocked = errors.New("store: data directory is locked by another patchtrai
 type Options struct {
 	// ReadOnly opens the database for reading only, without the write lock.
 	ReadOnly bool
+	// ReadCacheBytes bounds SQLite's page cache over all the connections
+	// of a read-only store (each gets its share); default
+	// DefaultReadCacheBytes.
+	ReadCacheBytes int64
+	// ReadMmapBytes bounds the store file mapped over all the connections
+	// of a read-only store (each maps up to its share of the file; pages
+	// past it are read into the page cache); default DefaultReadMmapBytes,
+	// negative for none.
+	ReadMmapBytes int64
 }
+
+// The memory of a read-only store (`serve`, the read commands). A reader
+// keeps several connections (readConns), and SQLite gives each its own
+// page cache and its own mapping of the file, so per-connection settings
+// multiply: with 64 MiB of cache and 1 GiB mapped per connection, a
+// server on 2 cores could hold 4.3 GiB for the store alone as the
+// archive grows (mapped pages are counted in the resident size once per
+// mapping). These bound the total instead, whatever the archive's size;
+// the kernel's own page cache, not counted against the process, still
+// keeps the file's hot pages.
+const (
+	DefaultReadCacheBytes = 32 << 20
+	DefaultReadMmapBytes  = 128 << 20
+)
+
+// writerCacheKiB is the page cache of the one writer connection, in KiB
+// (SQLite's negative cache_size): the budget of an import counts it
+// (indexer.GoMemoryLimit). An import appends; its lookups (Message-IDs,
+// threads) touch few pages, and the kernel's page cache holds the rest.
+const writerCacheKiB = 32 << 10
 
 // Store is an open data directory.
 type Store struct {
@@ -192,9 +221,10 @@ func Open(ctx context.Context, dir string, opts *Options) (*Store, error) {
 		}
 		s.lock = lock
 	}
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(0)&_pragma=cache_size(-65536)&_txlock=immediate"
+	dsn := "file:" + path + fmt.Sprintf("?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(0)&_pragma=cache_size(%d)&_txlock=immediate", -writerCacheKiB)
 	if opts.ReadOnly {
-		dsn = "file:" + path + "?mode=ro&_pragma=busy_timeout(10000)&_pragma=cache_size(-65536)&_pragma=mmap_size(1073741824)"
+		cache, mmap := readSettings(opts, readConns())
+		dsn = "file:" + path + fmt.Sprintf("?mode=ro&_pragma=busy_timeout(10000)&_pragma=cache_size(%d)&_pragma=mmap_size(%d)", -(cache>>10), mmap)
 	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -223,6 +253,22 @@ func Open(ctx context.Context, dir string, opts *Options) (*Store, error) {
 		}
 	}
 	return s, nil
+}
+
+// readSettings returns the page cache and the mapped bytes of each of
+// the conns connections of a read-only store (see DefaultReadCacheBytes).
+func readSettings(opts *Options, conns int) (cache, mmap int64) {
+	cache, mmap = opts.ReadCacheBytes, opts.ReadMmapBytes
+	if cache <= 0 {
+		cache = DefaultReadCacheBytes
+	}
+	if mmap < 0 {
+		mmap = 0
+	} else if mmap == 0 {
+		mmap = DefaultReadMmapBytes
+	}
+	// SQLite's smallest useful cache is a few pages; 1 MiB each at least.
+	return max(cache/int64(conns), 1<<20), mmap / int64(conns)
 }
 
 func (s *Store) migrate(ctx context.Context) error {
