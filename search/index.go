@@ -134,7 +134,6 @@ type Index struct {
 	opts   Options
 	shards []bleve.Index
 	alias  bleve.IndexAlias
-	words  analysis.Analyzer
 	kw     analysis.Analyzer
 
 	mu     sync.RWMutex
@@ -202,7 +201,7 @@ func isLockTimeout(err error) bool {
 
 func newIndex(dir string, o Options) *Index {
 	im := NewMapping().(*mapping.IndexMappingImpl)
-	return &Index{dir: dir, opts: o, words: wordAnalyzer{stems: true}, kw: im.AnalyzerNamed(keyword.Name), cache: newResultCache(o.CacheEntries), heavy: admit.New("search: heavy searches", o.HeavySlots, o.HeavyQueue)}
+	return &Index{dir: dir, opts: o, kw: im.AnalyzerNamed(keyword.Name), cache: newResultCache(o.CacheEntries), heavy: admit.New("search: heavy searches", o.HeavySlots, o.HeavyQueue)}
 }
 
 func runtimeConfig(o Options) map[string]interface{} {
