@@ -51,10 +51,10 @@ func TestImportBatchBytes(t *testing.T) {
 
 func TestMemoryBudget(t *testing.T) {
 	for _, tc := range []struct{ budget, batch, goLimit int64 }{
-		{DefaultMemoryBudget, 8 << 20, 224 << 20},
-		{1 << 30, (1 << 30) / 48, (1 << 30) - 160<<20},
-		{128 << 20, 1 << 20 * 128 / 48, 64 << 20},
-		{16 << 20, 1 << 20, 8 << 20},
+		{DefaultMemoryBudget, 8 << 20, DefaultMemoryBudget},
+		{1 << 30, (1 << 30) / 48, 1 << 30},
+		{128 << 20, 1 << 20 * 128 / 48, 128 << 20},
+		{16 << 20, 1 << 20, 16 << 20},
 	} {
 		if got := BatchBytesFor(tc.budget); got != tc.batch {
 			t.Errorf("BatchBytesFor(%d MiB) = %d, want %d", tc.budget>>20, got, tc.batch)

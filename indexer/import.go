@@ -106,12 +106,16 @@ func BatchBytesFor(budget int64) int64 {
 }
 
 // GoMemoryLimit returns the soft limit of the Go heap for a memory budget
-// (the peak resident size the import should stay under): the budget less
-// what the process holds outside the Go heap, the store's page cache
-// (SQLite's, up to 32 MiB for the writer) and the pages of the index
-// files it maps (60-130 MiB on the io-uring epoch while segments merge).
+// (the peak resident size the import should stay under): the budget
+// itself. The batches (BatchBytesFor) are what keeps an import near its
+// budget; a limit below it, to leave room for what the process holds
+// outside the Go heap (the store's page cache, the index files it maps),
+// was tried and kept the collector running all the time for little:
+// on the io-uring epoch, 224 MiB for the default budget gave a peak of
+// 630 MB in 288 s of CPU, 400 MiB a peak of 664 MB in 153 s
+// (doc/scaling.md).
 func GoMemoryLimit(budget int64) int64 {
-	return max(budget-160<<20, budget/2)
+	return budget
 }
 
 // Result counts what an import did.
