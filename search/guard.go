@@ -168,51 +168,39 @@ type pacer struct {
 	last  atomic.Int64 // Unix ns of the last pause
 }
 
-// pacers holds the pacer of each search (its context) and shard (its
-// index reader). Entries of ended searches are swept when the map grows
-// past pacersSweep: those whose context has ended or that are older than
-// the longest deadline.
-var pacers struct {
+// pacerSet holds the pacers of one search, one per shard (index
+// reader); Index.run puts a fresh one in the search's context, so a
+// search's pacers end with it.
+type pacerSet struct {
 	sync.Mutex
-	m map[pacerKey]*pacer
+	m map[index.IndexReader]*pacer
 }
 
-type pacerKey struct {
-	ctx context.Context
-	r   index.IndexReader
-}
+type pacerSetKey struct{}
 
-const (
-	pacersSweep = 64
-	pacerMaxAge = 10 * time.Minute
-)
+func withPacers(ctx context.Context) context.Context {
+	return context.WithValue(ctx, pacerSetKey{}, &pacerSet{})
+}
 
 func pacerOf(ctx context.Context, r index.IndexReader) *pacer {
 	now := time.Now().UnixNano()
 	p := &pacer{start: now}
 	p.last.Store(now)
-	// An uncomparable context or reader (no standard one is) gets a
-	// pacer per phrase.
-	if !reflect.TypeOf(ctx).Comparable() || !reflect.TypeOf(r).Comparable() {
+	set, _ := ctx.Value(pacerSetKey{}).(*pacerSet)
+	// Outside Index.run, or with an uncomparable reader (no standard
+	// one is), each phrase gets a pacer of its own.
+	if set == nil || !reflect.TypeOf(r).Comparable() {
 		return p
 	}
-	k := pacerKey{ctx, r}
-	pacers.Lock()
-	defer pacers.Unlock()
-	if old := pacers.m[k]; old != nil {
+	set.Lock()
+	defer set.Unlock()
+	if old := set.m[r]; old != nil {
 		return old
 	}
-	if pacers.m == nil {
-		pacers.m = map[pacerKey]*pacer{}
+	if set.m == nil {
+		set.m = map[index.IndexReader]*pacer{}
 	}
-	if len(pacers.m) >= pacersSweep {
-		for k, q := range pacers.m {
-			if now-q.start > int64(pacerMaxAge) || k.ctx.Err() != nil {
-				delete(pacers.m, k)
-			}
-		}
-	}
-	pacers.m[k] = p
+	set.m[r] = p
 	return p
 }
 

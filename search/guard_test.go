@@ -142,33 +142,25 @@ func TestHeavySearchAdmission(t *testing.T) {
 }
 
 // TestPacer: the phrases of one search on one shard share a pacer, which
-// is dropped once the search's context has ended; a search that has run for
-// batchAfter pauses once per batchRun, a younger one never does.
+// lives in the search's context (Index.run) and ends with it; a search
+// that has run for batchAfter pauses once per batchRun, a younger one
+// never does.
 func TestPacer(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx := withPacers(context.Background())
 	type reader struct{ indexReaderStub }
 	r1, r2 := &reader{}, &reader{}
 	p := pacerOf(ctx, r1)
-	if pacerOf(ctx, r1) != p || pacerOf(ctx, r2) == p || pacerOf(context.Background(), r1) == p {
+	derived, cancel := context.WithCancel(ctx) // as bleve hands a shard its context
+	defer cancel()
+	if pacerOf(ctx, r1) != p || pacerOf(derived, r1) != p || pacerOf(ctx, r2) == p || pacerOf(context.Background(), r1) == p {
 		t.Errorf("pacers are not one per search and shard")
 	}
-	ctx2, cancel2 := context.WithCancel(context.Background())
-	if pacerOf(ctx2, r1) == p {
+	if pacerOf(withPacers(context.Background()), r1) == p {
 		t.Errorf("two searches share a pacer")
 	}
-	cancel2()
-	cancel()
-	// Ended searches are swept once the map is full.
-	for range pacersSweep {
-		pacerOf(context.Background(), &reader{})
+	if pacerOf(context.Background(), r1) == pacerOf(context.Background(), r1) {
+		t.Errorf("phrases outside a search share a pacer")
 	}
-	pacers.Lock()
-	for k := range pacers.m {
-		if k.ctx == ctx || k.ctx == ctx2 {
-			t.Errorf("the pacer of an ended search was kept")
-		}
-	}
-	pacers.Unlock()
 
 	young := &pacer{start: time.Now().UnixNano()}
 	young.last.Store(young.start - int64(time.Second))

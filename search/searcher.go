@@ -241,7 +241,7 @@ func (ix *Index) run(ctx context.Context, req *bleve.SearchRequest) (*bleve.Sear
 	if ix.closed {
 		return nil, ErrClosed
 	}
-	res, err := ix.alias.SearchInContext(ctx, req)
+	res, err := ix.alias.SearchInContext(withPacers(ctx), req)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
