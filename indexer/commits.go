@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"patchtrail/internal/gitrepo"
@@ -18,10 +20,20 @@ import (
 // (link.Hook), in the way SearchHook does during an import: link queues
 // every commit it stores and every commit and message whose links change
 // in the store transaction that changes them (store.Tx.EnqueueCommits,
-// store.Tx.Enqueue); once that transaction is durable, Committed indexes
-// what is queued and only then removes the queue entries. A crash in
-// between leaves them queued for the next run, import or reindex
-// (DrainAll).
+// store.Tx.Enqueue); Flush indexes what is queued in one index batch and
+// only then removes the queue entries. A crash in between leaves them
+// queued for the next run, import or reindex (DrainAll).
+//
+// The documents are prepared beside the link loop: after each store
+// transaction (Committed) a background round reads what the queues hold
+// and builds and analyses its documents (search.Doc.Analyze) on the
+// other core while link matches the next commits. Flush, at the end of
+// the run, prepares what the last transactions queued, rebuilds every
+// document from what the store holds then (the link fields of a commit
+// or a message may have changed after its round; the analysed text is
+// reused where it is the same), writes the batch and dequeues. Nothing
+// the rounds do writes to the store or the index, so they change nothing
+// about what a crash leaves.
 //
 // A commit's diff is not stored, so Read keeps the + and - lines and hunk
 // headers of each commit as git gives them during the run until its
@@ -36,6 +48,22 @@ type CommitIndexer struct {
 	mu    sync.Mutex
 	diffs map[string]commitDiff // by commit id, from Read
 
+	// prep is held by whoever prepares documents: a background round or
+	// Flush.
+	prep     sync.Mutex
+	commits  map[int64]*preparedCommit  // by commit row id; nil: not stored
+	messages map[int64]*preparedMessage // by message row id
+	// waiting counts the commits read or prepared and not yet indexed,
+	// msgBytes the raw mail of the messages prepared (Committed flushes
+	// beyond flushAt and batchBytes).
+	waiting, msgBytes atomic.Int64
+	// running is set while a background round runs (Committed starts
+	// one at a time; Flush waits for it in rounds); again asks it for one
+	// more round.
+	running, again atomic.Bool
+	rounds         sync.WaitGroup
+	batchBytes     int64
+
 	// Commits and Messages count the documents written.
 	Commits, Messages int
 }
@@ -45,17 +73,33 @@ type commitDiff struct {
 	hunks []string
 }
 
+// preparedCommit is the analysed document of a queued commit and the
+// diff it was built from.
+type preparedCommit struct {
+	doc  *search.Doc
+	diff commitDiff
+}
+
+// preparedMessage is the analysed document of a queued message, which
+// Flush finishes with what the store holds then (storedDoc.finish); nil
+// for a message deleted when it was prepared.
+type preparedMessage = storedDoc
+
 // NewCommitIndexer returns the link hook writing to ix.
 func NewCommitIndexer(st *store.Store, ix *search.Index, logger *slog.Logger) *CommitIndexer {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &CommitIndexer{st: st, ix: ix, logger: logger, diffs: map[string]commitDiff{}}
+	return &CommitIndexer{st: st, ix: ix, logger: logger, diffs: map[string]commitDiff{},
+		commits: map[int64]*preparedCommit{}, messages: map[int64]*preparedMessage{}, batchBytes: DefaultBatchBytes}
 }
 
 // Read keeps the diff of a commit read from git until it is indexed.
 func (h *CommitIndexer) Read(c *gitrepo.Commit) {
 	h.mu.Lock()
+	if _, ok := h.diffs[c.SHA]; !ok {
+		h.waiting.Add(1)
+	}
 	h.diffs[c.SHA] = commitDiff{diff: c.Diff, hunks: c.HunkHeaders}
 	h.mu.Unlock()
 }
@@ -66,42 +110,255 @@ func (h *CommitIndexer) take(sha string) (commitDiff, bool) {
 	d, ok := h.diffs[sha]
 	if ok {
 		delete(h.diffs, sha)
+		h.waiting.Add(-1)
 	}
 	return d, ok
 }
 
 // flushAt is how many commits read from git Committed lets wait before
 // indexing: one index batch per few thousand commits rather than one per
-// store transaction of 500 (each index batch is synced to disk), while
-// the diffs kept for them stay bounded (at most flushAt compact diffs).
+// store transaction of 500 (each index batch is a segment of every shard,
+// synced to disk), while the diffs and documents kept for them stay
+// bounded (at most flushAt of each). The messages prepared with them are
+// bounded by DefaultBatchBytes of raw mail.
 const flushAt = 5000
 
-// Committed indexes the queued commits and messages once flushAt commits
-// wait.
+// Committed starts a background round preparing the documents of what
+// is queued now, or indexes everything queued once flushAt commits or
+// DefaultBatchBytes of messages wait.
 func (h *CommitIndexer) Committed(ctx context.Context) error {
-	h.mu.Lock()
-	n := len(h.diffs)
-	h.mu.Unlock()
-	if n < flushAt {
-		return nil
+	if h.waiting.Load() >= flushAt || h.msgBytes.Load() >= h.batchBytes {
+		return h.Flush(ctx)
 	}
-	return h.Flush(ctx)
+	h.again.Store(true)
+	if h.running.Load() {
+		return nil // the running round goes once more
+	}
+	h.running.Store(true)
+	h.rounds.Add(1)
+	go func() {
+		defer h.rounds.Done()
+		for h.again.Swap(false) {
+			h.prep.Lock()
+			_, err := h.prepare(ctx)
+			h.prep.Unlock()
+			if err != nil {
+				// Flush prepares what is left and meets the error again.
+				h.logger.Debug("link: documents not prepared beside the link", "error", err)
+				break
+			}
+		}
+		h.running.Store(false)
+	}()
+	return nil
 }
 
-// Flush indexes every queued commit and message.
+// Flush indexes every queued commit and message: it prepares what no
+// round did, writes the documents in one index batch (more only beyond
+// the bounds of Committed) and dequeues them.
 func (h *CommitIndexer) Flush(ctx context.Context) error {
-	start := time.Now()
-	nc, err := drainCommits(ctx, h.st, h.ix, h.take, nil, h.logger)
-	h.Commits += nc
+	h.again.Store(false)
+	h.rounds.Wait()
+	h.prep.Lock()
+	defer h.prep.Unlock()
+	for {
+		start := time.Now()
+		more, err := h.prepare(ctx)
+		if err != nil {
+			return err
+		}
+		nc, nm, err := h.write(ctx)
+		h.Commits += nc
+		h.Messages += nm
+		if err != nil {
+			return err
+		}
+		if nc+nm > 0 {
+			h.logger.Info("link: search index updated", "commits", nc, "messages", nm, "elapsed", time.Since(start).Round(time.Millisecond))
+		}
+		if !more {
+			return nil
+		}
+	}
+}
+
+// prepare builds and analyses the documents of the queued commits and
+// messages that have none yet, up to the bounds of a batch (flushAt
+// commits, batchBytes of raw mail); more reports that the queues hold
+// more than that. The caller holds h.prep.
+func (h *CommitIndexer) prepare(ctx context.Context) (more bool, err error) {
+	var ids []int64
+	for after := int64(0); len(h.commits)+len(ids) < flushAt; {
+		page, err := h.st.QueuedCommits(ctx, after, flushAt)
+		if err != nil {
+			return false, err
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, id := range page {
+			if _, ok := h.commits[id]; !ok {
+				ids = append(ids, id)
+			}
+		}
+		after = page[len(page)-1]
+	}
+	if len(h.commits)+len(ids) > flushAt {
+		ids, more = ids[:flushAt-len(h.commits)], true
+	}
+	if len(ids) > 0 {
+		rows, diffs, err := commitRows(ctx, h.st, ids, h.take, h.logger)
+		if err != nil {
+			return false, err
+		}
+		byID := make(map[int64]*store.CommitDoc, len(rows))
+		for _, c := range rows {
+			byID[c.ID] = c
+		}
+		for _, id := range ids {
+			if err := ctx.Err(); err != nil {
+				return false, err
+			}
+			c := byID[id]
+			if c == nil {
+				h.commits[id] = nil // not stored: dequeued with the rest
+				continue
+			}
+			d := commitDoc(c, diffs[c.SHA])
+			if err := d.Analyze(); err != nil {
+				return false, err
+			}
+			h.commits[id] = &preparedCommit{doc: d, diff: diffs[c.SHA]}
+			h.waiting.Add(1)
+		}
+	}
+	for after := int64(0); h.msgBytes.Load() < h.batchBytes; {
+		page, err := h.st.Queued(ctx, after, 2000)
+		if err != nil {
+			return false, err
+		}
+		if len(page) == 0 {
+			return more, nil
+		}
+		for _, id := range page {
+			if _, ok := h.messages[id]; ok {
+				continue
+			}
+			if h.msgBytes.Load() >= h.batchBytes {
+				return true, nil
+			}
+			if err := ctx.Err(); err != nil {
+				return false, err
+			}
+			sd, err := h.prepareMessage(ctx, id)
+			if err != nil {
+				return false, err
+			}
+			h.messages[id] = sd
+		}
+		after = page[len(page)-1]
+	}
+	return true, nil
+}
+
+// prepareMessage parses and analyses the document of message row id;
+// nil for a deleted message.
+func (h *CommitIndexer) prepareMessage(ctx context.Context, id int64) (*storedDoc, error) {
+	m, err := h.st.Message(ctx, id)
+	if err != nil || m.Deleted {
+		return nil, err
+	}
+	sd, err := parseStored(ctx, h.st, m)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	nm, err := Drain(ctx, h.st, h.ix, nil)
-	h.Messages += nm
-	if nc+nm > 0 {
-		h.logger.Info("link: search index updated", "commits", nc, "messages", nm, "elapsed", time.Since(start).Round(time.Millisecond))
+	if err := sd.doc.Analyze(); err != nil {
+		return nil, err
 	}
-	return err
+	h.msgBytes.Add(int64(m.Size))
+	return sd, nil
+}
+
+// write indexes the prepared documents as the store has them now (link
+// fields read again, the analysed text reused where it is the same) in
+// one batch, then dequeues them. The caller holds h.prep.
+func (h *CommitIndexer) write(ctx context.Context) (commits, messages int, err error) {
+	if len(h.commits)+len(h.messages) == 0 {
+		return 0, 0, nil
+	}
+	b := h.ix.Batch()
+	cids := sortedKeys(h.commits)
+	rows, err := h.st.CommitDocs(ctx, cids)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, c := range rows {
+		p := h.commits[c.ID]
+		if p == nil {
+			continue // not stored when prepared: dequeued, as DrainCommits does
+		}
+		d := commitDoc(c, p.diff)
+		d.ShareAnalysis(p.doc)
+		if err := b.Index(d); err != nil {
+			return 0, 0, err
+		}
+		commits++
+	}
+	mids := sortedKeys(h.messages)
+	for _, id := range mids {
+		if err := ctx.Err(); err != nil {
+			return 0, 0, err
+		}
+		m, err := h.st.Message(ctx, id)
+		if err != nil {
+			return 0, 0, err
+		}
+		if m.Deleted {
+			b.Delete(m.MessageID)
+			continue
+		}
+		sd := h.messages[id]
+		if sd == nil {
+			// Deleted when prepared, restored since.
+			if sd, err = parseStored(ctx, h.st, m); err != nil {
+				return 0, 0, err
+			}
+		}
+		d, err := sd.finish(ctx, h.st, m)
+		if err != nil {
+			return 0, 0, err
+		}
+		if err := b.Index(d); err != nil {
+			return 0, 0, err
+		}
+	}
+	if err := b.Execute(ctx); err != nil {
+		return 0, 0, err
+	}
+	if err := h.st.DequeueCommits(ctx, cids); err != nil {
+		return 0, 0, err
+	}
+	if err := h.st.Dequeue(ctx, mids); err != nil {
+		return 0, 0, err
+	}
+	for _, p := range h.commits {
+		if p != nil {
+			h.waiting.Add(-1)
+		}
+	}
+	h.commits = map[int64]*preparedCommit{}
+	h.messages = map[int64]*preparedMessage{}
+	h.msgBytes.Store(0)
+	return commits, len(mids), nil
+}
+
+func sortedKeys[V any](m map[int64]V) []int64 {
+	out := make([]int64, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // DrainCommits indexes every commit still queued (after a crash, or
@@ -114,7 +371,6 @@ func DrainCommits(ctx context.Context, st *store.Store, ix *search.Index, progre
 func drainCommits(ctx context.Context, st *store.Store, ix *search.Index, diffs func(string) (commitDiff, bool), progress func(n int), logger *slog.Logger) (int, error) {
 	total := 0
 	var after int64
-	var paths map[string]string // repository name → path
 	for {
 		ids, err := st.QueuedCommits(ctx, after, flushAt)
 		if err != nil {
@@ -123,36 +379,9 @@ func drainCommits(ctx context.Context, st *store.Store, ix *search.Index, diffs 
 		if len(ids) == 0 {
 			return total, nil
 		}
-		// One query for the batch's rows, links and CVEs.
-		rows, err := st.CommitDocs(ctx, ids)
+		rows, got, err := commitRows(ctx, st, ids, diffs, logger)
 		if err != nil {
 			return total, err
-		}
-		got := map[string]commitDiff{}
-		missing := map[string][]string{} // repository path → commits to read again
-		for _, c := range rows {
-			if diffs != nil {
-				if d, ok := diffs(c.SHA); ok {
-					got[c.SHA] = d
-					continue
-				}
-			}
-			if len(c.Files) == 0 || len(c.Repos) == 0 {
-				continue // a merge, or stored without its changes
-			}
-			if paths == nil {
-				if paths, err = repoPaths(ctx, st); err != nil {
-					return total, err
-				}
-			}
-			if p := paths[c.Repos[0]]; p != "" {
-				missing[p] = append(missing[p], c.SHA)
-			}
-		}
-		for path, shas := range missing {
-			if err := readDiffs(ctx, path, shas, got, logger); err != nil {
-				return total, err
-			}
 		}
 		b := ix.Batch()
 		for _, c := range rows {
@@ -175,6 +404,44 @@ func drainCommits(ctx context.Context, st *store.Store, ix *search.Index, diffs 
 			progress(len(ids))
 		}
 	}
+}
+
+// commitRows loads the stored commits with row ids (one query for their
+// rows, links and CVEs) and their diffs: from diffs (Read's) when it has
+// them, else read again from their repositories.
+func commitRows(ctx context.Context, st *store.Store, ids []int64, diffs func(string) (commitDiff, bool), logger *slog.Logger) ([]*store.CommitDoc, map[string]commitDiff, error) {
+	rows, err := st.CommitDocs(ctx, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	got := map[string]commitDiff{}
+	missing := map[string][]string{} // repository path → commits to read again
+	var paths map[string]string      // repository name → path
+	for _, c := range rows {
+		if diffs != nil {
+			if d, ok := diffs(c.SHA); ok {
+				got[c.SHA] = d
+				continue
+			}
+		}
+		if len(c.Files) == 0 || len(c.Repos) == 0 {
+			continue // a merge, or stored without its changes
+		}
+		if paths == nil {
+			if paths, err = repoPaths(ctx, st); err != nil {
+				return nil, nil, err
+			}
+		}
+		if p := paths[c.Repos[0]]; p != "" {
+			missing[p] = append(missing[p], c.SHA)
+		}
+	}
+	for path, shas := range missing {
+		if err := readDiffs(ctx, path, shas, got, logger); err != nil {
+			return nil, nil, err
+		}
+	}
+	return rows, got, nil
 }
 
 func repoPaths(ctx context.Context, st *store.Store) (map[string]string, error) {

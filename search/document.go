@@ -77,6 +77,68 @@ type Doc struct {
 	// States are link states: StateApplied, StateUnapplied,
 	// StateOfflist, StateBackport (is:).
 	States []string
+
+	// analysed holds the text fields Analyze analysed, by field and
+	// value; indexing reuses one whose value is still the same.
+	analysed map[analysedKey]*wordsField
+}
+
+// analysedKey names one value of a text field: the field and the value's
+// array position (-1 for a single value).
+type analysedKey struct {
+	name string
+	pos  int
+}
+
+func keyOf(name string, arrayPos []uint64) analysedKey {
+	if len(arrayPos) == 0 {
+		return analysedKey{name, -1}
+	}
+	return analysedKey{name, int(arrayPos[0])}
+}
+
+// Analyze analyses the words and stems of d's text fields now, the
+// dearest part of indexing a document after the index's own segment
+// building, so that it can run off the path that indexes d: Batch.Index
+// then reuses each analysed field whose value has not changed since (and
+// analyses again one that has), as does the document of any Doc given
+// d's analysis with ShareAnalysis. The other fields (keywords, numbers)
+// are cheap and built when d is indexed.
+func (d *Doc) Analyze() error {
+	doc, err := toDocument(d, nil)
+	if err != nil {
+		return err
+	}
+	m := make(map[analysedKey]*wordsField, len(doc.Fields))
+	for _, f := range doc.Fields {
+		w, ok := f.(*wordsField)
+		if !ok || specByName[w.name].kind != kindText {
+			continue // a stem field is analysed with its words field
+		}
+		w.Analyze()
+		m[keyOf(w.name, w.arrayPositions)] = w
+	}
+	d.analysed = m
+	return nil
+}
+
+// ShareAnalysis lets d reuse what Analyze did for from: d's text fields
+// whose values are those from had are not analysed again when d is
+// indexed. The analysed fields are only read, so from and d may both be
+// indexed.
+func (d *Doc) ShareAnalysis(from *Doc) { d.analysed = from.analysed }
+
+// analysedField returns the analysed words field of name at arrayPos if
+// Analyze left one with this value.
+func (d *Doc) analysedField(name string, arrayPos []uint64, value string) *wordsField {
+	if d.analysed == nil {
+		return nil
+	}
+	w := d.analysed[keyOf(name, arrayPos)]
+	if w == nil || string(w.value) != value {
+		return nil
+	}
+	return w
 }
 
 // ErrNoMessageID is returned when a Doc without MessageID is indexed.
@@ -224,7 +286,7 @@ func (b *docBudget) addrs(name string, as *[]Address) {
 // limits (see Limit). Field options come from schemaFields, so this stays
 // in step with NewMapping. kw is the analyzer of keyword fields; a text
 // field is a wordsField pair (field.go): its words and, in its stem field,
-// their stems.
+// their stems, the pair Analyze left when it analysed the same value.
 func toDocument(d *Doc, kw analysis.Analyzer) (*document.Document, error) {
 	id := trimID(d.MessageID)
 	if id == "" {
@@ -242,6 +304,13 @@ func toDocument(d *Doc, kw analysis.Analyzer) (*document.Document, error) {
 		}
 		spec := specByName[name]
 		if spec.kind == kindText {
+			if w := d.analysedField(name, arrayPos, value); w != nil {
+				doc.AddField(w)
+				if w.stems != nil {
+					doc.AddField(w.stems)
+				}
+				return
+			}
 			var stems *fieldSpec
 			if s, ok := specByName[stemField(name)]; ok {
 				stems = &s
