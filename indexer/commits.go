@@ -20,20 +20,22 @@ import (
 // (link.Hook), in the way SearchHook does during an import: link queues
 // every commit it stores and every commit and message whose links change
 // in the store transaction that changes them (store.Tx.EnqueueCommits,
-// store.Tx.Enqueue); Flush indexes what is queued in one index batch and
-// only then removes the queue entries. A crash in between leaves them
-// queued for the next run, import or reindex (DrainAll).
+// store.Tx.Enqueue); Flush indexes what is queued and only then removes
+// the queue entries. A crash in between leaves them queued for the next
+// run, import or reindex (DrainAll).
 //
-// The documents are prepared beside the link loop: after each store
-// transaction (Committed) a background round reads what the queues hold
-// and builds and analyses its documents (search.Doc.Analyze) on the
-// other core while link matches the next commits. Flush, at the end of
-// the run, prepares what the last transactions queued, rebuilds every
-// document from what the store holds then (the link fields of a commit
-// or a message may have changed after its round; the analysed text is
-// reused where it is the same), writes the batch and dequeues. Nothing
-// the rounds do writes to the store or the index, so they change nothing
-// about what a crash leaves.
+// The work runs beside the link loop: after each store transaction
+// (Committed) a background round reads what the queues hold, builds and
+// analyses its documents (search.Doc.Analyze) on the other core while
+// link matches the next commits, and writes the commits' documents to the
+// index once commitChunkBytes of them wait. Flush, at the end of the run,
+// prepares what the last transactions queued, reads every queued commit
+// and message again and writes, in one last batch, the messages (their
+// link fields are final only now) with the commits no round wrote and
+// those whose documents changed since a round wrote them (their links
+// changed later in the run; the analysed text is reused where it is the
+// same); then it dequeues them all. Rounds never dequeue, so a crash at
+// any point leaves every document not known to be current queued.
 //
 // A commit's diff is not stored, so Read keeps the + and - lines and hunk
 // headers of each commit as git gives them during the run until its
@@ -63,6 +65,10 @@ type CommitIndexer struct {
 	running, again atomic.Bool
 	rounds         sync.WaitGroup
 	batchBytes     int64
+	// pendingBytes is the text of the commits prepared and not yet
+	// written (preparedCommit.textBytes); a round writes them once it
+	// reaches chunkBytes.
+	pendingBytes, chunkBytes int64
 
 	// Commits and Messages count the documents written.
 	Commits, Messages int
@@ -73,11 +79,33 @@ type commitDiff struct {
 	hunks []string
 }
 
-// preparedCommit is the analysed document of a queued commit and the
-// diff it was built from.
+// preparedCommit is the analysed document of a queued commit (nil once
+// writeChunk wrote it), and the row and diff it was built from.
 type preparedCommit struct {
 	doc  *search.Doc
+	row  *store.CommitDoc
 	diff commitDiff
+}
+
+// textBytes is about the text of the commit's document.
+func (p *preparedCommit) textBytes() int64 {
+	n := len(p.row.Subject) + len(p.row.Body) + len(p.diff.diff)
+	for _, h := range p.diff.hunks {
+		n += len(h)
+	}
+	for _, f := range p.row.Files {
+		n += len(f)
+	}
+	return int64(n)
+}
+
+// sameCommitDoc reports whether the documents of a and b, two reads of
+// one commit, are the same (commitDoc's fields).
+func sameCommitDoc(a, b *store.CommitDoc) bool {
+	return a.SHA == b.SHA && a.Subject == b.Subject && a.Body == b.Body && a.AuthorName == b.AuthorName &&
+		a.AuthorEmail == b.AuthorEmail && a.AuthorDate.Equal(b.AuthorDate) && a.PatchID == b.PatchID &&
+		(a.Upstream != "") == (b.Upstream != "") && a.Applied == b.Applied && a.Linked == b.Linked &&
+		slices.Equal(a.Files, b.Files) && slices.Equal(a.Repos, b.Repos) && slices.Equal(a.CVEs, b.CVEs)
 }
 
 // preparedMessage is the analysed document of a queued message, which
@@ -91,7 +119,8 @@ func NewCommitIndexer(st *store.Store, ix *search.Index, logger *slog.Logger) *C
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &CommitIndexer{st: st, ix: ix, logger: logger, diffs: map[string]commitDiff{},
-		commits: map[int64]*preparedCommit{}, messages: map[int64]*preparedMessage{}, batchBytes: DefaultBatchBytes}
+		commits: map[int64]*preparedCommit{}, messages: map[int64]*preparedMessage{}, batchBytes: DefaultBatchBytes,
+		chunkBytes: commitChunkBytes}
 }
 
 // Read keeps the diff of a commit read from git until it is indexed.
@@ -123,6 +152,17 @@ func (h *CommitIndexer) take(sha string) (commitDiff, bool) {
 // bounded by DefaultBatchBytes of raw mail.
 const flushAt = 5000
 
+// commitChunkBytes is how much commit text (subject, message, diff, hunk
+// headers, file names) a round gathers before writing it to the index
+// beside the link loop. Written in one batch at the end, liburing's 3,847
+// commits (6.5 MB of text) with the 1,216 messages link relinks (8.4 MB
+// of raw mail) took 600 MB of live heap; in batches of 4 MiB the first
+// batch is written while link still runs and the last one (the rest of
+// the commits with the messages) stays within an import batch
+// (DefaultBatchBytes), at 475 MB. Smaller batches cost scorch merges: each
+// batch is a segment of every shard (doc/bench.md, "link indexing").
+const commitChunkBytes = 4 << 20
+
 // Committed starts a background round preparing the documents of what
 // is queued now, or indexes everything queued once flushAt commits or
 // DefaultBatchBytes of messages wait.
@@ -140,10 +180,10 @@ func (h *CommitIndexer) Committed(ctx context.Context) error {
 		defer h.rounds.Done()
 		for h.again.Swap(false) {
 			h.prep.Lock()
-			_, err := h.prepare(ctx)
+			err := h.round(ctx)
 			h.prep.Unlock()
 			if err != nil {
-				// Flush prepares what is left and meets the error again.
+				// Flush does what is left and meets the error again.
 				h.logger.Debug("link: documents not prepared beside the link", "error", err)
 				break
 			}
@@ -153,9 +193,32 @@ func (h *CommitIndexer) Committed(ctx context.Context) error {
 	return nil
 }
 
+// round prepares the documents of what is queued and writes the commits'
+// in batches of chunkBytes of text as they fill. The caller holds h.prep.
+func (h *CommitIndexer) round(ctx context.Context) error {
+	for {
+		more, err := h.prepareCommits(ctx)
+		if err != nil {
+			return err
+		}
+		if h.pendingBytes < h.chunkBytes {
+			break
+		}
+		if err := h.writeChunk(ctx); err != nil {
+			return err
+		}
+		if !more {
+			break
+		}
+	}
+	_, err := h.prepareMessages(ctx)
+	return err
+}
+
 // Flush indexes every queued commit and message: it prepares what no
-// round did, writes the documents in one index batch (more only beyond
-// the bounds of Committed) and dequeues them.
+// round did, writes the commits no round wrote (in batches of chunkBytes
+// of text) and the messages in one last batch with the commits whose
+// documents changed since a round wrote them, and dequeues them all.
 func (h *CommitIndexer) Flush(ctx context.Context) error {
 	h.again.Store(false)
 	h.rounds.Wait()
@@ -163,9 +226,25 @@ func (h *CommitIndexer) Flush(ctx context.Context) error {
 	defer h.prep.Unlock()
 	for {
 		start := time.Now()
-		more, err := h.prepare(ctx)
+		cmore, err := h.prepareCommits(ctx)
 		if err != nil {
 			return err
+		}
+		if cmore && h.pendingBytes >= h.chunkBytes && len(h.commits) < flushAt {
+			if err := h.writeChunk(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		mmore, err := h.prepareMessages(ctx)
+		if err != nil {
+			return err
+		}
+		if h.pendingBytes > 0 && h.pendingBytes+h.msgBytes.Load() > h.batchBytes {
+			// The last batch holds the messages; the commits go first.
+			if err := h.writeChunk(ctx); err != nil {
+				return err
+			}
 		}
 		nc, nm, err := h.write(ctx)
 		h.Commits += nc
@@ -176,17 +255,17 @@ func (h *CommitIndexer) Flush(ctx context.Context) error {
 		if nc+nm > 0 {
 			h.logger.Info("link: search index updated", "commits", nc, "messages", nm, "elapsed", time.Since(start).Round(time.Millisecond))
 		}
-		if !more {
+		if !cmore && !mmore {
 			return nil
 		}
 	}
 }
 
-// prepare builds and analyses the documents of the queued commits and
-// messages that have none yet, up to the bounds of a batch (flushAt
-// commits, batchBytes of raw mail); more reports that the queues hold
-// more than that. The caller holds h.prep.
-func (h *CommitIndexer) prepare(ctx context.Context) (more bool, err error) {
+// prepareCommits builds and analyses the documents of queued commits that
+// have none yet, until the queue is done, flushAt commits are held or
+// chunkBytes of text wait to be written; more reports that the queue
+// holds more. The caller holds h.prep.
+func (h *CommitIndexer) prepareCommits(ctx context.Context) (more bool, err error) {
 	var ids []int64
 	for after := int64(0); len(h.commits)+len(ids) < flushAt; {
 		page, err := h.st.QueuedCommits(ctx, after, flushAt)
@@ -206,8 +285,14 @@ func (h *CommitIndexer) prepare(ctx context.Context) (more bool, err error) {
 	if len(h.commits)+len(ids) > flushAt {
 		ids, more = ids[:flushAt-len(h.commits)], true
 	}
-	if len(ids) > 0 {
-		rows, diffs, err := commitRows(ctx, h.st, ids, h.take, h.logger)
+	// In slices, so that a chunk is written as soon as it is full.
+	const slice = 250
+	for len(ids) > 0 {
+		if h.pendingBytes >= h.chunkBytes {
+			return true, nil
+		}
+		n := min(len(ids), slice)
+		rows, diffs, err := commitRows(ctx, h.st, ids[:n], h.take, h.logger)
 		if err != nil {
 			return false, err
 		}
@@ -215,7 +300,7 @@ func (h *CommitIndexer) prepare(ctx context.Context) (more bool, err error) {
 		for _, c := range rows {
 			byID[c.ID] = c
 		}
-		for _, id := range ids {
+		for _, id := range ids[:n] {
 			if err := ctx.Err(); err != nil {
 				return false, err
 			}
@@ -224,21 +309,56 @@ func (h *CommitIndexer) prepare(ctx context.Context) (more bool, err error) {
 				h.commits[id] = nil // not stored: dequeued with the rest
 				continue
 			}
-			d := commitDoc(c, diffs[c.SHA])
-			if err := d.Analyze(); err != nil {
+			p := &preparedCommit{row: c, diff: diffs[c.SHA], doc: commitDoc(c, diffs[c.SHA])}
+			if err := p.doc.Analyze(); err != nil {
 				return false, err
 			}
-			h.commits[id] = &preparedCommit{doc: d, diff: diffs[c.SHA]}
+			h.commits[id] = p
+			h.pendingBytes += p.textBytes()
 			h.waiting.Add(1)
 		}
+		ids = ids[n:]
 	}
-	for after := int64(0); h.msgBytes.Load() < h.batchBytes; {
+	return more, nil
+}
+
+// writeChunk writes the commits prepared and not yet written, as a round
+// built them; write checks them against the store before they are
+// dequeued. The caller holds h.prep.
+func (h *CommitIndexer) writeChunk(ctx context.Context) error {
+	start := time.Now()
+	b := h.ix.Batch()
+	var done []*preparedCommit
+	for _, id := range sortedKeys(h.commits) {
+		if p := h.commits[id]; p != nil && p.doc != nil {
+			if err := b.Index(p.doc); err != nil {
+				return err
+			}
+			done = append(done, p)
+		}
+	}
+	if err := b.Execute(ctx); err != nil {
+		return err
+	}
+	for _, p := range done {
+		p.doc = nil // written; its analysis is no longer needed
+	}
+	h.pendingBytes = 0
+	h.logger.Debug("link: commits written to the search index", "commits", len(done), "elapsed", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// prepareMessages builds and analyses the documents of queued messages
+// that have none yet, up to batchBytes of raw mail; more reports that the
+// queue holds more. The caller holds h.prep.
+func (h *CommitIndexer) prepareMessages(ctx context.Context) (more bool, err error) {
+	for after := int64(0); ; {
 		page, err := h.st.Queued(ctx, after, 2000)
 		if err != nil {
 			return false, err
 		}
 		if len(page) == 0 {
-			return more, nil
+			return false, nil
 		}
 		for _, id := range page {
 			if _, ok := h.messages[id]; ok {
@@ -258,7 +378,6 @@ func (h *CommitIndexer) prepare(ctx context.Context) (more bool, err error) {
 		}
 		after = page[len(page)-1]
 	}
-	return true, nil
 }
 
 // prepareMessage parses and analyses the document of message row id;
@@ -294,11 +413,17 @@ func (h *CommitIndexer) write(ctx context.Context) (commits, messages int, err e
 	}
 	for _, c := range rows {
 		p := h.commits[c.ID]
-		if p == nil {
+		switch {
+		case p == nil:
 			continue // not stored when prepared: dequeued, as DrainCommits does
+		case p.doc == nil && sameCommitDoc(p.row, c):
+			commits++ // written by writeChunk as it is now
+			continue
 		}
 		d := commitDoc(c, p.diff)
-		d.ShareAnalysis(p.doc)
+		if p.doc != nil {
+			d.ShareAnalysis(p.doc)
+		}
 		if err := b.Index(d); err != nil {
 			return 0, 0, err
 		}
@@ -349,6 +474,7 @@ func (h *CommitIndexer) write(ctx context.Context) (commits, messages int, err e
 	h.commits = map[int64]*preparedCommit{}
 	h.messages = map[int64]*preparedMessage{}
 	h.msgBytes.Store(0)
+	h.pendingBytes = 0
 	return commits, len(mids), nil
 }
 

@@ -230,9 +230,9 @@ func TestLinkIndexesCommits(t *testing.T) {
 }
 
 // TestLinkChangesAfterPrepared: a document prepared beside the link loop
-// (a round started by Committed) is written as the store has it when
-// Flush runs: links that changed after the round show, and the queue is
-// empty after.
+// (a round started by Committed), or also written by the round, is
+// indexed as the store has it when Flush runs: links that changed after
+// the round show, and the queue is empty after.
 func TestLinkChangesAfterPrepared(t *testing.T) {
 	ctx := context.Background()
 	f := makeLinkFixture(t)
@@ -276,14 +276,20 @@ func TestLinkChangesAfterPrepared(t *testing.T) {
 	fixHit, applied := "commit "+f.fix[:12], "message applied@patchtrail.test"
 	for _, tt := range []struct {
 		name          string
+		written       bool            // the round writes the commit's document
 		before, after []store.LinkRow // links when prepared, when written
 		commits       []string        // is:commit is:applied
 		messages      []string        // is:applied
 	}{
-		{"unlinked after", links, nil, []string{}, []string{}},
-		{"linked again after", nil, links, []string{fixHit}, []string{applied}},
+		{"unlinked after", false, links, nil, []string{}, []string{}},
+		{"linked again after", false, nil, links, []string{fixHit}, []string{applied}},
+		{"written, unlinked after", true, links, nil, []string{}, []string{}},
+		{"written, linked again after", true, nil, links, []string{fixHit}, []string{applied}},
 	} {
 		h := NewCommitIndexer(st, ix, nil)
+		if tt.written {
+			h.chunkBytes = 1
+		}
 		setLinks(tt.before)
 		if err := h.Committed(ctx); err != nil {
 			t.Fatal(err)
@@ -291,6 +297,18 @@ func TestLinkChangesAfterPrepared(t *testing.T) {
 		h.rounds.Wait()
 		if len(h.commits) != 1 || len(h.messages) != 1 {
 			t.Fatalf("%s: the round prepared %d commits and %d messages, want 1 and 1", tt.name, len(h.commits), len(h.messages))
+		}
+		if p := h.commits[fix.ID]; (p.doc == nil) != tt.written {
+			t.Fatalf("%s: the round wrote the commit: %v, want %v", tt.name, p.doc == nil, tt.written)
+		}
+		if tt.written {
+			want := []string{fixHit}
+			if tt.before == nil {
+				want = []string{}
+			}
+			if diff := cmp.Diff(want, hits(t, ix, "is:commit is:applied", nil)); diff != "" {
+				t.Errorf("%s: before Flush: is:commit is:applied (-want +got):\n%s", tt.name, diff)
+			}
 		}
 		setLinks(tt.after)
 		if err := h.Flush(ctx); err != nil {
