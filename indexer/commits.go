@@ -26,7 +26,7 @@ import (
 //
 // The work runs beside the link loop: after each store transaction
 // (Committed) a background round reads what the queues hold, builds and
-// analyses its documents (search.Doc.Analyze) on the other core while
+// analyses its documents (search.Analyze) on the other core while
 // link matches the next commits, and writes the commits' documents to the
 // index once commitChunkBytes of them wait. Flush, at the end of the run,
 // prepares what the last transactions queued, reads every queued commit
@@ -83,6 +83,7 @@ type commitDiff struct {
 // writeChunk wrote it), and the row and diff it was built from.
 type preparedCommit struct {
 	doc  *search.Doc
+	an   *search.Analysis
 	row  *store.CommitDoc
 	diff commitDiff
 }
@@ -310,7 +311,7 @@ func (h *CommitIndexer) prepareCommits(ctx context.Context) (more bool, err erro
 				continue
 			}
 			p := &preparedCommit{row: c, diff: diffs[c.SHA], doc: commitDoc(c, diffs[c.SHA])}
-			if err := p.doc.Analyze(); err != nil {
+			if p.an, err = search.Analyze(p.doc); err != nil {
 				return false, err
 			}
 			h.commits[id] = p
@@ -331,7 +332,7 @@ func (h *CommitIndexer) writeChunk(ctx context.Context) error {
 	var done []*preparedCommit
 	for _, id := range sortedKeys(h.commits) {
 		if p := h.commits[id]; p != nil && p.doc != nil {
-			if err := b.Index(p.doc); err != nil {
+			if err := b.IndexAnalysed(p.doc, p.an); err != nil {
 				return err
 			}
 			done = append(done, p)
@@ -341,7 +342,7 @@ func (h *CommitIndexer) writeChunk(ctx context.Context) error {
 		return err
 	}
 	for _, p := range done {
-		p.doc = nil // written; its analysis is no longer needed
+		p.doc, p.an = nil, nil // written; its analysis is no longer needed
 	}
 	h.pendingBytes = 0
 	h.logger.Debug("link: commits written to the search index", "commits", len(done), "elapsed", time.Since(start).Round(time.Millisecond))
@@ -391,7 +392,7 @@ func (h *CommitIndexer) prepareMessage(ctx context.Context, id int64) (*storedDo
 	if err != nil {
 		return nil, err
 	}
-	if err := sd.doc.Analyze(); err != nil {
+	if sd.an, err = search.Analyze(sd.doc); err != nil {
 		return nil, err
 	}
 	h.msgBytes.Add(int64(m.Size))
@@ -420,11 +421,7 @@ func (h *CommitIndexer) write(ctx context.Context) (commits, messages int, err e
 			commits++ // written by writeChunk as it is now
 			continue
 		}
-		d := commitDoc(c, p.diff)
-		if p.doc != nil {
-			d.ShareAnalysis(p.doc)
-		}
-		if err := b.Index(d); err != nil {
+		if err := b.IndexAnalysed(commitDoc(c, p.diff), p.an); err != nil {
 			return 0, 0, err
 		}
 		commits++
@@ -453,7 +450,7 @@ func (h *CommitIndexer) write(ctx context.Context) (commits, messages int, err e
 		if err != nil {
 			return 0, 0, err
 		}
-		if err := b.Index(d); err != nil {
+		if err := b.IndexAnalysed(d, sd.an); err != nil {
 			return 0, 0, err
 		}
 	}

@@ -230,13 +230,14 @@ func DocFromStore(ctx context.Context, st *store.Store, id int64) (*search.Doc, 
 // links).
 type storedDoc struct {
 	doc *search.Doc
-	ids []string // the Message-IDs of the mail itself
-	a   *patch.Analysis
+	ids []string         // the Message-IDs of the mail itself
+	a   *patch.Analysis  // what the link fields depend on (setLinks)
+	an  *search.Analysis // its analysed text, when prepared ahead
 }
 
 // parseStored parses the raw mail of m into its document; the fields
 // finish sets are set from m too, so that the document can be analysed
-// (search.Doc.Analyze) as it will be indexed.
+// (search.Analyze) as it will be indexed.
 func parseStored(ctx context.Context, st *store.Store, m *store.Message) (*storedDoc, error) {
 	raw, err := st.Raw(ctx, m.ID)
 	if err != nil {
@@ -262,7 +263,8 @@ func setStored(sd *storedDoc, doc *search.Doc, m *store.Message) {
 }
 
 // finish returns the document of message m (as the store has it now:
-// ids, thread, lists, links), sharing sd's analysed text.
+// ids, thread, lists, links); sd.an still applies to it where its text
+// is the same.
 func (sd *storedDoc) finish(ctx context.Context, st *store.Store, m *store.Message) (*search.Doc, error) {
 	doc := *sd.doc
 	setStored(sd, &doc, m)

@@ -77,10 +77,6 @@ type Doc struct {
 	// States are link states: StateApplied, StateUnapplied,
 	// StateOfflist, StateBackport (is:).
 	States []string
-
-	// analysed holds the text fields Analyze analysed, by field and
-	// value; indexing reuses one whose value is still the same.
-	analysed map[analysedKey]*wordsField
 }
 
 // analysedKey names one value of a text field: the field and the value's
@@ -97,17 +93,23 @@ func keyOf(name string, arrayPos []uint64) analysedKey {
 	return analysedKey{name, int(arrayPos[0])}
 }
 
+// Analysis is the analysed text of a document (Analyze).
+type Analysis struct {
+	fields map[analysedKey]*wordsField
+}
+
 // Analyze analyses the words and stems of d's text fields now, the
 // dearest part of indexing a document after the index's own segment
-// building, so that it can run off the path that indexes d: Batch.Index
-// then reuses each analysed field whose value has not changed since (and
-// analyses again one that has), as does the document of any Doc given
-// d's analysis with ShareAnalysis. The other fields (keywords, numbers)
-// are cheap and built when d is indexed.
-func (d *Doc) Analyze() error {
+// building, so that it can run off the path that indexes d:
+// Batch.IndexAnalysed then reuses each analysed field whose value has not
+// changed since (and analyses again one that has), for d or for any
+// other document made from it. The other fields (keywords, numbers) are
+// cheap and built when the document is indexed. The analysis is only
+// read once made, so several documents may be indexed with it.
+func Analyze(d *Doc) (*Analysis, error) {
 	doc, err := toDocument(d, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	m := make(map[analysedKey]*wordsField, len(doc.Fields))
 	for _, f := range doc.Fields {
@@ -118,23 +120,16 @@ func (d *Doc) Analyze() error {
 		w.Analyze()
 		m[keyOf(w.name, w.arrayPositions)] = w
 	}
-	d.analysed = m
-	return nil
+	return &Analysis{fields: m}, nil
 }
 
-// ShareAnalysis lets d reuse what Analyze did for from: d's text fields
-// whose values are those from had are not analysed again when d is
-// indexed. The analysed fields are only read, so from and d may both be
-// indexed.
-func (d *Doc) ShareAnalysis(from *Doc) { d.analysed = from.analysed }
-
 // analysedField returns the analysed words field of name at arrayPos if
-// Analyze left one with this value.
-func (d *Doc) analysedField(name string, arrayPos []uint64, value string) *wordsField {
-	if d.analysed == nil {
+// a holds one with this value.
+func (a *Analysis) analysedField(name string, arrayPos []uint64, value string) *wordsField {
+	if a == nil {
 		return nil
 	}
-	w := d.analysed[keyOf(name, arrayPos)]
+	w := a.fields[keyOf(name, arrayPos)]
 	if w == nil || string(w.value) != value {
 		return nil
 	}
@@ -286,8 +281,14 @@ func (b *docBudget) addrs(name string, as *[]Address) {
 // limits (see Limit). Field options come from schemaFields, so this stays
 // in step with NewMapping. kw is the analyzer of keyword fields; a text
 // field is a wordsField pair (field.go): its words and, in its stem field,
-// their stems, the pair Analyze left when it analysed the same value.
+// their stems.
 func toDocument(d *Doc, kw analysis.Analyzer) (*document.Document, error) {
+	return toDocumentWith(d, kw, nil)
+}
+
+// toDocumentWith is toDocument taking from an (Analyze) the words fields
+// whose values are still d's.
+func toDocumentWith(d *Doc, kw analysis.Analyzer, an *Analysis) (*document.Document, error) {
 	id := trimID(d.MessageID)
 	if id == "" {
 		return nil, ErrNoMessageID
@@ -304,7 +305,7 @@ func toDocument(d *Doc, kw analysis.Analyzer) (*document.Document, error) {
 		}
 		spec := specByName[name]
 		if spec.kind == kindText {
-			if w := d.analysedField(name, arrayPos, value); w != nil {
+			if w := an.analysedField(name, arrayPos, value); w != nil {
 				doc.AddField(w)
 				if w.stems != nil {
 					doc.AddField(w.stems)
