@@ -164,6 +164,17 @@ const flushAt = 5000
 // batch is a segment of every shard (doc/bench.md, "link indexing").
 const commitChunkBytes = 4 << 20
 
+// LinkMemoryLimit is the soft limit of the Go heap for a link run that
+// indexes (the link command sets it, unless GOMEMLIMIT is set). The
+// batches above bound what the heap holds live (475 MB at most for
+// liburing); without a limit the heap grows to twice that before a
+// collection and link peaked at 1.0-1.2 GB of RSS, with this one at
+// 780-790 MB for about the same CPU time. The import's budget (384 MiB)
+// is below that live peak: with it the collector ran all the time (41 s
+// of CPU instead of 23 s). See doc/bench.md, "Indexing beside the link
+// loop".
+const LinkMemoryLimit = 640 << 20
+
 // Committed starts a background round preparing the documents of what
 // is queued now, or indexes everything queued once flushAt commits or
 // DefaultBatchBytes of messages wait.
