@@ -14,7 +14,8 @@ import (
 
 // BenchmarkIndexCommitsLiburing indexes the documents of every commit of
 // a liburing clone (PATCHTRAIL_LIBURING) into an empty index: in one
-// batch, as link does (one segment per shard), and in batches of 500.
+// batch, in batches of 500, and in batches of commitChunkBytes of text as
+// link writes them.
 // cpu-s/op is the process's CPU time (user + sys, the index's background
 // work included), the measure that holds on a shared machine:
 //
@@ -50,7 +51,8 @@ func BenchmarkIndexCommitsLiburing(b *testing.B) {
 	for _, v := range []struct {
 		name  string
 		batch int
-	}{{"one-batch", len(docs)}, {"batches-of-500", 500}} {
+		bytes int64
+	}{{"one-batch", len(docs), 0}, {"batches-of-500", 500, 0}, {"batches-of-4MiB", len(docs), commitChunkBytes}} {
 		b.Run(v.name, func(b *testing.B) {
 			var cpu time.Duration
 			for i := 0; i < b.N; i++ {
@@ -62,12 +64,15 @@ func BenchmarkIndexCommitsLiburing(b *testing.B) {
 				c0 := cpuTime()
 				b.StartTimer()
 				bt := ix.Batch()
+				var text int64
 				for k, c := range docs {
-					if k > 0 && k%v.batch == 0 {
+					if k > 0 && k%v.batch == 0 || v.bytes > 0 && text >= v.bytes {
 						if err := bt.Execute(ctx); err != nil {
 							b.Fatal(err)
 						}
+						text = 0
 					}
+					text += int64(len(c.Subject) + len(c.Body) + len(c.Diff))
 					if err := bt.Index(search.NewCommitDoc(c)); err != nil {
 						b.Fatal(err)
 					}

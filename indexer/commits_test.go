@@ -228,3 +228,105 @@ func TestLinkIndexesCommits(t *testing.T) {
 		}
 	}
 }
+
+// TestLinkChangesAfterPrepared: a document prepared beside the link loop
+// (a round started by Committed), or also written by the round, is
+// indexed as the store has it when Flush runs: links that changed after
+// the round show, and the queue is empty after.
+func TestLinkChangesAfterPrepared(t *testing.T) {
+	ctx := context.Background()
+	f := makeLinkFixture(t)
+	st := openStore(t)
+	ix := openIndex(t)
+	importOK(t, st, f.mbox, &Options{List: "io-uring", Hooks: []Hook{NewSearchHook(st, ix, nil)}})
+	if err := link.AddRepo(ctx, st, "code", f.repo); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := link.Link(ctx, st, &link.Options{Hook: NewCommitIndexer(st, ix, nil)}); err != nil {
+		t.Fatal(err)
+	}
+	fix, err := st.Commit(ctx, f.fix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	links, err := st.CommitLinks(ctx, fix.ID)
+	if err != nil || len(links) != 1 {
+		t.Fatalf("links of the fix: %v, %v", links, err)
+	}
+	setLinks := func(ls []store.LinkRow) {
+		t.Helper()
+		tx, err := st.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		if err := tx.SetLinks(fix.ID, ls); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.EnqueueCommits(fix.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Enqueue(links[0].Message); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fixHit, applied := "commit "+f.fix[:12], "message applied@patchtrail.test"
+	for _, tt := range []struct {
+		name          string
+		written       bool            // the round writes the commit's document
+		before, after []store.LinkRow // links when prepared, when written
+		commits       []string        // is:commit is:applied
+		messages      []string        // is:applied
+	}{
+		{"unlinked after", false, links, nil, []string{}, []string{}},
+		{"linked again after", false, nil, links, []string{fixHit}, []string{applied}},
+		{"written, unlinked after", true, links, nil, []string{}, []string{}},
+		{"written, linked again after", true, nil, links, []string{fixHit}, []string{applied}},
+	} {
+		h := NewCommitIndexer(st, ix, nil)
+		if tt.written {
+			h.chunkBytes = 1
+		}
+		setLinks(tt.before)
+		if err := h.Committed(ctx); err != nil {
+			t.Fatal(err)
+		}
+		h.rounds.Wait()
+		if len(h.commits) != 1 || len(h.messages) != 1 {
+			t.Fatalf("%s: the round prepared %d commits and %d messages, want 1 and 1", tt.name, len(h.commits), len(h.messages))
+		}
+		if p := h.commits[fix.ID]; (p.doc == nil) != tt.written {
+			t.Fatalf("%s: the round wrote the commit: %v, want %v", tt.name, p.doc == nil, tt.written)
+		}
+		if tt.written {
+			want := []string{fixHit}
+			if tt.before == nil {
+				want = []string{}
+			}
+			if diff := cmp.Diff(want, hits(t, ix, "is:commit is:applied", nil)); diff != "" {
+				t.Errorf("%s: before Flush: is:commit is:applied (-want +got):\n%s", tt.name, diff)
+			}
+		}
+		setLinks(tt.after)
+		if err := h.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if h.Commits != 1 || h.Messages != 1 {
+			t.Errorf("%s: indexed %d commits and %d messages, want 1 and 1", tt.name, h.Commits, h.Messages)
+		}
+		if diff := cmp.Diff(tt.commits, hits(t, ix, "is:commit is:applied", nil)); diff != "" {
+			t.Errorf("%s: is:commit is:applied (-want +got):\n%s", tt.name, diff)
+		}
+		if diff := cmp.Diff(tt.messages, hits(t, ix, "is:applied", nil)); diff != "" {
+			t.Errorf("%s: is:applied (-want +got):\n%s", tt.name, diff)
+		}
+		for _, q := range []func(context.Context) (int64, error){st.QueueLen, st.CommitQueueLen} {
+			if n, err := q(ctx); err != nil || n != 0 {
+				t.Errorf("%s: queue holds %d after Flush (%v), want 0", tt.name, n, err)
+			}
+		}
+	}
+}

@@ -218,7 +218,28 @@ func DocFromStore(ctx context.Context, st *store.Store, id int64) (*search.Doc, 
 	if m.Deleted {
 		return nil, nil
 	}
-	raw, err := st.Raw(ctx, id)
+	sd, err := parseStored(ctx, st, m)
+	if err != nil {
+		return nil, err
+	}
+	return sd.finish(ctx, st, m)
+}
+
+// storedDoc is the document of a stored message as its raw mail gives it,
+// before finish adds what the store decides (its ids, thread, lists,
+// links).
+type storedDoc struct {
+	doc *search.Doc
+	ids []string         // the Message-IDs of the mail itself
+	a   *patch.Analysis  // what the link fields depend on (setLinks)
+	an  *search.Analysis // its analysed text, when prepared ahead
+}
+
+// parseStored parses the raw mail of m into its document; the fields
+// finish sets are set from m too, so that the document can be analysed
+// (search.Analyze) as it will be indexed.
+func parseStored(ctx context.Context, st *store.Store, m *store.Message) (*storedDoc, error) {
+	raw, err := st.Raw(ctx, m.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -227,16 +248,30 @@ func DocFromStore(ctx context.Context, st *store.Store, id int64) (*search.Doc, 
 		return nil, fmt.Errorf("indexer: stored message %s: %w", m.MessageID, err)
 	}
 	a := patch.Analyze(pm)
-	doc := BuildDoc(pm, a)
-	if err := setLinks(ctx, st, id, doc, a); err != nil {
-		return nil, err
-	}
+	sd := &storedDoc{doc: BuildDoc(pm, a), a: a}
+	sd.ids = slices.Clip(sd.doc.MessageIDs)
+	setStored(sd, sd.doc, m)
+	return sd, nil
+}
+
+func setStored(sd *storedDoc, doc *search.Doc, m *store.Message) {
 	doc.MessageID = m.MessageID
-	doc.MessageIDs = append(doc.MessageIDs, m.IDs...)
+	doc.MessageIDs = append(sd.ids, m.IDs...)
 	doc.ThreadID = strconv.FormatInt(m.Thread, 10)
 	doc.Lists = m.Lists
 	doc.Received = m.Received
-	return doc, nil
+}
+
+// finish returns the document of message m (as the store has it now:
+// ids, thread, lists, links); sd.an still applies to it where its text
+// is the same.
+func (sd *storedDoc) finish(ctx context.Context, st *store.Store, m *store.Message) (*search.Doc, error) {
+	doc := *sd.doc
+	setStored(sd, &doc, m)
+	if err := setLinks(ctx, st, m.ID, &doc, sd.a); err != nil {
+		return nil, err
+	}
+	return &doc, nil
 }
 
 // BuildDoc makes the search document of a parsed message with every

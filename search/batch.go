@@ -45,8 +45,12 @@ func (ix *Index) shardFor(id string) int {
 
 // Index adds (or replaces) d. The document is built now; d may be reused
 // after Index returns.
-func (b *Batch) Index(d *Doc) error {
-	doc, err := toDocument(d, b.ix.kw)
+func (b *Batch) Index(d *Doc) error { return b.IndexAnalysed(d, nil) }
+
+// IndexAnalysed is Index reusing the text fields of an (Analyze, of d or
+// of a document d was made from) whose values are still d's.
+func (b *Batch) IndexAnalysed(d *Doc, an *Analysis) error {
+	doc, err := toDocumentWith(d, b.ix.kw, an)
 	if err != nil {
 		return err
 	}

@@ -79,6 +79,63 @@ type Doc struct {
 	States []string
 }
 
+// analysedKey names one value of a text field: the field and the value's
+// array position (-1 for a single value).
+type analysedKey struct {
+	name string
+	pos  int
+}
+
+func keyOf(name string, arrayPos []uint64) analysedKey {
+	if len(arrayPos) == 0 {
+		return analysedKey{name, -1}
+	}
+	return analysedKey{name, int(arrayPos[0])}
+}
+
+// Analysis is the analysed text of a document (Analyze).
+type Analysis struct {
+	fields map[analysedKey]*wordsField
+}
+
+// Analyze analyses the words and stems of d's text fields now, the
+// dearest part of indexing a document after the index's own segment
+// building, so that it can run off the path that indexes d:
+// Batch.IndexAnalysed then reuses each analysed field whose value has not
+// changed since (and analyses again one that has), for d or for any
+// other document made from it. The other fields (keywords, numbers) are
+// cheap and built when the document is indexed. The analysis is only
+// read once made, so several documents may be indexed with it.
+func Analyze(d *Doc) (*Analysis, error) {
+	doc, err := toDocument(d, nil)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[analysedKey]*wordsField, len(doc.Fields))
+	for _, f := range doc.Fields {
+		w, ok := f.(*wordsField)
+		if !ok || specByName[w.name].kind != kindText {
+			continue // a stem field is analysed with its words field
+		}
+		w.Analyze()
+		m[keyOf(w.name, w.arrayPositions)] = w
+	}
+	return &Analysis{fields: m}, nil
+}
+
+// analysedField returns the analysed words field of name at arrayPos if
+// a holds one with this value.
+func (a *Analysis) analysedField(name string, arrayPos []uint64, value string) *wordsField {
+	if a == nil {
+		return nil
+	}
+	w := a.fields[keyOf(name, arrayPos)]
+	if w == nil || string(w.value) != value {
+		return nil
+	}
+	return w
+}
+
 // ErrNoMessageID is returned when a Doc without MessageID is indexed.
 var ErrNoMessageID = errors.New("search: document has no Message-ID")
 
@@ -226,6 +283,12 @@ func (b *docBudget) addrs(name string, as *[]Address) {
 // field is a wordsField pair (field.go): its words and, in its stem field,
 // their stems.
 func toDocument(d *Doc, kw analysis.Analyzer) (*document.Document, error) {
+	return toDocumentWith(d, kw, nil)
+}
+
+// toDocumentWith is toDocument taking from an (Analyze) the words fields
+// whose values are still d's.
+func toDocumentWith(d *Doc, kw analysis.Analyzer, an *Analysis) (*document.Document, error) {
 	id := trimID(d.MessageID)
 	if id == "" {
 		return nil, ErrNoMessageID
@@ -242,6 +305,13 @@ func toDocument(d *Doc, kw analysis.Analyzer) (*document.Document, error) {
 		}
 		spec := specByName[name]
 		if spec.kind == kindText {
+			if w := an.analysedField(name, arrayPos, value); w != nil {
+				doc.AddField(w)
+				if w.stems != nil {
+					doc.AddField(w.stems)
+				}
+				return
+			}
 			var stems *fieldSpec
 			if s, ok := specByName[stemField(name)]; ok {
 				stems = &s

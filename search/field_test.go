@@ -109,3 +109,77 @@ func TestWordsFieldSameAsTextField(t *testing.T) {
 		checkWordsField(t, d.MessageID, doc)
 	}
 }
+
+// analysedFields analyses every field of doc and returns each field's
+// analysis by name and array position.
+func analysedFields(doc *document.Document) map[string]document.Field {
+	out := map[string]document.Field{}
+	for _, f := range doc.Fields {
+		f = asWordsField(f)
+		f.Analyze()
+		key := f.Name()
+		for _, p := range f.ArrayPositions() {
+			key += "/" + string(rune('0'+p))
+		}
+		out[key] = f
+	}
+	return out
+}
+
+// TestAnalyzeSameDocument: a document indexed with the analysis made
+// ahead (Analyze) of it, or of the document it was made from, indexes
+// the same terms as one analysed when indexed, also when a field changed
+// after Analyze.
+func TestAnalyzeSameDocument(t *testing.T) {
+	kw := NewMapping().AnalyzerNamed("keyword")
+	for _, d := range testDocs() {
+		an, err := Analyze(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		changed := *d // what a caller changes after Analyze
+		changed.Subject += " changed words"
+		changed.MessageIDs = append(slices.Clip(changed.MessageIDs), "other@id")
+		changed.States = []string{StateApplied}
+		other := &Doc{MessageID: d.MessageID, Subject: d.Subject, From: d.From, NonQuoted: "other text", States: []string{StateOfflist}}
+		reused := 0
+		for _, c := range []struct {
+			name string
+			doc  *Doc
+		}{{"ahead", d}, {"changed", &changed}, {"other", other}} {
+			gdoc, err := toDocumentWith(c.doc, kw, an)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wdoc, err := toDocument(c.doc, kw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range gdoc.Fields {
+				if w, ok := f.(*wordsField); ok && w.analysed {
+					reused++
+				}
+			}
+			got, want := analysedFields(gdoc), analysedFields(wdoc)
+			if len(got) != len(want) {
+				t.Errorf("%s %s: %d fields, want %d", d.MessageID, c.name, len(got), len(want))
+			}
+			for k, wf := range want {
+				gf := got[k]
+				if gf == nil {
+					t.Errorf("%s %s: field %s missing", d.MessageID, c.name, k)
+					continue
+				}
+				if gf.AnalyzedLength() != wf.AnalyzedLength() {
+					t.Errorf("%s %s: field %s: length %d, want %d", d.MessageID, c.name, k, gf.AnalyzedLength(), wf.AnalyzedLength())
+				}
+				if diff := sameFreqs(wf.AnalyzedTokenFrequencies(), gf.AnalyzedTokenFrequencies()); diff != "" {
+					t.Errorf("%s %s: field %s: %s", d.MessageID, c.name, k, diff)
+				}
+			}
+		}
+		if reused == 0 {
+			t.Errorf("%s: no analysed field reused", d.MessageID)
+		}
+	}
+}

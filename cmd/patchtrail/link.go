@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -116,6 +117,9 @@ func runLink(ctx context.Context, e *env, args []string) error {
 		if ix != nil {
 			defer ix.Close()
 			lo.Hook = indexer.NewCommitIndexer(st, ix, e.log)
+			if os.Getenv("GOMEMLIMIT") == "" {
+				debug.SetMemoryLimit(indexer.LinkMemoryLimit)
+			}
 		}
 	}
 	res, err := link.Link(ctx, st, lo)
