@@ -376,12 +376,16 @@ func toDocumentWith(d *Doc, kw analysis.Analyzer, an *Analysis) (*document.Docum
 	}
 	addNum(FieldDate, float64(unix(d.Date)))
 	addNum(FieldOrder, float64(orderKey(d.Date, id)))
-	rt := d.Received
-	if rt.IsZero() {
-		rt = d.Date
+	if d.Kind != KindCommit {
+		// A commit has no arrival time or mail size: rt: and z: reach
+		// messages only, and a commit is spared their 32 numeric terms.
+		rt := d.Received
+		if rt.IsZero() {
+			rt = d.Date
+		}
+		addNum(FieldReceived, float64(unix(rt)))
+		addNum(FieldSize, float64(d.Size))
 	}
-	addNum(FieldReceived, float64(unix(rt)))
-	addNum(FieldSize, float64(d.Size))
 	add(FieldNonQuoted, d.NonQuoted, nil)
 	add(FieldQuoted, d.Quoted, nil)
 	addAll(FieldAttachment, d.AttachmentNames, nil)

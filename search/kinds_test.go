@@ -136,6 +136,10 @@ func TestCommitsKeepMessageAnswers(t *testing.T) {
 		"is:commit commit:0000abc":                        0, // a prefix must start the id
 		"is:commit commit:" + fmt.Sprintf("%040x", 0xabc): 1,
 		"is:commit commit:00000000":                       2,
+		"is:commit d:2023-01-01..":                        2,
+		"is:commit z:..1m":                                0, // a commit has no mail size
+		"is:commit rt:2023-01-01..":                       0, // nor an arrival time
+		"(is:commit OR is:message) z:..1m":                3,
 	} {
 		got, err := mixed.Search(ctx, q, nil)
 		if err != nil || got.Total != want {

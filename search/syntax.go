@@ -228,7 +228,7 @@ func HelpMarkdown() string {
 		"(`is:commit s:sqpoll`, `(is:commit OR is:message) s:sqpoll`); every other query answers with "+
 		"messages only, exactly as before, and the lore endpoints (`x=m` mbox, Atom) always do. On a commit, "+
 		"`s:` is its subject, `b:`/`nq:` its message, `f:`/`a:` its author, `d:`/`dt:` its author date, "+
-		"`dfn:`, `dfa:`, `dfb:`, `dfhh:` its diff, `patchid:` its `git patch-id --stable`. On a message, "+
+		"`dfn:`, `dfa:`, `dfb:`, `dfhh:` its diff, `patchid:` its `git patch-id --stable`; `rt:` and `z:` (arrival time, mail size) reach messages only. On a message, "+
 		"`commit:`, `repo:` and `cve:` find the messages linked to those commits (`repo:` and `cve:` through "+
 		"the commits they were applied as). `commit:`, `repo:` and `cve:` side by side are alternatives, as "+
 		"`mid:` is; `is:` values are all required (`is:commit is:offlist`). `is:unapplied` leaves out earlier "+
