@@ -86,6 +86,8 @@ var features = []feature{
 	{"applied", GroupThread, fixed("a reply says it was applied or queued")},
 	{"nak", GroupThread, fixed("a reviewer NAKs it")},
 	{"reposted", GroupThread, fixed("posted again by someone else (a maintainer's series or pull request)")},
+	{"picked_fix_tree", GroupThread, fixed("posted again by someone else for a tree of fixes")},
+	{"renamed_later", GroupThread, fixed("a newer version under another subject followed within two weeks")},
 
 	{"bounds_check", GroupDiff, fixed("adds a bounds or length check")},
 	{"null_check", GroupDiff, fixed("adds a NULL or error-pointer check")},
@@ -621,6 +623,79 @@ func (c *Corpus) threadFeatures(r *Row, m *mail, vs []*mail, horizon time.Time) 
 			break
 		}
 	}
+	for _, o := range c.byKey[m.key] {
+		if o.from != m.from && o.tree == 1 && o.date.After(m.date.Add(-repostWindow)) && !o.date.After(horizon) {
+			r.setf("picked_fix_tree", 1, o.mid)
+			break
+		}
+	}
+	// A newer version of the patch under a reworded subject: the
+	// subject posted here is not the one that was applied.
+	if o := c.renamedLater(m, horizon); o != nil {
+		r.setf("renamed_later", 1, o.mid)
+	}
+}
+
+// renamedLater returns a newer version of posting m, by the same sender
+// within the horizon, under another but similar subject: a higher
+// version number, the same place in its series, the same subsystem
+// prefix ("net: sched: ") and at least half of the other words of the
+// two subjects shared; nil when none, or when m's subject was posted
+// again first.
+func (c *Corpus) renamedLater(m *mail, horizon time.Time) *mail {
+	ms := c.bySender[m.from]
+	i := sort.Search(len(ms), func(i int) bool { return ms[i].date.After(m.date) })
+	var words map[string]bool
+	for _, o := range ms[i:] {
+		if o.date.After(horizon) {
+			break
+		}
+		if o.key == "" || o.key == m.key || max(o.version, 1) <= max(m.version, 1) {
+			continue
+		}
+		if counter(o) != counter(m) {
+			continue // another patch of the series
+		}
+		prefix, rest := splitPrefix(m.key)
+		oprefix, orest := splitPrefix(o.key)
+		if prefix != oprefix {
+			continue
+		}
+		if words == nil {
+			words = map[string]bool{}
+			for _, w := range strings.Fields(rest) {
+				words[w] = true
+			}
+		}
+		shared, n := 0, len(words)
+		seen := map[string]bool{}
+		for _, w := range strings.Fields(orest) {
+			if seen[w] {
+				continue
+			}
+			seen[w] = true
+			if words[w] {
+				shared++
+			} else {
+				n++
+			}
+		}
+		if shared >= 2 && 2*shared >= n {
+			return o
+		}
+	}
+	return nil
+}
+
+// counter is the position of a posting in its series (0: alone).
+func counter(m *mail) int { return patch.ParseSubject(m.subject).Counter }
+
+// splitPrefix splits a subject key after its last "prefix: ".
+func splitPrefix(key string) (string, string) {
+	if i := strings.LastIndex(key, ": "); i >= 0 {
+		return key[:i], key[i+2:]
+	}
+	return "", key
 }
 
 // history holds, per file, function and reporter, the fixes that got a
