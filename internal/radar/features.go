@@ -38,8 +38,12 @@ type feature struct {
 	words func(detail string, v float64) string
 }
 
-// Features lists the model's inputs, in the order of a feature vector.
-var features = []feature{
+// features lists the model's inputs, in the order of a feature vector:
+// the signals, then their interactions.
+var features, featureParts = withInteractions(signals)
+
+// signals are the features read from the evidence.
+var signals = []feature{
 	{"fixes", GroupPatch, func(d string, v float64) string { return "Fixes: tag" + d }},
 	{"fixes_age", GroupPatch, func(d string, v float64) string {
 		return fmt.Sprintf("Fixes: a commit %s old%s", years(math.Expm1(v)), d)
@@ -114,6 +118,66 @@ var features = []feature{
 	{"history_author", GroupHistory, func(d string, v float64) string {
 		return fmt.Sprintf("%.0f %% of the sender's earlier fixes got a CVE%s", v*100, d)
 	}},
+}
+
+// interacting names the features whose pairwise products are features
+// too (interactions, "a*b"), with the words that render them: a signal
+// often counts only beside another (vulnerability words in a patch
+// that changes kernel code, a Fixes: tag on a small diff). Measured on
+// lists left out of training, the products of these ten raise the
+// average precision on most of them (doc/radar.md).
+var interacting = []struct{ name, words string }{
+	{"fixes", "a Fixes: tag"},
+	{"cc_stable", "Cc: stable"},
+	{"fix_tree", "a tree of fixes"},
+	{"vuln_words", "vulnerability words"},
+	{"fix_subject", "a fix in the subject"},
+	{"kernel_code", "kernel code changed"},
+	{"splat_patch", "a splat in the changelog"},
+	{"reported", "Reported-by"},
+	{"small_diff", "a small diff"},
+	{"history_author", "a sender whose fixes got CVEs"},
+}
+
+// withInteractions appends to fs the products of the interacting
+// features; parts gives, for each feature, the two it multiplies (nil:
+// none).
+func withInteractions(fs []feature) ([]feature, [][]int) {
+	out := append([]feature(nil), fs...)
+	parts := make([][]int, len(fs))
+	index := map[string]int{}
+	for i, f := range fs {
+		index[f.name] = i
+	}
+	for a := range interacting {
+		for b := a + 1; b < len(interacting); b++ {
+			x, y := index[interacting[a].name], index[interacting[b].name]
+			group := GroupPatch
+			for _, i := range []int{x, y} {
+				if fs[i].group != GroupPatch {
+					group = fs[i].group
+				}
+			}
+			words := interacting[a].words + " with " + interacting[b].words
+			out = append(out, feature{fs[x].name + "*" + fs[y].name, group, fixed(words)})
+			parts = append(parts, []int{x, y})
+		}
+	}
+	return out, parts
+}
+
+// inGroups reports whether feature i reads evidence of one of the groups
+// (an interaction: either of its parts does).
+func inGroups(i int, groups map[Group]bool) bool {
+	if groups[features[i].group] {
+		return true
+	}
+	for _, p := range featureParts[i] {
+		if groups[features[p].group] {
+			return true
+		}
+	}
+	return false
 }
 
 // FeatureNames lists the model's inputs in vector order.
@@ -396,6 +460,18 @@ func (c *Corpus) row(m *mail, h *history) *Row {
 	// History: CVEs published before this posting.
 	h.features(r, m)
 
+	// Interactions: the products of the features set above.
+	for i, p := range featureParts {
+		if p == nil {
+			continue
+		}
+		a, b := p[0], p[1]
+		if v := r.X[a] * r.X[b]; v != 0 {
+			r.X[i] = v
+			r.ev[i] = evidence{mid: r.ev[a].mid}
+		}
+	}
+
 	// Baselines, from the newest version's mail alone.
 	tags := 0.0
 	if len(m.fixes) > 0 || m.ccStable {
@@ -645,7 +721,9 @@ func (c *Corpus) threadFeatures(r *Row, m *mail, vs []*mail, horizon time.Time) 
 func (c *Corpus) renamedLater(m *mail, horizon time.Time) *mail {
 	ms := c.bySender[m.from]
 	i := sort.Search(len(ms), func(i int) bool { return ms[i].date.After(m.date) })
+	prefix, rest := splitPrefix(m.key)
 	var words map[string]bool
+	pos := -1
 	for _, o := range ms[i:] {
 		if o.date.After(horizon) {
 			break
@@ -653,10 +731,6 @@ func (c *Corpus) renamedLater(m *mail, horizon time.Time) *mail {
 		if o.key == "" || o.key == m.key || max(o.version, 1) <= max(m.version, 1) {
 			continue
 		}
-		if counter(o) != counter(m) {
-			continue // another patch of the series
-		}
-		prefix, rest := splitPrefix(m.key)
 		oprefix, orest := splitPrefix(o.key)
 		if prefix != oprefix {
 			continue
@@ -680,7 +754,13 @@ func (c *Corpus) renamedLater(m *mail, horizon time.Time) *mail {
 				n++
 			}
 		}
-		if shared >= 2 && 2*shared >= n {
+		if shared < 2 || 2*shared < n {
+			continue
+		}
+		if pos < 0 {
+			pos = counter(m)
+		}
+		if counter(o) == pos { // not another patch of the series
 			return o
 		}
 	}
