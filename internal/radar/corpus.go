@@ -90,6 +90,8 @@ type Corpus struct {
 	stablePostings map[string][]time.Time
 	// bySender lists the patch postings of each sender, oldest first.
 	bySender map[string][]*mail
+	// keyWords caches the split subject keys of renamedLater.
+	keyWords map[string]*keyWords
 }
 
 // LoadOptions select what Load reads.

@@ -721,8 +721,7 @@ func (c *Corpus) threadFeatures(r *Row, m *mail, vs []*mail, horizon time.Time) 
 func (c *Corpus) renamedLater(m *mail, horizon time.Time) *mail {
 	ms := c.bySender[m.from]
 	i := sort.Search(len(ms), func(i int) bool { return ms[i].date.After(m.date) })
-	prefix, rest := splitPrefix(m.key)
-	var words map[string]bool
+	var mw *keyWords
 	pos := -1
 	for _, o := range ms[i:] {
 		if o.date.After(horizon) {
@@ -731,30 +730,20 @@ func (c *Corpus) renamedLater(m *mail, horizon time.Time) *mail {
 		if o.key == "" || o.key == m.key || max(o.version, 1) <= max(m.version, 1) {
 			continue
 		}
-		oprefix, orest := splitPrefix(o.key)
-		if prefix != oprefix {
+		if mw == nil {
+			mw = c.wordsOf(m.key)
+		}
+		ow := c.wordsOf(o.key)
+		if ow.prefix != mw.prefix {
 			continue
 		}
-		if words == nil {
-			words = map[string]bool{}
-			for _, w := range strings.Fields(rest) {
-				words[w] = true
-			}
-		}
-		shared, n := 0, len(words)
-		seen := map[string]bool{}
-		for _, w := range strings.Fields(orest) {
-			if seen[w] {
-				continue
-			}
-			seen[w] = true
-			if words[w] {
+		shared := 0
+		for _, w := range ow.words {
+			if mw.set[w] {
 				shared++
-			} else {
-				n++
 			}
 		}
-		if shared < 2 || 2*shared < n {
+		if n := len(mw.words) + len(ow.words) - shared; shared < 2 || 2*shared < n {
 			continue
 		}
 		if pos < 0 {
@@ -765,6 +754,34 @@ func (c *Corpus) renamedLater(m *mail, horizon time.Time) *mail {
 		}
 	}
 	return nil
+}
+
+// keyWords is a subject key split for renamedLater: the subsystem
+// prefix, and the other words, each once.
+type keyWords struct {
+	prefix string
+	words  []string
+	set    map[string]bool
+}
+
+// wordsOf splits a subject key, once per key.
+func (c *Corpus) wordsOf(key string) *keyWords {
+	if kw, ok := c.keyWords[key]; ok {
+		return kw
+	}
+	if c.keyWords == nil {
+		c.keyWords = map[string]*keyWords{}
+	}
+	prefix, rest := splitPrefix(key)
+	kw := &keyWords{prefix: prefix, set: map[string]bool{}}
+	for _, w := range strings.Fields(rest) {
+		if !kw.set[w] {
+			kw.set[w] = true
+			kw.words = append(kw.words, w)
+		}
+	}
+	c.keyWords[key] = kw
+	return kw
 }
 
 // counter is the position of a posting in its series (0: alone).
