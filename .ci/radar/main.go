@@ -128,18 +128,19 @@ func main() {
 		}
 	case "dump":
 		// dump: every unit of every list as a TSV row (list, date,
-		// label, published-before-window label, baselines, features), to
+		// label, its CVE's publication date, baseline (b), subject,
+		// features), to
 		// study the features outside Go.
 		names := radar.FeatureNames()
-		fmt.Printf("list\tdate\tpos\tb\tsubject\t%s\n", strings.Join(names, "\t"))
+		fmt.Printf("list\tdate\tpos\tpublished\tb\tsubject\t%s\n", strings.Join(names, "\t"))
 		for _, l := range ls {
 			for _, r := range l.c.Units(time.Time{}, time.Time{}, labels) {
-				_, pos := labels.First(r.Key, time.Time{})
-				p := 0
+				c, pos := labels.First(r.Key, time.Time{})
+				p, published := 0, ""
 				if pos {
-					p = 1
+					p, published = 1, day(c.Published)
 				}
-				fmt.Printf("%s\t%s\t%d\t%g\t%s", l.name, day(r.Date), p, r.WordBaseline, strings.ReplaceAll(r.Subject, "\t", " "))
+				fmt.Printf("%s\t%s\t%d\t%s\t%g\t%s", l.name, day(r.Date), p, published, r.WordBaseline, strings.Join(strings.Fields(r.Subject), " "))
 				for _, v := range r.X {
 					fmt.Printf("\t%.4g", v)
 				}

@@ -88,6 +88,10 @@ type Corpus struct {
 	// stablePostings maps a subject key to the dates of stable backport
 	// postings of it.
 	stablePostings map[string][]time.Time
+	// bySender lists the patch postings of each sender, oldest first.
+	bySender map[string][]*mail
+	// keyWords caches the split subject keys of renamedLater.
+	keyWords map[string]*keyWords
 }
 
 // LoadOptions select what Load reads.
@@ -206,6 +210,7 @@ func index(mails []*mail) *Corpus {
 		versions:       make(map[string][]*mail, n/4),
 		byKey:          make(map[string][]*mail, n/4),
 		stablePostings: map[string][]time.Time{},
+		bySender:       make(map[string][]*mail, n/64),
 	}
 	for _, m := range mails {
 		c.byMID[m.mid] = m
@@ -221,6 +226,7 @@ func index(mails []*mail) *Corpus {
 			vk := m.key + "\x00" + m.from
 			c.versions[vk] = append(c.versions[vk], m)
 			c.byKey[m.key] = append(c.byKey[m.key], m)
+			c.bySender[m.from] = append(c.bySender[m.from], m)
 		case kindStable:
 			c.stablePostings[m.key] = append(c.stablePostings[m.key], m.date)
 		}
@@ -229,6 +235,9 @@ func index(mails []*mail) *Corpus {
 		sort.SliceStable(vs, func(i, j int) bool { return older(vs[i], vs[j]) })
 	}
 	for _, vs := range c.byKey {
+		sort.SliceStable(vs, func(i, j int) bool { return older(vs[i], vs[j]) })
+	}
+	for _, vs := range c.bySender {
 		sort.SliceStable(vs, func(i, j int) bool { return older(vs[i], vs[j]) })
 	}
 	for _, ds := range c.stablePostings {

@@ -38,8 +38,12 @@ type feature struct {
 	words func(detail string, v float64) string
 }
 
-// Features lists the model's inputs, in the order of a feature vector.
-var features = []feature{
+// features lists the model's inputs, in the order of a feature vector:
+// the signals, then their interactions.
+var features, featureParts = withInteractions(signals)
+
+// signals are the features read from the evidence.
+var signals = []feature{
 	{"fixes", GroupPatch, func(d string, v float64) string { return "Fixes: tag" + d }},
 	{"fixes_age", GroupPatch, func(d string, v float64) string {
 		return fmt.Sprintf("Fixes: a commit %s old%s", years(math.Expm1(v)), d)
@@ -86,6 +90,8 @@ var features = []feature{
 	{"applied", GroupThread, fixed("a reply says it was applied or queued")},
 	{"nak", GroupThread, fixed("a reviewer NAKs it")},
 	{"reposted", GroupThread, fixed("posted again by someone else (a maintainer's series or pull request)")},
+	{"picked_fix_tree", GroupThread, fixed("posted again by someone else for a tree of fixes")},
+	{"renamed_later", GroupThread, fixed("a newer version under another subject followed within two weeks")},
 
 	{"bounds_check", GroupDiff, fixed("adds a bounds or length check")},
 	{"null_check", GroupDiff, fixed("adds a NULL or error-pointer check")},
@@ -112,6 +118,66 @@ var features = []feature{
 	{"history_author", GroupHistory, func(d string, v float64) string {
 		return fmt.Sprintf("%.0f %% of the sender's earlier fixes got a CVE%s", v*100, d)
 	}},
+}
+
+// interacting names the features whose pairwise products are features
+// too (interactions, "a*b"), with the words that render them: a signal
+// often counts only beside another (vulnerability words in a patch
+// that changes kernel code, a Fixes: tag on a small diff). Measured on
+// lists left out of training, the products of these ten raise the
+// average precision on most of them (doc/radar.md).
+var interacting = []struct{ name, words string }{
+	{"fixes", "a Fixes: tag"},
+	{"cc_stable", "Cc: stable"},
+	{"fix_tree", "a tree of fixes"},
+	{"vuln_words", "vulnerability words"},
+	{"fix_subject", "a fix in the subject"},
+	{"kernel_code", "kernel code changed"},
+	{"splat_patch", "a splat in the changelog"},
+	{"reported", "Reported-by"},
+	{"small_diff", "a small diff"},
+	{"history_author", "a sender whose fixes got CVEs"},
+}
+
+// withInteractions appends to fs the products of the interacting
+// features; parts gives, for each feature, the two it multiplies (nil:
+// none).
+func withInteractions(fs []feature) ([]feature, [][]int) {
+	out := append([]feature(nil), fs...)
+	parts := make([][]int, len(fs))
+	index := map[string]int{}
+	for i, f := range fs {
+		index[f.name] = i
+	}
+	for a := range interacting {
+		for b := a + 1; b < len(interacting); b++ {
+			x, y := index[interacting[a].name], index[interacting[b].name]
+			group := GroupPatch
+			for _, i := range []int{x, y} {
+				if fs[i].group != GroupPatch {
+					group = fs[i].group
+				}
+			}
+			words := interacting[a].words + " with " + interacting[b].words
+			out = append(out, feature{fs[x].name + "*" + fs[y].name, group, fixed(words)})
+			parts = append(parts, []int{x, y})
+		}
+	}
+	return out, parts
+}
+
+// inGroups reports whether feature i reads evidence of one of the groups
+// (an interaction: either of its parts does).
+func inGroups(i int, groups map[Group]bool) bool {
+	if groups[features[i].group] {
+		return true
+	}
+	for _, p := range featureParts[i] {
+		if groups[features[p].group] {
+			return true
+		}
+	}
+	return false
 }
 
 // FeatureNames lists the model's inputs in vector order.
@@ -394,6 +460,18 @@ func (c *Corpus) row(m *mail, h *history) *Row {
 	// History: CVEs published before this posting.
 	h.features(r, m)
 
+	// Interactions: the products of the features set above.
+	for i, p := range featureParts {
+		if p == nil {
+			continue
+		}
+		a, b := p[0], p[1]
+		if v := r.X[a] * r.X[b]; v != 0 {
+			r.X[i] = v
+			r.ev[i] = evidence{mid: r.ev[a].mid}
+		}
+	}
+
 	// Baselines, from the newest version's mail alone.
 	tags := 0.0
 	if len(m.fixes) > 0 || m.ccStable {
@@ -621,6 +699,100 @@ func (c *Corpus) threadFeatures(r *Row, m *mail, vs []*mail, horizon time.Time) 
 			break
 		}
 	}
+	for _, o := range c.byKey[m.key] {
+		if o.from != m.from && o.tree == 1 && o.date.After(m.date.Add(-repostWindow)) && !o.date.After(horizon) {
+			r.setf("picked_fix_tree", 1, o.mid)
+			break
+		}
+	}
+	// A newer version of the patch under a reworded subject: the
+	// subject posted here is not the one that was applied.
+	if o := c.renamedLater(m, horizon); o != nil {
+		r.setf("renamed_later", 1, o.mid)
+	}
+}
+
+// renamedLater returns a newer version of posting m, by the same sender
+// within the horizon, under another but similar subject: a higher
+// version number, the same place in its series, the same subsystem
+// prefix ("net: sched: ") and at least half of the other words of the
+// two subjects shared; nil when none, or when m's subject was posted
+// again first.
+func (c *Corpus) renamedLater(m *mail, horizon time.Time) *mail {
+	ms := c.bySender[m.from]
+	i := sort.Search(len(ms), func(i int) bool { return ms[i].date.After(m.date) })
+	var mw *keyWords
+	pos := -1
+	for _, o := range ms[i:] {
+		if o.date.After(horizon) {
+			break
+		}
+		if o.key == "" || o.key == m.key || max(o.version, 1) <= max(m.version, 1) {
+			continue
+		}
+		if mw == nil {
+			mw = c.wordsOf(m.key)
+		}
+		ow := c.wordsOf(o.key)
+		if ow.prefix != mw.prefix {
+			continue
+		}
+		shared := 0
+		for _, w := range ow.words {
+			if mw.set[w] {
+				shared++
+			}
+		}
+		if n := len(mw.words) + len(ow.words) - shared; shared < 2 || 2*shared < n {
+			continue
+		}
+		if pos < 0 {
+			pos = counter(m)
+		}
+		if counter(o) == pos { // not another patch of the series
+			return o
+		}
+	}
+	return nil
+}
+
+// keyWords is a subject key split for renamedLater: the subsystem
+// prefix, and the other words, each once.
+type keyWords struct {
+	prefix string
+	words  []string
+	set    map[string]bool
+}
+
+// wordsOf splits a subject key, once per key.
+func (c *Corpus) wordsOf(key string) *keyWords {
+	if kw, ok := c.keyWords[key]; ok {
+		return kw
+	}
+	if c.keyWords == nil {
+		c.keyWords = map[string]*keyWords{}
+	}
+	prefix, rest := splitPrefix(key)
+	kw := &keyWords{prefix: prefix, set: map[string]bool{}}
+	for _, w := range strings.Fields(rest) {
+		if !kw.set[w] {
+			kw.set[w] = true
+			kw.words = append(kw.words, w)
+		}
+	}
+	c.keyWords[key] = kw
+	return kw
+}
+
+// counter is the position of a posting in its series (0: alone).
+func counter(m *mail) int { return patch.ParseSubject(m.subject).Counter }
+
+// splitPrefix splits a subject key after its last "prefix: ".
+func splitPrefix(key string) (string, string) {
+	if i := strings.LastIndex(key, ": "); i >= 0 {
+		return key[:i], key[i+2:]
+	}
+	return "", key
 }
 
 // history holds, per file, function and reporter, the fixes that got a

@@ -213,8 +213,8 @@ func Train(rows []Example, opts *TrainOptions) (*Model, error) {
 	}
 	// Active parameters: one bias per group then the features kept.
 	var idx []int
-	for i, f := range features {
-		if !skip[f.group] {
+	for i := range features {
+		if !inGroups(i, skip) {
 			idx = append(idx, i)
 		}
 	}

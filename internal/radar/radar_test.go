@@ -676,3 +676,59 @@ func TestTrainGroupBiases(t *testing.T) {
 		t.Errorf("kernel_code weight %v in one group, want > 1", w)
 	}
 }
+
+// What happened next: a newer version under a reworded subject, and the
+// same patch posted again by someone else for a tree of fixes, count
+// within the horizon only.
+func TestWhatHappenedNext(t *testing.T) {
+	day := func(d int) time.Time { return date("2024-06-01").Add(time.Duration(d) * 24 * time.Hour) }
+	id := int64(0)
+	mk := func(mid, from, subject string, d int) *mail {
+		id++
+		sub := patch.ParseSubject(subject)
+		m := &mail{id: id, mid: mid, thread: id, date: day(d), from: from, kind: kindPatch, patchTag: true,
+			subject: subject, key: TitleKey(subject), version: sub.Version}
+		m.tree = treeOf(&sub)
+		return m
+	}
+	ms := []*mail{
+		mk("a1@x", "alice@x", "[PATCH 2/3] foo: bar: fix a race in foo_open", 0),
+		// A series mate and a newer version of it: not a rename of a1.
+		mk("b1@x", "alice@x", "[PATCH 3/3] foo: bar: fix a race in foo_close", 0),
+		mk("a2@x", "alice@x", "[PATCH v2 2/3] foo: bar: fix the race in foo_open with the lock", 3),
+		mk("b2@x", "alice@x", "[PATCH v2 3/3] foo: bar: fix a race in foo_close", 2),
+		// Renamed after the horizon: too late to count.
+		mk("c1@x", "alice@x", "[PATCH] foo: baz: drop a stale pointer in baz_put", 10),
+		mk("c2@x", "alice@x", "[PATCH v2] foo: baz: drop the stale pointer in baz_put", 30),
+		// The maintainer's fixes tree series carries b; another's posting of c
+		// for a development tree does not count.
+		mk("m1@x", "bob@x", "[PATCH net 1/2] foo: bar: fix a race in foo_close", 5),
+		mk("m2@x", "bob@x", "[PATCH net-next 2/2] foo: baz: drop a stale pointer in baz_put", 11),
+	}
+	c := index(ms)
+	h := c.history(nil)
+	get := func(mid, f string) (float64, string) {
+		r := c.row(c.byMID[mid], h)
+		i := featureIndex[f]
+		return r.X[i], r.ev[i].mid
+	}
+	for _, tc := range []struct {
+		mid, feature string
+		want         float64
+		evidence     string
+	}{
+		{"a1@x", "renamed_later", 1, "a2@x"},
+		{"b1@x", "renamed_later", 0, ""},
+		{"a2@x", "renamed_later", 0, ""},
+		{"c1@x", "renamed_later", 0, ""},
+		{"b1@x", "picked_fix_tree", 1, "m1@x"},
+		{"b2@x", "picked_fix_tree", 1, "m1@x"},
+		{"c1@x", "picked_fix_tree", 0, ""},
+		{"c1@x", "reposted", 1, "m2@x"},
+		{"m1@x", "picked_fix_tree", 0, ""},
+	} {
+		if v, ev := get(tc.mid, tc.feature); v != tc.want || ev != tc.evidence {
+			t.Errorf("<%s> %s = %v (evidence <%s>), want %v (<%s>)", tc.mid, tc.feature, v, ev, tc.want, tc.evidence)
+		}
+	}
+}

@@ -326,8 +326,8 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 // versions of, of their subject (stable backports), and every posting
 // from two weeks (Horizon) before the oldest of them on (a discussion,
 // a report, a Fixes: target or a CVE'd fix counts for later postings
-// only); gone are the messages removed since, whose threads and
-// patches change too. Whole version groups are taken, so the
+// only); gone are the messages removed since, which change the same
+// postings. Whole version groups are taken, so the
 // newest-version marks stay right. all: every patch posting.
 func (c *Corpus) affected(queued []int64, gone []*mail, all bool) []*mail {
 	var out []*mail
@@ -356,6 +356,17 @@ func (c *Corpus) affected(queued []int64, gone []*mail, all bool) []*mail {
 		}
 		// Dates before the kernel's are wrong; they only reach their
 		// thread and subject.
+		if m.date.Year() >= 1991 && (from.IsZero() || m.date.Before(from)) {
+			from = m.date
+		}
+	}
+	// A removed message changes what its presence changed: its thread,
+	// its patch, its subject's postings and the postings of the two
+	// weeks before it (a newer version, a reposting).
+	for _, m := range gone {
+		if m.key != "" {
+			keys[m.key] = true
+		}
 		if m.date.Year() >= 1991 && (from.IsZero() || m.date.Before(from)) {
 			from = m.date
 		}

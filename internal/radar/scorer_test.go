@@ -285,3 +285,103 @@ func TestVersionRemoved(t *testing.T) {
 		t.Errorf("rows after v2 left (-want +got):\n%s", d)
 	}
 }
+
+const renamed = `From alice Mon Jun  3 10:00:00 2024
+From: Alice Dev <alice@example.org>
+To: foo@lists.example.org
+Subject: [PATCH] foo: fix a race in foo_read
+Date: Mon, 3 Jun 2024 10:00:00 +0000
+Message-ID: <r1@example.org>
+
+Take the lock.
+
+Signed-off-by: Alice Dev <alice@example.org>
+---
+diff --git a/fs/foo/read.c b/fs/foo/read.c
+--- a/fs/foo/read.c
++++ b/fs/foo/read.c
+@@ -1,2 +1,3 @@ static int foo_read(struct foo *f)
++	spin_lock(&f->lock);
+ 	f->n++;
+ 	return 0;
+
+From alice Thu Jun  6 10:00:00 2024
+From: Alice Dev <alice@example.org>
+To: foo@lists.example.org
+Subject: [PATCH v2] foo: fix the race in foo_read under the lock
+Date: Thu, 6 Jun 2024 10:00:00 +0000
+Message-ID: <r2@example.org>
+
+Take the lock, and drop it.
+
+Signed-off-by: Alice Dev <alice@example.org>
+---
+diff --git a/fs/foo/read.c b/fs/foo/read.c
+--- a/fs/foo/read.c
++++ b/fs/foo/read.c
+@@ -1,2 +1,4 @@ static int foo_read(struct foo *f)
++	spin_lock(&f->lock);
+ 	f->n++;
++	spin_unlock(&f->lock);
+ 	return 0;
+`
+
+// A newer version under a reworded subject marks the older posting; when
+// it is removed, the mark goes with it.
+func TestRenamedRemoved(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "foo.mbox")
+	if err := os.WriteFile(src, []byte(renamed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	data := filepath.Join(dir, "data")
+	st, err := store.Open(ctx, data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	h, err := indexer.OpenRadarHook(ctx, st, data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := indexer.Import(ctx, st, src, &indexer.Options{List: "foo", Hooks: []indexer.Hook{h}}); err != nil {
+		t.Fatal(err)
+	}
+	marked := func() bool {
+		items, err := radar.List(ctx, st, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items {
+			if it.MessageID != "r1@example.org" {
+				continue
+			}
+			for _, s := range it.Signals {
+				if s.Name == "renamed_later" {
+					return s.Evidence == "r2@example.org"
+				}
+			}
+			return false
+		}
+		t.Fatal("no row for <r1@example.org>")
+		return false
+	}
+	if !marked() {
+		t.Error("r1 is not marked renamed_later by r2")
+	}
+	sc := radar.NewScorer(st, nil, nil)
+	if _, err := sc.Update(ctx); err != nil { // reads every message
+		t.Fatal(err)
+	}
+	if _, err := st.DB().Exec(`UPDATE messages SET deleted = 1 WHERE message_id = 'r2@example.org';
+		INSERT INTO radar_queue(message) SELECT id FROM messages WHERE message_id = 'r2@example.org'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sc.Update(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if marked() {
+		t.Error("r1 is still marked renamed_later after r2 was removed")
+	}
+}
