@@ -106,16 +106,25 @@ func BatchBytesFor(budget int64) int64 {
 }
 
 // GoMemoryLimit returns the soft limit of the Go heap for a memory budget
-// (the peak resident size the import should stay under): the budget
-// itself. The batches (BatchBytesFor) are what keeps an import near its
-// budget; a limit below it, to leave room for what the process holds
-// outside the Go heap (the store's page cache, the index files it maps),
-// was tried and kept the collector running all the time for little:
-// on the io-uring epoch, 224 MiB for the default budget gave a peak of
-// 630 MB in 288 s of CPU, 400 MiB a peak of 664 MB in 153 s
+// (the peak resident size the import should stay under): two thirds of
+// it. The rest is for what the process holds outside the Go heap: its
+// own code (25 MB), the store's page cache (SQLite's, outside the Go
+// heap) and the pages of the index files a merge maps (SegmentDocsFor).
+// The limit only keeps the heap near its budget when the live data
+// stays well below it (batches written one shard at a time,
+// BatchBytesFor); otherwise the collector runs all the time
 // (doc/scaling.md).
 func GoMemoryLimit(budget int64) int64 {
-	return budget
+	return budget / 3 * 2
+}
+
+// SegmentDocsFor returns the cap on the documents of a segment built by
+// the index's merges (search.Options.MaxSegmentDocs) for a memory
+// budget: one document per 96 KiB, 4,096 for the default budget. A merge
+// maps every page of the segments it reads (about 7 KB a message), and
+// each shard merges on its own (doc/scaling.md).
+func SegmentDocsFor(budget int64) int {
+	return int(max(budget/(96<<10), 1024))
 }
 
 // Result counts what an import did.
