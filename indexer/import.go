@@ -97,10 +97,11 @@ const DefaultBatchBytes = 12 << 20
 const DefaultMemoryBudget = 384 << 20
 
 // BatchBytesFor returns the batch bound (Options.BatchBytes) that keeps an
-// import within budget bytes of memory: the analysed documents of a batch
-// take about 12 times its raw size while the index builds their segment,
-// and the Go heap (GoMemoryLimit) must hold that twice over to keep the
-// garbage collector from running all the time (doc/scaling.md).
+// import within budget bytes of memory: the index writes a batch one
+// shard at a time, and a shard's analysed documents and in-memory segment
+// take about 20 times the raw size of its mail, so a batch of budget/48
+// keeps the live heap well under the Go heap's limit (GoMemoryLimit;
+// doc/scaling.md).
 func BatchBytesFor(budget int64) int64 {
 	return max(budget/48, 1<<20)
 }

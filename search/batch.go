@@ -20,8 +20,8 @@ import (
 // cores BenchmarkIndex gives ~1,350 docs/s at 1,000 and no gain at 5,000 or
 // with NoSync; the real io-uring epoch (33,490 messages, 269 MB) indexes in
 // ~31 s into 230 MB (BenchmarkCorpus). Within a shard batch scorch analyses
-// documents on all cores; shard batches run concurrently, so segment
-// building and persisting use every core too.
+// documents on all cores; shard batches run concurrently (Options.BatchShards
+// at a time), so segment building and persisting use every core too.
 type Batch struct {
 	ix     *Index
 	shards []*bleve.Batch
@@ -82,7 +82,8 @@ func (b *Batch) Reset() {
 	b.n = 0
 }
 
-// Execute applies the batch to all shards concurrently and resets it.
+// Execute applies the batch to its shards, Options.BatchShards of them at
+// a time (all by default), and resets it.
 // ctx is checked before the work starts; a started shard batch is not
 // interrupted. When Execute fails, the shards that applied their part
 // are emptied and the others keep theirs: executing the batch again

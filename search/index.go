@@ -68,7 +68,7 @@ type Options struct {
 
 	// MaxSegmentDocs caps the documents of a segment that the
 	// background merges of a shard build; 0 means scorch's default
-	// (5 million, so every shard ends in one big segment). A merge maps
+	// (5 million: merged segments grow with the store). A merge maps
 	// every page of the segments it reads and builds the new one's
 	// dictionaries in memory, so the cap bounds what a merge holds at
 	// the cost of more segments per shard for queries to visit
