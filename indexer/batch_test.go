@@ -50,17 +50,23 @@ func TestImportBatchBytes(t *testing.T) {
 }
 
 func TestMemoryBudget(t *testing.T) {
-	for _, tc := range []struct{ budget, batch, goLimit int64 }{
-		{DefaultMemoryBudget, 8 << 20, DefaultMemoryBudget},
-		{1 << 30, (1 << 30) / 48, 1 << 30},
-		{128 << 20, 1 << 20 * 128 / 48, 128 << 20},
-		{16 << 20, 1 << 20, 16 << 20},
+	for _, tc := range []struct {
+		budget, batch, goLimit int64
+		segDocs                int
+	}{
+		{DefaultMemoryBudget, 8 << 20, 256 << 20, 4096},
+		{1 << 30, (1 << 30) / 48, (1 << 30) / 3 * 2, 10922},
+		{128 << 20, 1 << 20 * 128 / 48, (128 << 20) / 3 * 2, 1365},
+		{16 << 20, 1 << 20, (16 << 20) / 3 * 2, 1024},
 	} {
 		if got := BatchBytesFor(tc.budget); got != tc.batch {
 			t.Errorf("BatchBytesFor(%d MiB) = %d, want %d", tc.budget>>20, got, tc.batch)
 		}
 		if got := GoMemoryLimit(tc.budget); got != tc.goLimit {
 			t.Errorf("GoMemoryLimit(%d MiB) = %d, want %d", tc.budget>>20, got, tc.goLimit)
+		}
+		if got := SegmentDocsFor(tc.budget); got != tc.segDocs {
+			t.Errorf("SegmentDocsFor(%d MiB) = %d, want %d", tc.budget>>20, got, tc.segDocs)
 		}
 	}
 }

@@ -97,25 +97,35 @@ const DefaultBatchBytes = 12 << 20
 const DefaultMemoryBudget = 384 << 20
 
 // BatchBytesFor returns the batch bound (Options.BatchBytes) that keeps an
-// import within budget bytes of memory: the analysed documents of a batch
-// take about 12 times its raw size while the index builds their segment,
-// and the Go heap (GoMemoryLimit) must hold that twice over to keep the
-// garbage collector from running all the time (doc/scaling.md).
+// import within budget bytes of memory: the index writes a batch one
+// shard at a time, and a shard's analysed documents and in-memory segment
+// take about 20 times the raw size of its mail, so a batch of budget/48
+// keeps the live heap well under the Go heap's limit (GoMemoryLimit;
+// doc/scaling.md).
 func BatchBytesFor(budget int64) int64 {
 	return max(budget/48, 1<<20)
 }
 
 // GoMemoryLimit returns the soft limit of the Go heap for a memory budget
-// (the peak resident size the import should stay under): the budget
-// itself. The batches (BatchBytesFor) are what keeps an import near its
-// budget; a limit below it, to leave room for what the process holds
-// outside the Go heap (the store's page cache, the index files it maps),
-// was tried and kept the collector running all the time for little:
-// on the io-uring epoch, 224 MiB for the default budget gave a peak of
-// 630 MB in 288 s of CPU, 400 MiB a peak of 664 MB in 153 s
+// (the peak resident size the import should stay under): two thirds of
+// it. The rest is for what the process holds outside the Go heap: its
+// own code (25 MB), the store's page cache (SQLite's, outside the Go
+// heap) and the pages of the index files a merge maps (SegmentDocsFor).
+// The limit only keeps the heap near its budget when the live data
+// stays well below it (batches written one shard at a time,
+// BatchBytesFor); otherwise the collector runs all the time
 // (doc/scaling.md).
 func GoMemoryLimit(budget int64) int64 {
-	return budget
+	return budget / 3 * 2
+}
+
+// SegmentDocsFor returns the cap on the documents of a segment built by
+// the index's merges (search.Options.MaxSegmentDocs) for a memory
+// budget: one document per 96 KiB, 4,096 for the default budget. A merge
+// maps every page of the segments it reads (about 7 KB a message), and
+// each shard merges on its own (doc/scaling.md).
+func SegmentDocsFor(budget int64) int {
+	return int(max(budget/(96<<10), 1024))
 }
 
 // Result counts what an import did.

@@ -32,6 +32,10 @@ type WriterOptions struct {
 	// NoRadar leaves out the security-fix radar's hook (to measure its
 	// cost): what is imported is scored by the next import or sync.
 	NoRadar bool
+	// MemoryBudget is the memory the import is sized for (the same as
+	// the batches', BatchBytesFor): it caps the segments the index's
+	// merges build (SegmentDocsFor). Default DefaultMemoryBudget.
+	MemoryBudget int64
 }
 
 // Writer is a data directory opened for writing: the store and the
@@ -72,7 +76,11 @@ func OpenWriter(ctx context.Context, dataDir string, opts *WriterOptions) (*Writ
 	if o.NoIndex {
 		return w, nil
 	}
-	ix, err := search.Open(IndexDir(dataDir), &search.Options{Logger: o.Logger})
+	if o.MemoryBudget <= 0 {
+		o.MemoryBudget = DefaultMemoryBudget
+	}
+	sopts := &search.Options{Logger: o.Logger, BatchShards: 1, MaxSegmentDocs: SegmentDocsFor(o.MemoryBudget), ReleasePages: true}
+	ix, err := search.Open(IndexDir(dataDir), sopts)
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -20,8 +20,8 @@ import (
 // cores BenchmarkIndex gives ~1,350 docs/s at 1,000 and no gain at 5,000 or
 // with NoSync; the real io-uring epoch (33,490 messages, 269 MB) indexes in
 // ~31 s into 230 MB (BenchmarkCorpus). Within a shard batch scorch analyses
-// documents on all cores; shard batches run concurrently, so segment
-// building and persisting use every core too.
+// documents on all cores; shard batches run concurrently (Options.BatchShards
+// at a time), so segment building and persisting use every core too.
 type Batch struct {
 	ix     *Index
 	shards []*bleve.Batch
@@ -86,10 +86,13 @@ func (b *Batch) Reset() {
 	b.n = 0
 }
 
-// Execute applies the batch to all shards concurrently and resets it.
+// Execute applies the batch to its shards, Options.BatchShards of them at
+// a time (all by default), and resets it.
 // ctx is checked before the work starts; a started shard batch is not
-// interrupted. When Execute fails, some shards may have applied their part:
-// re-executing the same operations is harmless (updates are idempotent).
+// interrupted. When Execute fails, the shards that applied their part
+// are emptied and the others keep theirs: executing the batch again
+// retries those (re-applying any operation is harmless anyway: updates
+// are idempotent).
 func (b *Batch) Execute(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("search: batch: %w", err)
@@ -104,19 +107,33 @@ func (b *Batch) Execute(ctx context.Context) error {
 	}
 	errs := make([]error, len(b.shards))
 	var wg sync.WaitGroup
+	at := b.ix.opts.BatchShards
+	if at <= 0 {
+		at = len(b.shards)
+	}
+	slots := make(chan struct{}, at)
 	for i, sb := range b.shards {
 		if sb.Size() == 0 {
 			continue
 		}
 		wg.Add(1)
+		slots <- struct{}{}
 		go func() {
-			defer wg.Done()
+			defer func() { <-slots; wg.Done() }()
 			if err := b.ix.shards[i].Batch(sb); err != nil {
 				errs[i] = fmt.Errorf("search: batch on shard %d: %w", i, err)
+				return
 			}
+			// The documents hold their analysis (term frequencies and
+			// locations) until the batch lets go of them: now, not when
+			// every shard is done.
+			sb.Reset()
 		}()
 	}
 	wg.Wait()
+	if b.ix.opts.ReleasePages {
+		b.ix.releaseMappedPages()
+	}
 	b.ix.cache.clear()
 	b.ix.facts.written()
 	if err := errors.Join(errs...); err != nil {

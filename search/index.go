@@ -66,6 +66,30 @@ type Options struct {
 	HeavySlots int
 	HeavyQueue int
 
+	// MaxSegmentDocs caps the documents of a segment that the
+	// background merges of a shard build; 0 means scorch's default
+	// (5 million: merged segments grow with the store). A merge maps
+	// every page of the segments it reads and builds the new one's
+	// dictionaries in memory, so the cap bounds what a merge holds at
+	// the cost of more segments per shard for queries to visit
+	// (doc/scaling.md). It applies to the merges this Index runs, not to
+	// the index on disk.
+	MaxSegmentDocs int
+
+	// BatchShards is how many shards a Batch writes at once; 0 means all
+	// of them. A shard's part of a batch is analysed and built into a
+	// segment in memory (about 20 times the raw size of its mail), so
+	// writing one shard at a time divides what a batch holds by the
+	// shard count, for less parallelism in segment building (analysis
+	// still uses every core).
+	BatchShards int
+
+	// ReleasePages makes every Batch.Execute hand the pages of the
+	// index files the process has mapped back to the kernel (Linux), so
+	// that its resident size does not grow with the index
+	// (pages_linux.go).
+	ReleasePages bool
+
 	// Logger receives debug messages; default discards.
 	Logger *slog.Logger
 }
@@ -205,11 +229,16 @@ func newIndex(dir string, o Options) *Index {
 }
 
 func runtimeConfig(o Options) map[string]interface{} {
-	return map[string]interface{}{
+	c := map[string]interface{}{
 		"read_only":    o.ReadOnly,
 		"unsafe_batch": o.NoSync,
 		"bolt_timeout": o.LockTimeout.String(),
 	}
+	if o.MaxSegmentDocs > 0 {
+		// Fields left out keep scorch's defaults (mergeplan.DefaultMergePlanOptions).
+		c["scorchMergePlanOptions"] = map[string]interface{}{"MaxSegmentSize": o.MaxSegmentDocs}
+	}
+	return c
 }
 
 func create(dir string, o Options) (*Index, error) {

@@ -458,3 +458,52 @@ func TestWildcardLimit(t *testing.T) {
 		t.Errorf("NOT foo: %v, want *ParseError", err)
 	}
 }
+
+// An index written one shard at a time, in small batches, with a small
+// cap on merged segments, its mapped pages released after every batch,
+// answers as the one written all shards at once.
+func TestBatchShardsAndSegmentCap(t *testing.T) {
+	ctx := context.Background()
+	want := openTestIndex(t, testDocs())
+	ix, err := Open(t.TempDir(), &Options{Shards: 3, BatchShards: 1, MaxSegmentDocs: 4, ReleasePages: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	b := ix.Batch()
+	for i, d := range testDocs() {
+		if err := b.Index(d); err != nil {
+			t.Fatal(err)
+		}
+		if i%3 == 2 {
+			if err := b.Execute(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if b.Len() != 0 {
+				t.Fatalf("batch holds %d operations after Execute", b.Len())
+			}
+		}
+	}
+	if err := b.Execute(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"s:sqpoll", "f:axboe", "dfa:mutex_unlock", "multishot", "d:2024-01-01.."} {
+		r1, err1 := want.Search(ctx, q, nil)
+		r2, err2 := ix.Search(ctx, q, nil)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%s: %v, %v", q, err1, err2)
+		}
+		if r1.Total == 0 {
+			t.Errorf("%s: no hits in the reference index", q)
+		}
+		if a, b := fmt.Sprint(ids(r1)), fmt.Sprint(ids(r2)); a != b || r1.Total != r2.Total {
+			t.Errorf("%s: %d %s, want %d %s", q, r2.Total, b, r1.Total, a)
+		}
+	}
+	if n, err := ix.DocCount(); err != nil || n != uint64(len(testDocs())) {
+		t.Errorf("DocCount = %d, %v; want %d", n, err, len(testDocs()))
+	}
+	if _, err := Open(t.TempDir(), &Options{MaxSegmentDocs: 1 << 31}); err == nil {
+		t.Errorf("a cap past scorch's limit was accepted")
+	}
+}

@@ -48,7 +48,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		return usageError("--memory must be at least 64 (MiB)")
 	}
 	batchBytes := setMemoryBudget(*memory << 20)
-	w, err := openWriter(ctx, e, &indexer.WriterOptions{NoIndex: *noIndex, NoRadar: *noRadar})
+	w, err := openWriter(ctx, e, &indexer.WriterOptions{NoIndex: *noIndex, NoRadar: *noRadar, MemoryBudget: *memory << 20})
 	if err != nil {
 		return err
 	}
