@@ -131,7 +131,7 @@ func TestPartitionsSameAnswers(t *testing.T) {
 						same = len(ids(got)) == len(ids(want))
 					}
 					if got.TotalApprox || got.Total != want.Total || !same {
-						t.Errorf("%q %+v: total %d (approx %t) hits %.80q; all-time index: %d %.80q", q, o, got.Total, got.TotalApprox, ids(got), want.Total, ids(want))
+						t.Errorf("%q %+v: total %d (approx %t), %d hits; all-time index: %d, %d hits; first difference at %d", q, o, got.Total, got.TotalApprox, len(ids(got)), want.Total, len(ids(want)), firstDiff(ids(got), ids(want)))
 					}
 				}
 				for _, o := range []SearchOptions{{}, {Offset: 17}, {Threads: true}, {Sort: SortRelevance}} {
@@ -278,4 +278,13 @@ func TestSpanKeys(t *testing.T) {
 			t.Errorf("keyRange(%q, %q) accepted", bad[0], bad[1])
 		}
 	}
+}
+
+func firstDiff(a, b []string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
 }
