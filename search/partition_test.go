@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -147,6 +149,55 @@ func TestPartitionsSameAnswers(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDatePagesOwnSortKeys checks that every hit of a date-sorted page
+// carries its own order key and that the page is in strictly descending
+// key order, when the page is gathered from partitions of one shard
+// searched alone and then several at once. bleve's alias shares the sort
+// values' arrays with a sort order that was used on one index before
+// (sortOrder); a request that reused one sort order then gave hits with
+// the keys of other documents, in a wrong order.
+func TestDatePagesOwnSortKeys(t *testing.T) {
+	docs := spreadDocs(1200)
+	want := make(map[string]string, len(docs))
+	for _, d := range docs {
+		want[d.MessageID] = strconv.FormatInt(orderKey(d.Date, d.MessageID), 10)
+	}
+	ix, err := Open(filepath.Join(t.TempDir(), "ix"), &Options{Span: SpanMonth, Shards: 1, CacheEntries: -1, NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	indexAll(t, ix, docs, 1500)
+	s := newSynth(7)
+	ctx := context.Background()
+	for _, q := range []string{s.vocab[0], s.vocab[1], "s:re", "d:2016..2022"} {
+		for _, o := range []SearchOptions{{}, {Threads: true}} {
+			p, err := ix.prepare(q, &o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, size := range []int{1000, 60} {
+				res, err := ix.page(ctx, p, size, 0, nil, false, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(res.hits) < min(size, 100) {
+					t.Fatalf("%q: %d hits, want more to test anything", q, len(res.hits))
+				}
+				prev := math.Inf(1)
+				for i, h := range res.hits {
+					k, _ := strconv.ParseFloat(h.DecodedSort[0], 64)
+					if h.DecodedSort[0] != want[h.ID] || k >= prev {
+						t.Errorf("%q %+v page of %d: hit %d %s has order key %s (previous %.0f), its own is %s", q, o, size, i, h.ID, h.DecodedSort[0], prev, want[h.ID])
+						break
+					}
+					prev = k
+				}
+			}
+		}
 	}
 }
 

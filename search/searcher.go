@@ -89,7 +89,6 @@ var hitFields = []string{FieldSubject, FieldFromShow, FieldDate, FieldList, Fiel
 // prepared is a search ready to run: the bleve query and how it sorts.
 type prepared struct {
 	q         query.Query
-	sort      bsearch.SortOrder
 	relevance bool  // by score, then newest; else newest first
 	threads   bool  // the thread id is a last sort key (sortOrder)
 	words     int   // phrase terms: the cost (guard.go)
@@ -135,11 +134,18 @@ func (ix *Index) prepare(q string, o *SearchOptions) (*prepared, error) {
 		return nil, fmt.Errorf("%w %q (want %q or %q)", errBadSort, o.Sort, SortDate, SortRelevance)
 	}
 	p.threads = o.Threads
-	p.sort = p.sortOrder()
 	return p, nil
 }
 
-// sortOrder is the sort order of p.
+// sortOrder is a new sort order for one request of p. It must be new:
+// bleve's SortField keeps the sort values of the hit being collected in
+// slices inside it, and an IndexAlias gives each index it searches a
+// shallow copy (SortField.Copy), which shares those slices' arrays once
+// the original has been used on its own (a search of one index, or of a
+// partition of one shard, uses the request's SortField directly). Two
+// shards collecting at once then write each other's values, and a hit
+// comes back with the order key of another document: date-sorted pages
+// in a wrong order, not on every run.
 func (p *prepared) sortOrder() bsearch.SortOrder {
 	order := &bsearch.SortField{Field: FieldOrder, Type: bsearch.SortFieldAsNumber, Desc: true}
 	so := bsearch.SortOrder{order}
@@ -195,7 +201,7 @@ func (ix *Index) checkWildcards(n Node) error {
 
 func (p *prepared) request(size int, after []string, fields bool) *bleve.SearchRequest {
 	req := bleve.NewSearchRequestOptions(p.q, size, 0, false)
-	req.SortByCustom(p.sort)
+	req.SortByCustom(p.sortOrder())
 	if fields {
 		req.Fields = hitFields
 	}
