@@ -76,7 +76,7 @@ func searchParts(ctx context.Context, parts []*partition, req *bleve.SearchReque
 // partitions searched plus a count (no sorting, no scores) of the older
 // ones; beyond countBudget counted hits the rest is estimated from the
 // hits per document of the partitions counted so far (approx).
-func (ix *Index) searchDated(ctx context.Context, p *prepared, size, from int, after []string, fields, count bool) (*datedPage, error) {
+func (ix *Index) searchDated(ctx context.Context, p *prepared, size, from int, after []string, count bool) (*datedPage, error) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	if ix.closed {
@@ -88,7 +88,7 @@ func (ix *Index) searchDated(ctx context.Context, p *prepared, size, from int, a
 	i, group := 0, 1
 	for i < len(parts) && len(out.hits) < size {
 		g := parts[i:min(i+group, len(parts))]
-		req := p.request(size-len(out.hits), after, fields)
+		req := p.request(size-len(out.hits), after)
 		req.From = int(skip)
 		res, err := searchParts(ctx, g, req)
 		if err != nil {

@@ -180,7 +180,7 @@ func TestDatePagesOwnSortKeys(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, size := range []int{1000, 60} {
-				res, err := ix.page(ctx, p, size, 0, nil, false, true)
+				res, err := ix.page(ctx, p, size, 0, nil, true)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -12,6 +12,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
 )
 
 // Sort orders.
@@ -199,12 +200,13 @@ func (ix *Index) checkWildcards(n Node) error {
 	return nil
 }
 
-func (p *prepared) request(size int, after []string, fields bool) *bleve.SearchRequest {
+// request is a bleve request for a page of p's hits without their stored
+// fields: load reads those of the page alone. Asked for in the request,
+// each shard would load them for all of its own best size+from hits
+// before the alias keeps size of them all.
+func (p *prepared) request(size int, after []string) *bleve.SearchRequest {
 	req := bleve.NewSearchRequestOptions(p.q, size, 0, false)
 	req.SortByCustom(p.sortOrder())
-	if fields {
-		req.Fields = hitFields
-	}
 	if !p.relevance {
 		req.Score = "none"
 	}
@@ -282,11 +284,11 @@ func (ix *Index) run(ctx context.Context, p *prepared, req *bleve.SearchRequest)
 
 // page runs one page of p: by date, partitions newest first
 // (searchDated); by relevance, on all partitions at once.
-func (ix *Index) page(ctx context.Context, p *prepared, size, from int, after []string, fields, count bool) (*datedPage, error) {
+func (ix *Index) page(ctx context.Context, p *prepared, size, from int, after []string, count bool) (*datedPage, error) {
 	if !p.relevance {
-		return ix.searchDated(ctx, p, size, from, after, fields, count)
+		return ix.searchDated(ctx, p, size, from, after, count)
 	}
-	req := p.request(size, after, fields)
+	req := p.request(size, after)
 	req.From = from
 	res, err := ix.run(ctx, p, req)
 	if err != nil {
@@ -336,15 +338,13 @@ func (ix *Index) search(ctx context.Context, q string, opts *SearchOptions) (*Re
 	}
 	defer release()
 	if !o.Threads {
-		res, err := ix.page(ctx, p, o.Limit, o.Offset, nil, true, true)
+		res, err := ix.page(ctx, p, o.Limit, o.Offset, nil, true)
 		if err != nil {
 			return nil, err
 		}
-		out := &Result{Total: res.total, TotalApprox: res.approx, Hits: make([]Hit, 0, len(res.hits))}
-		for _, h := range res.hits {
-			out.Hits = append(out.Hits, toHit(h, p.relevance))
-		}
-		return out, nil
+		out := &Result{Total: res.total, TotalApprox: res.approx}
+		out.Hits, err = ix.load(ctx, p, res.hits)
+		return out, err
 	}
 
 	// Collapse threads: scan hits without stored fields, keep the first
@@ -373,54 +373,69 @@ func (ix *Index) search(ctx context.Context, q string, opts *SearchOptions) (*Re
 	return out, err
 }
 
-// load fetches the stored fields of hits, keeping their order and scores:
-// from the partition of each hit (its order key says which).
+// load fetches the stored fields of hits, keeping their order and
+// scores. Each hit is read from the one shard that holds it (the
+// partition its order key falls in, the shard its id hashes to), by id:
+// no search, and nothing read for hits that are not on the page.
 func (ix *Index) load(ctx context.Context, p *prepared, hits []*bsearch.DocumentMatch) ([]Hit, error) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	if ix.closed {
 		return nil, ErrClosed
 	}
-	byPart := make(map[*partition][]string)
-	var order []*partition
-	for _, h := range hits {
-		q := ix.partOfHit(p, h)
-		if q == nil { // no order key: look everywhere
-			byPart, order = map[*partition][]string{nil: nil}, []*partition{nil}
-			for _, h := range hits {
-				byPart[nil] = append(byPart[nil], h.ID)
+	out := make([]Hit, 0, len(hits))
+	for i, h := range hits {
+		if i%64 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("search: %w", err)
 			}
-			break
 		}
-		if _, ok := byPart[q]; !ok {
-			order = append(order, q)
-		}
-		byPart[q] = append(byPart[q], h.ID)
-	}
-	fields := make(map[string]map[string]interface{}, len(hits))
-	for _, q := range order {
-		ids := byPart[q]
-		parts := []*partition{q}
-		if q == nil {
-			parts = ix.parts
-		}
-		req := bleve.NewSearchRequestOptions(query.NewDocIDQuery(ids), len(ids), 0, false)
-		req.Fields = hitFields
-		req.Score = "none"
-		res, err := searchParts(ctx, parts, req)
+		f, err := ix.storedFields(ix.partOfHit(p, h), h.ID)
 		if err != nil {
 			return nil, err
 		}
-		for _, h := range res.Hits {
-			fields[h.ID] = h.Fields
-		}
-	}
-	out := make([]Hit, 0, len(hits))
-	for _, h := range hits {
-		h.Fields = fields[h.ID]
+		h.Fields = f
 		out = append(out, toHit(h, p.relevance))
 	}
 	return out, nil
+}
+
+// storedFields reads the hitFields of document id from its shard in
+// partition q (nil: whichever partition holds it), as bleve would for a
+// search that asks for them (numbers as float64, repeated fields as
+// []interface{}); nil if no partition holds it (deleted meanwhile).
+// ix.mu is held.
+func (ix *Index) storedFields(q *partition, id string) (map[string]interface{}, error) {
+	parts := ix.parts
+	if q != nil {
+		parts = []*partition{q}
+	}
+	for _, q := range parts {
+		doc, err := q.shards[ix.shardFor(id)].Document(id)
+		if err != nil {
+			return nil, fmt.Errorf("search: load %s: %w", id, err)
+		}
+		if doc == nil {
+			continue
+		}
+		dm := &bsearch.DocumentMatch{}
+		doc.VisitFields(func(f index.Field) {
+			name := f.Name()
+			if !slices.Contains(hitFields, name) {
+				return
+			}
+			switch f := f.(type) {
+			case index.TextField:
+				dm.AddFieldValue(name, f.Text())
+			case index.NumericField:
+				if n, err := f.Number(); err == nil {
+					dm.AddFieldValue(name, n)
+				}
+			}
+		})
+		return dm.Fields, nil
+	}
+	return nil, nil
 }
 
 // scan walks hits (without stored fields) in sort order with search_after
@@ -431,7 +446,7 @@ func (ix *Index) scan(ctx context.Context, p *prepared, page int, fn func(*bsear
 	var total uint64
 	var approx bool
 	for read := 0; read < maxCollapseScan; {
-		res, err := ix.page(ctx, p, page, 0, after, false, after == nil)
+		res, err := ix.page(ctx, p, page, 0, after, after == nil)
 		if err != nil {
 			return err
 		}
@@ -478,7 +493,7 @@ func (ix *Index) Iterate(ctx context.Context, q string, opts *SearchOptions, fn 
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("search: %w", err)
 		}
-		res, err := ix.page(ctx, p, scanPage, 0, after, true, false)
+		res, err := ix.page(ctx, p, scanPage, 0, after, false)
 		if err != nil {
 			return err
 		}
