@@ -66,11 +66,20 @@ func searchParts(ctx context.Context, parts []*partition, req *bleve.SearchReque
 	return res, nil
 }
 
+// minGroupDocs is the fewest documents searchDated searches in one
+// round (unless fewer are left): a round has a fixed cost per shard, and
+// a small newest partition (the first weeks of a year) would otherwise
+// be a round of its own. (A variable for tests, which use few documents.)
+var minGroupDocs uint64 = 4096
+
 // searchDated finds the hits [from, from+size) of p in date order (after
 // the key after, then from must be 0) by searching the partitions newest
 // first and stopping once the page is full: older partitions can only
-// hold older hits. Partitions are searched in groups sized by the hits
-// found so far, so a sparse query does not search them one by one.
+// hold older hits. Partitions are searched in groups sized in documents:
+// at least minGroupDocs, then as many as the hits per document so far
+// say still hold the page (half as many again), at most twice the
+// documents searched so far; so a sparse query does not search them one
+// by one, and a broad one stops after the newest.
 //
 // With count, total is the query's whole count: the hits of the
 // partitions searched plus a count (no sorting, no scores) of the older
@@ -85,27 +94,35 @@ func (ix *Index) searchDated(ctx context.Context, p *prepared, size, from int, a
 	parts := ix.candidates(p, after)
 	out := &datedPage{}
 	skip := uint64(from)
-	i, group := 0, 1
+	i := 0
+	var seen uint64 // documents in parts[:i]
+	need := minGroupDocs
 	for i < len(parts) && len(out.hits) < size {
-		g := parts[i:min(i+group, len(parts))]
+		j, docs := i, uint64(0)
+		for j < len(parts) && (j == i || docs < need) {
+			n, err := parts[j].docCount()
+			if err != nil {
+				return nil, err
+			}
+			docs += n
+			j++
+		}
 		req := p.request(size-len(out.hits), after)
 		req.From = int(skip)
-		res, err := searchParts(ctx, g, req)
+		res, err := searchParts(ctx, parts[i:j], req)
 		if err != nil {
 			return nil, err
 		}
 		out.total += res.Total
 		out.hits = append(out.hits, res.Hits...)
 		skip -= min(skip, res.Total)
-		i += len(g)
-		// The next group: as many partitions as the hits per partition
-		// so far say are needed, at most twice the last group.
+		i, seen = j, seen+docs
 		want := skip + uint64(size-len(out.hits))
-		if out.total == 0 {
-			group *= 2
-		} else {
-			group = int(min(uint64(2*group), max(1, (want*uint64(i)+out.total-1)/out.total)))
+		need = 2 * seen
+		if out.total > 0 {
+			need = min(need, want*seen/out.total*3/2)
 		}
+		need = max(need, minGroupDocs)
 	}
 	if count && i < len(parts) {
 		n, approx, err := countRest(ctx, p, parts[:i], parts[i:], out.total)
@@ -125,6 +142,11 @@ func (ix *Index) searchDated(ctx context.Context, p *prepared, size, from int, a
 func countRest(ctx context.Context, p *prepared, done, rest []*partition, hits uint64) (uint64, bool, error) {
 	var n uint64
 	i, group := 0, 1
+	if left, err := docCount(rest); err != nil {
+		return 0, false, err
+	} else if left <= countBudget {
+		group = len(rest) // cannot pass the budget: one round
+	}
 	for i < len(rest) {
 		if n > countBudget {
 			seen, err := docCount(append(done[:len(done):len(done)], rest[:i]...))
@@ -156,11 +178,20 @@ func countRest(ctx context.Context, p *prepared, done, rest []*partition, hits u
 func docCount(parts []*partition) (uint64, error) {
 	var n uint64
 	for _, p := range parts {
-		c, err := p.alias.DocCount()
+		c, err := p.docCount()
 		if err != nil {
-			return 0, fmt.Errorf("search: count: %w", err)
+			return 0, err
 		}
 		n += c
+	}
+	return n, nil
+}
+
+// docCount is the number of documents in the partition.
+func (p *partition) docCount() (uint64, error) {
+	n, err := p.alias.DocCount()
+	if err != nil {
+		return 0, fmt.Errorf("search: count partition %s: %w", p.key, err)
 	}
 	return n, nil
 }

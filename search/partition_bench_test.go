@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -74,19 +75,38 @@ func BenchmarkDateSorted(b *testing.B) {
 	b.Logf("index %s: %d documents", dir, n)
 	ctx := context.Background()
 	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	for _, q := range []string{
+	queries := []string{
 		"s:fix", "c:linux-block@vger.kernel.org", "d:2020..", "d:2020..2021", "io_uring", "f:axboe",
 		"s:PATCH", "b:leak", "s:ublk", "s:liburing AND s:test", "t:io-uring@vger.kernel.org", "mid:nothing-at-all",
-	} {
-		for _, v := range []struct {
-			name string
-			o    SearchOptions
-		}{
-			{"date", SearchOptions{Limit: 50}},
-			{"date/threads", SearchOptions{Limit: 50, Threads: true}},
-			{"date/offset=200", SearchOptions{Limit: 50, Offset: 200}},
-			{"relevance", SearchOptions{Limit: 50, Sort: SortRelevance}},
-		} {
+	}
+	type variant struct {
+		name string
+		o    SearchOptions
+	}
+	variants := []variant{
+		{"date", SearchOptions{Limit: 50}},
+		{"date/threads", SearchOptions{Limit: 50, Threads: true}},
+		{"date/offset=200", SearchOptions{Limit: 50, Offset: 200}},
+		{"relevance", SearchOptions{Limit: 50, Sort: SortRelevance}},
+	}
+	// PATCHTRAIL_BENCH_QUERIES=file: these queries (one a line, such as
+	// the 40 of .ci/bench.sh search), first page by date only, as the
+	// search page of /all/ asks for them.
+	if f := os.Getenv("PATCHTRAIL_BENCH_QUERIES"); f != "" {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		queries = nil
+		for _, l := range strings.Split(string(raw), "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				queries = append(queries, l)
+			}
+		}
+		variants = variants[:1]
+	}
+	for _, q := range queries {
+		for _, v := range variants {
 			o := v.o
 			o.Now = now
 			r, err := ix.Search(ctx, q, &o)

@@ -70,6 +70,9 @@ func createUnpartitioned(t *testing.T, dir string, shards int) {
 // the same totals, for every span, sort, page, thread collapsing and
 // Iterate (by relevance: the same totals and hits, scored per shard).
 func TestPartitionsSameAnswers(t *testing.T) {
+	// Groups of one partition and up: the test's partitions are small.
+	defer func(n uint64) { minGroupDocs = n }(minGroupDocs)
+	minGroupDocs = 1
 	docs := spreadDocs(1000)
 	ctx := context.Background()
 	flat := filepath.Join(t.TempDir(), "flat")
@@ -160,6 +163,8 @@ func TestPartitionsSameAnswers(t *testing.T) {
 // (sortOrder); a request that reused one sort order then gave hits with
 // the keys of other documents, in a wrong order.
 func TestDatePagesOwnSortKeys(t *testing.T) {
+	defer func(n uint64) { minGroupDocs = n }(minGroupDocs)
+	minGroupDocs = 1
 	docs := spreadDocs(1200)
 	want := make(map[string]string, len(docs))
 	for _, d := range docs {
@@ -223,7 +228,8 @@ func TestPartitionsTotalEstimate(t *testing.T) {
 	}
 	defer ix.Close()
 	indexAll(t, ix, docs, 1500)
-	defer func(b uint64) { countBudget = b }(countBudget)
+	defer func(b, n uint64) { countBudget, minGroupDocs = b, n }(countBudget, minGroupDocs)
+	minGroupDocs = 1 // the page from the newest partition alone, the rest counted
 	ctx := context.Background()
 	for _, q := range []string{"s:re", newSynth(7).vocab[0]} {
 		countBudget = 1 << 62
