@@ -76,7 +76,11 @@ while True:
 	ppi=$(free_port); pnew=$(free_port); pbase=$(free_port)
 	public-inbox-httpd -l "http://127.0.0.1:$ppi" >"$work/pi.log" 2>&1 &
 	"$work/new" -q --data "$work/d-new" serve --addr "127.0.0.1:$pnew" --no-result-cache 2>"$work/new.log" &
-	"$work/base" -q --data "$work/d-base" serve --addr "127.0.0.1:$pbase" 2>"$work/base.log" &
+	# A base whose serve has --no-result-cache opens its index there, not
+	# through the openIndex patched above: turn its cache off with the flag.
+	local base_nocache=
+	if grep -q -- no-result-cache "$work/base-src/cmd/patchtrail/serve.go" 2>/dev/null; then base_nocache=--no-result-cache; fi
+	"$work/base" -q --data "$work/d-base" serve --addr "127.0.0.1:$pbase" $base_nocache 2>"$work/base.log" &
 	local u
 	for u in "http://127.0.0.1:$ppi/io-uring/_/text/help/" "http://127.0.0.1:$pnew/io-uring/_/text/help/" "http://127.0.0.1:$pbase/io-uring/_/text/help/"; do
 		for _ in $(seq 100); do curl -sf -o /dev/null "$u" && break; sleep 0.2; done

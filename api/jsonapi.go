@@ -183,7 +183,7 @@ func (s *Server) searchPage(ctx context.Context, q string, o *search.SearchOptio
 	if err := LinkHits(ctx, s.st, hits); err != nil {
 		return nil, err
 	}
-	return &SearchPage{Query: q, Total: res.Total, Offset: o.Offset, Limit: o.Limit, Sort: o.Sort,
+	return &SearchPage{Query: q, Total: res.Total, TotalApprox: res.TotalApprox, Offset: o.Offset, Limit: o.Limit, Sort: o.Sort,
 		Threads: o.Threads, List: o.List, Hits: hits, Took: Seconds(time.Since(start)),
 		NotIndexed: s.notIndexed(ctx)}, nil
 }
@@ -205,7 +205,7 @@ func (s *Server) deepPage(ctx context.Context, q string, o *search.SearchOptions
 	if err != nil {
 		return nil, err
 	}
-	res := &search.Result{Total: count.Total}
+	res := &search.Result{Total: count.Total, TotalApprox: count.TotalApprox}
 	if !o.Threads && uint64(o.Offset) >= count.Total {
 		return res, nil
 	}

@@ -30,6 +30,9 @@ type SearchPage struct {
 	// yet (an interrupted reindex or import; serve finishes it in the
 	// background): the hits may be incomplete. Absent when 0.
 	NotIndexed int64 `json:"not_indexed,omitempty"`
+	// TotalApprox says Total is an estimate (shown "~N"): a date-sorted
+	// search counts the older part of a big index only up to a budget.
+	TotalApprox bool `json:"total_approx,omitempty"`
 }
 
 // ListInfo is one mailing list.

@@ -11,8 +11,9 @@ import (
 )
 
 // Batch collects index and delete operations for one Execute. Documents are
-// routed to shards by an FNV-1a hash of the primary Message-ID, so a message
-// always lands in (and is deleted from) the same shard.
+// routed to the partition of their date (partition.go) and, within it, to
+// a shard by an FNV-1a hash of the primary Message-ID, so a message always
+// lands in (and is deleted from) the same shard.
 //
 // Sizing: scorch turns each executed shard batch into one in-memory segment
 // (and, without NoSync, one fsynced zap file), then merges segments in the
@@ -23,28 +24,44 @@ import (
 // documents on all cores; shard batches run concurrently (Options.BatchShards
 // at a time), so segment building and persisting use every core too.
 type Batch struct {
-	ix     *Index
-	shards []*bleve.Batch
-	n      int
+	ix    *Index
+	parts map[string]*partBatch // by partition key
+	n     int
 }
+
+// partBatch is the part of a batch for one partition: a bleve batch per
+// shard.
+type partBatch struct{ shards []*bleve.Batch }
 
 // Batch returns an empty batch. A Batch is not safe for concurrent use.
 func (ix *Index) Batch() *Batch {
-	b := &Batch{ix: ix, shards: make([]*bleve.Batch, len(ix.shards))}
-	for i, s := range ix.shards {
-		b.shards[i] = s.NewBatch()
+	return &Batch{ix: ix, parts: make(map[string]*partBatch)}
+}
+
+// of is the batch of partition p.
+func (b *Batch) of(p *partition) *partBatch {
+	pb := b.parts[p.key]
+	if pb == nil {
+		pb = &partBatch{shards: make([]*bleve.Batch, len(p.shards))}
+		for i, s := range p.shards {
+			pb.shards[i] = s.NewBatch()
+		}
+		b.parts[p.key] = pb
 	}
-	return b
+	return pb
 }
 
 func (ix *Index) shardFor(id string) int {
 	h := fnv.New64a()
 	h.Write([]byte(id))
-	return int(h.Sum64() % uint64(len(ix.shards)))
+	return int(h.Sum64() % uint64(ix.opts.Shards))
 }
 
 // Index adds (or replaces) d. The document is built now; d may be reused
-// after Index returns.
+// after Index returns. It goes to the partition of its date (created if
+// need be); a document's date must not change between versions (a
+// message's Date and a commit's author date do not), or the old version
+// stays in its old partition until deleted.
 func (b *Batch) Index(d *Doc) error { return b.IndexAnalysed(d, nil) }
 
 // IndexAnalysed is Index reusing the text fields of an (Analyze, of d or
@@ -57,7 +74,11 @@ func (b *Batch) IndexAnalysed(d *Doc, an *Analysis) error {
 	for i, f := range doc.Fields {
 		doc.Fields[i] = asWordsField(f)
 	}
-	if err := b.shards[b.ix.shardFor(doc.ID())].IndexAdvanced(doc); err != nil {
+	p, err := b.ix.partFor(clampSec(d.Date))
+	if err != nil {
+		return fmt.Errorf("search: index %s: %w", doc.ID(), err)
+	}
+	if err := b.of(p).shards[b.ix.shardFor(doc.ID())].IndexAdvanced(doc); err != nil {
 		return fmt.Errorf("search: index %s: %w", doc.ID(), err)
 	}
 	b.n++
@@ -65,13 +86,19 @@ func (b *Batch) IndexAnalysed(d *Doc, an *Analysis) error {
 }
 
 // Delete removes the message with this primary Message-ID (with or
-// without <>).
+// without <>). Its date is not known here: the deletion goes to every
+// partition (deletions are rare: messages purged from an archive).
 func (b *Batch) Delete(messageID string) {
 	id := trimID(messageID)
 	if id == "" {
 		return
 	}
-	b.shards[b.ix.shardFor(id)].Delete(id)
+	b.ix.mu.RLock()
+	parts := b.ix.parts
+	b.ix.mu.RUnlock()
+	for _, p := range parts {
+		b.of(p).shards[b.ix.shardFor(id)].Delete(id)
+	}
 	b.n++
 }
 
@@ -80,14 +107,12 @@ func (b *Batch) Len() int { return b.n }
 
 // Reset empties the batch for reuse.
 func (b *Batch) Reset() {
-	for _, s := range b.shards {
-		s.Reset()
-	}
+	clear(b.parts)
 	b.n = 0
 }
 
-// Execute applies the batch to its shards, Options.BatchShards of them at
-// a time (all by default), and resets it.
+// Execute applies the batch to the shards of the partitions it touches,
+// Options.BatchShards of them at a time (all by default), and resets it.
 // ctx is checked before the work starts; a started shard batch is not
 // interrupted. When Execute fails, the shards that applied their part
 // are emptied and the others keep theirs: executing the batch again
@@ -105,30 +130,40 @@ func (b *Batch) Execute(ctx context.Context) error {
 	if b.ix.opts.ReadOnly {
 		return errors.New("search: batch on a read-only index")
 	}
-	errs := make([]error, len(b.shards))
+	var errs []error
+	var emu sync.Mutex
 	var wg sync.WaitGroup
 	at := b.ix.opts.BatchShards
 	if at <= 0 {
-		at = len(b.shards)
+		at = 1 << 30
 	}
-	slots := make(chan struct{}, at)
-	for i, sb := range b.shards {
-		if sb.Size() == 0 {
+	slots := make(chan struct{}, min(at, 1<<10))
+	for key, pb := range b.parts {
+		p := b.ix.partByKey(key)
+		if p == nil { // cannot happen: partitions are never removed
+			errs = append(errs, fmt.Errorf("search: batch on a vanished partition %q", key))
 			continue
 		}
-		wg.Add(1)
-		slots <- struct{}{}
-		go func() {
-			defer func() { <-slots; wg.Done() }()
-			if err := b.ix.shards[i].Batch(sb); err != nil {
-				errs[i] = fmt.Errorf("search: batch on shard %d: %w", i, err)
-				return
+		for i, sb := range pb.shards {
+			if sb.Size() == 0 {
+				continue
 			}
-			// The documents hold their analysis (term frequencies and
-			// locations) until the batch lets go of them: now, not when
-			// every shard is done.
-			sb.Reset()
-		}()
+			wg.Add(1)
+			slots <- struct{}{}
+			go func() {
+				defer func() { <-slots; wg.Done() }()
+				if err := p.shards[i].Batch(sb); err != nil {
+					emu.Lock()
+					errs = append(errs, fmt.Errorf("search: batch on partition %s shard %d: %w", key, i, err))
+					emu.Unlock()
+					return
+				}
+				// The documents hold their analysis (term frequencies and
+				// locations) until the batch lets go of them: now, not when
+				// every shard is done.
+				sb.Reset()
+			}()
+		}
 	}
 	wg.Wait()
 	if b.ix.opts.ReleasePages {

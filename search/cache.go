@@ -65,5 +65,5 @@ func (c *resultCache) clear() {
 }
 
 func (r *Result) clone() *Result {
-	return &Result{Total: r.Total, Hits: append([]Hit(nil), r.Hits...)}
+	return &Result{Total: r.Total, TotalApprox: r.TotalApprox, Hits: append([]Hit(nil), r.Hits...)}
 }

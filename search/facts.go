@@ -34,7 +34,7 @@ func (f *facts) written() { f.gen.Add(1) }
 func (ix *Index) count(q query.Query) (uint64, bool) {
 	req := bleve.NewSearchRequestOptions(q, 0, 0, false)
 	req.Score = "none"
-	res, err := ix.run(context.Background(), req)
+	res, err := ix.run(context.Background(), nil, req)
 	if err != nil {
 		return 0, false
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
-	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 	"github.com/blevesearch/bleve/v2/mapping"
 
 	"patchtrail/internal/admit"
@@ -90,6 +90,11 @@ type Options struct {
 	// (pages_linux.go).
 	ReleasePages bool
 
+	// Span is the time span of a partition of a new index: SpanMonth,
+	// SpanQuarter or SpanYear (default, partition.go). An existing index
+	// keeps the span it was created with.
+	Span string
+
 	// Logger receives debug messages; default discards.
 	Logger *slog.Logger
 }
@@ -118,6 +123,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if r.Logger == nil {
 		r.Logger = slog.New(slog.DiscardHandler)
+	}
+	if r.Span == "" {
+		r.Span = defaultSpan
 	}
 	return r
 }
@@ -148,23 +156,33 @@ var ErrClosed = errors.New("search: index closed")
 
 type meta struct {
 	SchemaVersion int `json:"schema_version"`
-	Shards        int `json:"shards"`
+	Shards        int `json:"shards"` // per partition
+	// Layout is "time" for an index partitioned by time (partition.go):
+	// partitions of Span, named in Partitions. "" is an index made before
+	// partitions: Shards shards, one partition of all time.
+	Layout     string   `json:"layout,omitempty"`
+	Span       string   `json:"span,omitempty"`
+	Partitions []string `json:"partitions,omitempty"`
 }
 
-// Index is a sharded bleve index. Searching is safe for concurrent use;
-// batches may be built concurrently but each Batch by one goroutine.
+// Index is a bleve index partitioned by time (partition.go), each
+// partition hash-sharded. Searching is safe for concurrent use; batches
+// may be built concurrently but each Batch by one goroutine.
 type Index struct {
-	dir    string
-	opts   Options
-	shards []bleve.Index
-	alias  bleve.IndexAlias
-	kw     analysis.Analyzer
+	dir  string
+	opts Options
+	span string // "" for an index made before partitions
+	kw   analysis.Analyzer
 
-	mu     sync.RWMutex
-	closed bool
-	cache  *resultCache
-	facts  facts       // counts that let a query skip filters (facts.go)
-	heavy  *admit.Pool // slots of heavy searches (guard.go)
+	mu      sync.RWMutex
+	closed  bool
+	parts   []*partition     // newest first
+	all     bleve.IndexAlias // every shard of every partition
+	nshards int              // in all
+	lock    *os.File         // flock: exclusive for a writer (lockDir)
+	cache   *resultCache
+	facts   facts       // counts that let a query skip filters (facts.go)
+	heavy   *admit.Pool // slots of heavy searches (guard.go)
 }
 
 func shardDir(dir string, i int) string { return filepath.Join(dir, fmt.Sprintf("shard-%02d", i)) }
@@ -173,17 +191,24 @@ func shardDir(dir string, i int) string { return filepath.Join(dir, fmt.Sprintf(
 // absent. An index of another schema version is a *SchemaError.
 //
 // Each shard is a scorch index (bleve's segment-based engine, zap files +
-// a bolt root); segments are merged in the background. Queries run on all
-// shards in parallel through a bleve IndexAlias and merge by sort key.
+// a bolt root); segments are merged in the background. Queries run on the
+// shards of several partitions in parallel through a bleve IndexAlias and
+// merge by sort key; a date-sorted page searches the newest partitions
+// first (partition.go).
 func Open(dir string, opts *Options) (*Index, error) {
 	o := opts.withDefaults()
+	// Shards open as their partitions are first written: check now what
+	// scorch would only refuse then.
+	if o.MaxSegmentDocs < 0 || o.MaxSegmentDocs > mergeplan.MaxSegmentSizeLimit {
+		return nil, fmt.Errorf("search: open %s: merged segment cap %d is outside 0..%d", dir, o.MaxSegmentDocs, mergeplan.MaxSegmentSizeLimit)
+	}
 	m, err := readMeta(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if o.ReadOnly {
 			return nil, fmt.Errorf("search: open %s: no index: %w", dir, fs.ErrNotExist)
 		}
-		if ents, _ := os.ReadDir(dir); len(ents) > 0 {
+		if ents, _ := os.ReadDir(dir); len(ents) > 1 || len(ents) == 1 && ents[0].Name() != lockFile {
 			return nil, &SchemaError{Dir: dir, Want: SchemaVersion, Why: "directory is not empty but has no " + MetaFile}
 		}
 		return create(dir, o)
@@ -196,19 +221,36 @@ func Open(dir string, opts *Options) (*Index, error) {
 	}
 	o.Shards = m.Shards
 	ix := newIndex(dir, o)
-	for i := 0; i < m.Shards; i++ {
-		s, err := bleve.OpenUsing(shardDir(dir, i), runtimeConfig(o))
-		if err != nil {
-			ix.closeShards()
-			if isLockTimeout(err) {
-				return nil, fmt.Errorf("%w: %s (waited %v)", ErrLocked, dir, o.LockTimeout)
-			}
-			return nil, fmt.Errorf("search: open shard %d of %s: %w", i, dir, err)
-		}
-		ix.shards = append(ix.shards, s)
+	if ix.lock, err = lockDir(dir, o); err != nil {
+		return nil, err
 	}
-	ix.alias = bleve.NewIndexAlias(ix.shards...)
-	o.Logger.Debug("search index opened", "dir", dir, "shards", m.Shards)
+	keys := []string{""}
+	switch m.Layout {
+	case "":
+	case layoutTime:
+		if !validSpan(m.Span) {
+			ix.unlock()
+			return nil, &SchemaError{Dir: dir, Found: m.SchemaVersion, Want: SchemaVersion, Why: fmt.Sprintf("meta file has an unknown partition span %q", m.Span)}
+		}
+		ix.span, keys = m.Span, m.Partitions
+	default:
+		ix.unlock()
+		return nil, &SchemaError{Dir: dir, Found: m.SchemaVersion, Want: SchemaVersion, Why: fmt.Sprintf("meta file has an unknown layout %q", m.Layout)}
+	}
+	var parts []*partition
+	for _, k := range keys {
+		p, err := openPartition(dir, ix.span, k, o, false)
+		if err != nil {
+			for _, p := range parts {
+				p.close()
+			}
+			ix.unlock()
+			return nil, err
+		}
+		parts = append(parts, p)
+	}
+	ix.setParts(parts)
+	o.Logger.Debug("search index opened", "dir", dir, "shards", m.Shards, "span", ix.span, "partitions", len(parts))
 	return ix, nil
 }
 
@@ -242,24 +284,25 @@ func runtimeConfig(o Options) map[string]interface{} {
 }
 
 func create(dir string, o Options) (*Index, error) {
+	if !validSpan(o.Span) {
+		return nil, fmt.Errorf("search: unknown partition span %q (want %s, %s or %s)", o.Span, SpanMonth, SpanQuarter, SpanYear)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("search: create index: %w", err)
 	}
 	ix := newIndex(dir, o)
-	for i := 0; i < o.Shards; i++ {
-		s, err := bleve.NewUsing(shardDir(dir, i), NewMapping(), scorch.Name, scorch.Name, runtimeConfig(o))
-		if err != nil {
-			ix.closeShards()
-			return nil, fmt.Errorf("search: create shard %d of %s: %w", i, dir, err)
-		}
-		ix.shards = append(ix.shards, s)
-	}
-	if err := writeMeta(dir, meta{SchemaVersion: SchemaVersion, Shards: o.Shards}); err != nil {
-		ix.closeShards()
+	ix.span = o.Span
+	var err error
+	if ix.lock, err = lockDir(dir, o); err != nil {
 		return nil, err
 	}
-	ix.alias = bleve.NewIndexAlias(ix.shards...)
-	o.Logger.Debug("search index created", "dir", dir, "shards", o.Shards)
+	// Partitions are created as documents arrive (partFor).
+	if err := writeMeta(dir, meta{SchemaVersion: SchemaVersion, Shards: o.Shards, Layout: layoutTime, Span: o.Span, Partitions: []string{}}); err != nil {
+		ix.unlock()
+		return nil, err
+	}
+	ix.setParts(nil)
+	o.Logger.Debug("search index created", "dir", dir, "shards", o.Shards, "span", o.Span)
 	return ix, nil
 }
 
@@ -305,8 +348,8 @@ func writeMeta(dir string, m meta) error {
 // Dir returns the index directory.
 func (ix *Index) Dir() string { return ix.dir }
 
-// Shards returns the number of shards.
-func (ix *Index) Shards() int { return len(ix.shards) }
+// Shards returns the number of shards of a partition.
+func (ix *Index) Shards() int { return ix.opts.Shards }
 
 // DocCount returns the number of documents in all shards.
 func (ix *Index) DocCount() (uint64, error) {
@@ -315,7 +358,10 @@ func (ix *Index) DocCount() (uint64, error) {
 	if ix.closed {
 		return 0, ErrClosed
 	}
-	n, err := ix.alias.DocCount()
+	if ix.nshards == 0 {
+		return 0, nil
+	}
+	n, err := ix.all.DocCount()
 	if err != nil {
 		return 0, fmt.Errorf("search: count: %w", err)
 	}
@@ -331,14 +377,24 @@ func (ix *Index) Close() error {
 		return nil
 	}
 	ix.closed = true
-	return ix.closeShards()
+	err := ix.closeShards()
+	ix.unlock()
+	return err
+}
+
+// unlock releases the directory lock (closing the file drops the flock).
+func (ix *Index) unlock() {
+	if ix.lock != nil {
+		ix.lock.Close()
+		ix.lock = nil
+	}
 }
 
 func (ix *Index) closeShards() error {
 	var errs []string
-	for i, s := range ix.shards {
-		if err := s.Close(); err != nil {
-			errs = append(errs, fmt.Sprintf("shard %d: %v", i, err))
+	for _, p := range ix.parts {
+		if err := p.close(); err != nil {
+			errs = append(errs, err.Error())
 		}
 	}
 	if len(errs) > 0 {

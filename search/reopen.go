@@ -2,8 +2,7 @@ package search
 
 import (
 	"fmt"
-
-	"github.com/blevesearch/bleve/v2"
+	"syscall"
 )
 
 // ReopenReadOnly closes the shards of an index opened for writing and
@@ -23,24 +22,33 @@ func (ix *Index) ReopenReadOnly() error {
 	}
 	if err := ix.closeShards(); err != nil {
 		ix.closed = true
+		ix.unlock()
 		return err
 	}
 	o := ix.opts
 	o.ReadOnly = true
-	shards := make([]bleve.Index, 0, len(ix.shards))
-	for i := range ix.shards {
-		s, err := bleve.OpenUsing(shardDir(ix.dir, i), runtimeConfig(o))
-		if err != nil {
-			for _, s := range shards {
-				s.Close()
-			}
-			ix.shards, ix.closed = nil, true
-			return fmt.Errorf("search: reopen shard %d of %s read-only: %w", i, ix.dir, err)
+	if ix.lock != nil { // exclusive to shared: readers may open it now
+		if err := flockWait(ix.lock, syscall.LOCK_SH, o.LockTimeout); err != nil {
+			ix.parts, ix.closed = nil, true
+			ix.unlock()
+			return fmt.Errorf("search: reopen %s read-only: %w", ix.dir, err)
 		}
-		shards = append(shards, s)
 	}
-	ix.shards, ix.opts = shards, o
-	ix.alias = bleve.NewIndexAlias(shards...)
+	parts := make([]*partition, 0, len(ix.parts))
+	for _, old := range ix.parts {
+		p, err := openPartition(ix.dir, ix.span, old.key, o, false)
+		if err != nil {
+			for _, p := range parts {
+				p.close()
+			}
+			ix.parts, ix.closed = nil, true
+			ix.unlock()
+			return err
+		}
+		parts = append(parts, p)
+	}
+	ix.opts = o
+	ix.setParts(parts)
 	ix.facts.written()
 	return nil
 }

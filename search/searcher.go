@@ -12,6 +12,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
 )
 
 // Sort orders.
@@ -60,7 +61,10 @@ type SearchOptions struct {
 // Result is one page of hits.
 type Result struct {
 	Total uint64 // matching messages (before thread collapsing)
-	Hits  []Hit
+	// TotalApprox says Total is an estimate: a date-sorted search stops
+	// counting the older partitions after many hits (partition.go).
+	TotalApprox bool
+	Hits        []Hit
 }
 
 // Hit is one matching message, from the stored fields.
@@ -83,12 +87,13 @@ type Hit struct {
 
 var hitFields = []string{FieldSubject, FieldFromShow, FieldDate, FieldList, FieldThreadID, FieldKind, FieldSHA, FieldRepo}
 
-// prepared is a search ready to run: the bleve query and sort order.
+// prepared is a search ready to run: the bleve query and how it sorts.
 type prepared struct {
 	q         query.Query
-	sort      bsearch.SortOrder
-	relevance bool
-	words     int // phrase terms: the cost (guard.go)
+	relevance bool  // by score, then newest; else newest first
+	threads   bool  // the thread id is a last sort key (sortOrder)
+	words     int   // phrase terms: the cost (guard.go)
+	dlo, dhi  int64 // the dates a hit must have (dateBounds)
 }
 
 func (ix *Index) prepare(q string, o *SearchOptions) (*prepared, error) {
@@ -121,25 +126,42 @@ func (ix *Index) prepare(q string, o *SearchOptions) (*prepared, error) {
 		bq = kindFilter(n, bq, o.MessagesOnly)
 	}
 	p := &prepared{q: bq, words: phraseWords(bq)}
-	order := &bsearch.SortField{Field: FieldOrder, Type: bsearch.SortFieldAsNumber, Desc: true}
+	p.dlo, p.dhi = dateBounds(n)
 	switch o.Sort {
 	case "", SortDate:
-		p.sort = bsearch.SortOrder{order}
 	case SortRelevance:
-		p.sort = bsearch.SortOrder{&bsearch.SortScore{Desc: true}, order}
 		p.relevance = true
 	default:
 		return nil, fmt.Errorf("%w %q (want %q or %q)", errBadSort, o.Sort, SortDate, SortRelevance)
 	}
-	if o.Threads {
+	p.threads = o.Threads
+	return p, nil
+}
+
+// sortOrder is a new sort order for one request of p. It must be new:
+// bleve's SortField keeps the sort values of the hit being collected in
+// slices inside it, and an IndexAlias gives each index it searches a
+// shallow copy (SortField.Copy), which shares those slices' arrays once
+// the original has been used on its own (a search of one index, or of a
+// partition of one shard, uses the request's SortField directly). Two
+// shards collecting at once then write each other's values, and a hit
+// comes back with the order key of another document: date-sorted pages
+// in a wrong order, not on every run.
+func (p *prepared) sortOrder() bsearch.SortOrder {
+	order := &bsearch.SortField{Field: FieldOrder, Type: bsearch.SortFieldAsNumber, Desc: true}
+	so := bsearch.SortOrder{order}
+	if p.relevance {
+		so = bsearch.SortOrder{&bsearch.SortScore{Desc: true}, order}
+	}
+	if p.threads {
 		// Collapsing threads: the thread id as a last sort key (order is
 		// already total) comes back with every hit from doc values, so
 		// the scan needs no stored-field loads. A plain page does not
 		// pay for it: the collector reads a sort key's doc values for
 		// every hit, not only the page's.
-		p.sort = append(p.sort, &bsearch.SortField{Field: FieldThreadID, Type: bsearch.SortFieldAsString, Desc: true})
+		so = append(so, &bsearch.SortField{Field: FieldThreadID, Type: bsearch.SortFieldAsString, Desc: true})
 	}
-	return p, nil
+	return so
 }
 
 // checkWildcards refuses a word* that expands to too many words.
@@ -154,7 +176,7 @@ func (ix *Index) checkWildcards(n Node) error {
 		return ErrClosed
 	}
 	for _, w := range ws {
-		for _, s := range ix.shards {
+		for _, s := range ix.allShards() {
 			d, err := s.FieldDictPrefix(w[0], []byte(w[1]))
 			if err != nil {
 				return fmt.Errorf("search: expand %s*: %w", w[1], err)
@@ -178,12 +200,13 @@ func (ix *Index) checkWildcards(n Node) error {
 	return nil
 }
 
-func (p *prepared) request(size int, after []string, fields bool) *bleve.SearchRequest {
+// request is a bleve request for a page of p's hits without their stored
+// fields: load reads those of the page alone. Asked for in the request,
+// each shard would load them for all of its own best size+from hits
+// before the alias keeps size of them all.
+func (p *prepared) request(size int, after []string) *bleve.SearchRequest {
 	req := bleve.NewSearchRequestOptions(p.q, size, 0, false)
-	req.SortByCustom(p.sort)
-	if fields {
-		req.Fields = hitFields
-	}
+	req.SortByCustom(p.sortOrder())
 	if !p.relevance {
 		req.Score = "none"
 	}
@@ -235,20 +258,43 @@ func toHit(h *bsearch.DocumentMatch, relevance bool) Hit {
 	return hit
 }
 
-func (ix *Index) run(ctx context.Context, req *bleve.SearchRequest) (*bleve.SearchResult, error) {
+// allShards is every shard of every partition. ix.mu is held.
+func (ix *Index) allShards() []bleve.Index {
+	var out []bleve.Index
+	for _, p := range ix.parts {
+		out = append(out, p.shards...)
+	}
+	return out
+}
+
+// run runs req on the partitions that may hold hits of p (all for a
+// relevance search but those outside its d: range).
+func (ix *Index) run(ctx context.Context, p *prepared, req *bleve.SearchRequest) (*bleve.SearchResult, error) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	if ix.closed {
 		return nil, ErrClosed
 	}
-	res, err := ix.alias.SearchInContext(withPacers(ctx), req)
+	parts := ix.candidates(p, nil)
+	if len(parts) == 0 {
+		return &bleve.SearchResult{Status: &bleve.SearchStatus{}}, nil
+	}
+	return searchParts(ctx, parts, req)
+}
+
+// page runs one page of p: by date, partitions newest first
+// (searchDated); by relevance, on all partitions at once.
+func (ix *Index) page(ctx context.Context, p *prepared, size, from int, after []string, count bool) (*datedPage, error) {
+	if !p.relevance {
+		return ix.searchDated(ctx, p, size, from, after, count)
+	}
+	req := p.request(size, after)
+	req.From = from
+	res, err := ix.run(ctx, p, req)
 	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
+		return nil, err
 	}
-	for name, err := range res.Status.Errors {
-		return nil, fmt.Errorf("search: shard %s: %w", name, err)
-	}
-	return res, nil
+	return &datedPage{hits: res.Hits, total: res.Total}, nil
 }
 
 // Search runs a query and returns one page of hits. Query errors are
@@ -292,17 +338,13 @@ func (ix *Index) search(ctx context.Context, q string, opts *SearchOptions) (*Re
 	}
 	defer release()
 	if !o.Threads {
-		req := p.request(o.Limit, nil, true)
-		req.From = o.Offset
-		res, err := ix.run(ctx, req)
+		res, err := ix.page(ctx, p, o.Limit, o.Offset, nil, true)
 		if err != nil {
 			return nil, err
 		}
-		out := &Result{Total: res.Total, Hits: make([]Hit, 0, len(res.Hits))}
-		for _, h := range res.Hits {
-			out.Hits = append(out.Hits, toHit(h, p.relevance))
-		}
-		return out, nil
+		out := &Result{Total: res.total, TotalApprox: res.approx}
+		out.Hits, err = ix.load(ctx, p, res.hits)
+		return out, err
 	}
 
 	// Collapse threads: scan hits without stored fields, keep the first
@@ -312,8 +354,8 @@ func (ix *Index) search(ctx context.Context, q string, opts *SearchOptions) (*Re
 	page := min(MaxLimit, max(10*need, 200)) // re-running the query per page costs more than a bigger page
 	seen := make(map[string]bool)
 	var picked []*bsearch.DocumentMatch
-	err = ix.scan(ctx, p, page, func(h *bsearch.DocumentMatch, total uint64) bool {
-		out.Total = total
+	err = ix.scan(ctx, p, page, func(h *bsearch.DocumentMatch, total uint64, approx bool) bool {
+		out.Total, out.TotalApprox = total, approx
 		k := threadOf(h)
 		if seen[k] {
 			return true
@@ -327,55 +369,100 @@ func (ix *Index) search(ctx context.Context, q string, opts *SearchOptions) (*Re
 	if err != nil || len(picked) == 0 {
 		return out, err
 	}
-	out.Hits, err = ix.load(ctx, picked, p.relevance)
+	out.Hits, err = ix.load(ctx, p, picked)
 	return out, err
 }
 
-// load fetches the stored fields of hits, keeping their order and scores.
-func (ix *Index) load(ctx context.Context, hits []*bsearch.DocumentMatch, relevance bool) ([]Hit, error) {
-	ids := make([]string, len(hits))
-	for i, h := range hits {
-		ids[i] = h.ID
-	}
-	req := bleve.NewSearchRequestOptions(query.NewDocIDQuery(ids), len(ids), 0, false)
-	req.Fields = hitFields
-	req.Score = "none"
-	res, err := ix.run(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	fields := make(map[string]map[string]interface{}, len(res.Hits))
-	for _, h := range res.Hits {
-		fields[h.ID] = h.Fields
+// load fetches the stored fields of hits, keeping their order and
+// scores. Each hit is read from the one shard that holds it (the
+// partition its order key falls in, the shard its id hashes to), by id:
+// no search, and nothing read for hits that are not on the page.
+func (ix *Index) load(ctx context.Context, p *prepared, hits []*bsearch.DocumentMatch) ([]Hit, error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.closed {
+		return nil, ErrClosed
 	}
 	out := make([]Hit, 0, len(hits))
-	for _, h := range hits {
-		h.Fields = fields[h.ID]
-		out = append(out, toHit(h, relevance))
+	for i, h := range hits {
+		if i%64 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("search: %w", err)
+			}
+		}
+		f, err := ix.storedFields(ix.partOfHit(p, h), h.ID)
+		if err != nil {
+			return nil, err
+		}
+		h.Fields = f
+		out = append(out, toHit(h, p.relevance))
 	}
 	return out, nil
 }
 
+// storedFields reads the hitFields of document id from its shard in
+// partition q (nil: whichever partition holds it), as bleve would for a
+// search that asks for them (numbers as float64, repeated fields as
+// []interface{}); nil if no partition holds it (deleted meanwhile).
+// ix.mu is held.
+func (ix *Index) storedFields(q *partition, id string) (map[string]interface{}, error) {
+	parts := ix.parts
+	if q != nil {
+		parts = []*partition{q}
+	}
+	for _, q := range parts {
+		doc, err := q.shards[ix.shardFor(id)].Document(id)
+		if err != nil {
+			return nil, fmt.Errorf("search: load %s: %w", id, err)
+		}
+		if doc == nil {
+			continue
+		}
+		dm := &bsearch.DocumentMatch{}
+		doc.VisitFields(func(f index.Field) {
+			name := f.Name()
+			if !slices.Contains(hitFields, name) {
+				return
+			}
+			switch f := f.(type) {
+			case index.TextField:
+				dm.AddFieldValue(name, f.Text())
+			case index.NumericField:
+				if n, err := f.Number(); err == nil {
+					dm.AddFieldValue(name, n)
+				}
+			}
+		})
+		return dm.Fields, nil
+	}
+	return nil, nil
+}
+
 // scan walks hits (without stored fields) in sort order with search_after
 // paging until fn returns false, the hits run out or maxCollapseScan hits
-// were read.
-func (ix *Index) scan(ctx context.Context, p *prepared, page int, fn func(*bsearch.DocumentMatch, uint64) bool) error {
+// were read. fn gets the total of the query (counted with the first page).
+func (ix *Index) scan(ctx context.Context, p *prepared, page int, fn func(*bsearch.DocumentMatch, uint64, bool) bool) error {
 	var after []string
+	var total uint64
+	var approx bool
 	for read := 0; read < maxCollapseScan; {
-		res, err := ix.run(ctx, p.request(page, after, false))
+		res, err := ix.page(ctx, p, page, 0, after, after == nil)
 		if err != nil {
 			return err
 		}
-		for _, h := range res.Hits {
-			if !fn(h, res.Total) {
+		if after == nil {
+			total, approx = res.total, res.approx
+		}
+		for _, h := range res.hits {
+			if !fn(h, total, approx) {
 				return nil
 			}
 		}
-		read += len(res.Hits)
-		if len(res.Hits) < page {
+		read += len(res.hits)
+		if len(res.hits) < page {
 			return nil
 		}
-		after = p.afterKey(res.Hits[len(res.Hits)-1])
+		after = p.afterKey(res.hits[len(res.hits)-1])
 	}
 	return nil
 }
@@ -406,11 +493,11 @@ func (ix *Index) Iterate(ctx context.Context, q string, opts *SearchOptions, fn 
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("search: %w", err)
 		}
-		res, err := ix.run(ctx, p.request(scanPage, after, true))
+		res, err := ix.page(ctx, p, scanPage, 0, after, false)
 		if err != nil {
 			return err
 		}
-		for _, dm := range res.Hits {
+		for _, dm := range res.hits {
 			if o.Threads {
 				k := threadOf(dm)
 				if seen[k] {
@@ -426,10 +513,10 @@ func (ix *Index) Iterate(ctx context.Context, q string, opts *SearchOptions, fn 
 				return err
 			}
 		}
-		if len(res.Hits) < scanPage {
+		if len(res.hits) < scanPage {
 			return nil
 		}
-		after = p.afterKey(res.Hits[len(res.Hits)-1])
+		after = p.afterKey(res.hits[len(res.hits)-1])
 	}
 }
 

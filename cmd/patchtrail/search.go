@@ -19,7 +19,7 @@ import (
 
 func init() {
 	register(&command{name: "search", args: "[--json|--mbox] [--limit N] [--offset N] [--sort date|relevance] [--threads] [--list L] QUERY", short: "search with lore's query language (see `help search`)", run: runSearch, reads: always})
-	register(&command{name: "reindex", args: "", short: "rebuild the search index from the store", run: runReindex})
+	register(&command{name: "reindex", args: "[--span year|quarter|month]", short: "rebuild the search index from the store", run: runReindex})
 	helpTopics["search"] = search.HelpText
 }
 
@@ -60,6 +60,7 @@ func openWriter(ctx context.Context, e *env, o *indexer.WriterOptions) (*indexer
 
 func runReindex(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("reindex")
+	span := fs.String("span", search.SpanYear, "time span of an index partition: year, quarter or month (smaller for stores of more than ~50,000 messages a year; doc/scaling.md)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -75,9 +76,9 @@ func runReindex(ctx context.Context, e *env, args []string) error {
 	if err := os.RemoveAll(indexDir(e)); err != nil {
 		return err
 	}
-	ix, err := openIndex(e, false)
+	ix, err := search.Open(indexDir(e), &search.Options{Logger: e.log, Span: *span})
 	if err != nil {
-		return err
+		return indexBusy(e, err)
 	}
 	defer ix.Close()
 	if err := st.EnqueueAll(ctx); err != nil {
@@ -135,7 +136,11 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%d results\n", res.Total)
+	approx := ""
+	if res.TotalApprox {
+		approx = "~" // an estimate (search.Result.TotalApprox)
+	}
+	fmt.Fprintf(e.stdout, "%s%d results\n", approx, res.Total)
 	hits := api.Hits(res.Hits)
 	if err := api.LinkHits(ctx, st, hits); err != nil {
 		return err
@@ -177,7 +182,11 @@ func streamSearch(ctx context.Context, e *env, st *store.Store, ix *search.Index
 			return err
 		}
 		qj, _ := json.Marshal(q)
-		fmt.Fprintf(w, "{\n  \"query\": %s,\n  \"total\": %d,\n  \"hits\": [", qj, count.Total)
+		approx := ""
+		if count.TotalApprox {
+			approx = "\n  \"total_approx\": true,"
+		}
+		fmt.Fprintf(w, "{\n  \"query\": %s,\n  \"total\": %d,%s\n  \"hits\": [", qj, count.Total, approx)
 	}
 	err := ix.Iterate(ctx, q, opts, func(h search.Hit) error {
 		if limit > 0 && n >= limit {
