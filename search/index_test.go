@@ -373,9 +373,21 @@ func TestIterate(t *testing.T) {
 	if diff := cmp.Diff(fillers(11, 7, 3), collect(&SearchOptions{Threads: true, Offset: 1})); diff != "" {
 		t.Errorf("Iterate threads offset 1 (-want +got):\n%s", diff)
 	}
+	// Iterate passes the same hits, stored fields and all, as Search.
+	want, err := ix.Search(context.Background(), "filler", &SearchOptions{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Hit
+	if err := ix.Iterate(context.Background(), "filler", nil, func(h Hit) error { got = append(got, h); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want.Hits, got); diff != "" || want.Hits[0].Subject == "" {
+		t.Errorf("Iterate hits differ from Search's (-search +iterate):\n%s", diff)
+	}
 	stop := errors.New("stop")
 	n := 0
-	err := ix.Iterate(context.Background(), "filler", nil, func(Hit) error { n++; return stop })
+	err = ix.Iterate(context.Background(), "filler", nil, func(Hit) error { n++; return stop })
 	if !errors.Is(err, stop) || n != 1 {
 		t.Errorf("Iterate stop: err %v after %d calls", err, n)
 	}

@@ -497,6 +497,7 @@ func (ix *Index) Iterate(ctx context.Context, q string, opts *SearchOptions, fn 
 		if err != nil {
 			return err
 		}
+		var emit []*bsearch.DocumentMatch
 		for _, dm := range res.hits {
 			if o.Threads {
 				k := threadOf(dm)
@@ -509,7 +510,16 @@ func (ix *Index) Iterate(ctx context.Context, q string, opts *SearchOptions, fn 
 				skip--
 				continue
 			}
-			if err := fn(toHit(dm, p.relevance)); err != nil {
+			emit = append(emit, dm)
+		}
+		// The page comes without stored fields (request): read those of
+		// the hits passed on.
+		hits, err := ix.load(ctx, p, emit)
+		if err != nil {
+			return err
+		}
+		for _, h := range hits {
+			if err := fn(h); err != nil {
 				return err
 			}
 		}
