@@ -237,25 +237,8 @@ diff --git a/fs/foo/read.c b/fs/foo/read.c
 // Versions fold into the newest; when the newest leaves the archive,
 // the one before it is the patch's row again.
 func TestVersionRemoved(t *testing.T) {
-	dir := t.TempDir()
-	src := filepath.Join(dir, "foo.mbox")
-	if err := os.WriteFile(src, []byte(twoVersions), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	data := filepath.Join(dir, "data")
-	st, err := store.Open(ctx, data, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	h, err := indexer.OpenRadarHook(ctx, st, data, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := indexer.Import(ctx, st, src, &indexer.Options{List: "foo", Hooks: []indexer.Hook{h}}); err != nil {
-		t.Fatal(err)
-	}
+	st := importScored(t, twoVersions)
 	rows := func() []string {
 		items, err := radar.List(ctx, st, nil)
 		if err != nil {
@@ -270,17 +253,7 @@ func TestVersionRemoved(t *testing.T) {
 	if d := cmp.Diff([]string{"v2@example.org v1@example.org,v2@example.org"}, rows()); d != "" {
 		t.Errorf("rows (-want +got):\n%s", d)
 	}
-	sc := radar.NewScorer(st, nil, nil)
-	if _, err := sc.Update(ctx); err != nil { // reads every message
-		t.Fatal(err)
-	}
-	if _, err := st.DB().Exec(`UPDATE messages SET deleted = 1 WHERE message_id = 'v2@example.org';
-		INSERT INTO radar_queue(message) SELECT id FROM messages WHERE message_id = 'v2@example.org'`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sc.Update(ctx); err != nil {
-		t.Fatal(err)
-	}
+	removeAndRescore(t, st, "v2@example.org")
 	if d := cmp.Diff([]string{"v1@example.org v1@example.org"}, rows()); d != "" {
 		t.Errorf("rows after v2 left (-want +got):\n%s", d)
 	}
@@ -329,25 +302,8 @@ diff --git a/fs/foo/read.c b/fs/foo/read.c
 // A newer version under a reworded subject marks the older posting; when
 // it is removed, the mark goes with it.
 func TestRenamedRemoved(t *testing.T) {
-	dir := t.TempDir()
-	src := filepath.Join(dir, "foo.mbox")
-	if err := os.WriteFile(src, []byte(renamed), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	data := filepath.Join(dir, "data")
-	st, err := store.Open(ctx, data, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	h, err := indexer.OpenRadarHook(ctx, st, data, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := indexer.Import(ctx, st, src, &indexer.Options{List: "foo", Hooks: []indexer.Hook{h}}); err != nil {
-		t.Fatal(err)
-	}
+	st := importScored(t, renamed)
 	marked := func() bool {
 		items, err := radar.List(ctx, st, nil)
 		if err != nil {
@@ -370,18 +326,52 @@ func TestRenamedRemoved(t *testing.T) {
 	if !marked() {
 		t.Error("r1 is not marked renamed_later by r2")
 	}
+	removeAndRescore(t, st, "r2@example.org")
+	if marked() {
+		t.Error("r1 is still marked renamed_later after r2 was removed")
+	}
+}
+
+// importScored imports mbox as list foo into a new data directory with
+// the radar hook, as `patchtrail import` does.
+func importScored(t *testing.T, mbox string) *store.Store {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "foo.mbox")
+	if err := os.WriteFile(src, []byte(mbox), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	data := filepath.Join(dir, "data")
+	st, err := store.Open(ctx, data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	h, err := indexer.OpenRadarHook(ctx, st, data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := indexer.Import(ctx, st, src, &indexer.Options{List: "foo", Hooks: []indexer.Hook{h}}); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// removeAndRescore scores every message, then removes mid as an archive
+// purge does (deleted, queued) and rescores.
+func removeAndRescore(t *testing.T, st *store.Store, mid string) {
+	t.Helper()
+	ctx := context.Background()
 	sc := radar.NewScorer(st, nil, nil)
 	if _, err := sc.Update(ctx); err != nil { // reads every message
 		t.Fatal(err)
 	}
-	if _, err := st.DB().Exec(`UPDATE messages SET deleted = 1 WHERE message_id = 'r2@example.org';
-		INSERT INTO radar_queue(message) SELECT id FROM messages WHERE message_id = 'r2@example.org'`); err != nil {
+	if _, err := st.DB().Exec(`UPDATE messages SET deleted = 1 WHERE message_id = ?;
+		INSERT INTO radar_queue(message) SELECT id FROM messages WHERE message_id = ?`, mid, mid); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := sc.Update(ctx); err != nil {
 		t.Fatal(err)
-	}
-	if marked() {
-		t.Error("r1 is still marked renamed_later after r2 was removed")
 	}
 }
