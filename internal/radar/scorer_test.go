@@ -2,6 +2,7 @@ package radar_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -193,46 +194,47 @@ func TestTrainStore(t *testing.T) {
 	}
 }
 
-const twoVersions = `From alice Mon Jun  3 10:00:00 2024
-From: Alice Dev <alice@example.org>
-To: foo@lists.example.org
-Subject: [PATCH] foo: fix a race in foo_read
-Date: Mon, 3 Jun 2024 10:00:00 +0000
-Message-ID: <v1@example.org>
+// fooPost is one posting of a patch to fs/foo/read.c that takes a lock
+// (and with unlock, drops it again); fixes is its Fixes: trailer, if any.
+type fooPost struct {
+	mid, day, subject, changelog, fixes string
+	unlock                              bool
+}
 
-Take the lock.
+// fooMbox is an mbox of posts by one sender, each at 10:00 UTC of its day.
+func fooMbox(posts ...fooPost) string {
+	var b strings.Builder
+	for i, p := range posts {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		date, err := time.Parse("Mon, 2 Jan 2006", p.day)
+		if err != nil {
+			panic(err)
+		}
+		date = date.Add(10 * time.Hour)
+		trailers := "Signed-off-by: Alice Dev <alice@example.org>\n"
+		if p.fixes != "" {
+			trailers = "Fixes: " + p.fixes + "\n" + trailers
+		}
+		hunk, unlock := "@@ -1,2 +1,3 @@", ""
+		if p.unlock {
+			hunk, unlock = "@@ -1,2 +1,4 @@", "+\tspin_unlock(&f->lock);\n"
+		}
+		fmt.Fprintf(&b, "From alice %s\nFrom: Alice Dev <alice@example.org>\nTo: foo@lists.example.org\n"+
+			"Subject: %s\nDate: %s\nMessage-ID: <%s>\n\n%s\n\n%s---\n"+
+			"diff --git a/fs/foo/read.c b/fs/foo/read.c\n--- a/fs/foo/read.c\n+++ b/fs/foo/read.c\n"+
+			"%s static int foo_read(struct foo *f)\n+\tspin_lock(&f->lock);\n \tf->n++;\n%s \treturn 0;\n",
+			date.Format(time.ANSIC), p.subject, date.Format("Mon, 2 Jan 2006 15:04:05 -0700"), p.mid, p.changelog, trailers, hunk, unlock)
+	}
+	return b.String()
+}
 
-Signed-off-by: Alice Dev <alice@example.org>
----
-diff --git a/fs/foo/read.c b/fs/foo/read.c
---- a/fs/foo/read.c
-+++ b/fs/foo/read.c
-@@ -1,2 +1,3 @@ static int foo_read(struct foo *f)
-+	spin_lock(&f->lock);
- 	f->n++;
- 	return 0;
-
-From alice Mon Jun 10 10:00:00 2024
-From: Alice Dev <alice@example.org>
-To: foo@lists.example.org
-Subject: [PATCH v2] foo: fix a race in foo_read
-Date: Mon, 10 Jun 2024 10:00:00 +0000
-Message-ID: <v2@example.org>
-
-Take the lock, and drop it.
-
-Fixes: 0123456789ab ("foo: add foo_read")
-Signed-off-by: Alice Dev <alice@example.org>
----
-diff --git a/fs/foo/read.c b/fs/foo/read.c
---- a/fs/foo/read.c
-+++ b/fs/foo/read.c
-@@ -1,2 +1,4 @@ static int foo_read(struct foo *f)
-+	spin_lock(&f->lock);
- 	f->n++;
-+	spin_unlock(&f->lock);
- 	return 0;
-`
+var twoVersions = fooMbox(
+	fooPost{"v1@example.org", "Mon, 3 Jun 2024", "[PATCH] foo: fix a race in foo_read", "Take the lock.", "", false},
+	fooPost{"v2@example.org", "Mon, 10 Jun 2024", "[PATCH v2] foo: fix a race in foo_read", "Take the lock, and drop it.",
+		`0123456789ab ("foo: add foo_read")`, true},
+)
 
 // Versions fold into the newest; when the newest leaves the archive,
 // the one before it is the patch's row again.
@@ -259,45 +261,10 @@ func TestVersionRemoved(t *testing.T) {
 	}
 }
 
-const renamed = `From alice Mon Jun  3 10:00:00 2024
-From: Alice Dev <alice@example.org>
-To: foo@lists.example.org
-Subject: [PATCH] foo: fix a race in foo_read
-Date: Mon, 3 Jun 2024 10:00:00 +0000
-Message-ID: <r1@example.org>
-
-Take the lock.
-
-Signed-off-by: Alice Dev <alice@example.org>
----
-diff --git a/fs/foo/read.c b/fs/foo/read.c
---- a/fs/foo/read.c
-+++ b/fs/foo/read.c
-@@ -1,2 +1,3 @@ static int foo_read(struct foo *f)
-+	spin_lock(&f->lock);
- 	f->n++;
- 	return 0;
-
-From alice Thu Jun  6 10:00:00 2024
-From: Alice Dev <alice@example.org>
-To: foo@lists.example.org
-Subject: [PATCH v2] foo: fix the race in foo_read under the lock
-Date: Thu, 6 Jun 2024 10:00:00 +0000
-Message-ID: <r2@example.org>
-
-Take the lock, and drop it.
-
-Signed-off-by: Alice Dev <alice@example.org>
----
-diff --git a/fs/foo/read.c b/fs/foo/read.c
---- a/fs/foo/read.c
-+++ b/fs/foo/read.c
-@@ -1,2 +1,4 @@ static int foo_read(struct foo *f)
-+	spin_lock(&f->lock);
- 	f->n++;
-+	spin_unlock(&f->lock);
- 	return 0;
-`
+var renamed = fooMbox(
+	fooPost{"r1@example.org", "Mon, 3 Jun 2024", "[PATCH] foo: fix a race in foo_read", "Take the lock.", "", false},
+	fooPost{"r2@example.org", "Thu, 6 Jun 2024", "[PATCH v2] foo: fix the race in foo_read under the lock", "Take the lock, and drop it.", "", true},
+)
 
 // A newer version under a reworded subject marks the older posting; when
 // it is removed, the mark goes with it.
