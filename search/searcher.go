@@ -497,7 +497,6 @@ func (ix *Index) Iterate(ctx context.Context, q string, opts *SearchOptions, fn 
 		if err != nil {
 			return err
 		}
-		var emit []*bsearch.DocumentMatch
 		for _, dm := range res.hits {
 			if o.Threads {
 				k := threadOf(dm)
@@ -510,16 +509,14 @@ func (ix *Index) Iterate(ctx context.Context, q string, opts *SearchOptions, fn 
 				skip--
 				continue
 			}
-			emit = append(emit, dm)
-		}
-		// The page comes without stored fields (request): read those of
-		// the hits passed on.
-		hits, err := ix.load(ctx, p, emit)
-		if err != nil {
-			return err
-		}
-		for _, h := range hits {
-			if err := fn(h); err != nil {
+			// The page comes without stored fields (request): read
+			// those of each hit passed on, when it is, so that an fn
+			// that stops early (a page of the JSON API) reads no more.
+			h, err := ix.load(ctx, p, []*bsearch.DocumentMatch{dm})
+			if err != nil {
+				return err
+			}
+			if err := fn(h[0]); err != nil {
 				return err
 			}
 		}
