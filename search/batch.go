@@ -135,13 +135,15 @@ func (b *Batch) Execute(ctx context.Context) error {
 	var wg sync.WaitGroup
 	at := b.ix.opts.BatchShards
 	if at <= 0 {
-		at = 1 << 30
+		at = len(b.parts) * b.ix.opts.Shards // all at once
 	}
-	slots := make(chan struct{}, min(at, 1<<10))
+	slots := make(chan struct{}, at)
 	for key, pb := range b.parts {
 		p := b.ix.partByKey(key)
 		if p == nil { // cannot happen: partitions are never removed
+			emu.Lock()
 			errs = append(errs, fmt.Errorf("search: batch on a vanished partition %q", key))
+			emu.Unlock()
 			continue
 		}
 		for i, sb := range pb.shards {
