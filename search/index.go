@@ -270,17 +270,45 @@ func newIndex(dir string, o Options) *Index {
 	return &Index{dir: dir, opts: o, kw: im.AnalyzerNamed(keyword.Name), cache: newResultCache(o.CacheEntries), heavy: admit.New("search: heavy searches", o.HeavySlots, o.HeavyQueue)}
 }
 
+// mergeFloorDocs is the size below which scorch's merge planner counts a
+// segment as this many documents (its FloorSegmentSize; scorch's default
+// is 2,000). The planner allows about (documents in small segments) /
+// floor segments, so with the default every batch smaller than 2,000
+// documents per shard (the import's batches are bounded by bytes and by
+// 2 s, and a sync's are a few messages) was merged at once into the
+// growing segment before it: that segment was rewritten after every
+// batch or two, each document 5-40 times over (more, the smaller the
+// batches), and merges took half of an import's CPU (doc/scaling.md).
+// With a floor of 100 small segments wait for ten of their size before
+// they are merged, so a document is rewritten about twice at most, for
+// a few more segments per shard.
+const mergeFloorDocs = 100
+
+// mergePlanOptions are the options of scorch's merge planner for o:
+// scorch's defaults (mergeplan.DefaultMergePlanOptions) but for the
+// floor (mergeFloorDocs) and the cap on merged segments
+// (Options.MaxSegmentDocs).
+func mergePlanOptions(o Options) mergeplan.MergePlanOptions {
+	p := mergeplan.DefaultMergePlanOptions
+	p.FloorSegmentSize = mergeFloorDocs
+	if o.MaxSegmentDocs > 0 {
+		p.MaxSegmentSize = int64(o.MaxSegmentDocs)
+	}
+	return p
+}
+
 func runtimeConfig(o Options) map[string]interface{} {
-	c := map[string]interface{}{
+	p := mergePlanOptions(o)
+	return map[string]interface{}{
 		"read_only":    o.ReadOnly,
 		"unsafe_batch": o.NoSync,
 		"bolt_timeout": o.LockTimeout.String(),
+		// scorch decodes this map into its defaults' copy, field by field.
+		"scorchMergePlanOptions": map[string]interface{}{
+			"MaxSegmentSize":   p.MaxSegmentSize,
+			"FloorSegmentSize": p.FloorSegmentSize,
+		},
 	}
-	if o.MaxSegmentDocs > 0 {
-		// Fields left out keep scorch's defaults (mergeplan.DefaultMergePlanOptions).
-		c["scorchMergePlanOptions"] = map[string]interface{}{"MaxSegmentSize": o.MaxSegmentDocs}
-	}
-	return c
 }
 
 func create(dir string, o Options) (*Index, error) {
