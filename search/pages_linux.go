@@ -44,6 +44,14 @@ func adviseMappings(dir string, advice int) {
 		return
 	}
 	defer f.Close()
+	// The kernel names a mapping by the file's absolute path, links
+	// resolved; dir may be relative (--data d) or pass through a link.
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
 	prefix := []byte(filepath.Clean(dir) + string(filepath.Separator))
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
