@@ -247,6 +247,7 @@ func Open(dir string, opts *Options) (*Index, error) {
 		return nil, &SchemaError{Dir: dir, Found: m.SchemaVersion, Want: SchemaVersion, Why: fmt.Sprintf("meta file has an unknown layout %q", m.Layout)}
 	}
 	var parts []*partition
+	budget, mapped := mappedBudget(o), fileResident()
 	for _, k := range keys {
 		p, err := openPartition(dir, ix.span, k, o, false)
 		if err != nil {
@@ -257,9 +258,13 @@ func Open(dir string, opts *Options) (*Index, error) {
 			return nil, err
 		}
 		parts = append(parts, p)
+		if budget > 0 && fileResident() > mapped+budget {
+			ix.unmapPages() // opening many segments: within the bound all along
+			mapped = fileResident()
+		}
 	}
 	ix.setParts(parts)
-	ix.pages.Store(newPageBound(o))
+	ix.bindPages(o)
 	o.Logger.Debug("search index opened", "dir", dir, "shards", m.Shards, "span", ix.span, "partitions", len(parts))
 	return ix, nil
 }

@@ -32,18 +32,33 @@ type pageBound struct {
 	releases atomic.Int64
 }
 
-// newPageBound is the bound of a read-only index with options o, nil
-// when its pages are not bounded.
-func newPageBound(o Options) *pageBound {
-	if !o.ReadOnly || o.MappedBytes < 0 {
-		return nil
+// mappedBudget is the bound of the mapped pages of an index opened with
+// o; 0 when they are not bounded (an index opened for writing).
+func mappedBudget(o Options) int64 {
+	switch {
+	case !o.ReadOnly || o.MappedBytes < 0:
+		return 0
+	case o.MappedBytes == 0:
+		return DefaultMappedBytes
 	}
-	b := &pageBound{budget: o.MappedBytes}
-	if b.budget == 0 {
-		b.budget = DefaultMappedBytes
+	return o.MappedBytes
+}
+
+// bindPages installs the bound of the mapped pages of ix, opened with
+// o, and releases what opening the segments mapped (each segment's
+// footer, field index and doc-value headers: 50 MB for the io-uring
+// epoch's 200 MB of segments). ix.mu is held for writing, or ix is not
+// shared yet.
+func (ix *Index) bindPages(o Options) {
+	budget := mappedBudget(o)
+	if budget == 0 {
+		ix.pages.Store(nil)
+		return
 	}
-	b.limit.Store(fileResident() + b.budget)
-	return b
+	ix.unmapPages()
+	b := &pageBound{budget: budget}
+	b.limit.Store(fileResident() + budget)
+	ix.pages.Store(b)
 }
 
 // boundPages releases the index's mapped pages when the process's

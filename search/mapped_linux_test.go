@@ -39,9 +39,9 @@ func zapResident(t *testing.T, dir string) int64 {
 }
 
 // TestReadOnlyBoundsMappedPages checks that a read-only index takes the
-// pages of its segment files that searches touched out of the process
-// once they pass Options.MappedBytes, and answers the same afterwards
-// (the pages come back from the page cache).
+// pages of its segment files that opening it and searches touched out of
+// the process once they pass Options.MappedBytes, and answers the same
+// afterwards (the pages come back from the page cache).
 func TestReadOnlyBoundsMappedPages(t *testing.T) {
 	dir := t.TempDir()
 	w, err := Open(dir, &Options{Shards: 2})
@@ -80,6 +80,7 @@ func TestReadOnlyBoundsMappedPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	opened := zapResident(t, dir)
 	want := search(free)
 	kept := zapResident(t, dir)
 	free.Close()
@@ -95,13 +96,16 @@ func TestReadOnlyBoundsMappedPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ix.Close()
+	if n := zapResident(t, dir); opened > 0 && n >= opened/2 {
+		t.Errorf("%d bytes of segment pages resident after opening with MappedBytes 1, %d unbounded", n, opened)
+	}
 	for round := 0; round < 2; round++ {
 		got := search(ix)
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Fatalf("round %d: answers after releasing the mapped pages differ (-want +got):\n%s", round, diff)
 		}
 		n := zapResident(t, dir)
-		t.Logf("round %d: %d bytes of segment pages resident, %d unbounded", round, n, kept)
+		t.Logf("round %d: %d bytes of segment pages resident, %d unbounded (%d after opening)", round, n, kept, opened)
 		if n >= kept/2 {
 			t.Errorf("round %d: %d bytes of segment pages resident with MappedBytes 1, %d unbounded", round, n, kept)
 		}

@@ -49,7 +49,7 @@ func (ix *Index) ReopenReadOnly() error {
 	}
 	ix.opts = o
 	ix.setParts(parts)
-	ix.pages.Store(newPageBound(o))
+	ix.bindPages(o)
 	ix.facts.written()
 	return nil
 }
