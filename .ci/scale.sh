@@ -27,7 +27,12 @@
 #   SCALE_SERVE_EACH=0  measure serve only after the last list (default:
 #                       after every list, for the growth curves)
 #   SCALE_PHASE=report  only print the report of what DIR holds
+#   SCALE_PHASE=serve   only measure serve on what DIR holds now (a row
+#                       labelled SCALE_LABEL, default "now"), then report
 #   SCALE_NOBUILD=1     use bin/patchtrail as it is
+#   SCALE_BIN=FILE      the binary to run (default bin/patchtrail, built
+#                       unless SCALE_NOBUILD); e.g. another build to
+#                       compare serve with on the same data
 #
 # Wall times mean little on a loaded machine; the CPU time of each import
 # (user + system) and the load average around it are recorded beside them.
@@ -39,7 +44,7 @@ MIRROR=${SCALE_MIRROR:-/work/.mirror}
 CORPUS=${PATCHTRAIL_CORPUS:-$PWD/.cache/corpus}
 REPS=${SCALE_REPS:-3}
 EACH=${SCALE_SERVE_EACH:-1}
-BIN=$PWD/bin/patchtrail
+BIN=${SCALE_BIN:-$PWD/bin/patchtrail}
 
 m() { echo "$MIRROR/linux-mailinglist-archives+$1.0/repo"; }
 DEFAULT_LISTS="io-uring=$CORPUS/io-uring,netfilter-devel=$(m netfilter-devel.vger.kernel.org),linux-cifs=$(m linux-cifs.vger.kernel.org),selinux=$(m selinux.vger.kernel.org),linux-erofs=$(m linux-erofs.lists.ozlabs.org),linux-crypto=$(m linux-crypto.vger.kernel.org),linux-btrfs=$(m linux-btrfs.vger.kernel.org),linux-xfs=$(m linux-xfs.vger.kernel.org),linux-block=$(m linux-block.vger.kernel.org)"
@@ -47,7 +52,7 @@ LISTS=${SCALE_LISTS:-$DEFAULT_LISTS}
 
 mkdir -p "$DATA"
 IMPORTS=$DATA/scale-imports.tsv # list added read bytes wall user sys maxrss_kb load_before load_after
-SERVES=$DATA/scale-serve.tsv    # after-list messages store_b index_b raw_b rss_idle_kb rss_after_kb hwm_kb
+SERVES=$DATA/scale-serve.tsv    # after-list messages store_b index_b raw_b rss_idle_kb rss_after_kb hwm_kb [anon_after_kb file_after_kb]
 TIMES=$DATA/scale-times         # per serve run: after-list endpoint query-number ms
 touch "$IMPORTS" "$SERVES"
 
@@ -148,20 +153,26 @@ serve_measure() {
 			done
 		done
 	done <"$QUERIES" >>"$TIMES"
-	local after hwm
+	local after hwm anon file
 	after=$(rss_kb "$SERVER_PID" VmRSS)
 	hwm=$(rss_kb "$SERVER_PID" VmHWM)
+	anon=$(rss_kb "$SERVER_PID" RssAnon)
+	file=$(rss_kb "$SERVER_PID" RssFile)
 	kill -TERM "$SERVER_PID"
 	wait "$SERVER_PID" 2>/dev/null || true
 	SERVER_PID=
 	local msgs raw
 	msgs=$("$BIN" -q --data "$DATA" stats --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["messages"])')
 	raw=$(awk -F'\t' '{s += $4} END {print s + 0}' "$IMPORTS")
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$msgs" "$(bytes "$DATA"/store.db*)" "$(bytes "$DATA/index")" "$raw" "$idle" "$after" "$hwm" >>"$SERVES"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$msgs" "$(bytes "$DATA"/store.db*)" "$(bytes "$DATA/index")" "$raw" "$idle" "$after" "$hwm" "$anon" "$file" >>"$SERVES"
 }
 
-if [ "${SCALE_PHASE:-}" != report ]; then
-	[ -n "${SCALE_NOBUILD:-}" ] || go build -o "$BIN" ./cmd/patchtrail
+if [ "${SCALE_PHASE:-}" = serve ]; then
+	[ -n "${SCALE_NOBUILD:-}${SCALE_BIN:-}" ] || go build -o "$BIN" ./cmd/patchtrail
+	echo "scale: $(date -u +%H:%M:%S) serve on $DATA as it is (load $(now_load))" >&2
+	serve_measure "${SCALE_LABEL:-now}"
+elif [ "${SCALE_PHASE:-}" != report ]; then
+	[ -n "${SCALE_NOBUILD:-}${SCALE_BIN:-}" ] || go build -o "$BIN" ./cmd/patchtrail
 	names=()
 	for l in ${LISTS//,/ }; do
 		name=${l%%=*} src=${l#*=}
@@ -246,11 +257,12 @@ if len(imp) > 1:
 print(f"\nPeak RSS of any one list import: {max(int(r[7]) for r in imp) / 1024:,.0f} MB.\n")
 print("After each list (serve --no-result-cache, default --cache; latency over /all/, per query the median of its requests, ms; "
       "CPU = the server's CPU time per request, all threads, from /proc/PID/task/*/schedstat):\n")
-print("| after | messages | store MB | index MB | raw mail MB | store B/msg | index B/msg | serve RSS idle MB | after queries MB | peak MB | HTML p50 | p90 | max | API p50 | p90 | max | HTML CPU p50 | p90 | max | API CPU p50 | p90 | max |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-for label, msgs, sb, ib, rb, idle, after, hwm in srv:
+print("| after | messages | store MB | index MB | raw mail MB | store B/msg | index B/msg | serve RSS idle MB | after queries MB | of which anonymous + files | peak MB | HTML p50 | p90 | max | API p50 | p90 | max | HTML CPU p50 | p90 | max | API CPU p50 | p90 | max |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+for label, msgs, sb, ib, rb, idle, after, hwm, *parts in srv:
     msgs = int(msgs)
-    row = f"| {label} | {msgs:,} | {int(sb) / MB:,.0f} | {int(ib) / MB:,.0f} | {int(rb) / MB:,.0f} | {int(sb) / msgs:,.0f} | {int(ib) / msgs:,.0f} | {int(idle) / 1024:,.0f} | {int(after) / 1024:,.0f} | {int(hwm) / 1024:,.0f}"
+    split = f"{int(parts[0]) / 1024:,.0f} + {int(parts[1]) / 1024:,.0f}" if len(parts) == 2 else "–"
+    row = f"| {label} | {msgs:,} | {int(sb) / MB:,.0f} | {int(ib) / MB:,.0f} | {int(rb) / MB:,.0f} | {int(sb) / msgs:,.0f} | {int(ib) / msgs:,.0f} | {int(idle) / 1024:,.0f} | {int(after) / 1024:,.0f} | {split} | {int(hwm) / 1024:,.0f}"
     for src in (t, c):
         for ep in ("html", "api"):
             med = [st.median(v) for v in src.get(label, {}).get(ep, {}).values()]

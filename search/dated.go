@@ -14,6 +14,10 @@ import (
 // that filled the page before it estimates the rest of the total
 // (Result.TotalApprox). Counting without sorting costs about a tenth of
 // a sorted hit (doc/scaling.md); 50,000 hits are a few milliseconds.
+// A query with a phrase also stops after counting partitions of that
+// many documents: counting a phrase reads the positions of its words in
+// every document holding all of them, a cost that follows the documents
+// counted, not the hits (a phrase of common words with few hits).
 var countBudget uint64 = 50000
 
 // datedPage is what searchDated found.
@@ -136,11 +140,12 @@ func (ix *Index) searchDated(ctx context.Context, p *prepared, size, from int, a
 }
 
 // countRest counts the hits of p in rest, newest first, in doubling
-// groups; once more than countBudget hits were counted, what is left is
-// estimated from the hits per document of the partitions seen (done, with
-// hits, and the counted part of rest).
+// groups; once more than countBudget hits were counted (or, for a query
+// with a phrase, partitions of more than countBudget documents), what is
+// left is estimated from the hits per document of the partitions seen
+// (done, with hits, and the counted part of rest).
 func countRest(ctx context.Context, p *prepared, done, rest []*partition, hits uint64) (uint64, bool, error) {
-	var n uint64
+	var n, counted uint64 // hits and documents counted in rest[:i]
 	i, group := 0, 1
 	if left, err := docCount(rest); err != nil {
 		return 0, false, err
@@ -148,7 +153,7 @@ func countRest(ctx context.Context, p *prepared, done, rest []*partition, hits u
 		group = len(rest) // cannot pass the budget: one round
 	}
 	for i < len(rest) {
-		if n > countBudget {
+		if n > countBudget || p.words > 0 && counted > countBudget {
 			seen, err := docCount(append(done[:len(done):len(done)], rest[:i]...))
 			if err != nil {
 				return 0, false, err
@@ -167,7 +172,12 @@ func countRest(ctx context.Context, p *prepared, done, rest []*partition, hits u
 		if err != nil {
 			return 0, false, err
 		}
+		docs, err := docCount(g)
+		if err != nil {
+			return 0, false, err
+		}
 		n += res.Total
+		counted += docs
 		i += len(g)
 		group *= 2
 	}

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -89,6 +90,13 @@ type Options struct {
 	// that its resident size does not grow with the index
 	// (pages_linux.go).
 	ReleasePages bool
+
+	// MappedBytes bounds, for a read-only index, how much the pages of
+	// its segment files that searches touch may add to the process's
+	// resident size before they are taken out of it (mapped.go; the
+	// kernel's page cache keeps them): 0 means DefaultMappedBytes,
+	// negative no bound. Linux only.
+	MappedBytes int64
 
 	// Span is the time span of a partition of a new index: SpanMonth,
 	// SpanQuarter or SpanYear (default, partition.go). An existing index
@@ -181,8 +189,9 @@ type Index struct {
 	nshards int              // in all
 	lock    *os.File         // flock: exclusive for a writer (lockDir)
 	cache   *resultCache
-	facts   facts       // counts that let a query skip filters (facts.go)
-	heavy   *admit.Pool // slots of heavy searches (guard.go)
+	facts   facts                     // counts that let a query skip filters (facts.go)
+	heavy   *admit.Pool               // slots of heavy searches (guard.go)
+	pages   atomic.Pointer[pageBound] // nil: mapped pages not bounded (mapped.go)
 }
 
 func shardDir(dir string, i int) string { return filepath.Join(dir, fmt.Sprintf("shard-%02d", i)) }
@@ -238,6 +247,7 @@ func Open(dir string, opts *Options) (*Index, error) {
 		return nil, &SchemaError{Dir: dir, Found: m.SchemaVersion, Want: SchemaVersion, Why: fmt.Sprintf("meta file has an unknown layout %q", m.Layout)}
 	}
 	var parts []*partition
+	budget, mapped := mappedBudget(o), fileResident()
 	for _, k := range keys {
 		p, err := openPartition(dir, ix.span, k, o, false)
 		if err != nil {
@@ -248,8 +258,13 @@ func Open(dir string, opts *Options) (*Index, error) {
 			return nil, err
 		}
 		parts = append(parts, p)
+		if budget > 0 && fileResident() > mapped+budget {
+			ix.unmapPages() // opening many segments: within the bound all along
+			mapped = fileResident()
+		}
 	}
 	ix.setParts(parts)
+	ix.bindPages(o)
 	o.Logger.Debug("search index opened", "dir", dir, "shards", m.Shards, "span", ix.span, "partitions", len(parts))
 	return ix, nil
 }

@@ -24,19 +24,41 @@ const madvPageout = 21
 // epoch). Released pages are read again when needed. The advice changes
 // no data: if a range was unmapped and reused between reading
 // /proc/self/maps and the call, anonymous memory is at most swapped out.
-func (ix *Index) releaseMappedPages() {
+func (ix *Index) releaseMappedPages() { adviseMappings(ix.dir, madvPageout) }
+
+// unmapPages takes the pages of this index's segment files out of the
+// process's page tables (MADV_DONTNEED on every mapping of a .zap file
+// under the index directory) without evicting them from the kernel's
+// page cache: the next touch maps them again with a minor fault, no
+// read. The segments are mapped shared and read-only, so their
+// contents come back unchanged. Unlike MADV_PAGEOUT this advice zeroes
+// anonymous memory, so no mapping may be unmapped (and its range
+// reused) meanwhile: ix.mu must be held and the index read-only (only a
+// writer's merges close segments while it is open).
+func (ix *Index) unmapPages() { adviseMappings(ix.dir, syscall.MADV_DONTNEED) }
+
+// adviseMappings gives advice to every mapping of a .zap file under dir.
+func adviseMappings(dir string, advice int) {
 	f, err := os.Open("/proc/self/maps")
 	if err != nil {
 		return
 	}
 	defer f.Close()
-	dir := []byte(filepath.Clean(ix.dir) + string(filepath.Separator))
+	// The kernel names a mapping by the file's absolute path, links
+	// resolved; dir may be relative (--data d) or pass through a link.
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
+	prefix := []byte(filepath.Clean(dir) + string(filepath.Separator))
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		// address perms offset dev inode path
 		line := sc.Bytes()
 		fields := bytes.Fields(line)
-		if len(fields) < 6 || !bytes.HasSuffix(fields[5], []byte(".zap")) || !bytes.HasPrefix(fields[5], dir) {
+		if len(fields) < 6 || !bytes.HasSuffix(fields[5], []byte(".zap")) || !bytes.HasPrefix(fields[5], prefix) {
 			continue
 		}
 		lo, hi, ok := bytes.Cut(fields[0], []byte("-"))
@@ -48,6 +70,25 @@ func (ix *Index) releaseMappedPages() {
 		if err1 != nil || err2 != nil || end <= start {
 			continue
 		}
-		syscall.Syscall(syscall.SYS_MADVISE, uintptr(start), uintptr(end-start), madvPageout)
+		syscall.Syscall(syscall.SYS_MADVISE, uintptr(start), uintptr(end-start), uintptr(advice))
 	}
+}
+
+// fileResident is the process's resident memory backed by files (and
+// shared memory), in bytes: the second field of /proc/self/statm; 0 if
+// unknown. It is a counter the kernel keeps, cheap to read.
+func fileResident() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := bytes.Fields(b)
+	if len(f) < 3 {
+		return 0
+	}
+	n, err := strconv.ParseInt(string(f[2]), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n * int64(os.Getpagesize())
 }

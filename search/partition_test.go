@@ -256,6 +256,49 @@ func TestPartitionsTotalEstimate(t *testing.T) {
 	}
 }
 
+// TestPhraseTotalEstimate checks that the total of a query with a phrase
+// is estimated once partitions of more than countBudget documents were
+// counted, even with fewer hits than that (counting a phrase costs per
+// candidate document), while a word with as many hits is still counted.
+func TestPhraseTotalEstimate(t *testing.T) {
+	ix, err := Open(filepath.Join(t.TempDir(), "ix"), &Options{Span: SpanQuarter, CacheEntries: -1, NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	indexAll(t, ix, spreadDocs(1500), 1500)
+	defer func(b, n uint64) { countBudget, minGroupDocs = b, n }(countBudget, minGroupDocs)
+	minGroupDocs = 1
+	ctx := context.Background()
+	for _, tc := range []struct {
+		q      string
+		approx bool
+	}{
+		{`b:"Signed-off-by"`, true}, // a third of the messages
+		{`b:signed`, false},         // the same ones, a word
+	} {
+		countBudget = 1 << 62
+		exact, err := ix.Search(ctx, tc.q, &SearchOptions{Limit: 5})
+		if err != nil || exact.TotalApprox {
+			t.Fatalf("%q: %v, approx %t", tc.q, err, exact != nil && exact.TotalApprox)
+		}
+		countBudget = 600 // fewer hits than that, more documents
+		if exact.Total >= countBudget || 3*exact.Total < countBudget {
+			t.Fatalf("%q: %d hits; the test wants between 200 and 600", tc.q, exact.Total)
+		}
+		got, err := ix.Search(ctx, tc.q, &SearchOptions{Limit: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.TotalApprox != tc.approx || !slices.Equal(ids(got), ids(exact)) {
+			t.Errorf("%q: total %d approx %t, hits %q; want approx %t and the hits %q", tc.q, got.Total, got.TotalApprox, ids(got), tc.approx, ids(exact))
+		}
+		if r := float64(got.Total) / float64(exact.Total); r < 0.6 || r > 1.6 || !tc.approx && r != 1 {
+			t.Errorf("%q: total %d, counted %d", tc.q, got.Total, exact.Total)
+		}
+	}
+}
+
 // TestPartitionsLayout checks the meta file, reopening, deletion from the
 // right partition and the refusal of a damaged layout.
 func TestPartitionsLayout(t *testing.T) {

@@ -49,6 +49,7 @@ func (ix *Index) ReopenReadOnly() error {
 	}
 	ix.opts = o
 	ix.setParts(parts)
+	ix.bindPages(o)
 	ix.facts.written()
 	return nil
 }

@@ -320,6 +320,7 @@ func (ix *Index) Search(ctx context.Context, q string, opts *SearchOptions) (*Re
 		return r, nil
 	}
 	r, err := ix.search(ctx, q, &o)
+	ix.boundPages()
 	if err == nil {
 		ix.cache.put(key, r)
 	}
@@ -486,6 +487,7 @@ func (ix *Index) Iterate(ctx context.Context, q string, opts *SearchOptions, fn 
 		return err
 	}
 	defer release()
+	defer ix.boundPages() // and after each page: an export reads them all
 	var after []string
 	seen := make(map[string]bool)
 	skip := max(o.Offset, 0)
@@ -523,6 +525,7 @@ func (ix *Index) Iterate(ctx context.Context, q string, opts *SearchOptions, fn 
 		if len(res.hits) < scanPage {
 			return nil
 		}
+		ix.boundPages()
 		after = p.afterKey(res.hits[len(res.hits)-1])
 	}
 }

@@ -1,0 +1,85 @@
+package search
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// Mapped pages of a read-only index.
+//
+// scorch maps every segment file, and a search reads the postings, doc
+// values and stored fields it needs through those mappings. Every page
+// touched stays in the process's resident size until its segment is
+// closed, which a read-only index (serve) never does: the resident size
+// of a server then grows with the part of the archive its queries have
+// touched, up to the size of the index (a kernel that reads ahead in
+// large folios maps megabytes around each page touched). The kernel's
+// page cache is what keeps a hot index fast, not these mappings, so a
+// read-only index bounds them: after a search, once the process's
+// file-backed resident memory has grown by more than Options.MappedBytes
+// since the last release, the pages of the segment mappings are taken out
+// of the process (unmapPages, MADV_DONTNEED: they stay in the page cache,
+// and the next touch maps them again with a minor fault, no read).
+
+// DefaultMappedBytes is Options.MappedBytes when it is 0.
+const DefaultMappedBytes = 64 << 20
+
+// pageBound is the state of the bound of a read-only index.
+type pageBound struct {
+	budget   int64
+	limit    atomic.Int64 // release once fileResident() passes it
+	busy     sync.Mutex   // one release at a time
+	releases atomic.Int64
+}
+
+// mappedBudget is the bound of the mapped pages of an index opened with
+// o; 0 when they are not bounded (an index opened for writing).
+func mappedBudget(o Options) int64 {
+	switch {
+	case !o.ReadOnly || o.MappedBytes < 0:
+		return 0
+	case o.MappedBytes == 0:
+		return DefaultMappedBytes
+	}
+	return o.MappedBytes
+}
+
+// bindPages installs the bound of the mapped pages of ix, opened with
+// o, and releases what opening the segments mapped (each segment's
+// footer, field index and doc-value headers: 50 MB for the io-uring
+// epoch's 200 MB of segments). ix.mu is held for writing, or ix is not
+// shared yet.
+func (ix *Index) bindPages(o Options) {
+	budget := mappedBudget(o)
+	if budget == 0 {
+		ix.pages.Store(nil)
+		return
+	}
+	ix.unmapPages()
+	b := &pageBound{budget: budget}
+	b.limit.Store(fileResident() + budget)
+	ix.pages.Store(b)
+}
+
+// boundPages releases the index's mapped pages when the process's
+// file-backed resident memory passed the limit; a search calls it when
+// it is done. Reading the counter costs a few microseconds; a release
+// (reading /proc/self/maps and one madvise per segment) happens once per
+// MappedBytes of pages touched.
+func (ix *Index) boundPages() {
+	b := ix.pages.Load()
+	if b == nil || fileResident() <= b.limit.Load() || !b.busy.TryLock() {
+		return
+	}
+	defer b.busy.Unlock()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	// Read-only: no merge closes a segment (and unmaps it) while ix.mu
+	// is held, which unmapPages needs.
+	if ix.closed || !ix.opts.ReadOnly {
+		return
+	}
+	ix.unmapPages()
+	b.limit.Store(fileResident() + b.budget)
+	b.releases.Add(1)
+}
