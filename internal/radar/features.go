@@ -779,10 +779,9 @@ func (c *Corpus) renamedLater(m *mail, horizon time.Time) *mail {
 	return nil
 }
 
-// renamedEarlier returns the newest older version of posting m under
-// another subject: a posting m is the reworded newer version of
-// (renamedLater of it is m or another newer one), by the same sender
-// at most the horizon before m; nil when none.
+// renamedEarlier returns the newest posting of which m is a newer
+// version under another subject (reworded), by the same sender at most
+// the horizon before m; nil when none.
 func (c *Corpus) renamedEarlier(m *mail) *mail {
 	ms := c.bySender[m.from]
 	i := sort.Search(len(ms), func(i int) bool { return !ms[i].date.Before(m.date) })
@@ -808,27 +807,27 @@ func (c *Corpus) reworded(old, nw *mail) bool {
 	if old.from != nw.from || old.key == "" || nw.key == "" || old.key == nw.key || max(nw.version, 1) <= max(old.version, 1) {
 		return false
 	}
-	if counter(old) != counter(nw) { // another patch of the series
-		return false
-	}
-	if old.patchID != "" && old.patchID == nw.patchID {
-		return true
-	}
-	ow, nwords := c.wordsOf(old.key), c.wordsOf(nw.key)
-	if ow.prefix != nwords.prefix {
-		return false
-	}
-	if len(old.shape.Paths) > 0 && slices.Equal(old.shape.Paths, nw.shape.Paths) {
-		return true
-	}
-	shared := 0
-	for _, w := range nwords.words {
-		if ow.set[w] {
-			shared++
+	// The same patch? (Cheap tests first; the series position parses
+	// both subjects.)
+	same := old.patchID != "" && old.patchID == nw.patchID
+	if !same {
+		ow, nwords := c.wordsOf(old.key), c.wordsOf(nw.key)
+		if ow.prefix != nwords.prefix {
+			return false
+		}
+		same = len(old.shape.Paths) > 0 && slices.Equal(old.shape.Paths, nw.shape.Paths)
+		if !same {
+			shared := 0
+			for _, w := range nwords.words {
+				if ow.set[w] {
+					shared++
+				}
+			}
+			n := len(ow.words) + len(nwords.words) - shared
+			same = shared >= 2 && 2*shared >= n
 		}
 	}
-	n := len(ow.words) + len(nwords.words) - shared
-	return shared >= 2 && 2*shared >= n
+	return same && counter(old) == counter(nw) // not another patch of the series
 }
 
 // keyWords is a subject key split for renamedLater: the subsystem
