@@ -46,6 +46,7 @@ type Record struct {
 	Closes    bool        `json:"closes,omitempty"`
 	Reviewed  int         `json:"reviewed,omitempty"`
 	Shape     Shape       `json:"shape,omitempty"`
+	PatchID   string      `json:"patchid,omitempty"`
 	FixWord   bool        `json:"fixword,omitempty"`
 	Feature   bool        `json:"feature,omitempty"`
 	Cleanup   bool        `json:"cleanup,omitempty"`
@@ -56,7 +57,7 @@ func (m *mail) record() Record {
 		Key: m.key, Kind: uint8(m.kind), Version: m.version, RFC: m.isRFC, PatchTag: m.patchTag, Reports: m.reports,
 		Reviewer: m.reviewer, Trailers: m.trailers, Applied: m.applied, Nak: m.nak, Tree: m.tree, Vuln: m.vuln, SubjVuln: m.subjVuln, Baseline: m.baseline,
 		CcStable: m.ccStable, Reporters: m.reporters, Links: m.links, Closes: m.closes, Reviewed: m.reviewed,
-		Shape: m.shape, FixWord: m.fixWord, Feature: m.feature, Cleanup: m.cleanup}
+		Shape: m.shape, PatchID: m.patchID, FixWord: m.fixWord, Feature: m.feature, Cleanup: m.cleanup}
 	for _, f := range m.fixes {
 		r.Fixes = append(r.Fixes, [2]string{f.sha, f.title})
 	}
@@ -68,7 +69,7 @@ func (r *Record) mail() *mail {
 		key: r.Key, kind: kind(r.Kind), version: r.Version, isRFC: r.RFC, patchTag: r.PatchTag, reports: r.Reports,
 		reviewer: r.Reviewer, trailers: r.Trailers, applied: r.Applied, nak: r.Nak, tree: r.Tree, vuln: r.Vuln, subjVuln: r.SubjVuln, baseline: r.Baseline,
 		ccStable: r.CcStable, reporters: r.Reporters, links: r.Links, closes: r.Closes, reviewed: r.Reviewed,
-		shape: r.Shape, fixWord: r.FixWord, feature: r.Feature, cleanup: r.Cleanup}
+		shape: r.Shape, patchID: r.PatchID, fixWord: r.FixWord, feature: r.Feature, cleanup: r.Cleanup}
 	for _, f := range r.Fixes {
 		m.fixes = append(m.fixes, fixRef{sha: f[0], title: f[1]})
 	}
@@ -78,7 +79,7 @@ func (r *Record) mail() *mail {
 // cacheMagic names the record format: change it when Record or the
 // evidence rules change in code (pattern changes are caught by
 // rulesVersion).
-const cacheMagic = "patchtrail-radar-records-2"
+const cacheMagic = "patchtrail-radar-records-3"
 
 // ErrStaleRecords is returned by ReadRecords for records written by
 // another version of the evidence rules: they must be read again from
@@ -94,7 +95,7 @@ var rulesVersion = func() string {
 			fmt.Fprintf(h, "%s\x00%s\x00%s\n", t.name, strings.Join(t.anchors, "|"), t.re)
 		}
 	}
-	for _, p := range []pat{ifPat, nullPat, errExitPat, overflowPat, lockPat, freePat, nospecPat, zeroPat, refPat, userCopyPat} {
+	for _, p := range []pat{ifPat, nullPat, errExitPat, overflowPat, lockPat, freePat, nospecPat, zeroPat, refPat, userCopyPat, inputPat} {
 		fmt.Fprintf(h, "%s\x00%s\n", strings.Join(p.anchors, "|"), p.re)
 	}
 	for _, re := range []fmt.Stringer{cmpRE, lengthRE, hunkFuncRE, fixWordRE, featureWordRE, cleanupWordRE, baselineWordRE, cveIDRE, upstreamRE, stableWordRE, versionWordRE, appliedRE, nakRE, fixTreeRE, nextTreeRE} {

@@ -47,8 +47,8 @@ type mail struct {
 	applied  bool     // a reply says the patch was applied, merged or queued
 	nak      bool     // a reply rejects the patch (NAK)
 
-	// Patch postings only.
-	vuln      []string // vulnerability classes in subject and changelog
+	// Patch postings only (vuln: in replies too).
+	vuln      []string // vulnerability classes in subject and changelog (a reply: its own text)
 	subjVuln  []string // vulnerability classes in the subject alone
 	baseline  int      // keyword count of the baseline (subject and changelog)
 	fixes     []fixRef
@@ -58,6 +58,7 @@ type mail struct {
 	closes    bool
 	reviewed  int // Reviewed-by, Acked-by, Tested-by in the patch itself
 	shape     Shape
+	patchID   string // git patch-id of its first diff ("" when none)
 	fixWord   bool
 	feature   bool
 	cleanup   bool
@@ -90,7 +91,7 @@ type Corpus struct {
 	stablePostings map[string][]time.Time
 	// bySender lists the patch postings of each sender, oldest first.
 	bySender map[string][]*mail
-	// keyWords caches the split subject keys of renamedLater.
+	// keyWords caches the split subject keys of reworded.
 	keyWords map[string]*keyWords
 }
 
@@ -357,6 +358,7 @@ func analyze(m *mail, pm *message.Message, a *patch.Analysis) {
 		text := newText(scrub(pm.NonQuoted))
 		m.reports = reportTerms(text)
 		m.reviewer = find(reviewerWords, text)
+		m.vuln = find(vulnClasses, text) // what the reviewer calls the bug
 		m.applied = lineMatch(pm.NonQuoted, appliedAnchors, appliedRE)
 		m.nak = lineMatch(pm.NonQuoted, nakAnchors, nakRE)
 		rt := a.ReplyTrailers
@@ -446,6 +448,7 @@ func analyze(m *mail, pm *message.Message, a *patch.Analysis) {
 		}
 	}
 	m.shape = ShapeOf(ps)
+	m.patchID = ps[0].PatchID
 }
 
 // reportTerms are the sanitizer, splat and fuzzer names in a text.

@@ -25,6 +25,7 @@ type Shape struct {
 	ZeroCopyOut  bool     `json:"zerocopyout,omitempty"`  // zeroing added where data is copied to user space
 	Refcount     bool     `json:"refcount,omitempty"`     // changes reference counting (get/put, refcount_, kref_)
 	UserCopy     bool     `json:"usercopy,omitempty"`     // touches copy_{from,to}_user, get_user, put_user
+	InputCheck   bool     `json:"inputcheck,omitempty"`   // adds a bounds check in a hunk that reads input: a length from a buffer, a packet, a message or user space
 	KernelCode   bool     `json:"kernelcode,omitempty"`   // touches kernel source (not only tools, docs, tests)
 	Lines        int      `json:"lines,omitempty"`        // lines added plus removed
 	Files        int      `json:"files,omitempty"`
@@ -48,6 +49,13 @@ var (
 	hunkFuncRE  = regexp.MustCompile(`([A-Za-z_]\w*)\s*\(`)
 	kernelPaths = map[string]bool{"arch": true, "block": true, "certs": true, "crypto": true, "drivers": true, "fs": true, "include": true, "init": true, "io_uring": true, "ipc": true, "kernel": true, "lib": true, "mm": true, "net": true, "rust": true, "security": true, "sound": true, "virt": true}
 )
+
+// inputRE matches code reading what another party controls: a
+// length or field decoded from a buffer (le16_to_cpu,
+// get_unaligned), a packet (skb), a netlink message (nla_, nlmsg_),
+// user space, or a length field of a header, descriptor, message
+// or frame. Generic to parsers of any subsystem.
+var inputRE = regexp.MustCompile(`\b(le|be)(16|32|64)_to_cpup?\(|\bget_unaligned\w*\(|\bskb->(len|data|data_len)\b|\bskb_(pull|header_pointer|headlen|tail_pointer|network_offset|transport_offset)\w*\(|\bpskb_may_pull\(|\bnla_(len|data|get_\w+|parse\w*)\(|\bnlmsg_(len|data|parse\w*)\(|\bcopy_from_user\w*\(|\bmemdup_user\w*\(|\bget_user\(|\bcopy_from_iter\w*\(|\b\w*(hdr|header|desc|msg|pkt|packet|frame|buf|cmd|rsp|resp|req|ev|event|tlv|attr|opt|entry|rec|record)\w*(->|\.)\w*(len|length|size|count|num|cnt|offset|off)\w*\b`)
 
 // kernelSource reports whether a path is kernel code: under one of the
 // kernel tree's source directories and not a test.
@@ -86,7 +94,21 @@ var (
 	zeroPat     = pat{[]string{"memset", "zalloc", "calloc", "gfp_zero", "{", "memzero", "zero_", "clear_user"}, zeroRE}
 	refPat      = pat{[]string{"ref", "get", "put", "atomic", "hold"}, refRE}
 	userCopyPat = pat{[]string{"user", "_iter(", "nla_put", "read_from_buffer"}, userCopyRE}
+	inputPat    = pat{[]string{"_to_cpu", "unaligned", "skb", "nla_", "nlmsg_", "user", "_iter", "len", "size", "count", "num", "cnt", "off"}, inputRE}
 )
+
+// readsInput reports whether a hunk's code reads input another party
+// controls (inputRE) in its added, removed or context lines.
+func readsInput(h patch.Hunk) bool {
+	for _, ls := range [][]string{h.Added, h.Removed, h.Context} {
+		for _, l := range ls {
+			if code(l) && inputPat.match(l, strings.ToLower(l)) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // code reports whether a line is code rather than a comment.
 func code(l string) bool {
@@ -120,13 +142,14 @@ func ShapeOf(ps []patch.Patch) Shape {
 				if m := hunkFuncRE.FindStringSubmatch(h.Header); m != nil && len(m[1]) > 2 {
 					funcs[m[1]] = true
 				}
+				bound := false
 				for _, l := range h.Added {
 					if !code(l) {
 						continue
 					}
 					lo := strings.ToLower(l)
 					if ifPat.match(l, lo) && cmpRE.MatchString(l) && lengthRE.MatchString(l) {
-						s.BoundsCheck = true
+						s.BoundsCheck, bound = true, true
 					}
 					s.NullCheck = s.NullCheck || nullPat.match(l, lo)
 					s.ErrorExit = s.ErrorExit || errExitPat.match(l, lo)
@@ -151,6 +174,9 @@ func ShapeOf(ps []patch.Patch) Shape {
 					if userCopyPat.match(l, lo) {
 						s.UserCopy, copyOut = true, true
 					}
+				}
+				if bound && !s.InputCheck {
+					s.InputCheck = readsInput(h)
 				}
 				if !copyOut {
 					for _, l := range h.Context {

@@ -3,6 +3,7 @@ package radar
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -92,6 +93,7 @@ var signals = []feature{
 	{"reposted", GroupThread, fixed("posted again by someone else (a maintainer's series or pull request)")},
 	{"picked_fix_tree", GroupThread, fixed("posted again by someone else for a tree of fixes")},
 	{"renamed_later", GroupThread, fixed("a newer version under another subject followed within two weeks")},
+	{"reply_vuln", GroupThread, listed("a reply names the bug")},
 
 	{"bounds_check", GroupDiff, fixed("adds a bounds or length check")},
 	{"null_check", GroupDiff, fixed("adds a NULL or error-pointer check")},
@@ -107,6 +109,7 @@ var signals = []feature{
 	{"zero_copy_out", GroupDiff, fixed("zeroes memory before it is copied to user space")},
 	{"refcount_change", GroupDiff, fixed("changes reference counting")},
 	{"user_copy", GroupDiff, fixed("touches user-space copies")},
+	{"input_check", GroupDiff, fixed("adds a bounds check where it reads input (a length from a buffer, a packet, a message or user space)")},
 	{"small_diff", GroupDiff, fixed("small change (at most 30 lines)")},
 	{"diff_lines", GroupDiff, counted("lines changed")},
 
@@ -115,6 +118,9 @@ var signals = []feature{
 	}},
 	{"history_functions", GroupHistory, counted("earlier fixes of the same functions with a CVE")},
 	{"history_reporter", GroupHistory, counted("earlier fixes from the same reporter with a CVE")},
+	{"history_prefix", GroupHistory, func(d string, v float64) string {
+		return fmt.Sprintf("%.0f %% of the earlier fixes with the same subject prefix got a CVE%s", v*100, d)
+	}},
 	{"history_author", GroupHistory, func(d string, v float64) string {
 		return fmt.Sprintf("%.0f %% of the sender's earlier fixes got a CVE%s", v*100, d)
 	}},
@@ -254,6 +260,12 @@ type Row struct {
 	WordBaseline float64 // vulnerability words and sanitizer names plus the two tags
 }
 
+// Head reports whether the row is the newest version of its patch as
+// far as the mail says within two weeks: no newer version was posted
+// under another subject (the newer one folds this one in). Versions
+// under the same subject are grouped by the callers.
+func (r *Row) Head() bool { return r.X[featureIndex["renamed_later"]] == 0 }
+
 // setf sets feature name to v with its evidence.
 func (r *Row) setf(name string, v float64, mid string, terms ...string) {
 	i := featureIndex[name]
@@ -308,7 +320,9 @@ func (c *Corpus) Patches(from, to time.Time, labels *Labels) []*Row {
 		if !from.IsZero() && m.date.Before(from) || !to.IsZero() && !m.date.Before(to) {
 			continue
 		}
-		out = append(out, c.row(m, h))
+		if r := c.row(m, h); r.Head() {
+			out = append(out, r)
+		}
 	}
 	return out
 }
@@ -325,6 +339,17 @@ func (c *Corpus) row(m *mail, h *history) *Row {
 	}
 	if len(vs) == 0 {
 		vs = []*mail{m}
+	}
+	// Older versions posted under another subject (reworded, at most
+	// the horizon apart) are versions too.
+	for o, hops := c.renamedEarlier(vs[0]), 0; o != nil && hops < 8; o, hops = c.renamedEarlier(o), hops+1 {
+		var older []*mail
+		for _, v := range c.versions[o.key+"\x00"+o.from] {
+			if !o.date.Before(v.date) {
+				older = append(older, v)
+			}
+		}
+		vs = append(older, vs...)
 	}
 	for _, v := range vs {
 		r.Versions = append(r.Versions, v.mid)
@@ -446,7 +471,7 @@ func (c *Corpus) row(m *mail, h *history) *Row {
 		{"overflow_helper", s.OverflowHelp}, {"lock_added", s.LockAdded}, {"lock_moved", s.LockMoved},
 		{"free_reordered", s.FreeReorder}, {"free_added", s.FreeAdded}, {"free_removed", s.FreeRemoved},
 		{"nospec", s.Nospec}, {"zero_init", s.ZeroInit}, {"zero_copy_out", s.ZeroCopyOut},
-		{"refcount_change", s.Refcount}, {"user_copy", s.UserCopy},
+		{"refcount_change", s.Refcount}, {"user_copy", s.UserCopy}, {"input_check", s.InputCheck},
 	} {
 		if b.on {
 			r.setf(b.name, 1, m.mid)
@@ -516,6 +541,20 @@ func (c *Corpus) fixesAge(fixes []fixRef, date time.Time) (float64, bool) {
 	return date.Sub(oldest).Hours() / 24 / 365.25, true
 }
 
+// bugClasses keeps the vulnerability classes that name a security bug
+// (memory safety, a leak of kernel memory, security impact), not a
+// plain crash, race or leak.
+func bugClasses(vs []string) []string {
+	var out []string
+	for _, v := range vs {
+		switch v {
+		case "use-after-free", "out-of-bounds", "overflow", "double free", "NULL dereference", "info leak", "security":
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 // splitReports sorts report terms into memory sanitizers, other splats
 // and fuzzers.
 func splitReports(ts []string) (san, splat, fuzz []string) {
@@ -561,8 +600,8 @@ func union(a, b []string) []string {
 // they answer (the messages they reply to, the thread's first message
 // when it is no patch, the targets of Closes: and Link:).
 func (c *Corpus) threadFeatures(r *Row, m *mail, vs []*mail, horizon time.Time) {
-	var san, splat, fuzz, rev []string
-	var sanMID, splatMID, fuzzMID, revMID, reportMID, appliedMID, nakMID string
+	var san, splat, fuzz, rev, replyVuln []string
+	var sanMID, splatMID, fuzzMID, revMID, vulnMID, reportMID, appliedMID, nakMID string
 	replies, trailers, backports := 0, 0, 0
 	people := map[string]bool{}
 	seen := map[*mail]bool{}
@@ -605,6 +644,14 @@ func (c *Corpus) threadFeatures(r *Row, m *mail, vs []*mail, horizon time.Time) 
 				revMID = x.mid
 			}
 			rev = union(rev, x.reviewer)
+		}
+		if x.from != m.from && x.kind == kindReply {
+			if named := bugClasses(x.vuln); len(named) > 0 {
+				if vulnMID == "" {
+					vulnMID = x.mid
+				}
+				replyVuln = union(replyVuln, named)
+			}
 		}
 	}
 	var walk func(x *mail, depth int)
@@ -673,6 +720,9 @@ func (c *Corpus) threadFeatures(r *Row, m *mail, vs []*mail, horizon time.Time) 
 	if len(rev) > 0 {
 		r.setf("reviewer_security", float64(len(rev)), revMID, rev...)
 	}
+	if len(replyVuln) > 0 {
+		r.setf("reply_vuln", float64(len(replyVuln)), vulnMID, replyVuln...)
+	}
 	if replies > 0 {
 		r.setf("replies", math.Log1p(float64(replies)), m.mid)
 	}
@@ -712,48 +762,72 @@ func (c *Corpus) threadFeatures(r *Row, m *mail, vs []*mail, horizon time.Time) 
 	}
 }
 
-// renamedLater returns a newer version of posting m, by the same sender
-// within the horizon, under another but similar subject: a higher
-// version number, the same place in its series, the same subsystem
-// prefix ("net: sched: ") and at least half of the other words of the
-// two subjects shared; nil when none, or when m's subject was posted
-// again first.
+// renamedLater returns a newer version of posting m under another
+// subject (reworded), by the same sender within the horizon; nil when
+// none.
 func (c *Corpus) renamedLater(m *mail, horizon time.Time) *mail {
 	ms := c.bySender[m.from]
 	i := sort.Search(len(ms), func(i int) bool { return ms[i].date.After(m.date) })
-	var mw *keyWords
-	pos := -1
 	for _, o := range ms[i:] {
 		if o.date.After(horizon) {
 			break
 		}
-		if o.key == "" || o.key == m.key || max(o.version, 1) <= max(m.version, 1) {
-			continue
-		}
-		if mw == nil {
-			mw = c.wordsOf(m.key)
-		}
-		ow := c.wordsOf(o.key)
-		if ow.prefix != mw.prefix {
-			continue
-		}
-		shared := 0
-		for _, w := range ow.words {
-			if mw.set[w] {
-				shared++
-			}
-		}
-		if n := len(mw.words) + len(ow.words) - shared; shared < 2 || 2*shared < n {
-			continue
-		}
-		if pos < 0 {
-			pos = counter(m)
-		}
-		if counter(o) == pos { // not another patch of the series
+		if c.reworded(m, o) {
 			return o
 		}
 	}
 	return nil
+}
+
+// renamedEarlier returns the newest posting of which m is a newer
+// version under another subject (reworded), by the same sender at most
+// the horizon before m; nil when none.
+func (c *Corpus) renamedEarlier(m *mail) *mail {
+	ms := c.bySender[m.from]
+	i := sort.Search(len(ms), func(i int) bool { return !ms[i].date.Before(m.date) })
+	for j := i - 1; j >= 0; j-- {
+		o := ms[j]
+		if o.date.Add(Horizon).Before(m.date) {
+			break
+		}
+		if c.reworded(o, m) {
+			return o
+		}
+	}
+	return nil
+}
+
+// reworded reports whether posting nw is a newer version of posting old
+// under another subject, by the same sender: a higher version number,
+// the same place in its series, and the same patch (the same git
+// patch-id; or the same files under the same subsystem prefix; or the
+// same subsystem prefix and at least half of the other words of the two
+// subjects shared).
+func (c *Corpus) reworded(old, nw *mail) bool {
+	if old.from != nw.from || old.key == "" || nw.key == "" || old.key == nw.key || max(nw.version, 1) <= max(old.version, 1) {
+		return false
+	}
+	// The same patch? (Cheap tests first; the series position parses
+	// both subjects.)
+	same := old.patchID != "" && old.patchID == nw.patchID
+	if !same {
+		ow, nwords := c.wordsOf(old.key), c.wordsOf(nw.key)
+		if ow.prefix != nwords.prefix {
+			return false
+		}
+		same = len(old.shape.Paths) > 0 && slices.Equal(old.shape.Paths, nw.shape.Paths)
+		if !same {
+			shared := 0
+			for _, w := range nwords.words {
+				if ow.set[w] {
+					shared++
+				}
+			}
+			n := len(ow.words) + len(nwords.words) - shared
+			same = shared >= 2 && 2*shared >= n
+		}
+	}
+	return same && counter(old) == counter(nw) // not another patch of the series
 }
 
 // keyWords is a subject key split for renamedLater: the subsystem
@@ -798,10 +872,11 @@ func splitPrefix(key string) (string, string) {
 // history holds, per file, function and reporter, the fixes that got a
 // CVE, with the date the CVE was published.
 type history struct {
-	files, funcs, reporters, authors map[string][]histEvent
+	files, funcs, reporters, authors, prefixes map[string][]histEvent
 	// fixed lists, per file, the dates of the postings with a Fixes:
-	// trailer that touch it, oldest first; fixedBy the same per sender.
-	fixed, fixedBy map[string][]time.Time
+	// trailer that touch it, oldest first; fixedBy the same per sender,
+	// fixedPrefix per subject prefix ("smb: client").
+	fixed, fixedBy, fixedPrefix map[string][]time.Time
 }
 
 type histEvent struct {
@@ -813,7 +888,8 @@ type histEvent struct {
 // history indexes the patch postings with a CVE (labels nil: none).
 func (c *Corpus) history(labels *Labels) *history {
 	h := &history{files: map[string][]histEvent{}, funcs: map[string][]histEvent{}, reporters: map[string][]histEvent{},
-		authors: map[string][]histEvent{}, fixed: map[string][]time.Time{}, fixedBy: map[string][]time.Time{}}
+		authors: map[string][]histEvent{}, prefixes: map[string][]histEvent{},
+		fixed: map[string][]time.Time{}, fixedBy: map[string][]time.Time{}, fixedPrefix: map[string][]time.Time{}}
 	for _, m := range c.mails {
 		if m.kind == kindPatch && len(m.fixes) > 0 {
 			for _, p := range m.shape.Paths {
@@ -822,9 +898,12 @@ func (c *Corpus) history(labels *Labels) *history {
 				}
 			}
 			h.fixedBy[m.from] = append(h.fixedBy[m.from], m.date)
+			if p, _ := splitPrefix(m.key); p != "" {
+				h.fixedPrefix[p] = append(h.fixedPrefix[p], m.date)
+			}
 		}
 	}
-	for _, idx := range []map[string][]time.Time{h.fixed, h.fixedBy} {
+	for _, idx := range []map[string][]time.Time{h.fixed, h.fixedBy, h.fixedPrefix} {
 		for _, ds := range idx {
 			sort.Slice(ds, func(i, j int) bool { return ds[i].Before(ds[j]) })
 		}
@@ -854,6 +933,9 @@ func (c *Corpus) history(labels *Labels) *history {
 		for _, r := range m.reporters {
 			h.reporters[r] = append(h.reporters[r], e)
 		}
+		if p, _ := splitPrefix(m.key); p != "" {
+			h.prefixes[p] = append(h.prefixes[p], e)
+		}
 	}
 	// A sender's fixes with a CVE: every sender who posted the patch
 	// (its author, the maintainer passing it on).
@@ -876,7 +958,7 @@ func (c *Corpus) history(labels *Labels) *history {
 			}
 		}
 	}
-	for _, idx := range []map[string][]histEvent{h.files, h.funcs, h.reporters, h.authors} {
+	for _, idx := range []map[string][]histEvent{h.files, h.funcs, h.reporters, h.authors, h.prefixes} {
 		for _, es := range idx {
 			sort.Slice(es, func(i, j int) bool { return es[i].published.Before(es[j].published) })
 		}
@@ -931,6 +1013,15 @@ func (h *history) features(r *Row, m *mail) {
 	}
 	if n, mid := count(h.reporters, m.reporters, m.date, m.key); n > 0 {
 		r.setf("history_reporter", math.Log1p(float64(n)), mid)
+	}
+	// For the subject prefix (the subsystem or driver the subject
+	// names), the share of its earlier fixes that got a CVE.
+	if p, _ := splitPrefix(m.key); p != "" {
+		if n, mid := count(h.prefixes, []string{p}, m.date, m.key); n > 0 {
+			ds := h.fixedPrefix[p]
+			fixes := sort.Search(len(ds), func(i int) bool { return !ds[i].Before(m.date) })
+			r.setf("history_prefix", float64(n)/float64(max(fixes, n)+2), mid)
+		}
 	}
 	// For the sender, the share of their earlier fixes that got a CVE.
 	if n, mid := count(h.authors, []string{m.from}, m.date, m.key); n > 0 {

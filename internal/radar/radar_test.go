@@ -3,9 +3,11 @@ package radar
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +82,12 @@ func TestShapeOf(t *testing.T) {
 			Shape{LockAdded: true, Nospec: true, KernelCode: true, Lines: 2, Files: 1, Functions: []string{"foo_get"}}},
 		{"comment only", "@@ -10,2 +10,3 @@ static int foo_get(struct foo *f)\n+\t/* if (len > max) return -EINVAL; kfree(x) */\n \treturn 0;\n \tint x;\n",
 			Shape{KernelCode: true, Lines: 1, Files: 1, Functions: []string{"foo_get"}}},
+		{"bounds check on a length read from a buffer", "@@ -20,3 +20,5 @@ static int foo_parse(struct foo *f, const u8 *buf)\n \tu16 len = get_unaligned_le16(buf);\n+\tif (len > f->size)\n+\t\treturn -EINVAL;\n \tmemcpy(f->data, buf + 2, len);\n \treturn 0;\n",
+			Shape{BoundsCheck: true, InputCheck: true, ErrorExit: true, KernelCode: true, Lines: 2, Files: 1, Functions: []string{"foo_parse"}}},
+		{"bounds check on a header's length field", "@@ -20,3 +20,5 @@ static int foo_rx(struct foo *f, struct foo_hdr *hdr)\n \tint ret;\n+\tif (hdr->dlen < sizeof(*hdr))\n+\t\treturn -EPROTO;\n \tret = 0;\n \treturn ret;\n",
+			Shape{BoundsCheck: true, InputCheck: true, ErrorExit: true, KernelCode: true, Lines: 2, Files: 1, Functions: []string{"foo_rx"}}},
+		{"bounds check on internal state", "@@ -20,3 +20,5 @@ static int foo_grow(struct foo *f)\n \tint ret;\n+\tif (f->nr >= FOO_MAX)\n+\t\treturn -ENOSPC;\n \tret = 0;\n \treturn ret;\n",
+			Shape{BoundsCheck: true, ErrorExit: true, KernelCode: true, Lines: 2, Files: 1, Functions: []string{"foo_grow"}}},
 	}
 	for _, tt := range tests {
 		ps, err := patch.ParsePatches(diffHead + tt.hunk)
@@ -730,5 +738,102 @@ func TestWhatHappenedNext(t *testing.T) {
 		if v, ev := get(tc.mid, tc.feature); v != tc.want || ev != tc.evidence {
 			t.Errorf("<%s> %s = %v (evidence <%s>), want %v (<%s>)", tc.mid, tc.feature, v, ev, tc.want, tc.evidence)
 		}
+	}
+}
+
+// An older version under another subject is folded into the newer one's
+// row (its trailers and discussion count there) when it is the same
+// patch: the same patch-id, the same files under the same prefix, or a
+// similar subject; and only from the same sender within the horizon.
+func TestReworded(t *testing.T) {
+	day := func(d int) time.Time { return date("2024-06-01").Add(time.Duration(d) * 24 * time.Hour) }
+	id := int64(0)
+	mk := func(mid, from, subject string, d int, pid string, paths ...string) *mail {
+		id++
+		sub := patch.ParseSubject(subject)
+		return &mail{id: id, mid: mid, thread: id, date: day(d), from: from, kind: kindPatch, patchTag: true,
+			subject: subject, key: TitleKey(subject), version: sub.Version, patchID: pid, shape: Shape{Paths: paths}}
+	}
+	reply := func(mid, parent, from string, d int, vuln ...string) *mail {
+		id++
+		return &mail{id: id, mid: mid, parent: parent, date: day(d), from: from, kind: kindReply, vuln: vuln}
+	}
+	ms := []*mail{
+		// Same patch-id, subject reworded entirely.
+		mk("p1@x", "alice@x", "[PATCH] foo: avoid a crash on close", 0, "aaaa", "fs/foo/a.c"),
+		mk("p2@x", "alice@x", "[PATCH v2] foo: fix use-after-free of the file in foo_release", 3, "aaaa", "fs/foo/a.c"),
+		// Same files and prefix, another diff.
+		mk("f1@x", "alice@x", "[PATCH] bar: check the length", 0, "bbbb", "fs/bar/b.c"),
+		mk("f2@x", "alice@x", "[PATCH v2] bar: reject short frames", 2, "cccc", "fs/bar/b.c"),
+		// Same files, another prefix: another patch.
+		mk("g1@x", "alice@x", "[PATCH] baz: tidy up", 0, "dddd", "fs/baz/c.c"),
+		mk("g2@x", "alice@x", "[PATCH v2] qux: reject short frames", 2, "eeee", "fs/baz/c.c"),
+		// Same patch-id from another sender, or after the horizon: not folded.
+		mk("o1@x", "bob@x", "[PATCH] foo: avoid a crash on open", 1, "ffff"),
+		mk("o2@x", "carol@x", "[PATCH v2] foo: fix a NULL dereference in foo_open", 2, "ffff"),
+		mk("l1@x", "alice@x", "[PATCH] quux: avoid a crash", 0, "9999"),
+		mk("l2@x", "alice@x", "[PATCH v2] quux: fix a NULL dereference", 20, "9999"),
+		// A reviewer names the bug in a reply to the first version.
+		reply("r1@x", "p1@x", "bob@x", 1, "use-after-free", "race"),
+		reply("r2@x", "p1@x", "alice@x", 1, "out-of-bounds"),
+	}
+	ms[0].reporters = []string{"syzbot@x"}
+	c := index(ms)
+	h := c.history(nil)
+	for _, tc := range []struct {
+		mid  string
+		want []string
+	}{
+		{"p2@x", []string{"p1@x", "p2@x"}},
+		{"f2@x", []string{"f1@x", "f2@x"}},
+		{"g2@x", []string{"g2@x"}},
+		{"o2@x", []string{"o2@x"}},
+		{"l2@x", []string{"l2@x"}},
+	} {
+		r := c.row(c.byMID[tc.mid], h)
+		if d := cmp.Diff(tc.want, r.Versions); d != "" {
+			t.Errorf("<%s> versions (-want +got):\n%s", tc.mid, d)
+		}
+	}
+	r := c.row(c.byMID["p2@x"], h)
+	if i := featureIndex["reported"]; r.X[i] != 1 || r.ev[i].mid != "p1@x" {
+		t.Error("the Reported-by of the reworded first version is not carried into the newer row")
+	}
+	if i := featureIndex["reply_vuln"]; r.X[i] != 1 || r.ev[i].mid != "r1@x" || !slices.Equal(r.ev[i].terms, []string{"use-after-free"}) {
+		t.Errorf("reply_vuln = %v %+v, want 1 from <r1@x> (use-after-free; not the sender's own words, not a race)", r.X[i], r.ev[i])
+	}
+	rows := c.Patches(time.Time{}, time.Time{}, nil)
+	var heads []string
+	for _, r := range rows {
+		heads = append(heads, r.MessageID)
+	}
+	for _, gone := range []string{"p1@x", "f1@x"} {
+		if slices.Contains(heads, gone) {
+			t.Errorf("Patches lists <%s>, which its reworded newer version carries", gone)
+		}
+	}
+}
+
+// The share of the earlier fixes under the same subject prefix that got
+// a CVE counts CVEs published before the posting only.
+func TestHistoryPrefix(t *testing.T) {
+	day := func(d int) time.Time { return date("2024-06-01").Add(time.Duration(d) * 24 * time.Hour) }
+	mk := func(id int64, subject string, d int) *mail {
+		return &mail{id: id, mid: fmt.Sprintf("m%d@x", id), thread: id, date: day(d), from: "alice@x", kind: kindPatch, patchTag: true,
+			subject: subject, key: TitleKey(subject), fixes: []fixRef{{sha: "123456789abc"}}}
+	}
+	c := index([]*mail{mk(1, "[PATCH] foo: bar: fix a leak", 0), mk(2, "[PATCH] foo: bar: fix a race", 5),
+		mk(3, "[PATCH] foo: baz: fix a race", 6), mk(4, "[PATCH] foo: bar: fix an overflow", 30)})
+	x := func(published int) float64 {
+		l := NewLabels()
+		l.Add("foo: bar: fix a leak", CVE{ID: "CVE-2024-9", Published: day(published)})
+		return c.row(c.byMID["m4@x"], c.history(l)).X[featureIndex["history_prefix"]]
+	}
+	if v := x(40); v != 0 {
+		t.Errorf("a CVE published after the posting sets history_prefix = %v", v)
+	}
+	// One of the two earlier fixes under "foo: bar" got a CVE: 1/(2+2).
+	if v := x(20); v != 0.25 {
+		t.Errorf("history_prefix = %v, want 0.25", v)
 	}
 }

@@ -311,7 +311,7 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 		vs := c.versions[m.key+"\x00"+m.from]
 		sig, _ := json.Marshal(s.model.Signals(r))
 		ver, _ := json.Marshal(r.Versions)
-		w.Scores = append(w.Scores, store.RadarScore{Message: m.id, Head: len(vs) > 0 && vs[len(vs)-1] == m,
+		w.Scores = append(w.Scores, store.RadarScore{Message: m.id, Head: len(vs) > 0 && vs[len(vs)-1] == m && r.Head(),
 			Score: s.model.Score(r), Date: m.date, Key: m.key, MessageID: m.mid, Subject: m.subject, Versions: string(ver), Signals: string(sig)})
 	}
 	if err := s.st.WriteRadarScores(ctx, w); err != nil {
