@@ -76,6 +76,16 @@ type Options struct {
 	// the index on disk.
 	MaxSegmentDocs int
 
+	// MergeFloorDocs is the size below which a segment counts as this
+	// many documents when a shard decides whether to merge (scorch's
+	// FloorSegmentSize); 0 means scorch's 2,000. A shard may keep about
+	// ten segments per tier of sizes (floor, 10×floor, ...) before it
+	// merges; a shard of a year partition holds a few thousand
+	// documents, so with 2,000 it keeps one or two and any new segment
+	// starts a merge that rewrites the shard (doc/bench.md, "Commits in
+	// the search index").
+	MergeFloorDocs int
+
 	// BatchShards is how many shards a Batch writes at once; 0 means all
 	// of them. A shard's part of a batch is analysed and built into a
 	// segment in memory (about 20 times the raw size of its mail), so
@@ -276,9 +286,16 @@ func runtimeConfig(o Options) map[string]interface{} {
 		"unsafe_batch": o.NoSync,
 		"bolt_timeout": o.LockTimeout.String(),
 	}
+	plan := map[string]interface{}{}
 	if o.MaxSegmentDocs > 0 {
+		plan["MaxSegmentSize"] = o.MaxSegmentDocs
+	}
+	if o.MergeFloorDocs > 0 {
+		plan["FloorSegmentSize"] = o.MergeFloorDocs
+	}
+	if len(plan) > 0 {
 		// Fields left out keep scorch's defaults (mergeplan.DefaultMergePlanOptions).
-		c["scorchMergePlanOptions"] = map[string]interface{}{"MaxSegmentSize": o.MaxSegmentDocs}
+		c["scorchMergePlanOptions"] = plan
 	}
 	return c
 }

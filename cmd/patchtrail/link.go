@@ -171,7 +171,7 @@ func openLinkIndex(e *env) (*search.Index, error) {
 		e.log.Info("link: no search index yet; commits stay queued for the next import or reindex")
 		return nil, nil
 	}
-	ix, err := search.Open(indexDir(e), &search.Options{Logger: e.log})
+	ix, err := search.Open(indexDir(e), &search.Options{Logger: e.log, MergeFloorDocs: indexer.LinkMergeFloorDocs})
 	if errors.Is(err, search.ErrLocked) {
 		e.log.Warn("link: the search index is held by another process; commits stay queued for the next link, import or reindex", "error", err)
 		return nil, nil
