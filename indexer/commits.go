@@ -160,8 +160,9 @@ const flushAt = 5000
 // of raw mail) took 600 MB of live heap; in batches of 4 MiB the first
 // batch is written while link still runs and the last one (the rest of
 // the commits with the messages) stays within an import batch
-// (DefaultBatchBytes), at 475 MB. Smaller batches cost scorch merges: each
-// batch is a segment of every shard (doc/bench.md, "link indexing").
+// (DefaultBatchBytes), at 475 MB. Each batch is a segment of every shard
+// it reaches; batches of 1 or 2 MiB took the same CPU within the noise,
+// for more segments (doc/bench.md, "Commits in the search index").
 const commitChunkBytes = 4 << 20
 
 // LinkMemoryLimit is the soft limit of the Go heap for a link run that
@@ -181,7 +182,8 @@ const LinkMemoryLimit = 640 << 20
 // (2,000 documents) a shard of a year partition, a few thousand
 // documents, may keep one or two segments, so each of those started a
 // merge rewriting the whole shard, most of it cut short when link
-// closed the index: 11 of the 33 s of CPU of a liburing link on io-uring.
+// closed the index: 11 of the 35 s of CPU samples of a liburing link on
+// io-uring (doc/bench.md, "Merges link started").
 // With a floor of 100, the new segments form a tier of their own (up to
 // ten of about 100 documents, then ten of 1,000, ...) and are merged
 // with each other once a tier fills, as scorch's tiered plan intends.
