@@ -81,9 +81,10 @@ type Options struct {
 	// FloorSegmentSize); 0 means scorch's 2,000. A shard may keep about
 	// ten segments per tier of sizes (floor, 10×floor, ...) before it
 	// merges; a shard of a year partition holds a few thousand
-	// documents, so with 2,000 it keeps one or two and any new segment
-	// starts a merge that rewrites the shard (doc/bench.md, "Commits in
-	// the search index").
+	// documents, so with 2,000 it keeps one or two and a new segment
+	// starts a merge that rewrites the shard (doc/bench.md, "Merges link
+	// started"). Like MaxSegmentDocs it applies to the merges this Index
+	// runs.
 	MergeFloorDocs int
 
 	// BatchShards is how many shards a Batch writes at once; 0 means all
