@@ -160,8 +160,9 @@ const flushAt = 5000
 // of raw mail) took 600 MB of live heap; in batches of 4 MiB the first
 // batch is written while link still runs and the last one (the rest of
 // the commits with the messages) stays within an import batch
-// (DefaultBatchBytes), at 475 MB. Smaller batches cost scorch merges: each
-// batch is a segment of every shard (doc/bench.md, "link indexing").
+// (DefaultBatchBytes), at 475 MB. Each batch is a segment of every shard
+// it reaches; batches of 1 or 2 MiB took the same CPU within the noise,
+// for more segments (doc/bench.md, "Commits in the search index").
 const commitChunkBytes = 4 << 20
 
 // LinkMemoryLimit is the soft limit of the Go heap for a link run that

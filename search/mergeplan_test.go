@@ -112,3 +112,50 @@ func TestRuntimeConfigMergePlan(t *testing.T) {
 		t.Errorf("mergePlanOptions = floor %d, max %d; want %d, 4096", want.FloorSegmentSize, want.MaxSegmentSize, mergeFloorDocs)
 	}
 }
+
+// planned is how many of segs scorch's planner merges with o, and the
+// largest of them.
+func planned(t *testing.T, o mergeplan.MergePlanOptions, segs []*planSegment) (n int, biggest int64) {
+	t.Helper()
+	in := make([]mergeplan.Segment, len(segs))
+	for i, s := range segs {
+		in[i] = s
+	}
+	p, err := mergeplan.Plan(in, &o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p == nil {
+		return 0, 0
+	}
+	for _, task := range p.Tasks {
+		for _, s := range task.Segments {
+			n++
+			biggest = max(biggest, s.LiveSize())
+		}
+	}
+	return n, biggest
+}
+
+// A shard of a year partition (two import segments) with the two small
+// segments a link run adds: scorch's floor merges it, rewriting the
+// import's segments; with the index's floor the small segments wait for
+// their tier to fill. A tier full of small segments is still merged, the
+// small ones only.
+func TestMergeFloorLink(t *testing.T) {
+	shard := []*planSegment{{1, 2367}, {2, 719}, {3, 150}, {4, 140}}
+	if n, _ := planned(t, mergeplan.DefaultMergePlanOptions, shard); n == 0 {
+		t.Errorf("scorch's floor: no merge planned for the shard; the test no longer shows what the floor changes")
+	}
+	o := mergePlanOptions((&Options{}).withDefaults())
+	if n, _ := planned(t, o, shard); n != 0 {
+		t.Errorf("floor %d: %d segments merged, want none", o.FloorSegmentSize, n)
+	}
+	many := append([]*planSegment(nil), shard[:2]...)
+	for i := range 12 {
+		many = append(many, &planSegment{uint64(10 + i), 120})
+	}
+	if n, biggest := planned(t, o, many); n == 0 || biggest > 120 {
+		t.Errorf("floor %d, twelve small segments: %d merged, the biggest of %d documents; want small ones only", o.FloorSegmentSize, n, biggest)
+	}
+}
