@@ -292,8 +292,9 @@ func newIndex(dir string, o Options) *Index {
 // documents per shard (the import's batches are bounded by bytes and by
 // 2 s, and a sync's are a few messages) was merged at once into the
 // growing segment before it: that segment was rewritten after every
-// batch or two, each document 5-40 times over (more, the smaller the
-// batches), and merges took half of an import's CPU (doc/scaling.md).
+// batch or two, each document 2.5 to 20 times over at batches of 500 to
+// 50 documents (TestMergePlanRewrites), and merges took half of an
+// import's CPU (doc/scaling.md).
 // With a floor of 100 small segments wait for ten of their size before
 // they are merged, so a document is rewritten about twice at most, for
 // a few more segments per shard.
