@@ -167,12 +167,13 @@ serve_measure() {
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$msgs" "$(bytes "$DATA"/store.db*)" "$(bytes "$DATA/index")" "$raw" "$idle" "$after" "$hwm" "$anon" "$file" >>"$SERVES"
 }
 
+if [ "${SCALE_PHASE:-}" != report ] && [ -z "${SCALE_NOBUILD:-}${SCALE_BIN:-}" ]; then
+	go build -o "$BIN" ./cmd/patchtrail
+fi
 if [ "${SCALE_PHASE:-}" = serve ]; then
-	[ -n "${SCALE_NOBUILD:-}${SCALE_BIN:-}" ] || go build -o "$BIN" ./cmd/patchtrail
 	echo "scale: $(date -u +%H:%M:%S) serve on $DATA as it is (load $(now_load))" >&2
 	serve_measure "${SCALE_LABEL:-now}"
 elif [ "${SCALE_PHASE:-}" != report ]; then
-	[ -n "${SCALE_NOBUILD:-}${SCALE_BIN:-}" ] || go build -o "$BIN" ./cmd/patchtrail
 	names=()
 	for l in ${LISTS//,/ }; do
 		name=${l%%=*} src=${l#*=}
