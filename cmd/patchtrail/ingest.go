@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"time"
 
 	"patchtrail/indexer"
 	"patchtrail/internal/store"
@@ -74,6 +75,17 @@ func runImport(ctx context.Context, e *env, args []string) error {
 			if ctx.Err() != nil {
 				break
 			}
+		}
+	}
+	if w.Index != nil && ctx.Err() == nil {
+		// The batches' small segments, merged once now rather than after
+		// every batch (search.Index.Compact).
+		start := time.Now()
+		if err := w.Index.Compact(ctx); err != nil {
+			e.log.Error("compacting the search index failed", "err", err)
+			errs = append(errs, err)
+		} else {
+			e.log.Debug("search index compacted", "elapsed", time.Since(start).Round(time.Millisecond))
 		}
 	}
 	if *asJSON {
