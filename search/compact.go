@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 )
@@ -35,13 +36,9 @@ func (ix *Index) Compact(ctx context.Context) error {
 	}
 	for _, p := range ix.parts {
 		for i, s := range p.shards {
-			adv, err := s.Advanced()
+			sc, err := scorchOf(s)
 			if err != nil {
 				return fmt.Errorf("search: compact partition %q shard %d: %w", p.key, i, err)
-			}
-			sc, ok := adv.(*scorch.Scorch)
-			if !ok {
-				continue
 			}
 			for range compactRounds {
 				before := segmentCount(sc)
@@ -74,9 +71,21 @@ func segmentCount(sc *scorch.Scorch) uint64 {
 	return v
 }
 
-// Segments returns the number of file segments of every shard, for
-// measurements and tests.
-func (ix *Index) Segments() (uint64, error) {
+// scorchOf is the scorch index under a shard.
+func scorchOf(s bleve.Index) (*scorch.Scorch, error) {
+	adv, err := s.Advanced()
+	if err != nil {
+		return nil, err
+	}
+	sc, ok := adv.(*scorch.Scorch)
+	if !ok {
+		return nil, fmt.Errorf("index type %T is not scorch", adv)
+	}
+	return sc, nil
+}
+
+// segments returns the number of file segments of every shard.
+func (ix *Index) segments() (uint64, error) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	if ix.closed {
@@ -85,13 +94,11 @@ func (ix *Index) Segments() (uint64, error) {
 	var n uint64
 	for _, p := range ix.parts {
 		for _, s := range p.shards {
-			adv, err := s.Advanced()
+			sc, err := scorchOf(s)
 			if err != nil {
 				return 0, err
 			}
-			if sc, ok := adv.(*scorch.Scorch); ok {
-				n += segmentCount(sc)
-			}
+			n += segmentCount(sc)
 		}
 	}
 	return n, nil

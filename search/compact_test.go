@@ -42,7 +42,7 @@ func TestCompact(t *testing.T) {
 	}
 	parts, _ := ix.Partitions()
 	minSegs := uint64(len(parts) * ix.Shards())
-	n0, err := ix.Segments()
+	n0, err := ix.segments()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestCompact(t *testing.T) {
 	if err := ix.Compact(ctx); err != nil {
 		t.Fatal(err)
 	}
-	n1, err := ix.Segments()
+	n1, err := ix.segments()
 	if err != nil {
 		t.Fatal(err)
 	}

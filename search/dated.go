@@ -172,12 +172,14 @@ func countRest(ctx context.Context, p *prepared, done, rest []*partition, hits u
 		if err != nil {
 			return 0, false, err
 		}
-		docs, err := docCount(g)
-		if err != nil {
-			return 0, false, err
+		if p.words > 0 { // only a phrase's count is bounded by documents
+			docs, err := docCount(g)
+			if err != nil {
+				return 0, false, err
+			}
+			counted += docs
 		}
 		n += res.Total
-		counted += docs
 		i += len(g)
 		group *= 2
 	}
