@@ -78,7 +78,11 @@ func (a wordAnalyzer) scan(input []byte, emit func(start, end, pos int, term []b
 		}
 		emit(start, end, pos, term, typ, false)
 		if a.stems && indexStemmable(term) {
-			emit(start, end, pos, stemTermBytes(term), typ, true)
+			// A stem equal to its word is not indexed: the word's own
+			// term stands for it (compile.go looks a stem up in both).
+			if st := stemTermBytes(term); !bytes.Equal(st, term) {
+				emit(start, end, pos, st, typ, true)
+			}
 		}
 	}
 	i := 0

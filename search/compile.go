@@ -166,9 +166,20 @@ func compileTerm(spec *prefixSpec, text string, quoted bool) (query.Query, error
 		if w, ok := stemmedWord(text); ok {
 			// Looked up by its stem alone, as Xapian's STEM_SOME does,
 			// in the stem field of each text field; the keyword fields
-			// (blob ids, patch-ids) hold no stems.
+			// (blob ids, patch-ids) hold no stems. A stem equal to the
+			// word it came from is not in the stem field (analyzer.go):
+			// the word itself stands for it, so a stem that is its own
+			// stem is looked up among the words too. One that is not
+			// (Porter2 stems "aliases" to "alias", "alias" to "alia")
+			// can only come from another word, so the word alias
+			// must not match it.
+			s := stemTerm(w)
+			self := Stem(s) == s
 			for _, f := range spec.fields {
-				qs = append(qs, termOn(stemField(f), stemTerm(w)))
+				qs = append(qs, termOn(stemField(f), s))
+				if self {
+					qs = append(qs, termOn(f, s))
+				}
 			}
 			return anyOf(qs), nil
 		}

@@ -18,6 +18,10 @@ import (
 // link fields of messages (kinds.go); 4 stems in fields of their own
 // without positions (stemField), as Xapian keeps its Z terms, and word
 // locations without character offsets (no highlighting reads them).
+// Since 4, a stem equal to its word is left out of the stem field (the
+// word's term stands for it; compile.go looks such a stem up in both):
+// an index written before holds those stems as well, and answers the
+// same, so the version did not change.
 const SchemaVersion = 4
 
 // Index field names. The bleve document id is the primary Message-ID.

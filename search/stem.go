@@ -18,8 +18,10 @@ import (
 //     position) and, when its first character is a letter (not a digit or
 //     '_'), also as its stem in the field's stem field (schema.go's
 //     stemField; Xapian's "Z" terms), counted but without a position, as
-//     Xapian's TermGenerator adds them. Keyword fields (mid:, lid:, blob
-//     ids, patch-ids) have no stems.
+//     Xapian's TermGenerator adds them, unless the stem is the word
+//     itself (fix, sqpoll, most identifiers of code): the word's term
+//     stands for it, and the query looks such a stem up in both fields.
+//     Keyword fields (mid:, lid:, blob ids, patch-ids) have no stems.
 //   - Query: a word is looked up by its stem alone, unless it starts with
 //     anything but a lower-case letter (Fixed, IORING_OP_READV, 5.15,
 //     _foo), is followed by one of ( / \ @ < > = * [ { " (Xapian's "stem
