@@ -98,6 +98,12 @@ type Options struct {
 	// negative no bound. Linux only.
 	MappedBytes int64
 
+	// ResidentBytes is the resident size of the process up to which the
+	// pages of a read-only index may stay mapped, beyond MappedBytes
+	// (mapped.go): 0 means DefaultResidentBytes, negative none (the
+	// pages are released once per MappedBytes).
+	ResidentBytes int64
+
 	// Span is the time span of a partition of a new index: SpanMonth,
 	// SpanQuarter or SpanYear (default, partition.go). An existing index
 	// keeps the span it was created with.

@@ -20,16 +20,44 @@ import (
 // since the last release, the pages of the segment mappings are taken out
 // of the process (unmapPages, MADV_DONTNEED: they stay in the page cache,
 // and the next touch maps them again with a minor fault, no read).
+//
+// A release costs the next searches: every page they touch is mapped
+// again, and a search over the whole index touches the dictionaries of
+// every segment (with the kernel's fault-around, more than 64 MiB of
+// pages for one stemmed word over the io-uring epoch). So the pages may
+// also fill the process up to Options.ResidentBytes of resident size
+// before a release: an archive whose index fits beside the rest of the
+// process is never released, a larger one once the process reaches that
+// size. Between two releases the pages may always grow by MappedBytes,
+// so a process whose other memory fills ResidentBytes still releases
+// once per MappedBytes, as without the target.
 
 // DefaultMappedBytes is Options.MappedBytes when it is 0.
 const DefaultMappedBytes = 64 << 20
 
+// DefaultResidentBytes is Options.ResidentBytes when it is 0: with
+// serve's other memory (the store's page cache, the caches, the heap)
+// the process stays under 400 MB.
+const DefaultResidentBytes = 320 << 20
+
 // pageBound is the state of the bound of a read-only index.
 type pageBound struct {
-	budget   int64
+	budget   int64        // least growth of the mapped pages between releases
+	resident int64        // resident size the pages may fill up to; 0: none
 	limit    atomic.Int64 // release once fileResident() passes it
 	busy     sync.Mutex   // one release at a time
 	releases atomic.Int64
+}
+
+// reset sets the limit of the next release from the process's resident
+// sizes now.
+func (b *pageBound) reset() {
+	file, total := residentSizes()
+	grow := b.budget
+	if room := b.resident - total; room > grow {
+		grow = room
+	}
+	b.limit.Store(file + grow)
 }
 
 // mappedBudget is the bound of the mapped pages of an index opened with
@@ -44,6 +72,18 @@ func mappedBudget(o Options) int64 {
 	return o.MappedBytes
 }
 
+// residentTarget is the resident size the mapped pages of an index
+// opened with o may fill up to; 0 for none.
+func residentTarget(o Options) int64 {
+	switch {
+	case o.ResidentBytes < 0:
+		return 0
+	case o.ResidentBytes == 0:
+		return DefaultResidentBytes
+	}
+	return o.ResidentBytes
+}
+
 // bindPages installs the bound of the mapped pages of ix, opened with
 // o, and releases what opening the segments mapped (each segment's
 // footer, field index and doc-value headers: 50 MB for the io-uring
@@ -56,8 +96,8 @@ func (ix *Index) bindPages(o Options) {
 		return
 	}
 	ix.unmapPages()
-	b := &pageBound{budget: budget}
-	b.limit.Store(fileResident() + budget)
+	b := &pageBound{budget: budget, resident: residentTarget(o)}
+	b.reset()
 	ix.pages.Store(b)
 }
 
@@ -80,6 +120,6 @@ func (ix *Index) boundPages() {
 		return
 	}
 	ix.unmapPages()
-	b.limit.Store(fileResident() + b.budget)
+	b.reset()
 	b.releases.Add(1)
 }

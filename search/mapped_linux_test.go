@@ -91,7 +91,7 @@ func TestReadOnlyBoundsMappedPages(t *testing.T) {
 	// Through a relative path (serve --data d): the kernel names the
 	// mappings by their absolute path.
 	t.Chdir(filepath.Dir(dir))
-	ix, err := Open(filepath.Base(dir), &Options{ReadOnly: true, MappedBytes: 1})
+	ix, err := Open(filepath.Base(dir), &Options{ReadOnly: true, MappedBytes: 1, ResidentBytes: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,5 +112,28 @@ func TestReadOnlyBoundsMappedPages(t *testing.T) {
 	}
 	if ix.pages.Load().releases.Load() == 0 {
 		t.Error("no release with MappedBytes 1")
+	}
+
+	// With room for the index under ResidentBytes the pages stay
+	// mapped; a target the process is already past releases them as
+	// MappedBytes alone does.
+	for _, tt := range []struct {
+		resident int64
+		release  bool
+	}{{1 << 40, false}, {1, true}} {
+		ix, err := Open(dir, &Options{ReadOnly: true, MappedBytes: 1, ResidentBytes: tt.resident})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, search(ix)); diff != "" {
+			t.Errorf("ResidentBytes %d: answers differ (-want +got):\n%s", tt.resident, diff)
+		}
+		if n := ix.pages.Load().releases.Load(); (n > 0) != tt.release {
+			t.Errorf("ResidentBytes %d: %d releases, want any: %v", tt.resident, n, tt.release)
+		}
+		if n := zapResident(t, dir); !tt.release && n < kept/2 {
+			t.Errorf("ResidentBytes %d: %d bytes of segment pages resident, %d unbounded", tt.resident, n, kept)
+		}
+		ix.Close()
 	}
 }

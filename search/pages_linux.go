@@ -75,20 +75,30 @@ func adviseMappings(dir string, advice int) {
 }
 
 // fileResident is the process's resident memory backed by files (and
-// shared memory), in bytes: the second field of /proc/self/statm; 0 if
+// shared memory), in bytes: the third field of /proc/self/statm; 0 if
 // unknown. It is a counter the kernel keeps, cheap to read.
 func fileResident() int64 {
+	file, _ := residentSizes()
+	return file
+}
+
+// residentSizes is the process's resident memory backed by files (and
+// shared memory) and its whole resident size, in bytes (the third and
+// second fields of /proc/self/statm); 0, 0 if unknown.
+func residentSizes() (file, total int64) {
 	b, err := os.ReadFile("/proc/self/statm")
 	if err != nil {
-		return 0
+		return 0, 0
 	}
 	f := bytes.Fields(b)
 	if len(f) < 3 {
-		return 0
+		return 0, 0
 	}
-	n, err := strconv.ParseInt(string(f[2]), 10, 64)
-	if err != nil {
-		return 0
+	rss, err1 := strconv.ParseInt(string(f[1]), 10, 64)
+	shared, err2 := strconv.ParseInt(string(f[2]), 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, 0
 	}
-	return n * int64(os.Getpagesize())
+	page := int64(os.Getpagesize())
+	return shared * page, rss * page
 }

@@ -10,3 +10,6 @@ func (ix *Index) unmapPages() {}
 
 // fileResident is unknown outside Linux: mapped pages are not bounded.
 func fileResident() int64 { return 0 }
+
+// residentSizes is unknown outside Linux.
+func residentSizes() (file, total int64) { return 0, 0 }
