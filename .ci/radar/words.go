@@ -108,7 +108,83 @@ func docTokens(pm *message.Message) []string {
 	return out
 }
 
-var diffWords bool
+var (
+	diffWords  bool
+	replyWords bool
+)
+
+// replyTokens are the words ("r:"+word) of the replies to a posting by
+// others than its sender within two weeks (non-quoted text, trailer
+// lines left out); seen caches the words of each reply.
+func replyTokens(ctx context.Context, st *store.Store, sm *store.Message, seen map[int64][]string, mu *sync.Mutex) []string {
+	msgs, err := st.ThreadMessages(ctx, sm.Thread)
+	if err != nil {
+		return nil
+	}
+	parent := map[string]string{}
+	for _, m := range msgs {
+		parent[m.MessageID] = m.Parent
+	}
+	under := func(mid string) bool {
+		for i := 0; i < 50 && mid != ""; i++ {
+			mid = parent[mid]
+			if mid == sm.MessageID {
+				return true
+			}
+		}
+		return false
+	}
+	from := strings.ToLower(sm.FromEmail)
+	horizon := sm.Date.Add(radar.Horizon)
+	set := map[string]bool{}
+	for _, m := range msgs {
+		if strings.ToLower(m.FromEmail) == from || m.Date.After(horizon) || !under(m.MessageID) {
+			continue
+		}
+		mu.Lock()
+		ws, ok := seen[m.ID]
+		mu.Unlock()
+		if !ok {
+			raw, err := st.Raw(ctx, m.ID)
+			if err != nil {
+				continue
+			}
+			pm, err := message.Parse(raw, nil)
+			if err != nil {
+				continue
+			}
+			text := pm.NonQuoted
+			if len(text) > 16<<10 {
+				text = text[:16<<10]
+			}
+			text = cveRE.ReplaceAllString(text, " ")
+			ss := map[string]bool{}
+			for _, line := range strings.Split(text, "\n") {
+				if trailerRE.MatchString(line) {
+					continue
+				}
+				for _, w := range tokenRE.FindAllString(strings.ToLower(line), -1) {
+					if len(w) >= 2 && len(w) <= 30 && w[0] >= 'a' && !hexRE.MatchString(w) && !ss[w] {
+						ss[w] = true
+						ws = append(ws, "r:"+w)
+					}
+				}
+			}
+			mu.Lock()
+			seen[m.ID] = ws
+			mu.Unlock()
+		}
+		for _, w := range ws {
+			set[w] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for w := range set {
+		out = append(out, w)
+	}
+	sort.Strings(out)
+	return out
+}
 
 // tokensOf reads the words of every row's posting from the list's store,
 // cached in DIR/NAME.tokens.
@@ -116,6 +192,9 @@ func tokensOf(ctx context.Context, l *list, rows []*radar.Row, cache string) map
 	path := filepath.Join(cache, l.name+".tokens")
 	if diffWords {
 		path += "-diff"
+	}
+	if replyWords {
+		path += "-replies"
 	}
 	toks := map[string][]string{}
 	if f, err := os.Open(path); err == nil {
@@ -129,6 +208,7 @@ func tokensOf(ctx context.Context, l *list, rows []*radar.Row, cache string) map
 	check(err)
 	defer st.Close()
 	var mu sync.Mutex
+	seen := map[int64][]string{}
 	work := make(chan string)
 	var wg sync.WaitGroup
 	for range 2 {
@@ -149,6 +229,10 @@ func tokensOf(ctx context.Context, l *list, rows []*radar.Row, cache string) map
 					continue
 				}
 				t := docTokens(pm)
+				if replyWords {
+					t = append(t, replyTokens(ctx, st, sm, seen, &mu)...)
+					sort.Strings(t)
+				}
 				mu.Lock()
 				toks[mid] = t
 				mu.Unlock()
@@ -192,6 +276,7 @@ func wordsEval(ctx context.Context, ls []*list, labels *radar.Labels, args []str
 	textOnly := fs.Bool("textonly", false, "also print the text model alone")
 	foldList := fs.Bool("foldlist", false, "out-of-fold by list: a training list's text score comes from the other lists")
 	kc := fs.Bool("kc", false, "the text score counts only for postings that change kernel code (times kernel_code)")
+	fs.BoolVar(&replyWords, "replies", false, "also the words (r:) of the replies by others within two weeks")
 	fs.BoolVar(&diffWords, "diff", false, "also the words of added (+:) and removed (-:) diff lines")
 	subjOnly := fs.Bool("subjonly", false, "only the subject's words")
 	fs.BoolVar(&refit, "refit", false, "with -keep: fit the kept words again alone")
