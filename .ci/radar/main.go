@@ -22,10 +22,13 @@ import (
 	"patchtrail/internal/store"
 )
 
-// lambda is the -lambda flag; heldOut the lists of -holdout.
+// lambda is the -lambda flag; heldOut the lists of -holdout;
+// wordsLambda and wordsKept the flags of the learned words.
 var (
-	lambda  float64
-	heldOut = map[string]bool{}
+	lambda      float64
+	wordsLambda float64
+	wordsKept   int
+	heldOut     = map[string]bool{}
 )
 
 type list struct {
@@ -42,6 +45,8 @@ func main() {
 	cache := flag.String("cache", "", "keep each list's evidence in DIR/NAME.records (rebuilt when the store is newer)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to FILE")
 	flag.Float64Var(&lambda, "lambda", 0, "L2 penalty of training (0: radar.Train's default)")
+	flag.Float64Var(&wordsLambda, "words-lambda", 0, "L2 penalty of the word weights (0: radar.Train's default)")
+	flag.IntVar(&wordsKept, "words-kept", 0, "word weights a model keeps (0: radar.Train's default)")
 	holdout := flag.String("holdout", "", "comma-separated lists no model is trained on (tested only)")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -54,7 +59,7 @@ func main() {
 		go func() { <-sig; pprof.StopCPUProfile(); os.Exit(130) }()
 	}
 	if *lists == "" || *vulns == "" || *dates == "" || flag.NArg() == 0 {
-		fmt.Fprintln(os.Stderr, "usage: radar -lists NAME=DIR,... -vulns DIR -dates TSV [-cache DIR] (eval [-from DATE] [-test LIST,...] | model -o FILE | explain -list NAME [-from DATE])")
+		fmt.Fprintln(os.Stderr, "usage: radar -lists NAME=DIR,... -vulns DIR -dates TSV [-cache DIR] (eval [-from DATE] [-test LIST,...] | model -o FILE | explain -list NAME [-from DATE] | dump | words [flags])")
 		os.Exit(2)
 	}
 	for _, h := range strings.Split(*holdout, ",") {
@@ -147,6 +152,10 @@ func main() {
 				fmt.Println()
 			}
 		}
+	case "words":
+		// words: the learned text signal measured beside the regression
+		// (words.go).
+		wordsEval(ctx, ls, labels, flag.Args()[1:], *cache)
 	default:
 		check(fmt.Errorf("unknown command %q", flag.Arg(0)))
 	}
@@ -205,7 +214,7 @@ func train(ls []*list, labels *radar.Labels, until time.Time, without []radar.Gr
 		rows := l.c.Units(time.Time{}, until, labels)
 		for _, r := range rows {
 			_, pos := labels.First(r.Key, until)
-			ex = append(ex, radar.Example{X: r.X, Positive: pos, Group: group})
+			ex = append(ex, radar.Example{X: r.X, Positive: pos, Group: group, Words: r.Words})
 		}
 		group++
 		end := l.last
@@ -214,7 +223,7 @@ func train(ls []*list, labels *radar.Labels, until time.Time, without []radar.Gr
 		}
 		info = append(info, fmt.Sprintf("%s %s..%s", l.name, day(l.first), day(end)))
 	}
-	m, err := radar.Train(ex, &radar.TrainOptions{Without: without, Lambda: lambda})
+	m, err := radar.Train(ex, &radar.TrainOptions{Without: without, Lambda: lambda, WordsLambda: wordsLambda, WordsKept: wordsKept})
 	check(err)
 	m.Trained.Lists = info
 	if !until.IsZero() {
@@ -239,6 +248,7 @@ func eval(ls []*list, labels *radar.Labels, from time.Time, test string) {
 	noThread := train(ls, labels, from, []radar.Group{radar.GroupThread}, nil)
 	noDiff := train(ls, labels, from, []radar.Group{radar.GroupDiff}, nil)
 	noHist := train(ls, labels, from, []radar.Group{radar.GroupHistory}, nil)
+	noWords := train(ls, labels, from, []radar.Group{radar.GroupWords}, nil)
 	fmt.Printf("Pooled model trained with --until %s on: %s (%d rows, %d positives)\n\n", day(from),
 		strings.Join(pooled.Trained.Lists, "; "), pooled.Trained.Rows, pooled.Trained.Positives)
 	for _, l := range ls {
@@ -247,6 +257,7 @@ func eval(ls []*list, labels *radar.Labels, from time.Time, test string) {
 		}
 		rows := l.c.Units(from, time.Time{}, labels)
 		unseen := train(ls, labels, from, nil, map[string]bool{l.name: true})
+		unseenNoWords := train(ls, labels, from, []radar.Group{radar.GroupWords}, map[string]bool{l.name: true})
 		score := func(f func(r *radar.Row) float64) radar.Metrics {
 			var us []radar.Scored
 			for _, r := range rows {
@@ -264,9 +275,11 @@ func eval(ls []*list, labels *radar.Labels, from time.Time, test string) {
 			{"baseline (b) words + sanitizers + tags", score(func(r *radar.Row) float64 { return r.WordBaseline })},
 			{"radar, pooled (the lists trained on)", score(pooled.Score)},
 			{"radar, this list unseen", score(unseen.Score)},
+			{"radar, this list unseen, without the learned words", score(unseenNoWords.Score)},
 			{"radar without thread signals", score(noThread.Score)},
 			{"radar without diff signals", score(noDiff.Score)},
 			{"radar without history signals", score(noHist.Score)},
+			{"radar without the learned words", score(noWords.Score)},
 		}
 		m := res[0].m
 		fmt.Printf("### %s, %s .. %s: %d postings, %d positives\n\n", l.name, day(from), day(l.last), m.Units, m.Positives)
@@ -291,6 +304,22 @@ func eval(ls []*list, labels *radar.Labels, from time.Time, test string) {
 	sort.SliceStable(names, func(i, j int) bool { return abs(pooled.Weights[names[i]]) > abs(pooled.Weights[names[j]]) })
 	for _, n := range names {
 		fmt.Printf("  %-20s %-8s %+.3f\n", n, radar.FeatureGroup(n), pooled.Weights[n])
+	}
+	words := make([]string, 0, len(pooled.Words))
+	for w := range pooled.Words {
+		words = append(words, w)
+	}
+	sort.Slice(words, func(i, j int) bool {
+		if pooled.Words[words[i]] != pooled.Words[words[j]] {
+			return pooled.Words[words[i]] > pooled.Words[words[j]]
+		}
+		return words[i] < words[j]
+	})
+	fmt.Printf("\nWords of the pooled model (%d; the 30 largest and smallest weights):\n", len(words))
+	for i, w := range words {
+		if i < 30 || i >= len(words)-30 {
+			fmt.Printf("  %-20s %+.3f\n", w, pooled.Words[w])
+		}
 	}
 }
 

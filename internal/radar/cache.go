@@ -50,6 +50,7 @@ type Record struct {
 	FixWord   bool        `json:"fixword,omitempty"`
 	Feature   bool        `json:"feature,omitempty"`
 	Cleanup   bool        `json:"cleanup,omitempty"`
+	Words     []string    `json:"words,omitempty"`
 }
 
 func (m *mail) record() Record {
@@ -57,7 +58,7 @@ func (m *mail) record() Record {
 		Key: m.key, Kind: uint8(m.kind), Version: m.version, RFC: m.isRFC, PatchTag: m.patchTag, Reports: m.reports,
 		Reviewer: m.reviewer, Trailers: m.trailers, Applied: m.applied, Nak: m.nak, Tree: m.tree, Vuln: m.vuln, SubjVuln: m.subjVuln, Baseline: m.baseline,
 		CcStable: m.ccStable, Reporters: m.reporters, Links: m.links, Closes: m.closes, Reviewed: m.reviewed,
-		Shape: m.shape, PatchID: m.patchID, FixWord: m.fixWord, Feature: m.feature, Cleanup: m.cleanup}
+		Shape: m.shape, PatchID: m.patchID, FixWord: m.fixWord, Feature: m.feature, Cleanup: m.cleanup, Words: m.words}
 	for _, f := range m.fixes {
 		r.Fixes = append(r.Fixes, [2]string{f.sha, f.title})
 	}
@@ -69,7 +70,7 @@ func (r *Record) mail() *mail {
 		key: r.Key, kind: kind(r.Kind), version: r.Version, isRFC: r.RFC, patchTag: r.PatchTag, reports: r.Reports,
 		reviewer: r.Reviewer, trailers: r.Trailers, applied: r.Applied, nak: r.Nak, tree: r.Tree, vuln: r.Vuln, subjVuln: r.SubjVuln, baseline: r.Baseline,
 		ccStable: r.CcStable, reporters: r.Reporters, links: r.Links, closes: r.Closes, reviewed: r.Reviewed,
-		shape: r.Shape, patchID: r.PatchID, fixWord: r.FixWord, feature: r.Feature, cleanup: r.Cleanup}
+		shape: r.Shape, patchID: r.PatchID, fixWord: r.FixWord, feature: r.Feature, cleanup: r.Cleanup, words: r.Words}
 	for _, f := range r.Fixes {
 		m.fixes = append(m.fixes, fixRef{sha: f[0], title: f[1]})
 	}
@@ -79,7 +80,7 @@ func (r *Record) mail() *mail {
 // cacheMagic names the record format: change it when Record or the
 // evidence rules change in code (pattern changes are caught by
 // rulesVersion).
-const cacheMagic = "patchtrail-radar-records-3"
+const cacheMagic = "patchtrail-radar-records-4"
 
 // ErrStaleRecords is returned by ReadRecords for records written by
 // another version of the evidence rules: they must be read again from
@@ -98,7 +99,7 @@ var rulesVersion = func() string {
 	for _, p := range []pat{ifPat, nullPat, errExitPat, overflowPat, lockPat, freePat, nospecPat, zeroPat, refPat, userCopyPat, inputPat} {
 		fmt.Fprintf(h, "%s\x00%s\n", strings.Join(p.anchors, "|"), p.re)
 	}
-	for _, re := range []fmt.Stringer{cmpRE, lengthRE, hunkFuncRE, fixWordRE, featureWordRE, cleanupWordRE, baselineWordRE, cveIDRE, upstreamRE, stableWordRE, versionWordRE, appliedRE, nakRE, fixTreeRE, nextTreeRE} {
+	for _, re := range []fmt.Stringer{cmpRE, lengthRE, hunkFuncRE, fixWordRE, featureWordRE, cleanupWordRE, baselineWordRE, cveIDRE, wordRE, hexWordRE, trailerLineRE, upstreamRE, stableWordRE, versionWordRE, appliedRE, nakRE, fixTreeRE, nextTreeRE} {
 		fmt.Fprintf(h, "%s\n", re)
 	}
 	return cacheMagic + ":" + hex.EncodeToString(h.Sum(nil))[:16]

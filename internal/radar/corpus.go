@@ -62,7 +62,8 @@ type mail struct {
 	fixWord   bool
 	feature   bool
 	cleanup   bool
-	tree      int8 // subject tag names a fixes tree (+1) or a development tree (-1)
+	tree      int8     // subject tag names a fixes tree (+1) or a development tree (-1)
+	words     []string // distinct words of subject and changelog (postingWords)
 }
 
 type fixRef struct{ sha, title string }
@@ -409,6 +410,7 @@ func analyze(m *mail, pm *message.Message, a *patch.Analysis) {
 	m.subjVuln = find(vulnClasses, newText(subject))
 	m.vuln = find(vulnClasses, newText(subject+"\n"+log.s))
 	m.baseline = BaselineWords(subject + "\n" + log.s)
+	m.words = postingWords(subject, log.s)
 	m.fixWord = fixWordRE.MatchString(subject)
 	m.feature = featureWordRE.MatchString(subject)
 	m.cleanup = cleanupWordRE.MatchString(subject)

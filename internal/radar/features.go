@@ -29,6 +29,7 @@ const (
 	GroupThread  Group = "thread"  // replies, reports answered, what happened next
 	GroupDiff    Group = "diff"    // what the diff does
 	GroupHistory Group = "history" // earlier CVEs of the same files, functions, reporters
+	GroupWords   Group = "words"   // the learned words of subject and changelog (words.go)
 )
 
 // A feature is one named input of the model.
@@ -124,6 +125,10 @@ var signals = []feature{
 	{"history_author", GroupHistory, func(d string, v float64) string {
 		return fmt.Sprintf("%.0f %% of the sender's earlier fixes got a CVE%s", v*100, d)
 	}},
+
+	// The value is the posting's word score under the model's word
+	// weights (Model.Words), set when the model scores the row.
+	{"words", GroupWords, listed("words of the subject and changelog, as fixes with a CVE used them")},
 }
 
 // interacting names the features whose pairwise products are features
@@ -254,6 +259,9 @@ type Row struct {
 	X         []float64
 	ev        []evidence
 	mail      *mail
+	// Words are the distinct words of the newest version's subject and
+	// changelog (postingWords): the "words" feature reads them.
+	Words []string
 
 	// Baselines of the evaluation, from the same mail.
 	TagBaseline  float64 // Fixes: or Cc: stable (0/1)
@@ -329,7 +337,7 @@ func (c *Corpus) Patches(from, to time.Time, labels *Labels) []*Row {
 
 // row computes the features of posting m with its earlier versions.
 func (c *Corpus) row(m *mail, h *history) *Row {
-	r := &Row{MessageID: m.mid, Subject: m.subject, Key: m.key, Date: m.date, mail: m,
+	r := &Row{MessageID: m.mid, Subject: m.subject, Key: m.key, Date: m.date, mail: m, Words: m.words,
 		X: make([]float64, len(features)), ev: make([]evidence, len(features))}
 	var vs []*mail
 	for _, v := range c.versions[m.key+"\x00"+m.from] {

@@ -20,6 +20,10 @@ type Model struct {
 	Version int                `json:"version"`
 	Bias    float64            `json:"bias"`
 	Weights map[string]float64 `json:"weights"`
+	// Words are the word weights of the "words" feature (words.go): a
+	// posting's value is the sum of its words' weights over the square
+	// root of its number of words.
+	Words map[string]float64 `json:"words,omitempty"`
 	// Trained records what the model was trained on, for doc/radar.md.
 	Trained TrainInfo `json:"trained"`
 }
@@ -31,8 +35,11 @@ type TrainInfo struct {
 	Rows      int      `json:"rows"`
 	Positives int      `json:"positives"`
 	Lambda    float64  `json:"lambda"`
-	Prior     string   `json:"prior"` // "none" or "default model"
-	Without   []Group  `json:"without,omitempty"`
+	// WordsLambda is the penalty of the word weights; 0 when they were
+	// not trained (taken from the prior, or left out).
+	WordsLambda float64 `json:"words_lambda,omitempty"`
+	Prior       string  `json:"prior"` // "none" or "default model"
+	Without     []Group `json:"without,omitempty"`
 }
 
 // ModelVersion is the model file format's version.
@@ -69,6 +76,11 @@ func ParseModel(b []byte) (*Model, error) {
 			return nil, fmt.Errorf("radar: model: weight of %q is %v", name, w)
 		}
 	}
+	for word, w := range m.Words {
+		if math.IsNaN(w) || math.IsInf(w, 0) {
+			return nil, fmt.Errorf("radar: model: weight of word %q is %v", word, w)
+		}
+	}
 	return &m, nil
 }
 
@@ -103,7 +115,31 @@ func (m *Model) Marshal() []byte {
 		first = false
 		fmt.Fprintf(&b, "    %q: %s", f.name, num(w))
 	}
-	b.WriteString("\n  },\n  \"trained\": ")
+	b.WriteString("\n  },\n")
+	if len(m.Words) > 0 {
+		// Largest weight first (ties by word): the file reads as the
+		// words that count.
+		words := make([]string, 0, len(m.Words))
+		for w := range m.Words {
+			words = append(words, w)
+		}
+		sort.Slice(words, func(i, j int) bool {
+			a, b := math.Abs(m.Words[words[i]]), math.Abs(m.Words[words[j]])
+			if a != b {
+				return a > b
+			}
+			return words[i] < words[j]
+		})
+		b.WriteString("  \"words\": {\n")
+		for i, w := range words {
+			if i > 0 {
+				b.WriteString(",\n")
+			}
+			fmt.Fprintf(&b, "    %q: %s", w, num(m.Words[w]))
+		}
+		b.WriteString("\n  },\n")
+	}
+	b.WriteString("  \"trained\": ")
 	info, _ := json.MarshalIndent(m.Trained, "  ", "  ")
 	b.Write(info)
 	b.WriteString("\n}\n")
@@ -111,6 +147,20 @@ func (m *Model) Marshal() []byte {
 }
 
 func num(f float64) string { return strconv.FormatFloat(f, 'g', 10, 64) }
+
+// vector is the row's feature vector with the word score under the
+// model's word weights.
+func (m *Model) vector(r *Row) []float64 {
+	s := wordScore(m.Words, r.Words)
+	if s == r.X[wordsFeature] {
+		return r.X
+	}
+	x := append([]float64(nil), r.X...)
+	x[wordsFeature] = s
+	return x
+}
+
+var wordsFeature = featureIndex["words"]
 
 // logit is the model's log-odds for a feature vector.
 func (m *Model) logit(x []float64) float64 {
@@ -122,23 +172,27 @@ func (m *Model) logit(x []float64) float64 {
 }
 
 // Score returns the row's score in [0,1].
-func (m *Model) Score(r *Row) float64 { return sigmoid(m.logit(r.X)) }
+func (m *Model) Score(r *Row) float64 { return sigmoid(m.logit(m.vector(r))) }
 
 // Signals lists the features that moved the row's score, largest
 // contribution first.
 func (m *Model) Signals(r *Row) []Signal {
 	var out []Signal
+	x := m.vector(r)
 	for i, f := range features {
-		w := m.Weights[f.name] * r.X[i]
-		if r.X[i] == 0 || math.Abs(w) < 0.05 {
+		w := m.Weights[f.name] * x[i]
+		if x[i] == 0 || math.Abs(w) < 0.05 {
 			continue
 		}
 		e := r.ev[i]
+		if i == wordsFeature {
+			e = evidence{mid: r.MessageID, terms: topWords(m.Words, r.Words, 6)}
+		}
 		detail := ""
 		if len(e.terms) > 0 {
 			detail = " (" + strings.Join(e.terms, ", ") + ")"
 		}
-		out = append(out, Signal{Name: f.name, Words: f.words(detail, r.X[i]), Weight: math.Round(w*1000) / 1000, Evidence: e.mid})
+		out = append(out, Signal{Name: f.name, Words: f.words(detail, x[i]), Weight: math.Round(w*1000) / 1000, Evidence: e.mid})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return math.Abs(out[i].Weight) > math.Abs(out[j].Weight) })
 	return out
@@ -166,12 +220,19 @@ type TrainOptions struct {
 	Without []Group
 	// Iterations of Newton's method (default 30).
 	Iterations int
+	// WordsLambda is the L2 penalty of the word weights (default 1000);
+	// WordsKept how many word weights the model keeps (default 300).
+	WordsLambda float64
+	WordsKept   int
 }
 
 // Example is one training row: its features and its label.
 type Example struct {
 	X        []float64
 	Positive bool
+	// Words are the row's words (Row.Words): its "words" feature is
+	// computed by Train (X's value of it is not read).
+	Words []string
 	// Group is the list the row comes from (0..n-1): every group gets
 	// a bias of its own in training, so lists with different base rates
 	// (one posting in eight with a CVE on one list, one in sixty on
@@ -197,6 +258,12 @@ func Train(rows []Example, opts *TrainOptions) (*Model, error) {
 	}
 	if o.Iterations == 0 {
 		o.Iterations = 30
+	}
+	if o.WordsLambda == 0 {
+		o.WordsLambda = 1000
+	}
+	if o.WordsKept == 0 {
+		o.WordsKept = 300
 	}
 	pos := 0
 	for _, r := range rows {
@@ -233,6 +300,29 @@ func Train(rows []Example, opts *TrainOptions) (*Model, error) {
 			gp[r.Group]++
 		}
 	}
+	// The word score of every row: trained without the row's list (out
+	// of fold), so the regression weighs it as it will be on a list it
+	// never saw; or the prior's word weights.
+	var words map[string]float64
+	var ws []float64
+	if !skip[GroupWords] {
+		if o.Prior != nil {
+			words = o.Prior.Words
+		}
+		if o.Prior == nil && hasWords(rows) {
+			ws = outOfFoldWords(rows, ng, o.WordsLambda, o.WordsKept)
+			all := make([]int, len(rows))
+			for i := range all {
+				all[i] = i
+			}
+			words = trainWords(rows, all, ng, o.WordsLambda, o.WordsKept)
+		} else {
+			ws = make([]float64, len(rows))
+			for i, r := range rows {
+				ws[i] = wordScore(words, r.Words)
+			}
+		}
+	}
 	d := len(idx) + ng
 	prior := make([]float64, d)
 	if o.Prior != nil {
@@ -252,18 +342,23 @@ func Train(rows []Example, opts *TrainOptions) (*Model, error) {
 		}
 	}
 	x := make([]float64, d)
-	load := func(r Example) {
+	load := func(n int) {
+		r := rows[n]
 		clear(x[:ng])
 		x[r.Group] = 1
 		for j, i := range idx {
+			if i == wordsFeature {
+				x[j+ng] = ws[n]
+				continue
+			}
 			x[j+ng] = r.X[i]
 		}
 	}
 	// objective is the penalised negative log-likelihood at v.
 	objective := func(v []float64) float64 {
 		f := 0.0
-		for _, r := range rows {
-			load(r)
+		for n, r := range rows {
+			load(n)
 			z := 0.0
 			for j := range d {
 				z += v[j] * x[j]
@@ -290,8 +385,8 @@ func Train(rows []Example, opts *TrainOptions) (*Model, error) {
 	for it := 0; it < o.Iterations; it++ {
 		grad := make([]float64, d)
 		hess := make([]float64, d*d)
-		for _, r := range rows {
-			load(r)
+		for n, r := range rows {
+			load(n)
 			z := 0.0
 			for j := range d {
 				z += w[j] * x[j]
@@ -358,15 +453,28 @@ func Train(rows []Example, opts *TrainOptions) (*Model, error) {
 	for g := range ng {
 		bias += w[g] * float64(gn[g]) / float64(len(rows))
 	}
-	m := &Model{Version: ModelVersion, Bias: round(bias), Weights: map[string]float64{}}
+	m := &Model{Version: ModelVersion, Bias: round(bias), Weights: map[string]float64{}, Words: words}
 	for j, i := range idx {
 		m.Weights[features[i].name] = round(w[j+ng])
 	}
 	m.Trained = TrainInfo{Rows: len(rows), Positives: pos, Lambda: o.Lambda, Prior: "none", Without: o.Without}
+	if o.Prior == nil && len(words) > 0 {
+		m.Trained.WordsLambda = o.WordsLambda
+	}
 	if o.Prior != nil {
 		m.Trained.Prior = "default model"
 	}
 	return m, nil
+}
+
+// hasWords reports whether any row has words.
+func hasWords(rows []Example) bool {
+	for _, r := range rows {
+		if len(r.Words) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // round keeps 6 significant decimals: a readable file, and one that

@@ -38,7 +38,7 @@ func TrainStore(ctx context.Context, st *store.Store, dataDir string, until time
 		if p {
 			pos++
 		}
-		ex = append(ex, Example{X: r.X, Positive: p})
+		ex = append(ex, Example{X: r.X, Positive: p, Words: r.Words})
 	}
 	if pos == 0 {
 		return nil, fmt.Errorf("radar: train: no patch posting before %s has a stored CVE's title (import CVEs with `patchtrail cve import`); the default model stays: %w",
