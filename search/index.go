@@ -98,9 +98,9 @@ type Options struct {
 	// negative no bound. Linux only.
 	MappedBytes int64
 
-	// ResidentBytes is the resident size of the process up to which the
-	// pages of a read-only index may stay mapped, beyond MappedBytes
-	// (mapped.go): 0 means DefaultResidentBytes, negative none (the
+	// ResidentBytes is the resident size of the process below which the
+	// pages of a read-only index are not released, whatever MappedBytes
+	// says (mapped.go): 0 means DefaultResidentBytes, negative none (the
 	// pages are released once per MappedBytes).
 	ResidentBytes int64
 

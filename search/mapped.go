@@ -24,40 +24,37 @@ import (
 // A release costs the next searches: every page they touch is mapped
 // again, and a search over the whole index touches the dictionaries of
 // every segment (with the kernel's fault-around, more than 64 MiB of
-// pages for one stemmed word over the io-uring epoch). So the pages may
-// also fill the process up to Options.ResidentBytes of resident size
-// before a release: an archive whose index fits beside the rest of the
-// process is never released, a larger one once the process reaches that
-// size. Between two releases the pages may always grow by MappedBytes,
-// so a process whose other memory fills ResidentBytes still releases
-// once per MappedBytes, as without the target.
+// pages for one stemmed word over the io-uring epoch). So the pages are
+// released only while the process's whole resident size is above
+// Options.ResidentBytes: an archive whose index fits beside the rest of
+// the process is never released, a larger one once the process passes
+// the target, and then again each time the pages grew by MappedBytes
+// since the last release, as without the target. Whatever fills the
+// process (the answer caches, the store's pages) counts towards the
+// target, so the index gives way to it.
 
 // DefaultMappedBytes is Options.MappedBytes when it is 0.
 const DefaultMappedBytes = 64 << 20
 
 // DefaultResidentBytes is Options.ResidentBytes when it is 0: with
-// serve's other memory (the store's page cache, the caches, the heap)
-// the process stays under 400 MB.
-const DefaultResidentBytes = 320 << 20
+// what one search maps on top, serve stays under 400 MB.
+const DefaultResidentBytes = 256 << 20
 
 // pageBound is the state of the bound of a read-only index.
 type pageBound struct {
 	budget   int64        // least growth of the mapped pages between releases
-	resident int64        // resident size the pages may fill up to; 0: none
-	limit    atomic.Int64 // release once fileResident() passes it
+	resident int64        // no release while the process is smaller; 0: none
+	base     atomic.Int64 // fileResident() after the last release
 	busy     sync.Mutex   // one release at a time
 	releases atomic.Int64
 }
 
-// reset sets the limit of the next release from the process's resident
-// sizes now.
-func (b *pageBound) reset() {
+// due reports whether the pages are to be released now: they grew by
+// the budget since the last release and the process is past its
+// resident target.
+func (b *pageBound) due() bool {
 	file, total := residentSizes()
-	grow := b.budget
-	if room := b.resident - total; room > grow {
-		grow = room
-	}
-	b.limit.Store(file + grow)
+	return file > b.base.Load()+b.budget && (b.resident == 0 || total > b.resident)
 }
 
 // mappedBudget is the bound of the mapped pages of an index opened with
@@ -72,8 +69,8 @@ func mappedBudget(o Options) int64 {
 	return o.MappedBytes
 }
 
-// residentTarget is the resident size the mapped pages of an index
-// opened with o may fill up to; 0 for none.
+// residentTarget is the resident size of the process below which the
+// mapped pages of an index opened with o are not released; 0 for none.
 func residentTarget(o Options) int64 {
 	switch {
 	case o.ResidentBytes < 0:
@@ -97,18 +94,18 @@ func (ix *Index) bindPages(o Options) {
 	}
 	ix.unmapPages()
 	b := &pageBound{budget: budget, resident: residentTarget(o)}
-	b.reset()
+	b.base.Store(fileResident())
 	ix.pages.Store(b)
 }
 
-// boundPages releases the index's mapped pages when the process's
-// file-backed resident memory passed the limit; a search calls it when
-// it is done. Reading the counter costs a few microseconds; a release
-// (reading /proc/self/maps and one madvise per segment) happens once per
-// MappedBytes of pages touched.
+// boundPages releases the index's mapped pages when they are due
+// (pageBound.due); a search calls it when it is done. Reading the
+// counters costs a few microseconds; a release (reading /proc/self/maps
+// and one madvise per segment) happens at most once per MappedBytes of
+// pages touched.
 func (ix *Index) boundPages() {
 	b := ix.pages.Load()
-	if b == nil || fileResident() <= b.limit.Load() || !b.busy.TryLock() {
+	if b == nil || !b.due() || !b.busy.TryLock() {
 		return
 	}
 	defer b.busy.Unlock()
@@ -120,6 +117,6 @@ func (ix *Index) boundPages() {
 		return
 	}
 	ix.unmapPages()
-	b.reset()
+	b.base.Store(fileResident())
 	b.releases.Add(1)
 }
