@@ -64,6 +64,7 @@ type mail struct {
 	cleanup   bool
 	tree      int8     // subject tag names a fixes tree (+1) or a development tree (-1)
 	words     []string // distinct words of subject and changelog (postingWords)
+	nWords    int      // how many postingWords gave, when words keeps only some (keepWords); 0: len(words)
 }
 
 type fixRef struct{ sha, title string }
@@ -474,4 +475,21 @@ func (c *Corpus) Span() (first, last time.Time) {
 		}
 	}
 	return first, last
+}
+
+// keepWords keeps of m's words only those vocab weighs, and their
+// number before: the word score of m under vocab is unchanged (wordScore
+// divides by the number of all its words), and a scorer holding every
+// stored message in memory keeps a few words of each instead of all.
+func (m *mail) keepWords(vocab map[string]float64) {
+	if m.nWords == 0 {
+		m.nWords = len(m.words)
+	}
+	var kept []string
+	for _, w := range m.words {
+		if _, ok := vocab[w]; ok {
+			kept = append(kept, w)
+		}
+	}
+	m.words = kept
 }

@@ -260,8 +260,11 @@ type Row struct {
 	ev        []evidence
 	mail      *mail
 	// Words are the distinct words of the newest version's subject and
-	// changelog (postingWords): the "words" feature reads them.
-	Words []string
+	// changelog (postingWords): the "words" feature reads them. A
+	// scorer keeps only the words its model weighs; WordCount is then
+	// the number of all of them (0: len(Words)).
+	Words     []string
+	WordCount int
 
 	// Baselines of the evaluation, from the same mail.
 	TagBaseline  float64 // Fixes: or Cc: stable (0/1)
@@ -337,7 +340,7 @@ func (c *Corpus) Patches(from, to time.Time, labels *Labels) []*Row {
 
 // row computes the features of posting m with its earlier versions.
 func (c *Corpus) row(m *mail, h *history) *Row {
-	r := &Row{MessageID: m.mid, Subject: m.subject, Key: m.key, Date: m.date, mail: m, Words: m.words,
+	r := &Row{MessageID: m.mid, Subject: m.subject, Key: m.key, Date: m.date, mail: m, Words: m.words, WordCount: m.nWords,
 		X: make([]float64, len(features)), ev: make([]evidence, len(features))}
 	var vs []*mail
 	for _, v := range c.versions[m.key+"\x00"+m.from] {

@@ -151,7 +151,7 @@ func num(f float64) string { return strconv.FormatFloat(f, 'g', 10, 64) }
 // vector is the row's feature vector with the word score under the
 // model's word weights.
 func (m *Model) vector(r *Row) []float64 {
-	s := wordScore(m.Words, r.Words)
+	s := wordScoreOf(m.Words, r.Words, r.WordCount)
 	if s == r.X[wordsFeature] {
 		return r.X
 	}

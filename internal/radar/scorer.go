@@ -45,6 +45,10 @@ type Scorer struct {
 	model  *Model
 	logger *slog.Logger
 
+	// vocab are the words the model weighs: of a message's words the
+	// scorer keeps only these (mail.keepWords); nil keeps all (training).
+	vocab map[string]float64
+
 	mu      sync.Mutex
 	mails   map[int64]*mail // every message with evidence, by row (nil: not read yet)
 	gone    []*mail         // messages removed since the last update
@@ -60,7 +64,7 @@ func NewScorer(st *store.Store, model *Model, logger *slog.Logger) *Scorer {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Scorer{st: st, model: model, logger: logger}
+	return &Scorer{st: st, model: model, logger: logger, vocab: model.Words}
 }
 
 // Model is the model the scorer scores with.
@@ -192,7 +196,11 @@ func (s *Scorer) corpus(ctx context.Context, queued []int64) (*Corpus, error) {
 			decodeErr = cmpErr(decodeErr, err)
 			r = &Record{}
 		}
-		s.mails[h.ID] = fromStored(h, r)
+		m := fromStored(h, r)
+		if s.vocab != nil {
+			m.keepWords(s.vocab)
+		}
+		s.mails[h.ID] = m
 	}
 	if s.mails == nil {
 		s.mails = map[int64]*mail{}

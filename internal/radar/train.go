@@ -20,6 +20,7 @@ import (
 // The same store and until give the same file, byte for byte.
 func TrainStore(ctx context.Context, st *store.Store, dataDir string, until time.Time) (*Model, error) {
 	sc := NewScorer(st, nil, nil)
+	sc.vocab = nil // the words of every posting: training weighs them anew
 	if _, err := sc.Backfill(ctx, nil); err != nil {
 		return nil, err
 	}

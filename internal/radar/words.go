@@ -74,6 +74,15 @@ func postingWords(subject, changelog string) []string {
 
 // wordScore is a posting's word score under weights w.
 func wordScore(w map[string]float64, words []string) float64 {
+	return wordScoreOf(w, words, len(words))
+}
+
+// wordScoreOf is wordScore of a posting with n distinct words of which
+// words are those w may weigh (mail.keepWords); n 0 means len(words).
+func wordScoreOf(w map[string]float64, words []string, n int) float64 {
+	if n == 0 {
+		n = len(words)
+	}
 	if len(w) == 0 || len(words) == 0 {
 		return 0
 	}
@@ -81,7 +90,7 @@ func wordScore(w map[string]float64, words []string) float64 {
 	for _, t := range words {
 		z += w[t]
 	}
-	return z / math.Sqrt(float64(len(words)))
+	return z / math.Sqrt(float64(n))
 }
 
 // topWords returns the n words of the posting that move its word score
