@@ -4,7 +4,7 @@ package main
 // "Third round"): a bag of the words of the subject and changelog, a
 // logistic model trained pooled on the training lists (one bias per
 // list), whose out-of-fold score is one more input of a regression
-// (radar.Train's, rewritten here over any columns). Printed per list
+// (radar.Train, given the text score as its words feature). Printed per list
 // beside the same regression without it, in the same run, with the
 // protocol of eval. The variants of the doc's table are its flags:
 //
@@ -26,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -393,29 +394,26 @@ func wordsEval(ctx context.Context, ls []*list, labels *radar.Labels, args []str
 			every = append(every, i)
 		}
 		full := trainText(tr, every, gi, vocab, *lt, *epochs)
-		// Main regressions: without and with the text column.
-		xs0 := make([][]float64, len(tr))
-		xs1 := make([][]float64, len(tr))
-		ys := make([]bool, len(tr))
-		gs := make([]int, len(tr))
+		// Main regressions (radar.Train): without the words, and with
+		// the text score as the words feature.
 		kci := -1
 		for i, n := range radar.FeatureNames() {
 			if n == "kernel_code" && *kc {
 				kci = i
 			}
 		}
+		ex := make([]radar.Example, len(tr))
 		for i, w := range tr {
 			if kci >= 0 {
 				oof[i] *= w.x[kci]
 			}
-			xs0[i] = w.x
-			xs1[i] = append(append([]float64(nil), w.x...), oof[i])
-			ys[i] = w.pos
-			gs[i] = gi[w.list]
+			ex[i] = radar.Example{X: w.x, Positive: w.pos, Group: gi[w.list]}
 		}
-		w0 := newton(xs0, ys, gs, len(trainLists), 30)
-		w1 := newton(xs1, ys, gs, len(trainLists), 30)
-		fmt.Fprintf(os.Stderr, "config %q: %d training rows, vocabulary %d, text weight %.3f\n", leave, len(tr), len(vocab), w1[len(w1)-1])
+		m0, err := radar.Train(ex, &radar.TrainOptions{Without: []radar.Group{radar.GroupWords}})
+		check(err)
+		m1, err := radar.Train(ex, &radar.TrainOptions{WordScores: oof})
+		check(err)
+		fmt.Fprintf(os.Stderr, "config %q: %d training rows, vocabulary %d, text weight %.3f\n", leave, len(tr), len(vocab), m1.Weights["words"])
 		for _, li := range testLists {
 			var sb, s0, s1, st []radar.Scored
 			for _, w := range all[li] {
@@ -426,13 +424,14 @@ func wordsEval(ctx context.Context, ls []*list, labels *radar.Labels, args []str
 				if kci >= 0 {
 					tl *= w.x[kci]
 				}
-				x1 := append(append([]float64(nil), w.x...), tl)
+				x1 := append([]float64(nil), w.x...)
+				x1[wordsAt] = tl
 				mk := func(s float64) radar.Scored {
 					return radar.Scored{Score: s, Positive: w.tpos, Tie: w.mid, Days: w.pdays}
 				}
 				sb = append(sb, mk(w.base))
-				s0 = append(s0, mk(dot(w0, w.x)))
-				s1 = append(s1, mk(dot(w1, x1)))
+				s0 = append(s0, mk(linear(m0, w.x)))
+				s1 = append(s1, mk(linear(m1, x1)))
 				st = append(st, mk(tl))
 			}
 			results[ls[li].name] = res{radar.Evaluate(sb), radar.Evaluate(s0), radar.Evaluate(s1), radar.Evaluate(st)}
@@ -454,13 +453,18 @@ func wordsEval(ctx context.Context, ls []*list, labels *radar.Labels, args []str
 	}
 }
 
-func dot(w, x []float64) float64 {
+// linear is the model's log-odds of x without its bias: rankings within
+// a list do not need it.
+func linear(m *radar.Model, x []float64) float64 {
 	z := 0.0
-	for i, v := range x {
-		z += w[i] * v
+	for i, n := range radar.FeatureNames() {
+		z += m.Weights[n] * x[i]
 	}
 	return z
 }
+
+// wordsAt is the index of the words feature.
+var wordsAt = slices.Index(radar.FeatureNames(), "words")
 
 // buildVocab keeps the words used (in at least 5 training postings
 // each) by at least minLists lists: words of kernel developers, not of
@@ -653,171 +657,4 @@ func printTop(m *textModel, vocab map[string]int, n int) {
 	for i := max(0, len(ts)-n); i < len(ts); i++ {
 		fmt.Fprintf(os.Stderr, "  %+.3f %s\n", ts[i].w, ts[i].t)
 	}
-}
-
-// newton fits the L2-penalised logistic regression of radar.Train
-// (one bias per group, penalty lambda on the weights) on dense rows;
-// the result is the weights followed by nothing (the biases dropped:
-// rankings within a list do not need them).
-func newton(xs [][]float64, ys []bool, gs []int, ng int, lambda float64) []float64 {
-	nf := len(xs[0])
-	d := nf + ng
-	w := make([]float64, d)
-	gn := make([]float64, ng)
-	gp := make([]float64, ng)
-	for i := range xs {
-		gn[gs[i]]++
-		if ys[i] {
-			gp[gs[i]]++
-		}
-	}
-	for g := range ng {
-		p := (gp[g] + 0.5) / (gn[g] + 1)
-		w[nf+g] = math.Log(p / (1 - p))
-	}
-	z := func(v []float64, i int) float64 {
-		s := v[nf+gs[i]]
-		for j, x := range xs[i] {
-			if x != 0 {
-				s += v[j] * x
-			}
-		}
-		return s
-	}
-	objective := func(v []float64) float64 {
-		f := 0.0
-		for i := range xs {
-			zz := z(v, i)
-			if zz > 0 {
-				f += zz + math.Log1p(math.Exp(-zz))
-			} else {
-				f += math.Log1p(math.Exp(zz))
-			}
-			if ys[i] {
-				f -= zz
-			}
-		}
-		for a := 0; a < nf; a++ {
-			f += lambda / 2 * v[a] * v[a]
-		}
-		for g := range ng {
-			f += 1e-3 / 2 * v[nf+g] * v[nf+g]
-		}
-		return f
-	}
-	current := objective(w)
-	nz := make([]int, 0, d)
-	for it := 0; it < 30; it++ {
-		grad := make([]float64, d)
-		hess := make([]float64, d*d)
-		for i := range xs {
-			p := 1 / (1 + math.Exp(-z(w, i)))
-			y := 0.0
-			if ys[i] {
-				y = 1
-			}
-			g := p - y
-			s := p * (1 - p)
-			nz = nz[:0]
-			for j, x := range xs[i] {
-				if x != 0 {
-					nz = append(nz, j)
-				}
-			}
-			nz = append(nz, nf+gs[i])
-			val := func(a int) float64 {
-				if a >= nf {
-					return 1
-				}
-				return xs[i][a]
-			}
-			for ai, a := range nz {
-				va := val(a)
-				grad[a] += g * va
-				for _, b := range nz[ai:] {
-					hess[a*d+b] += s * va * val(b)
-				}
-			}
-		}
-		for a := range d {
-			for b := 0; b < a; b++ {
-				if hess[a*d+b] == 0 {
-					hess[a*d+b] = hess[b*d+a]
-				} else {
-					hess[a*d+b] += hess[b*d+a]
-					hess[b*d+a] = hess[a*d+b]
-				}
-			}
-		}
-		for a := 0; a < nf; a++ {
-			grad[a] += lambda * w[a]
-			hess[a*d+a] += lambda
-		}
-		for g := range ng {
-			grad[nf+g] += 1e-3 * w[nf+g]
-			hess[(nf+g)*d+nf+g] += 1e-3
-		}
-		step := cholSolve(hess, grad, d)
-		next := make([]float64, d)
-		change := 0.0
-		for t := 1.0; t > 1e-6; t /= 2 {
-			for a := range d {
-				next[a] = w[a] - t*step[a]
-			}
-			if f := objective(next); f <= current {
-				current = f
-				change = 0
-				for a := range d {
-					change = math.Max(change, math.Abs(next[a]-w[a]))
-				}
-				copy(w, next)
-				break
-			}
-		}
-		if change < 1e-9 {
-			break
-		}
-	}
-	out := w[:nf]
-	for i := range out {
-		out[i] = math.Round(out[i]*1e6) / 1e6
-	}
-	return out
-}
-
-func cholSolve(a, b []float64, n int) []float64 {
-	l := make([]float64, n*n)
-	for i := range n {
-		for j := 0; j <= i; j++ {
-			s := a[i*n+j]
-			for k := range j {
-				s -= l[i*n+k] * l[j*n+k]
-			}
-			if i == j {
-				if s <= 0 {
-					s = 1e-12
-				}
-				l[i*n+i] = math.Sqrt(s)
-			} else {
-				l[i*n+j] = s / l[j*n+j]
-			}
-		}
-	}
-	y := make([]float64, n)
-	for i := range n {
-		s := b[i]
-		for k := range i {
-			s -= l[i*n+k] * y[k]
-		}
-		y[i] = s / l[i*n+i]
-	}
-	x := make([]float64, n)
-	for i := n - 1; i >= 0; i-- {
-		s := y[i]
-		for k := i + 1; k < n; k++ {
-			s -= l[k*n+i] * x[k]
-		}
-		x[i] = s / l[i*n+i]
-	}
-	return x
 }

@@ -224,6 +224,11 @@ type TrainOptions struct {
 	// WordsKept how many word weights the model keeps (default 300).
 	WordsLambda float64
 	WordsKept   int
+	// WordScores, when set, are the rows' word scores (one per row),
+	// taken as they are instead of those of the word model Train fits:
+	// the offline measurement of other word models (.ci/radar words).
+	// The model then keeps no word weights.
+	WordScores []float64
 }
 
 // Example is one training row: its features and its label.
@@ -305,7 +310,14 @@ func Train(rows []Example, opts *TrainOptions) (*Model, error) {
 	// never saw; or the prior's word weights.
 	var words map[string]float64
 	var ws []float64
-	if !skip[GroupWords] {
+	switch {
+	case skip[GroupWords]:
+	case o.WordScores != nil:
+		if len(o.WordScores) != len(rows) {
+			return nil, fmt.Errorf("radar: training: %d word scores for %d rows", len(o.WordScores), len(rows))
+		}
+		ws = o.WordScores
+	default:
 		if o.Prior != nil {
 			words = o.Prior.Words
 		}

@@ -101,4 +101,23 @@ func TestTrainWords(t *testing.T) {
 	if !cmp.Equal(d.Words, a.Words) {
 		t.Error("trained with a prior, the word weights changed")
 	}
+	// Given word scores, they are the words feature and no word model
+	// is fitted.
+	rows := wordRows()
+	scores := make([]float64, len(rows))
+	for i, r := range rows {
+		if r.Positive {
+			scores[i] = 1
+		}
+	}
+	e, err := Train(rows, &TrainOptions{WordScores: scores})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Words) != 0 || e.Weights["words"] <= a.Weights["words"] {
+		t.Errorf("with word scores: %d words, weight %v (fitted words: %v)", len(e.Words), e.Weights["words"], a.Weights["words"])
+	}
+	if _, err := Train(rows, &TrainOptions{WordScores: scores[1:]}); err == nil {
+		t.Error("word scores short of the rows: no error")
+	}
 }
