@@ -39,6 +39,18 @@ type Finisher interface {
 	Finish(ctx context.Context) error
 }
 
+// FinishHooks runs Finish of the hooks that are Finishers.
+func FinishHooks(ctx context.Context, hooks []Hook) error {
+	for _, h := range hooks {
+		if f, ok := h.(Finisher); ok {
+			if err := f.Finish(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // ByteBounded is a Hook with work of its own after a commit (the search
 // hook rebuilds documents from the store when threads merge); Import
 // tells it the batch bound (Options.BatchBytes) so that work stays within

@@ -54,6 +54,9 @@ type Options struct {
 	Progress io.Writer
 	// Hooks are told about every stored message (search index).
 	Hooks []Hook
+	// DeferFinish leaves the Finisher hooks to the caller (a sync round
+	// finishes them once, after all its sources: FinishHooks).
+	DeferFinish bool
 	// SkipPatches leaves out the patch analysis (for measuring its cost).
 	SkipPatches bool
 	// IMAP tunes imap:// and imaps:// sources (password file, …).
@@ -296,14 +299,8 @@ func run(ctx context.Context, st *store.Store, r mbox.Reader, path, list string,
 	if ferr := w.finish(err); ferr != nil && err == nil {
 		err = ferr
 	}
-	if err == nil {
-		for _, h := range o.Hooks {
-			if f, ok := h.(Finisher); ok {
-				if err = f.Finish(parent); err != nil {
-					break
-				}
-			}
-		}
+	if err == nil && !o.DeferFinish {
+		err = FinishHooks(parent, o.Hooks)
 	}
 	if err != nil {
 		return res, fmt.Errorf("indexer: %s: %w", path, err)

@@ -14,23 +14,34 @@ import (
 // RadarHook keeps the security-fix radar's scores current during an
 // import (doc/radar.md): the parse workers read each message's evidence,
 // the writer stores it with the message and queues it in the same
-// transaction, and once that commits the patch postings the new messages
-// can change are scored and the queue cleared. Whatever a crash left
-// queued is scored by the next Update (OpenWriter runs one).
+// transaction, and the patch postings the queued messages can change are
+// scored when the import ends (Finish) and, in a long import, between
+// batches. Whatever a crash left queued is scored by the next Update
+// (OpenWriter runs one).
 type RadarHook struct {
 	sc *radar.Scorer
 
-	mu   sync.Mutex
-	next time.Time // no scoring between batches before this
+	// Interval is how old the oldest batch not scored yet must be for a
+	// later batch to score it (NewRadarHook: RadarInterval).
+	Interval time.Duration
+
+	mu    sync.Mutex
+	since time.Time     // when the oldest batch not scored yet committed (zero: none)
+	last  time.Duration // how long the last scoring took
 }
 
-// radarShare bounds the share of an import's time spent scoring between
-// batches: after an update that took d, the next waits 4·d (at most a
-// fifth of the time); Finish scores what is left.
-const radarShare = 4
+// An update reads the evidence of every stored message (radar.Scorer),
+// so a long import scores between batches only once its oldest batch
+// not scored yet is RadarInterval old, and at most a twentieth of its
+// time (after an update that took d, not before radarShare·d); a short
+// one scores once, at its end.
+const (
+	RadarInterval = 5 * time.Minute
+	radarShare    = 19
+)
 
 // NewRadarHook returns the hook scoring with sc.
-func NewRadarHook(sc *radar.Scorer) *RadarHook { return &RadarHook{sc: sc} }
+func NewRadarHook(sc *radar.Scorer) *RadarHook { return &RadarHook{sc: sc, Interval: RadarInterval} }
 
 // Prepare reads the message's evidence in a parse worker.
 func (h *RadarHook) Prepare(p *Parsed) error {
@@ -62,23 +73,28 @@ func (b *radarBatch) Deleted(id int64) error { return b.tx.QueueRadar(id) }
 
 func (b *radarBatch) Commit() error { return nil }
 
-// Committed scores what the transactions so far queued, unless the
-// last scoring was too recent (Finish scores the rest).
+// Committed scores what the transactions so far queued once the oldest
+// of them is old enough (Finish scores the rest).
 func (b *radarBatch) Committed(ctx context.Context) error {
 	h := b.h
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if time.Now().Before(h.next) {
+	now := time.Now()
+	if h.since.IsZero() {
+		h.since = now
+	}
+	if now.Sub(h.since) < max(h.Interval, radarShare*h.last) {
 		return nil
 	}
 	return h.update(ctx)
 }
 
-// update scores and sets when the next scoring between batches may run.
+// update scores what is queued.
 func (h *RadarHook) update(ctx context.Context) error {
 	start := time.Now()
 	_, err := h.sc.Update(ctx)
-	h.next = time.Now().Add(radarShare * time.Since(start))
+	h.last = time.Since(start)
+	h.since = time.Time{}
 	return err
 }
 

@@ -191,7 +191,7 @@ func (s *Syncer) MirrorJob(list, url, dir string) mirror.Job {
 		if err != nil {
 			return err
 		}
-		res, err := Import(ctx, s.st, dir, &Options{List: list, Logger: s.opts.Logger, Hooks: s.hooks})
+		res, err := Import(ctx, s.st, dir, &Options{List: list, Logger: s.opts.Logger, Hooks: s.hooks, DeferFinish: true})
 		s.imported(name, res)
 		if fr != nil && len(fr.Cloned) > 0 {
 			s.note(name, fmt.Sprintf("%s; cloned epochs %v", s.details[name], fr.Cloned))
@@ -211,7 +211,7 @@ func (s *Syncer) importJob(list, source string, imapOpts *mbox.IMAPOptions) mirr
 	name := list + " " + kind + " " + source
 	return mirror.Job{Name: name, Run: func(ctx context.Context) (err error) {
 		defer func() { s.record(key, list, err) }()
-		res, err := Import(ctx, s.st, source, &Options{List: list, Logger: s.opts.Logger, Hooks: s.hooks, IMAP: imapOpts})
+		res, err := Import(ctx, s.st, source, &Options{List: list, Logger: s.opts.Logger, Hooks: s.hooks, IMAP: imapOpts, DeferFinish: true})
 		s.imported(name, res)
 		return err
 	}}

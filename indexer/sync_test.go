@@ -453,3 +453,54 @@ func TestSyncLoop(t *testing.T) {
 		t.Errorf("index holds %d documents (%v), want 5", n, err)
 	}
 }
+
+// finishCounter is a hook that counts its Finish calls and fails them
+// with err.
+type finishCounter struct {
+	n   int
+	err error
+}
+
+func (f *finishCounter) Begin(*store.Tx) (HookBatch, error) { return nopBatch{}, nil }
+func (f *finishCounter) Finish(context.Context) error       { f.n++; return f.err }
+
+type nopBatch struct{}
+
+func (nopBatch) Stored(*store.Added, *Parsed) error { return nil }
+func (nopBatch) Deleted(int64) error                { return nil }
+func (nopBatch) Commit() error                      { return nil }
+func (nopBatch) Committed(context.Context) error    { return nil }
+
+// TestSyncRoundFinishesOnce: a round finishes its hooks once after all
+// its sources (the radar reads the whole store's evidence to score), not
+// once per source, and a failed finish is a failed job of the round.
+func TestSyncRoundFinishesOnce(t *testing.T) {
+	st := openStore(t)
+	cfg := &config.Config{
+		Sync: config.Sync{Retries: 0, Backoff: config.Duration(time.Millisecond)},
+		Lists: []config.List{
+			{Name: "a", Sources: []config.Source{{Path: maildir(t, "a", 3)}}},
+			{Name: "b", Sources: []config.Source{{Path: maildir(t, "b", 2)}}},
+		},
+	}
+	fc := &finishCounter{}
+	s := NewSyncer(st, []Hook{fc}, cfg, nil)
+	jobs, err := s.Jobs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep := s.Round(context.Background(), jobs); rep.Err() != nil || len(rep.Results) != 2 {
+		t.Fatalf("round: %v, %d results; want no error, 2 results", rep.Err(), len(rep.Results))
+	}
+	if fc.n != 1 {
+		t.Errorf("Finish called %d times in a round of two sources, want 1", fc.n)
+	}
+	fc.err = errors.New("boom")
+	rep := s.Round(context.Background(), jobs)
+	if diff := cmp.Diff([]string{finishJob}, rep.Failed()); diff != "" {
+		t.Errorf("failed jobs when Finish fails (-want +got):\n%s", diff)
+	}
+	if fc.n != 2 {
+		t.Errorf("Finish called %d times after two rounds, want 2", fc.n)
+	}
+}

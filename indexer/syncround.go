@@ -47,7 +47,9 @@ func (r *SyncReport) Err() error {
 }
 
 // Round runs jobs (from Jobs or MirrorJob of this Syncer) with the
-// configured retries and backoff.
+// configured retries and backoff, then finishes the hooks once for all
+// of them (the radar scores what the round stored: a job named
+// finishJob in the report, there only when it fails).
 func (s *Syncer) Round(ctx context.Context, jobs []mirror.Job) *SyncReport {
 	s.details = nil
 	res := mirror.Round(ctx, jobs, &mirror.RoundOptions{
@@ -57,8 +59,20 @@ func (s *Syncer) Round(ctx context.Context, jobs []mirror.Job) *SyncReport {
 	for i, r := range res {
 		rep.Results[i] = SyncResult{JobResult: r, Detail: s.details[r.Name]}
 	}
+	if ctx.Err() != nil {
+		return rep // what is queued is scored by the next writer
+	}
+	start := time.Now()
+	if err := FinishHooks(ctx, s.hooks); err != nil {
+		s.opts.Logger.Error("sync: finishing the round", "err", err)
+		rep.Results = append(rep.Results, SyncResult{JobResult: mirror.JobResult{
+			Name: finishJob, Attempts: 1, Err: err, Error: err.Error(), Elapsed: time.Since(start)}})
+	}
 	return rep
 }
+
+// finishJob names the hooks' work after a sync round in its report.
+const finishJob = "score the radar"
 
 // Loop runs a round every interval (measured from the end of the
 // previous one) until ctx ends. Before each round it takes the

@@ -64,7 +64,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		}
 		res, err := indexer.Import(ctx, st, src, &indexer.Options{
 			List: *list, Workers: *workers, BatchSize: *batch, BatchBytes: batchBytes, SkipPatches: *skipPatches, Logger: e.log, Progress: e.stderr, Hooks: hooks,
-			IMAP: imapOpts,
+			IMAP: imapOpts, DeferFinish: true,
 		})
 		if res != nil {
 			results = append(results, res)
@@ -75,6 +75,14 @@ func runImport(ctx context.Context, e *env, args []string) error {
 			if ctx.Err() != nil {
 				break
 			}
+		}
+	}
+	// The radar scores what every source stored, once (it reads the
+	// evidence of every stored message).
+	if ctx.Err() == nil {
+		if err := indexer.FinishHooks(ctx, hooks); err != nil {
+			e.log.Error("scoring the radar failed", "err", err)
+			errs = append(errs, err)
 		}
 	}
 	if w.Index != nil && ctx.Err() == nil {

@@ -1,7 +1,6 @@
 package radar
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"sync"
 	"time"
 
@@ -37,9 +35,12 @@ func StoreModel(dataDir string) (*Model, error) {
 // Scorer keeps the scores of a store current: it reads the evidence of
 // messages stored without it, and scores the patch postings whose
 // features the queued messages can change (store.Tx.PutRadarEvidence
-// queues them with the message). Evidence is decoded once and kept
-// between updates, so the updates of one import cost what the new
-// messages add.
+// queues them with the message). Each update reads the stored evidence
+// of every message again and keeps none of it after: an update costs a
+// read of the store's evidence, but between updates (an import's
+// batches, a server's sync rounds) the scorer holds nothing that grows
+// with the store (doc/radar.md, "Into a store that already holds a
+// list").
 type Scorer struct {
 	st     *store.Store
 	model  *Model
@@ -50,8 +51,6 @@ type Scorer struct {
 	vocab map[string]float64
 
 	mu      sync.Mutex
-	mails   map[int64]*mail // every message with evidence, by row (nil: not read yet)
-	gone    []*mail         // messages removed since the last update
 	labels  *Labels
 	labelFP string
 }
@@ -184,13 +183,12 @@ func LabelsFromStore(ctx context.Context, st *store.Store) (*Labels, error) {
 	return l, err
 }
 
-// corpus builds the corpus of every message with evidence. The first
-// call reads every message's header and evidence; later calls read
-// only the queued messages, and the thread of every message (a merge of
-// threads changes it) from the thread index.
-func (s *Scorer) corpus(ctx context.Context, queued []int64) (*Corpus, error) {
+// corpus reads the corpus of every message with evidence, and of the
+// queued messages no longer on any list (gone: they change what their
+// presence changed).
+func (s *Scorer) corpus(ctx context.Context, queued []int64) (*Corpus, []*mail, error) {
 	var decodeErr error
-	add := func(h *store.RadarHeader) {
+	read := func(h *store.RadarHeader) *mail {
 		r, err := decodeEvidence(h.ID, h.Data)
 		if err != nil {
 			decodeErr = cmpErr(decodeErr, err)
@@ -200,72 +198,40 @@ func (s *Scorer) corpus(ctx context.Context, queued []int64) (*Corpus, error) {
 		if s.vocab != nil {
 			m.keepWords(s.vocab)
 		}
-		s.mails[h.ID] = m
+		return m
 	}
-	if s.mails == nil {
-		s.mails = map[int64]*mail{}
-		err := s.st.RadarHeaders(ctx, func(h *store.RadarHeader) error {
-			add(h)
-			return nil
-		})
-		if err != nil {
-			s.mails = nil
-			return nil, err
-		}
-	} else {
-		for _, id := range queued {
-			h, err := s.st.RadarHeaderOf(ctx, id)
-			switch {
-			case errors.Is(err, store.ErrNotFound):
-				delete(s.mails, id)
-			case err != nil:
-				s.mails = nil // read everything again next time
-				return nil, err
-			case h.Deleted:
-				if m := s.mails[id]; m != nil {
-					s.gone = append(s.gone, m)
-				}
-				delete(s.mails, id)
-			default:
-				add(h)
-			}
-		}
-		err := s.st.RadarThreads(ctx, func(id, thread int64) {
-			if m := s.mails[id]; m != nil {
-				m.thread = thread
-			}
-		})
-		if err != nil {
-			s.mails = nil
-			return nil, err
-		}
+	var mails []*mail
+	have := map[int64]bool{}
+	err := s.st.RadarHeaders(ctx, func(h *store.RadarHeader) error {
+		mails = append(mails, read(h))
+		have[h.ID] = true
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	// A queued message no longer on any list changes its thread and its
-	// patch's other versions (after a first read it is not in mails).
+	var gone []*mail
 	for _, id := range queued {
-		if s.mails[id] != nil || slices.ContainsFunc(s.gone, func(m *mail) bool { return m.id == id }) {
+		if have[id] {
 			continue
 		}
 		h, err := s.st.RadarHeaderOf(ctx, id)
-		if err == nil && h.Deleted {
-			if r, err := decodeEvidence(h.ID, h.Data); err == nil {
-				s.gone = append(s.gone, fromStored(h, r))
-			}
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return nil, nil, err
+		case h.Deleted:
+			gone = append(gone, read(h))
 		}
 	}
 	if decodeErr != nil {
 		s.logger.Warn("radar: unreadable evidence scored as none", "err", decodeErr)
 	}
-	mails := make([]*mail, 0, len(s.mails))
-	for _, m := range s.mails {
-		mails = append(mails, m)
-	}
-	sortByID(mails)
-	c := index(mails)
+	c := index(mails) // RadarHeaders reads in row order
 	if err := c.loadCommits(ctx, s.st); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return c, nil
+	return c, gone, nil
 }
 
 // Update scores what the queue says changed (every patch posting when
@@ -291,7 +257,7 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 	if len(queued) == 0 && !all {
 		return 0, nil
 	}
-	c, err := s.corpus(ctx, queued)
+	c, gone, err := s.corpus(ctx, queued)
 	if err != nil {
 		return 0, err
 	}
@@ -300,7 +266,7 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	w := &store.RadarWrite{All: all, Stamp: stamp, Dequeue: queued}
-	targets := c.affected(queued, s.gone, all)
+	targets := c.affected(queued, gone, all)
 	byID := map[int64]*mail{}
 	for _, m := range c.mails {
 		byID[m.id] = m
@@ -325,7 +291,6 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 	if err := s.st.WriteRadarScores(ctx, w); err != nil {
 		return 0, err
 	}
-	s.gone = nil
 	return len(targets), nil
 }
 
@@ -401,8 +366,4 @@ func (c *Corpus) affected(queued []int64, gone []*mail, all bool) []*mail {
 		}
 	}
 	return out
-}
-
-func sortByID(ms []*mail) {
-	slices.SortFunc(ms, func(a, b *mail) int { return cmp.Compare(a.id, b.id) })
 }

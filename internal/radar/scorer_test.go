@@ -341,3 +341,54 @@ func removeAndRescore(t *testing.T, st *store.Store, mid string) {
 		t.Fatal(err)
 	}
 }
+
+// A long import scores between batches once the oldest batch not scored
+// yet is old enough (RadarHook.Interval); a short one leaves everything
+// queued for its end (Finish). Either way the end gives the scores of a
+// whole scoring.
+func TestScoredBetweenBatches(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		interval time.Duration
+		between  bool // scored before Finish
+	}{{0, true}, {time.Hour, false}} {
+		dir := t.TempDir()
+		src := filepath.Join(dir, "foo.mbox")
+		if err := os.WriteFile(src, []byte(radar.FixtureForTest()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		data := filepath.Join(dir, "data")
+		st, err := store.Open(ctx, data, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := indexer.OpenRadarHook(ctx, st, data, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Interval = tc.interval
+		// One message a batch, and Finish left to the test.
+		opts := &indexer.Options{List: "foo", Hooks: []indexer.Hook{h}, BatchBytes: 1, DeferFinish: true}
+		res, err := indexer.Import(ctx, st, src, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := st.RadarQueued(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if scored := len(q) < res.Added; scored != tc.between {
+			t.Errorf("interval %v: %d of %d messages queued before Finish; want scoring between batches %v", tc.interval, len(q), res.Added, tc.between)
+		}
+		if err := indexer.FinishHooks(ctx, opts.Hooks); err != nil {
+			t.Fatal(err)
+		}
+		if q, err := st.RadarQueued(ctx); err != nil || len(q) != 0 {
+			t.Errorf("interval %v: queue after Finish %v, %v; want empty", tc.interval, q, err)
+		}
+		if d := cmp.Diff(direct(t, st, radar.Default()), stored(t, st)); d != "" {
+			t.Errorf("interval %v: scores (-direct +stored):\n%s", tc.interval, d)
+		}
+		st.Close()
+	}
+}

@@ -24,7 +24,7 @@ func TrainStore(ctx context.Context, st *store.Store, dataDir string, until time
 	if _, err := sc.Backfill(ctx, nil); err != nil {
 		return nil, err
 	}
-	c, err := sc.corpus(ctx, nil)
+	c, _, err := sc.corpus(ctx, nil)
 	if err != nil {
 		return nil, err
 	}

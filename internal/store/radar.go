@@ -387,22 +387,3 @@ func (s *Store) RadarHeaderOf(ctx context.Context, id int64) (*RadarHeader, erro
 	h.Date = time.Unix(date, 0).UTC()
 	return h, nil
 }
-
-// RadarThreads calls fn with the thread of every stored message (a
-// merge of threads changes the thread of messages already scored); it
-// reads the thread index only.
-func (s *Store) RadarThreads(ctx context.Context, fn func(id, thread int64)) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, thread FROM messages`)
-	if err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, thread int64
-		if err := rows.Scan(&id, &thread); err != nil {
-			return fmt.Errorf("store: %w", err)
-		}
-		fn(id, thread)
-	}
-	return rows.Err()
-}
