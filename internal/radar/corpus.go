@@ -200,14 +200,19 @@ feed:
 
 // index builds the corpus' lookups.
 func index(mails []*mail) *Corpus {
-	// Sized for the whole archive: the scorer indexes it again between
-	// import batches, and growing the maps was a large part of that.
+	c := indexPostings(mails)
+	c.indexThreads(mails)
+	return c
+}
+
+// indexPostings builds the lookups of the patch and stable postings of
+// mails (in row order); the thread lookups are left empty (indexThreads).
+func indexPostings(mails []*mail) *Corpus {
+	// Sized for the whole archive: growing the maps was a large part of
+	// building them.
 	n := len(mails)
 	c := &Corpus{
 		mails:          mails,
-		byMID:          make(map[string]*mail, n),
-		children:       make(map[string][]*mail, n/2),
-		byThread:       make(map[int64][]*mail, n/4),
 		firstPosting:   make(map[string]time.Time, n/4),
 		commitDate:     map[string]time.Time{},
 		versions:       make(map[string][]*mail, n/4),
@@ -216,11 +221,6 @@ func index(mails []*mail) *Corpus {
 		bySender:       make(map[string][]*mail, n/64),
 	}
 	for _, m := range mails {
-		c.byMID[m.mid] = m
-		if m.parent != "" {
-			c.children[m.parent] = append(c.children[m.parent], m)
-		}
-		c.byThread[m.thread] = append(c.byThread[m.thread], m)
 		switch m.kind {
 		case kindPatch:
 			if t, ok := c.firstPosting[m.key]; !ok || m.date.Before(t) {
@@ -247,6 +247,22 @@ func index(mails []*mail) *Corpus {
 		sort.Slice(ds, func(i, j int) bool { return ds[i].Before(ds[j]) })
 	}
 	return c
+}
+
+// indexThreads builds the thread lookups (by Message-ID, by parent, by
+// thread) of mails, in row order.
+func (c *Corpus) indexThreads(mails []*mail) {
+	n := len(mails)
+	c.byMID = make(map[string]*mail, n)
+	c.children = make(map[string][]*mail, n/2)
+	c.byThread = make(map[int64][]*mail, n/4)
+	for _, m := range mails {
+		c.byMID[m.mid] = m
+		if m.parent != "" {
+			c.children[m.parent] = append(c.children[m.parent], m)
+		}
+		c.byThread[m.thread] = append(c.byThread[m.thread], m)
+	}
 }
 
 // older orders mails by date, then row id.

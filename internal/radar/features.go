@@ -342,26 +342,7 @@ func (c *Corpus) Patches(from, to time.Time, labels *Labels) []*Row {
 func (c *Corpus) row(m *mail, h *history) *Row {
 	r := &Row{MessageID: m.mid, Subject: m.subject, Key: m.key, Date: m.date, mail: m, Words: m.words, WordCount: m.nWords,
 		X: make([]float64, len(features)), ev: make([]evidence, len(features))}
-	var vs []*mail
-	for _, v := range c.versions[m.key+"\x00"+m.from] {
-		if !m.date.Before(v.date) {
-			vs = append(vs, v)
-		}
-	}
-	if len(vs) == 0 {
-		vs = []*mail{m}
-	}
-	// Older versions posted under another subject (reworded, at most
-	// the horizon apart) are versions too.
-	for o, hops := c.renamedEarlier(vs[0]), 0; o != nil && hops < 8; o, hops = c.renamedEarlier(o), hops+1 {
-		var older []*mail
-		for _, v := range c.versions[o.key+"\x00"+o.from] {
-			if !o.date.Before(v.date) {
-				older = append(older, v)
-			}
-		}
-		vs = append(older, vs...)
-	}
+	vs := c.versionsOf(m)
 	for _, v := range vs {
 		r.Versions = append(r.Versions, v.mid)
 	}
@@ -522,6 +503,32 @@ func (c *Corpus) row(m *mail, h *history) *Row {
 		r.WordBaseline++
 	}
 	return r
+}
+
+// versionsOf returns the versions of posting m up to it, oldest first:
+// the postings of its patch (same subject key and sender) not newer than
+// it, after the older versions posted under another subject (reworded,
+// at most the horizon apart).
+func (c *Corpus) versionsOf(m *mail) []*mail {
+	var vs []*mail
+	for _, v := range c.versions[m.key+"\x00"+m.from] {
+		if !m.date.Before(v.date) {
+			vs = append(vs, v)
+		}
+	}
+	if len(vs) == 0 {
+		vs = []*mail{m}
+	}
+	for o, hops := c.renamedEarlier(vs[0]), 0; o != nil && hops < 8; o, hops = c.renamedEarlier(o), hops+1 {
+		var older []*mail
+		for _, v := range c.versions[o.key+"\x00"+o.from] {
+			if !o.date.Before(v.date) {
+				older = append(older, v)
+			}
+		}
+		vs = append(older, vs...)
+	}
+	return vs
 }
 
 // fixesAge is the age in years, at date, of the oldest commit a Fixes:

@@ -370,6 +370,14 @@ var importMbox func(ctx context.Context, st *store.Store, src, list string) erro
 // FixtureForTest is the fixture archive, for the external tests.
 func FixtureForTest() string { return fixture }
 
+// SetChunkThreadsForTest sets the threads an update reads at once, for
+// the external tests, until the test ends.
+func SetChunkThreadsForTest(t testing.TB, n int) {
+	old := chunkThreads
+	chunkThreads = n
+	t.Cleanup(func() { chunkThreads = old })
+}
+
 // SetImportForTest sets importMbox.
 func SetImportForTest(f func(ctx context.Context, st *store.Store, src, list string) error) {
 	importMbox = f

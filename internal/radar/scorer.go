@@ -1,6 +1,7 @@
 package radar
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -183,34 +185,27 @@ func LabelsFromStore(ctx context.Context, st *store.Store) (*Labels, error) {
 	return l, err
 }
 
-// corpus reads the corpus of every message with evidence, and of the
-// queued messages no longer on any list (gone: they change what their
-// presence changed).
-func (s *Scorer) corpus(ctx context.Context, queued []int64) (*Corpus, []*mail, error) {
+// load reads the stored messages with evidence that keep accepts (nil:
+// all), in row order, and the queued messages no longer on any list
+// (gone: they change what their presence changed).
+func (s *Scorer) load(ctx context.Context, queued []int64, keep func(*mail) bool) (mails, gone []*mail, err error) {
 	var decodeErr error
-	read := func(h *store.RadarHeader) *mail {
-		r, err := decodeEvidence(h.ID, h.Data)
-		if err != nil {
-			decodeErr = cmpErr(decodeErr, err)
-			r = &Record{}
+	defer func() {
+		if decodeErr != nil {
+			s.logger.Warn("radar: unreadable evidence scored as none", "err", decodeErr)
 		}
-		m := fromStored(h, r)
-		if s.vocab != nil {
-			m.keepWords(s.vocab)
-		}
-		return m
-	}
-	var mails []*mail
+	}()
 	have := map[int64]bool{}
-	err := s.st.RadarHeaders(ctx, func(h *store.RadarHeader) error {
-		mails = append(mails, read(h))
+	err = s.st.RadarHeaders(ctx, func(h *store.RadarHeader) error {
 		have[h.ID] = true
+		if m := s.read(h, &decodeErr); keep == nil || keep(m) {
+			mails = append(mails, m)
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	var gone []*mail
 	for _, id := range queued {
 		if have[id] {
 			continue
@@ -221,23 +216,58 @@ func (s *Scorer) corpus(ctx context.Context, queued []int64) (*Corpus, []*mail, 
 		case err != nil:
 			return nil, nil, err
 		case h.Deleted:
-			gone = append(gone, read(h))
+			gone = append(gone, s.read(h, &decodeErr))
 		}
 	}
-	if decodeErr != nil {
-		s.logger.Warn("radar: unreadable evidence scored as none", "err", decodeErr)
+	return mails, gone, nil
+}
+
+// read decodes a stored message's evidence (none when it does not decode:
+// the first such error is kept in decodeErr).
+func (s *Scorer) read(h *store.RadarHeader, decodeErr *error) *mail {
+	r, err := decodeEvidence(h.ID, h.Data)
+	if err != nil {
+		*decodeErr = cmpErr(*decodeErr, err)
+		r = &Record{}
 	}
-	c := index(mails) // RadarHeaders reads in row order
+	m := fromStored(h, r)
+	if s.vocab != nil {
+		m.keepWords(s.vocab)
+	}
+	return m
+}
+
+// corpus reads the corpus of every message with evidence, and the
+// queued messages no longer on any list.
+func (s *Scorer) corpus(ctx context.Context, queued []int64) (*Corpus, []*mail, error) {
+	mails, gone, err := s.load(ctx, queued, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := index(mails)
 	if err := c.loadCommits(ctx, s.st); err != nil {
 		return nil, nil, err
 	}
 	return c, gone, nil
 }
 
+// chunkThreads bounds the threads whose discussion an update holds at
+// once (Update).
+var chunkThreads = 2000
+
 // Update scores what the queue says changed (every patch posting when
 // the model, the rules, the CVEs or the commits changed since the last
 // scoring) and clears the queue, in one store transaction. It returns the
 // number of postings scored.
+//
+// What it holds is bounded by the store's patch postings, not by its
+// messages: it reads every patch and stable posting and the queued
+// messages (what decides which postings to score, their versions and
+// the history signals), then scores the postings in chunks, reading for
+// each the discussion of at most chunkThreads threads (those of the
+// postings' versions and of the reports they link to) and writing its
+// scores. The last step clears the queue and sets the stamp, so an
+// update cut short is done again whole by the next.
 func (s *Scorer) Update(ctx context.Context) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -257,41 +287,113 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 	if len(queued) == 0 && !all {
 		return 0, nil
 	}
-	c, gone, err := s.corpus(ctx, queued)
+	want := make(map[int64]bool, len(queued))
+	for _, id := range queued {
+		want[id] = true
+	}
+	base, gone, err := s.load(ctx, queued, func(m *mail) bool {
+		return m.kind == kindPatch || m.kind == kindStable || want[m.id]
+	})
 	if err != nil {
 		return 0, err
 	}
+	c := indexPostings(base)
+	if err := c.loadCommits(ctx, s.st); err != nil {
+		return 0, err
+	}
+	c.keyWords = map[string]*keyWords{} // shared by the chunks
 	labels, err := s.storeLabels(ctx, stamp)
 	if err != nil {
 		return 0, err
 	}
-	w := &store.RadarWrite{All: all, Stamp: stamp, Dequeue: queued}
-	targets := c.affected(queued, gone, all)
-	byID := map[int64]*mail{}
-	for _, m := range c.mails {
-		byID[m.id] = m
+	last := &store.RadarWrite{All: all, Stamp: stamp, Dequeue: queued}
+	inBase := make(map[int64]bool, len(base))
+	baseThreads := map[int64][]*mail{}
+	for _, m := range base {
+		inBase[m.id] = true
+		baseThreads[m.thread] = append(baseThreads[m.thread], m)
 	}
 	for _, id := range queued {
-		if byID[id] == nil {
-			w.Delete = append(w.Delete, id) // no longer on any list
+		if !inBase[id] {
+			last.Delete = append(last.Delete, id) // no longer on any list
 		}
 	}
+	targets := c.affected(queued, gone, all)
 	h := c.history(labels)
-	for _, m := range targets {
-		if err := ctx.Err(); err != nil {
+	for i := 0; i < len(targets); {
+		threads := map[int64]bool{}
+		var links []string
+		j := i
+		for ; j < len(targets) && len(threads) < chunkThreads; j++ {
+			for _, v := range c.versionsOf(targets[j]) {
+				threads[v.thread] = true
+				links = append(links, v.links...)
+			}
+		}
+		lt, err := s.st.RadarThreadsOf(ctx, links)
+		if err != nil {
 			return 0, err
 		}
-		r := c.row(m, h)
-		vs := c.versions[m.key+"\x00"+m.from]
-		sig, _ := json.Marshal(s.model.Signals(r))
-		ver, _ := json.Marshal(r.Versions)
-		w.Scores = append(w.Scores, store.RadarScore{Message: m.id, Head: len(vs) > 0 && vs[len(vs)-1] == m && r.Head(),
-			Score: s.model.Score(r), Date: m.date, Key: m.key, MessageID: m.mid, Subject: m.subject, Versions: string(ver), Signals: string(sig)})
+		for _, t := range lt {
+			threads[t] = true
+		}
+		cc, err := s.withThreads(ctx, c, threads, inBase, baseThreads)
+		if err != nil {
+			return 0, err
+		}
+		w := &store.RadarWrite{}
+		for _, m := range targets[i:j] {
+			if err := ctx.Err(); err != nil {
+				return 0, err
+			}
+			r := cc.row(m, h)
+			vs := cc.versions[m.key+"\x00"+m.from]
+			sig, _ := json.Marshal(s.model.Signals(r))
+			ver, _ := json.Marshal(r.Versions)
+			w.Scores = append(w.Scores, store.RadarScore{Message: m.id, Head: len(vs) > 0 && vs[len(vs)-1] == m && r.Head(),
+				Score: s.model.Score(r), Date: m.date, Key: m.key, MessageID: m.mid, Subject: m.subject, Versions: string(ver), Signals: string(sig)})
+			if all {
+				last.Keep = append(last.Keep, m.id)
+			}
+		}
+		if err := s.st.WriteRadarScores(ctx, w); err != nil {
+			return 0, err
+		}
+		i = j
 	}
-	if err := s.st.WriteRadarScores(ctx, w); err != nil {
+	if err := s.st.WriteRadarScores(ctx, last); err != nil {
 		return 0, err
 	}
 	return len(targets), nil
+}
+
+// withThreads returns c with the thread lookups of the given threads:
+// their messages in c (inBase, by thread in baseThreads) and the rest
+// read from the store.
+func (s *Scorer) withThreads(ctx context.Context, c *Corpus, threads map[int64]bool, inBase map[int64]bool, baseThreads map[int64][]*mail) (*Corpus, error) {
+	ids := make([]int64, 0, len(threads))
+	var ms []*mail
+	for t := range threads {
+		ids = append(ids, t)
+		ms = append(ms, baseThreads[t]...)
+	}
+	var decodeErr error
+	err := s.st.RadarThreadHeaders(ctx, ids, func(h *store.RadarHeader) error {
+		if !inBase[h.ID] {
+			ms = append(ms, s.read(h, &decodeErr))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if decodeErr != nil {
+		s.logger.Warn("radar: unreadable evidence scored as none", "err", decodeErr)
+	}
+	slices.SortFunc(ms, func(a, b *mail) int { return cmp.Compare(a.id, b.id) })
+	cc := *c
+	cc.indexThreads(ms)
+	return &cc, nil
 }
 
 // affected returns the patch postings whose features the queued messages

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -80,8 +81,20 @@ func stored(t *testing.T, st *store.Store) map[string]float64 {
 }
 
 // Scores are stored as messages are imported, and equal the scores
-// computed from the raw messages.
+// computed from the raw messages; also when the update reads the
+// discussion of one thread at a time.
 func TestScoredAtImport(t *testing.T) {
+	for _, chunk := range []int{0, 1} {
+		t.Run(fmt.Sprintf("chunk=%d", chunk), func(t *testing.T) {
+			if chunk > 0 {
+				radar.SetChunkThreadsForTest(t, chunk)
+			}
+			testScoredAtImport(t)
+		})
+	}
+}
+
+func testScoredAtImport(t *testing.T) {
 	st, _ := fixtureStore(t, false)
 	want := direct(t, st, radar.Default())
 	if len(want) < 3 {
@@ -390,5 +403,64 @@ func TestScoredBetweenBatches(t *testing.T) {
 			t.Errorf("interval %v: scores (-direct +stored):\n%s", tc.interval, d)
 		}
 		st.Close()
+	}
+}
+
+// A fuzzer's report in a thread of its own, and the fix that closes it
+// in another: the fix's row reads the report, also when the update
+// reads the discussion of one thread at a time.
+const closedReport = `From syzbot Sat Jun  1 10:00:00 2024
+From: syzbot <syzbot+0123456789abcdef@syzkaller.appspotmail.com>
+To: foo@lists.example.org
+Subject: [syzbot] KASAN: slab-use-after-free Read in foo_read
+Date: Sat, 1 Jun 2024 10:00:00 +0000
+Message-ID: <report@example.org>
+
+BUG: KASAN: slab-use-after-free in foo_read+0x10/0x20
+Read of size 8 at addr ffff888012345678 by task syz-executor/1234
+
+From alice Mon Jun  3 10:00:00 2024
+From: Alice Dev <alice@example.org>
+To: foo@lists.example.org
+Subject: [PATCH] foo: fix a use-after-free in foo_read
+Date: Mon, 3 Jun 2024 10:00:00 +0000
+Message-ID: <fix@example.org>
+
+foo_read reads f after foo_release freed it. Hold a reference.
+
+Reported-by: syzbot+0123456789abcdef@syzkaller.appspotmail.com
+Closes: https://lore.kernel.org/all/report@example.org/
+Signed-off-by: Alice Dev <alice@example.org>
+---
+diff --git a/fs/foo/read.c b/fs/foo/read.c
+--- a/fs/foo/read.c
++++ b/fs/foo/read.c
+@@ -1,2 +1,3 @@ static int foo_read(struct foo *f)
++	foo_get(f);
+ 	f->n++;
+ 	return 0;
+`
+
+func TestClosedReportChunked(t *testing.T) {
+	radar.SetChunkThreadsForTest(t, 1)
+	st := importScored(t, closedReport)
+	items, err := radar.List(context.Background(), st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 1 {
+		t.Fatalf("%d rows, want the fix's", len(items))
+	}
+	var names []string
+	for _, s := range items[0].Signals {
+		if s.Evidence == "report@example.org" {
+			names = append(names, s.Name)
+		}
+	}
+	if !slices.Contains(names, "answers_report") || !slices.Contains(names, "sanitizer_thread") {
+		t.Errorf("signals with the report as evidence: %v; want answers_report and sanitizer_thread", names)
+	}
+	if d := cmp.Diff(direct(t, st, radar.Default()), stored(t, st)); d != "" {
+		t.Errorf("stored scores (-direct +stored):\n%s", d)
 	}
 }

@@ -83,8 +83,75 @@ type RadarHeader struct {
 // its evidence, in row order. Messages no longer on any list are left
 // out.
 func (s *Store) RadarHeaders(ctx context.Context, fn func(*RadarHeader) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT m.id, m.message_id, m.thread, m.subject, m.from_email, m.date, m.parent, e.rules, e.data
-		FROM messages m JOIN radar_evidence e ON e.message = m.id WHERE m.deleted = 0 ORDER BY m.id`)
+	return s.radarHeaders(ctx, `SELECT m.id, m.message_id, m.thread, m.subject, m.from_email, m.date, m.parent, e.rules, e.data
+		FROM messages m JOIN radar_evidence e ON e.message = m.id WHERE m.deleted = 0 ORDER BY m.id`, nil, fn)
+}
+
+// RadarThreadHeaders calls fn for every stored message with evidence of
+// the given threads, as RadarHeaders does, in row order.
+func (s *Store) RadarThreadHeaders(ctx context.Context, threads []int64, fn func(*RadarHeader) error) error {
+	var hs []*RadarHeader
+	for start := 0; start < len(threads); start += radarChunk {
+		part := threads[start:min(start+radarChunk, len(threads))]
+		args := make([]any, len(part))
+		for i, t := range part {
+			args[i] = t
+		}
+		q := `SELECT m.id, m.message_id, m.thread, m.subject, m.from_email, m.date, m.parent, e.rules, e.data
+			FROM messages m JOIN radar_evidence e ON e.message = m.id
+			WHERE m.deleted = 0 AND m.thread IN (?` + strings.Repeat(",?", len(part)-1) + `)`
+		err := s.radarHeaders(ctx, q, args, func(h *RadarHeader) error {
+			hs = append(hs, h)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	slices.SortFunc(hs, func(a, b *RadarHeader) int { return cmp.Compare(a.ID, b.ID) })
+	for _, h := range hs {
+		if err := fn(h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RadarThreadsOf returns the threads of the stored messages (on a list)
+// with the given Message-IDs; unknown ones are left out.
+func (s *Store) RadarThreadsOf(ctx context.Context, mids []string) ([]int64, error) {
+	var out []int64
+	for start := 0; start < len(mids); start += radarChunk {
+		part := mids[start:min(start+radarChunk, len(mids))]
+		args := make([]any, len(part))
+		for i, m := range part {
+			args[i] = m
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT thread FROM messages WHERE deleted = 0 AND message_id IN (?`+strings.Repeat(",?", len(part)-1)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		for rows.Next() {
+			var t int64
+			if err := rows.Scan(&t); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: %w", err)
+			}
+			out = append(out, t)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// radarChunk bounds the parameters of one query.
+const radarChunk = 500
+
+func (s *Store) radarHeaders(ctx context.Context, q string, args []any, fn func(*RadarHeader) error) error {
+	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return radarErr(err)
 	}
@@ -179,56 +246,80 @@ type RadarScore struct {
 	CVE string // the earliest CVE whose title is the subject, if any
 }
 
-// RadarWrite is one scoring step: rows to write, rows no longer the
-// newest version of their patch, rows to delete, queue entries done.
+// RadarWrite is one scoring step: rows to write, rows to delete, queue
+// entries done. A scoring writes its rows in several steps; its last
+// step clears the queue and sets the stamp, so a scoring cut short is
+// done again whole.
 type RadarWrite struct {
-	All     bool // the scores replace every stored score
-	Scores  []RadarScore
-	NotHead []int64
+	Scores []RadarScore
+	// All: the scoring scored every patch posting; the stored scores of
+	// the messages not in Keep are deleted.
+	All     bool
+	Keep    []int64
 	Delete  []int64
 	Dequeue []int64
-	Stamp   string
+	Stamp   string // "" leaves the stamp as it is
 }
 
 // WriteRadarScores applies a scoring step in one transaction.
 func (s *Store) WriteRadarScores(ctx context.Context, w *RadarWrite) error {
+	var stale []int64
+	if w.All {
+		keep := make(map[int64]bool, len(w.Keep))
+		for _, id := range w.Keep {
+			keep[id] = true
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT message FROM radar_scores`)
+		if err != nil {
+			return radarErr(err)
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: %w", err)
+			}
+			if !keep[id] {
+				stale = append(stale, id)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+	}
 	tx, err := s.Begin(ctx)
 	if err != nil {
 		return err
 	}
-	if err := w.apply(tx); err != nil {
+	if err := w.apply(tx, stale); err != nil {
 		tx.Rollback()
 		return err
 	}
 	return tx.Commit()
 }
 
-func (w *RadarWrite) apply(tx *Tx) error {
-	if w.All {
-		if _, err := tx.exec(`DELETE FROM radar_scores`); err != nil {
-			return err
-		}
-	}
+func (w *RadarWrite) apply(tx *Tx, stale []int64) error {
 	for _, r := range w.Scores {
 		if _, err := tx.exec(`INSERT OR REPLACE INTO radar_scores(message, head, score, date, key, message_id, subject, versions, signals) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.Message, r.Head, r.Score, r.Date.Unix(), r.Key, r.MessageID, r.Subject, r.Versions, r.Signals); err != nil {
 			return err
 		}
 	}
-	for _, id := range w.NotHead {
-		if _, err := tx.exec(`UPDATE radar_scores SET head = 0 WHERE message = ?`, id); err != nil {
-			return err
-		}
-	}
-	for _, id := range w.Delete {
-		if _, err := tx.exec(`DELETE FROM radar_scores WHERE message = ?`, id); err != nil {
-			return err
+	for _, ids := range [][]int64{stale, w.Delete} {
+		for _, id := range ids {
+			if _, err := tx.exec(`DELETE FROM radar_scores WHERE message = ?`, id); err != nil {
+				return err
+			}
 		}
 	}
 	for _, id := range w.Dequeue {
 		if _, err := tx.exec(`DELETE FROM radar_queue WHERE message = ?`, id); err != nil {
 			return err
 		}
+	}
+	if w.Stamp == "" {
+		return nil
 	}
 	_, err := tx.exec(`INSERT OR REPLACE INTO meta(key, value) VALUES ('radar_stamp', ?)`, w.Stamp)
 	return err
