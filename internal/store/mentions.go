@@ -20,13 +20,8 @@ CREATE TABLE IF NOT EXISTS mentions (
 CREATE INDEX IF NOT EXISTS mentions_message ON mentions(message);
 `
 
-var (
-	cveMentionRE = regexp.MustCompile(`(?i)\bCVE-\d{4}-\d{4,7}\b`)
-	// A commit named as commits are named in mail: "commit <id>",
-	// "The patch <id>: ..." (static checker reports), "<id> (\"subject\")"
-	// (Fixes: and the kernel's reference style).
-	commitMentionRE = regexp.MustCompile(`(?i)\b(?:commit|patch)\s+([0-9a-f]{12,40})\b|\b([0-9a-f]{12,40})\s+\(["“]`)
-)
+// cveMentionRE matches a CVE id.
+var cveMentionRE = regexp.MustCompile(`(?i)\bCVE-\d{4}-\d{4,7}\b`)
 
 // MentionTerms are the terms of text (a subject and the text a message
 // wrote itself) for the mentions table: CVE ids in upper case and the
@@ -40,16 +35,95 @@ func MentionTerms(text string) []string {
 			out = append(out, t)
 		}
 	}
-	if strings.Contains(strings.ToUpper(text), "CVE-") {
+	if hasCVE(text) {
 		for _, m := range cveMentionRE.FindAllString(text, -1) {
 			add(strings.ToUpper(m))
 		}
 	}
-	for _, m := range commitMentionRE.FindAllStringSubmatch(text, -1) {
-		id := m[1] + m[2]
-		add(strings.ToLower(id[:12]))
-	}
+	commitMentions(text, func(id string) { add(strings.ToLower(id[:12])) })
 	return out
+}
+
+// hasCVE reports whether text holds "CVE-" in any case.
+func hasCVE(text string) bool {
+	for i := 3; i < len(text); i++ {
+		if text[i] == '-' && text[i-3]|0x20 == 'c' && text[i-2]|0x20 == 'v' && text[i-1]|0x20 == 'e' {
+			return true
+		}
+		if j := strings.IndexByte(text[i+1:], '-'); j < 0 {
+			break
+		} else {
+			i += j
+		}
+	}
+	return false
+}
+
+// commitMentions calls fn, in text order, with every commit id (12 to 40
+// hex digits, a word of its own) that text names as a commit: after
+// "commit" or "patch" ("commit <id>", "The patch <id>: ..." of static
+// checker reports) or before a parenthesised quoted subject
+// ("<id> (\"subject\")": Fixes: and the kernel's reference style). The
+// words are read one by one rather than with one regular expression,
+// which, starting with a word boundary and no literal, ran its whole
+// machine over every byte of every message.
+func commitMentions(text string, fn func(id string)) {
+	for i := 0; i < len(text); {
+		if !isWordByte(text[i]) {
+			i++
+			continue
+		}
+		j, hex := i, true
+		for j < len(text) && isWordByte(text[j]) {
+			hex = hex && isHexByte(text[j])
+			j++
+		}
+		if hex && j-i >= 12 && j-i <= 40 && (namedAfter(text, i) || namedBefore(text, j)) {
+			fn(text[i:j])
+		}
+		i = j
+	}
+}
+
+// namedAfter reports whether the word at i follows "commit" or "patch"
+// (any case) and white space.
+func namedAfter(text string, i int) bool {
+	k := i
+	for k > 0 && isSpaceByte(text[k-1]) {
+		k--
+	}
+	if k == i {
+		return false
+	}
+	w := k
+	for w > 0 && isWordByte(text[w-1]) {
+		w--
+	}
+	word := text[w:k]
+	return strings.EqualFold(word, "commit") || strings.EqualFold(word, "patch")
+}
+
+// namedBefore reports whether the word ending at j is followed by white
+// space and a parenthesised quote.
+func namedBefore(text string, j int) bool {
+	k := j
+	for k < len(text) && isSpaceByte(text[k]) {
+		k++
+	}
+	return k > j && (strings.HasPrefix(text[k:], `("`) || strings.HasPrefix(text[k:], "(\u201c"))
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+func isHexByte(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// isSpaceByte is \s of the regexp package.
+func isSpaceByte(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
 }
 
 // AddMentions records the terms message names.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"regexp"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -61,6 +62,76 @@ func TestFillMentions(t *testing.T) {
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("MessagesMentioning(%q) (-want +got):\n%s", term, diff)
+		}
+	}
+}
+
+// commitMentionRE is the regular expression commitMentions reads words
+// for: the oracle of TestCommitMentionsAsRegexp.
+var commitMentionRE = regexp.MustCompile(`(?i)\b(?:commit|patch)\s+([0-9a-f]{12,40})\b|\b([0-9a-f]{12,40})\s+\(["“]`)
+
+func regexpMentions(text string) []string {
+	var out []string
+	for _, m := range commitMentionRE.FindAllStringSubmatch(text, -1) {
+		out = append(out, m[1]+m[2])
+	}
+	return out
+}
+
+func scannedMentions(text string) []string {
+	var out []string
+	commitMentions(text, func(id string) { out = append(out, id) })
+	return out
+}
+
+var mentionSeeds = []string{
+	"commit 0123456789ab",
+	"Commit\n\t0123456789abcdef0123456789abcdef01234567 upstream",
+	"commit 0123456789abcdef0123456789abcdef012345678 (41 digits)",
+	"commit 0123456789a (11)",
+	"xcommit 0123456789ab",
+	"commit0123456789ab",
+	"commit 0123456789abg",
+	"commit _0123456789ab",
+	"patch commit 0123456789ab",
+	"PATCH  0123456789AB: x",
+	"Fixes: 0123456789ab (\"foo: bar\")",
+	"Fixes: 0123456789ab  (“foo”)",
+	"0123456789ab(\"no space\")",
+	"0123456789ab ( \"space\")",
+	"commit 0123456789ab (\"both\") 0123456789cd (\"next\")",
+	"0x0123456789abcdef (\"hex literal\")",
+	"é0123456789ab (\"after a non-ASCII letter\")",
+	"commit\u00a00123456789ab",
+	"commit 0123456789ab\u00e9",
+	"commit \v0123456789ab",
+	"",
+}
+
+// The word scanner finds what the regular expression found, in order.
+func TestCommitMentionsAsRegexp(t *testing.T) {
+	for _, s := range mentionSeeds {
+		if diff := cmp.Diff(regexpMentions(s), scannedMentions(s)); diff != "" {
+			t.Errorf("commitMentions(%q) (-regexp +scanner):\n%s", s, diff)
+		}
+	}
+}
+
+func FuzzCommitMentions(f *testing.F) {
+	for _, s := range mentionSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if diff := cmp.Diff(regexpMentions(s), scannedMentions(s)); diff != "" {
+			t.Errorf("commitMentions(%q) (-regexp +scanner):\n%s", s, diff)
+		}
+	})
+}
+
+func TestHasCVE(t *testing.T) {
+	for s, want := range map[string]bool{"CVE-2024-1": true, "a cve-": true, "cVe-x": true, "CVE": false, "-cve": false, "": false, "xx-cv-e-": false, "--CVE--": true} {
+		if got := hasCVE(s); got != want {
+			t.Errorf("hasCVE(%q) = %v, want %v", s, got, want)
 		}
 	}
 }
