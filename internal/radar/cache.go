@@ -67,14 +67,20 @@ func (m *mail) record() Record {
 
 func (r *Record) mail() *mail {
 	m := &mail{id: r.ID, mid: r.MID, thread: r.Thread, date: r.Date, from: r.From, parent: r.Parent, subject: r.Subject,
-		key: r.Key, kind: kind(r.Kind), version: r.Version, isRFC: r.RFC, patchTag: r.PatchTag, reports: r.Reports,
-		reviewer: r.Reviewer, trailers: r.Trailers, applied: r.Applied, nak: r.Nak, tree: r.Tree, vuln: r.Vuln, subjVuln: r.SubjVuln, baseline: r.Baseline,
-		ccStable: r.CcStable, reporters: r.Reporters, links: r.Links, closes: r.Closes, reviewed: r.Reviewed,
-		shape: r.Shape, patchID: r.PatchID, fixWord: r.FixWord, feature: r.Feature, cleanup: r.Cleanup, words: r.Words}
+		key: r.Key, kind: kind(r.Kind), version: r.Version, isRFC: r.RFC, patchTag: r.PatchTag, tree: r.Tree,
+		ccStable: r.CcStable, reporters: r.Reporters, links: r.Links, closes: r.Closes, shape: r.Shape, patchID: r.PatchID,
+		textEvidence: r.text()}
 	for _, f := range r.Fixes {
 		m.fixes = append(m.fixes, fixRef{sha: f[0], title: f[1]})
 	}
 	return m
+}
+
+// text is the record's evidence of the message's own text.
+func (r *Record) text() *textEvidence {
+	return &textEvidence{reports: r.Reports, reviewer: r.Reviewer, trailers: r.Trailers, applied: r.Applied, nak: r.Nak,
+		vuln: r.Vuln, subjVuln: r.SubjVuln, baseline: r.Baseline, reviewed: r.Reviewed,
+		fixWord: r.FixWord, feature: r.Feature, cleanup: r.Cleanup, words: r.Words}
 }
 
 // cacheMagic names the record format: change it when Record or the

@@ -40,7 +40,27 @@ type mail struct {
 	kind     kind
 	version  int
 	isRFC    bool
-	patchTag bool     // the subject says PATCH (the evaluation's units)
+	patchTag bool // the subject says PATCH (the evaluation's units)
+	tree     int8 // subject tag names a fixes tree (+1) or a development tree (-1)
+
+	// Patch postings only: what the rows of their newer versions and
+	// the history signals read.
+	fixes     []fixRef
+	ccStable  bool
+	reporters []string // Reported-by addresses (lowercased), names when no address
+	links     []string // Message-IDs named by Closes: and Link:
+	closes    bool
+	shape     Shape
+	patchID   string // git patch-id of its first diff ("" when none)
+
+	// What only the message's own row and the notes of its thread read;
+	// nil while an update holds the posting only for its versions and
+	// history (Scorer.Update).
+	*textEvidence
+}
+
+// textEvidence is the evidence of a message's own text.
+type textEvidence struct {
 	reports  []string // sanitizer, splat and fuzzer names in its own text
 	reviewer []string // reviewer-language terms in its own (non-quoted) text
 	trailers int      // review trailers given in a reply (Reviewed-by, Acked-by, Tested-by)
@@ -48,24 +68,19 @@ type mail struct {
 	nak      bool     // a reply rejects the patch (NAK)
 
 	// Patch postings only (vuln: in replies too).
-	vuln      []string // vulnerability classes in subject and changelog (a reply: its own text)
-	subjVuln  []string // vulnerability classes in the subject alone
-	baseline  int      // keyword count of the baseline (subject and changelog)
-	fixes     []fixRef
-	ccStable  bool
-	reporters []string // Reported-by addresses (lowercased), names when no address
-	links     []string // Message-IDs named by Closes: and Link:
-	closes    bool
-	reviewed  int // Reviewed-by, Acked-by, Tested-by in the patch itself
-	shape     Shape
-	patchID   string // git patch-id of its first diff ("" when none)
-	fixWord   bool
-	feature   bool
-	cleanup   bool
-	tree      int8     // subject tag names a fixes tree (+1) or a development tree (-1)
-	words     []string // distinct words of subject and changelog (postingWords)
-	nWords    int      // how many postingWords gave, when words keeps only some (keepWords); 0: len(words)
+	vuln     []string // vulnerability classes in subject and changelog (a reply: its own text)
+	subjVuln []string // vulnerability classes in the subject alone
+	baseline int      // keyword count of the baseline (subject and changelog)
+	reviewed int      // Reviewed-by, Acked-by, Tested-by in the patch itself
+	fixWord  bool
+	feature  bool
+	cleanup  bool
+	words    []string // distinct words of subject and changelog (postingWords)
+	nWords   int      // how many postingWords gave, when words keeps only some (keepWords); 0: len(words)
 }
+
+// newMail returns an empty mail with its text evidence.
+func newMail() *mail { return &mail{textEvidence: &textEvidence{}} }
 
 type fixRef struct{ sha, title string }
 
@@ -127,7 +142,7 @@ func Load(ctx context.Context, st *store.Store, opts *LoadOptions) (*Corpus, err
 	}
 	var mails []*mail
 	for rows.Next() {
-		m := &mail{}
+		m := newMail()
 		var date int64
 		if err := rows.Scan(&m.id, &m.mid, &m.thread, &m.subject, &m.from, &date, &m.parent); err != nil {
 			rows.Close()
@@ -497,7 +512,7 @@ func (c *Corpus) Span() (first, last time.Time) {
 // number before: the word score of m under vocab is unchanged (wordScore
 // divides by the number of all its words), and a scorer holding every
 // stored message in memory keeps a few words of each instead of all.
-func (m *mail) keepWords(vocab map[string]float64) {
+func (m *textEvidence) keepWords(vocab map[string]float64) {
 	if m.nWords == 0 {
 		m.nWords = len(m.words)
 	}

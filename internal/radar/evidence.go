@@ -24,7 +24,7 @@ func Evidence(pm *message.Message, a *patch.Analysis) []byte {
 	if a == nil {
 		a = patch.Analyze(pm)
 	}
-	m := &mail{}
+	m := newMail()
 	analyze(m, pm, a)
 	r := m.record()
 	b, err := json.Marshal(&r)

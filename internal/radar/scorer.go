@@ -225,16 +225,29 @@ func (s *Scorer) load(ctx context.Context, queued []int64, keep func(*mail) bool
 // read decodes a stored message's evidence (none when it does not decode:
 // the first such error is kept in decodeErr).
 func (s *Scorer) read(h *store.RadarHeader, decodeErr *error) *mail {
+	m := fromStored(h, decode(h, decodeErr))
+	if s.vocab != nil {
+		m.keepWords(s.vocab)
+	}
+	return m
+}
+
+// text decodes the evidence of a stored message's own text.
+func (s *Scorer) text(h *store.RadarHeader, decodeErr *error) *textEvidence {
+	t := decode(h, decodeErr).text()
+	if s.vocab != nil {
+		t.keepWords(s.vocab)
+	}
+	return t
+}
+
+func decode(h *store.RadarHeader, decodeErr *error) *Record {
 	r, err := decodeEvidence(h.ID, h.Data)
 	if err != nil {
 		*decodeErr = cmpErr(*decodeErr, err)
 		r = &Record{}
 	}
-	m := fromStored(h, r)
-	if s.vocab != nil {
-		m.keepWords(s.vocab)
-	}
-	return m
+	return r
 }
 
 // corpus reads the corpus of every message with evidence, and the
@@ -307,14 +320,17 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	last := &store.RadarWrite{All: all, Stamp: stamp, Dequeue: queued}
-	inBase := make(map[int64]bool, len(base))
+	inBase := make(map[int64]*mail, len(base))
 	baseThreads := map[int64][]*mail{}
 	for _, m := range base {
-		inBase[m.id] = true
+		inBase[m.id] = m
 		baseThreads[m.thread] = append(baseThreads[m.thread], m)
+		if !want[m.id] {
+			m.textEvidence = nil // read again for the chunk that scores it (withThreads)
+		}
 	}
 	for _, id := range queued {
-		if !inBase[id] {
+		if inBase[id] == nil {
 			last.Delete = append(last.Delete, id) // no longer on any list
 		}
 	}
@@ -337,7 +353,7 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 		for _, t := range lt {
 			threads[t] = true
 		}
-		cc, err := s.withThreads(ctx, c, threads, inBase, baseThreads)
+		cc, filled, err := s.withThreads(ctx, c, threads, inBase, baseThreads)
 		if err != nil {
 			return 0, err
 		}
@@ -359,6 +375,9 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 		if err := s.st.WriteRadarScores(ctx, w); err != nil {
 			return 0, err
 		}
+		for _, m := range filled {
+			m.textEvidence = nil
+		}
 		i = j
 	}
 	if err := s.st.WriteRadarScores(ctx, last); err != nil {
@@ -368,9 +387,10 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 }
 
 // withThreads returns c with the thread lookups of the given threads:
-// their messages in c (inBase, by thread in baseThreads) and the rest
-// read from the store.
-func (s *Scorer) withThreads(ctx context.Context, c *Corpus, threads map[int64]bool, inBase map[int64]bool, baseThreads map[int64][]*mail) (*Corpus, error) {
+// their messages in c (inBase, by thread in baseThreads) and the rest,
+// read from the store. The messages of c there whose text evidence was
+// dropped get it again (filled: to drop after the chunk).
+func (s *Scorer) withThreads(ctx context.Context, c *Corpus, threads map[int64]bool, inBase map[int64]*mail, baseThreads map[int64][]*mail) (cc *Corpus, filled []*mail, err error) {
 	ids := make([]int64, 0, len(threads))
 	var ms []*mail
 	for t := range threads {
@@ -378,22 +398,26 @@ func (s *Scorer) withThreads(ctx context.Context, c *Corpus, threads map[int64]b
 		ms = append(ms, baseThreads[t]...)
 	}
 	var decodeErr error
-	err := s.st.RadarThreadHeaders(ctx, ids, func(h *store.RadarHeader) error {
-		if !inBase[h.ID] {
+	err = s.st.RadarThreadHeaders(ctx, ids, func(h *store.RadarHeader) error {
+		switch m := inBase[h.ID]; {
+		case m == nil:
 			ms = append(ms, s.read(h, &decodeErr))
+		case m.textEvidence == nil:
+			m.textEvidence = s.text(h, &decodeErr)
+			filled = append(filled, m)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if decodeErr != nil {
 		s.logger.Warn("radar: unreadable evidence scored as none", "err", decodeErr)
 	}
 	slices.SortFunc(ms, func(a, b *mail) int { return cmp.Compare(a.id, b.id) })
-	cc := *c
-	cc.indexThreads(ms)
-	return &cc, nil
+	cp := *c
+	cp.indexThreads(ms)
+	return &cp, filled, nil
 }
 
 // affected returns the patch postings whose features the queued messages
