@@ -195,10 +195,17 @@ func (s *Scorer) load(ctx context.Context, queued []int64, keep func(*mail) bool
 			s.logger.Warn("radar: unreadable evidence scored as none", "err", decodeErr)
 		}
 	}()
-	have := map[int64]bool{}
+	have := make(map[int64]bool, len(queued)) // the queued messages still on a list
+	for _, id := range queued {
+		have[id] = false
+	}
+	in := interner{}
 	err = s.st.RadarHeaders(ctx, func(h *store.RadarHeader) error {
-		have[h.ID] = true
+		if _, ok := have[h.ID]; ok {
+			have[h.ID] = true
+		}
 		if m := s.read(h, &decodeErr); keep == nil || keep(m) {
+			in.mail(m)
 			mails = append(mails, m)
 		}
 		return nil
@@ -230,6 +237,35 @@ func (s *Scorer) read(h *store.RadarHeader, decodeErr *error) *mail {
 		m.keepWords(s.vocab)
 	}
 	return m
+}
+
+// interner shares the strings that many messages repeat (senders,
+// subject keys, paths, functions, the titles of Fixes: targets,
+// reporters): a corpus of every patch posting holds each once.
+type interner map[string]string
+
+func (in interner) str(s string) string {
+	if v, ok := in[s]; ok {
+		return v
+	}
+	in[s] = s
+	return s
+}
+
+func (in interner) strs(ss []string) {
+	for i, s := range ss {
+		ss[i] = in.str(s)
+	}
+}
+
+func (in interner) mail(m *mail) {
+	m.from, m.key = in.str(m.from), in.str(m.key)
+	in.strs(m.shape.Paths)
+	in.strs(m.shape.Functions)
+	in.strs(m.reporters)
+	for i := range m.fixes {
+		m.fixes[i].title = in.str(m.fixes[i].title)
+	}
 }
 
 // text decodes the evidence of a stored message's own text.
