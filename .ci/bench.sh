@@ -152,9 +152,9 @@ Q
 			done
 		done
 	done <"$queries" >"$work/times"
-	python3 - "$work/times" "$n" "$reps" "$slice" "$msgs" "$base" "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(nproc)" <<'PY' | tee .cache/bench-search.md
+	python3 - "$work/times" "$n" "$reps" "$slice" "$msgs" "$base" "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(nproc)" "$queries" <<'PY' | tee .cache/bench-search.md
 import statistics as st, sys
-path, n, reps, slc, msgs, base, lb, la, cores = sys.argv[1:]
+path, n, reps, slc, msgs, base, lb, la, cores, qpath = sys.argv[1:]
 t = {}
 for line in open(path):
     s, q, v = line.split()
@@ -177,6 +177,13 @@ print(f"\nPer query, patchtrail now ÷ patchtrail before stemming: median {st.me
       f"geometric mean {st.geometric_mean(rel):.2f}, range {min(rel):.2f}–{max(rel):.2f}.")
 print(f"patchtrail now slower than public-inbox-httpd on {sum(med['new'][q] > med['pi'][q] for q in qs)} of {len(qs)} queries; "
       f"before stemming on {sum(med['base'][q] > med['pi'][q] for q in qs)}.")
+queries = [l.rstrip("\n") for l in open(qpath) if l.strip()]
+slow = [q for q in qs if med['new'][q] > med['pi'][q]]
+if slow:
+    print("\n| query slower than public-inbox-httpd | public-inbox ms | patchtrail ms |")
+    print("|---|---|---|")
+    for q in slow:
+        print(f"| `{queries[q - 1]}` | {med['pi'][q]:.1f} | {med['new'][q]:.1f} |")
 PY
 }
 [ "${1:-}" = search ] && { bench_search; exit 0; }

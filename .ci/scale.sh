@@ -121,7 +121,7 @@ rss_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 # (schedstat): the server's own work per query, which the load of a shared
 # machine inflates far less than the wall time.
 cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f", s}'; }
-bytes() { du -sb "$@" 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
+bytes() { du -sb "$@" 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'; }
 
 # serve_measure LABEL: serve DATA with the result cache off; RSS idle, the
 # query set over /all/ (warm-up, then REPS rounds), RSS after.
@@ -163,7 +163,7 @@ serve_measure() {
 	SERVER_PID=
 	local msgs raw
 	msgs=$("$BIN" -q --data "$DATA" stats --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["messages"])')
-	raw=$(awk -F'\t' '{s += $4} END {print s + 0}' "$IMPORTS")
+	raw=$(awk -F'\t' '{s += $4} END {printf "%.0f\n", s}' "$IMPORTS")
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$msgs" "$(bytes "$DATA"/store.db*)" "$(bytes "$DATA/index")" "$raw" "$idle" "$after" "$hwm" "$anon" "$file" >>"$SERVES"
 }
 

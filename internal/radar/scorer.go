@@ -306,8 +306,8 @@ var chunkThreads = 2000
 
 // Update scores what the queue says changed (every patch posting when
 // the model, the rules, the CVEs or the commits changed since the last
-// scoring) and clears the queue, in one store transaction. It returns the
-// number of postings scored.
+// scoring) and clears the queue. It returns the number of postings
+// scored.
 //
 // What it holds is bounded by the store's patch postings, not by its
 // messages: it reads every patch and stable posting and the queued
