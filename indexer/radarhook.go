@@ -22,8 +22,11 @@ type RadarHook struct {
 	sc *radar.Scorer
 
 	// Interval is how old the oldest batch not scored yet must be for a
-	// later batch to score it (NewRadarHook: RadarInterval).
+	// later batch to score it (NewRadarHook: RadarInterval), and Share
+	// how many times the last scoring's time must have passed since
+	// (RadarShare: at most 1/(Share+1) of an import's time).
 	Interval time.Duration
+	Share    int
 
 	mu    sync.Mutex
 	since time.Time     // when the oldest batch not scored yet committed (zero: none)
@@ -33,15 +36,17 @@ type RadarHook struct {
 // An update reads the evidence of every stored message (radar.Scorer),
 // so a long import scores between batches only once its oldest batch
 // not scored yet is RadarInterval old, and at most a twentieth of its
-// time (after an update that took d, not before radarShare·d); a short
+// time (after an update that took d, not before RadarShare·d); a short
 // one scores once, at its end.
 const (
 	RadarInterval = 5 * time.Minute
-	radarShare    = 19
+	RadarShare    = 19
 )
 
 // NewRadarHook returns the hook scoring with sc.
-func NewRadarHook(sc *radar.Scorer) *RadarHook { return &RadarHook{sc: sc, Interval: RadarInterval} }
+func NewRadarHook(sc *radar.Scorer) *RadarHook {
+	return &RadarHook{sc: sc, Interval: RadarInterval, Share: RadarShare}
+}
 
 // Prepare reads the message's evidence in a parse worker.
 func (h *RadarHook) Prepare(p *Parsed) error {
@@ -83,7 +88,7 @@ func (b *radarBatch) Committed(ctx context.Context) error {
 	if h.since.IsZero() {
 		h.since = now
 	}
-	if now.Sub(h.since) < max(h.Interval, radarShare*h.last) {
+	if now.Sub(h.since) < max(h.Interval, time.Duration(h.Share)*h.last) {
 		return nil
 	}
 	return h.update(ctx)

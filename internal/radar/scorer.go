@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"sort"
 	"sync"
 	"time"
 
@@ -370,7 +371,7 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 			last.Delete = append(last.Delete, id) // no longer on any list
 		}
 	}
-	targets := c.affected(queued, gone, all)
+	targets := c.affected(queued, gone, all, labels)
 	h := c.history(labels)
 	for i := 0; i < len(targets); {
 		threads := map[int64]bool{}
@@ -419,6 +420,7 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 	if err := s.st.WriteRadarScores(ctx, last); err != nil {
 		return 0, err
 	}
+	s.logger.Debug("radar: scored", "queued", len(queued), "postings", len(targets), "all", all)
 	return len(targets), nil
 }
 
@@ -457,14 +459,29 @@ func (s *Scorer) withThreads(ctx context.Context, c *Corpus, threads map[int64]b
 }
 
 // affected returns the patch postings whose features the queued messages
-// can change: the postings of their threads, of the patches they are
-// versions of, of their subject (stable backports), and every posting
-// from two weeks (Horizon) before the oldest of them on (a discussion,
-// a report, a Fixes: target or a CVE'd fix counts for later postings
-// only); gone are the messages removed since, which change the same
-// postings. Whole version groups are taken, so the
+// (and gone, the messages removed since, which change the same postings)
+// can change. A message M changes:
+//
+//   - the postings of its thread and of its subject (versions, stable
+//     backports, repostings);
+//   - if M is a patch posting, its sender's postings from two weeks
+//     (Horizon) before it on (versions under a reworded subject), and
+//     the postings whose Fixes: names its subject (the age of the
+//     target);
+//   - for a patch posting in a thread M joins, its sender's later
+//     postings (their versions' discussion is that thread);
+//   - the postings that link to M (Closes:, Link:) and their sender's
+//     later postings;
+//   - if M is a fix (Fixes:), the later postings sharing a kernel file,
+//     the sender or the subject prefix (the history's share of fixes
+//     with a CVE); if M's subject has a CVE (labels), the postings
+//     sharing a file, function, reporter, prefix or sender.
+//
+// A removed message also changes every posting from two weeks before it
+// on. Dates before the kernel's are wrong: such a message reaches only
+// its thread, subject and links. Whole version groups are taken, so the
 // newest-version marks stay right. all: every patch posting.
-func (c *Corpus) affected(queued []int64, gone []*mail, all bool) []*mail {
+func (c *Corpus) affected(queued []int64, gone []*mail, all bool, labels *Labels) []*mail {
 	var out []*mail
 	if all {
 		for _, m := range c.mails {
@@ -478,53 +495,195 @@ func (c *Corpus) affected(queued []int64, gone []*mail, all bool) []*mail {
 	for _, id := range queued {
 		want[id] = true
 	}
+	changed := append([]*mail(nil), gone...)
+	for _, m := range c.mails {
+		if want[m.id] {
+			changed = append(changed, m)
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	ix := c.postingIndex()
+	marked := map[*mail]bool{}
+	group := func(o *mail) { marked[o] = true }
+	// The postings of a sender (bySender), or under a key of an index,
+	// dated from (or after) the earliest date asked for each; any: from
+	// the first.
+	type since struct {
+		t     time.Time
+		after bool // strictly after t
+		any   bool
+	}
+	ask := func(at map[string]since, k string, t time.Time, after bool) {
+		if old, ok := at[k]; ok && (old.any || !old.t.After(t)) {
+			return
+		}
+		at[k] = since{t: t, after: after}
+	}
+	askAny := func(at map[string]since, k string) { at[k] = since{any: true} }
+	senders := map[string]since{}
+	shared := map[*map[string][]*mail]map[string]since{}
+	sharing := func(idx *map[string][]*mail, keys []string, t time.Time, any bool) {
+		at := shared[idx]
+		if at == nil {
+			at = map[string]since{}
+			shared[idx] = at
+		}
+		for _, k := range keys {
+			if any {
+				askAny(at, k)
+			} else {
+				ask(at, k, t, true)
+			}
+		}
+	}
 	threads := map[int64]bool{}
 	keys := map[string]bool{}
-	var from time.Time
-	for _, m := range c.mails {
-		if !want[m.id] {
-			continue
-		}
+	for _, m := range changed {
 		threads[m.thread] = true
 		if m.key != "" {
 			keys[m.key] = true
 		}
-		// Dates before the kernel's are wrong; they only reach their
-		// thread and subject.
-		if m.date.Year() >= 1991 && (from.IsZero() || m.date.Before(from)) {
-			from = m.date
+		if m.kind == kindPatch || m.kind == kindStable || want[m.id] {
+			group(m)
 		}
-	}
-	// A removed message changes what its presence changed: its thread,
-	// its patch, its subject's postings and the postings of the two
-	// weeks before it (a newer version, a reposting).
-	for _, m := range gone {
-		if m.key != "" {
-			keys[m.key] = true
+		for _, o := range ix.linking[m.mid] {
+			group(o)
+			if o.date.Year() >= 1991 {
+				ask(senders, o.from, o.date, false)
+			}
 		}
-		if m.date.Year() >= 1991 && (from.IsZero() || m.date.Before(from)) {
-			from = m.date
-		}
-	}
-	if !from.IsZero() {
-		from = from.Add(-Horizon)
-	}
-	groups := map[string]bool{}
-	for _, m := range gone {
-		threads[m.thread] = true
-		groups[m.key+"\x00"+m.from] = true
-	}
-	for _, m := range c.mails {
 		if m.kind != kindPatch {
 			continue
 		}
-		if threads[m.thread] || keys[m.key] || !from.IsZero() && !m.date.Before(from) || want[m.id] {
-			groups[m.key+"\x00"+m.from] = true
+		for _, o := range ix.fixing[m.key] {
+			group(o)
+		}
+		if m.date.Year() < 1991 {
+			continue
+		}
+		ask(senders, m.from, m.date.Add(-Horizon), false)
+		prefix, _ := splitPrefix(m.key)
+		if len(m.fixes) > 0 {
+			sharing(&ix.paths, kernelFiles(m), m.date, false)
+			sharing(&c.bySender, []string{m.from}, m.date, false)
+			sharing(&ix.prefixes, []string{prefix}, m.date, false)
+		}
+		if _, ok := labels.First(m.key, time.Time{}); ok {
+			sharing(&ix.paths, kernelFiles(m), time.Time{}, true)
+			sharing(&ix.funcs, m.shape.Functions, time.Time{}, true)
+			sharing(&ix.reporters, m.reporters, time.Time{}, true)
+			sharing(&ix.prefixes, []string{prefix}, time.Time{}, true)
+			sharing(&c.bySender, []string{m.from}, time.Time{}, true)
 		}
 	}
-	for _, m := range c.mails {
-		if m.kind == kindPatch && groups[m.key+"\x00"+m.from] {
-			out = append(out, m)
+	// A removed message may have been what a thread started with, which
+	// a link into that thread reads: every posting from two weeks before
+	// it on (removals are rare).
+	var from time.Time
+	for _, m := range gone {
+		if m.date.Year() >= 1991 && (from.IsZero() || m.date.Before(from)) {
+			from = m.date.Add(-Horizon)
+		}
+	}
+	for _, o := range c.mails {
+		if o.kind != kindPatch {
+			continue
+		}
+		if !from.IsZero() && !o.date.Before(from) {
+			group(o)
+		}
+		if threads[o.thread] {
+			group(o)
+			if o.date.Year() >= 1991 {
+				ask(senders, o.from, o.date, false)
+			}
+		}
+		if keys[o.key] {
+			group(o)
+		}
+	}
+	mark := func(ms []*mail, w since) {
+		for _, o := range ms {
+			if w.any || o.date.After(w.t) || !w.after && o.date.Equal(w.t) {
+				group(o)
+			}
+		}
+	}
+	for from, w := range senders {
+		ms := c.bySender[from]
+		if !w.any { // sorted by date: start at the first one not before t
+			ms = ms[sort.Search(len(ms), func(i int) bool { return !ms[i].date.Before(w.t) }):]
+		}
+		mark(ms, w)
+	}
+	for idx, at := range shared {
+		for k, w := range at {
+			mark((*idx)[k], w)
+		}
+	}
+	groups := make(map[string]bool, len(marked))
+	for o := range marked {
+		groups[o.key+"\x00"+o.from] = true
+	}
+	for _, o := range c.mails {
+		if o.kind == kindPatch && groups[o.key+"\x00"+o.from] {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// postingIndex indexes the patch postings of c by what a changed
+// message reaches them through (affected).
+type postingIndex struct {
+	linking   map[string][]*mail // by a Message-ID they link to
+	fixing    map[string][]*mail // by the subject key of a Fixes: target
+	paths     map[string][]*mail // by a kernel source file they touch
+	funcs     map[string][]*mail // by a function their hunks are in
+	reporters map[string][]*mail // by a reporter
+	prefixes  map[string][]*mail // by their subject prefix
+}
+
+func (c *Corpus) postingIndex() *postingIndex {
+	ix := &postingIndex{linking: map[string][]*mail{}, fixing: map[string][]*mail{}, paths: map[string][]*mail{},
+		funcs: map[string][]*mail{}, reporters: map[string][]*mail{}, prefixes: map[string][]*mail{}}
+	for _, o := range c.mails {
+		if o.kind != kindPatch {
+			continue
+		}
+		for _, l := range o.links {
+			ix.linking[l] = append(ix.linking[l], o)
+		}
+		for _, f := range o.fixes {
+			if f.title != "" {
+				k := TitleKey(f.title)
+				ix.fixing[k] = append(ix.fixing[k], o)
+			}
+		}
+		for _, p := range kernelFiles(o) {
+			ix.paths[p] = append(ix.paths[p], o)
+		}
+		for _, f := range o.shape.Functions {
+			ix.funcs[f] = append(ix.funcs[f], o)
+		}
+		for _, r := range o.reporters {
+			ix.reporters[r] = append(ix.reporters[r], o)
+		}
+		if p, _ := splitPrefix(o.key); p != "" {
+			ix.prefixes[p] = append(ix.prefixes[p], o)
+		}
+	}
+	return ix
+}
+
+// kernelFiles are the kernel source files a posting touches.
+func kernelFiles(m *mail) []string {
+	var out []string
+	for _, p := range m.shape.Paths {
+		if kernelSource(p) {
+			out = append(out, p)
 		}
 	}
 	return out

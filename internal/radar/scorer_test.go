@@ -16,6 +16,7 @@ import (
 	"patchtrail/indexer"
 	"patchtrail/internal/radar"
 	"patchtrail/internal/store"
+	"patchtrail/internal/testcorpus"
 )
 
 // fixtureStore imports the fixture into a new data directory, with the
@@ -462,5 +463,100 @@ func TestClosedReportChunked(t *testing.T) {
 	}
 	if d := cmp.Diff(direct(t, st, radar.Default()), stored(t, st)); d != "" {
 		t.Errorf("stored scores (-direct +stored):\n%s", d)
+	}
+}
+
+// Messages arriving one at a time, each scored before the next (an
+// update per message, as a sync round of one message scores it), give
+// the scores of a whole scoring: what a message changes reaches every
+// posting it changes (Corpus.affected), in archive order and against it.
+func TestScoredOneAtATime(t *testing.T) {
+	var msgs []string
+	for i, part := range strings.Split("\n"+radar.FixtureForTest()+"\n"+closedReport, "\nFrom ") {
+		if i > 0 && strings.TrimSpace(part) != "" {
+			msgs = append(msgs, "From "+part+"\n")
+		}
+	}
+	if len(msgs) < 8 {
+		t.Fatalf("split the fixture into %d messages", len(msgs))
+	}
+	for _, order := range []string{"archive", "reversed"} {
+		t.Run(order, func(t *testing.T) {
+			ms := slices.Clone(msgs)
+			if order == "reversed" {
+				slices.Reverse(ms)
+			}
+			ctx := context.Background()
+			dir := t.TempDir()
+			data := filepath.Join(dir, "data")
+			st, err := store.Open(ctx, data, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			h, err := indexer.OpenRadarHook(ctx, st, data, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, m := range ms {
+				src := filepath.Join(dir, fmt.Sprintf("%03d.mbox", i))
+				if err := os.WriteFile(src, []byte(m), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := indexer.Import(ctx, st, src, &indexer.Options{List: "foo", Hooks: []indexer.Hook{h}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if d := cmp.Diff(direct(t, st, radar.Default()), stored(t, st)); d != "" {
+				t.Errorf("scores after %d one-message imports (-direct +stored):\n%s", len(ms), d)
+			}
+		})
+	}
+}
+
+// The io-uring epoch imported with the radar scoring after every batch
+// (about 30 updates, each reading only what its batch can change) gives
+// the rows of a whole scoring of the same store: what a message changes
+// reaches every posting it changes (Corpus.affected) on real mail.
+func TestIncrementalEqualsFullOnEpoch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("imports the whole epoch")
+	}
+	inbox := testcorpus.Inbox(t)
+	ctx := context.Background()
+	data := t.TempDir()
+	st, err := store.Open(ctx, data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	h, err := indexer.OpenRadarHook(ctx, st, data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Interval, h.Share = 0, 0 // score after every batch
+	if _, err := indexer.Import(ctx, st, inbox, &indexer.Options{List: "io-uring", Hooks: []indexer.Hook{h}}); err != nil {
+		t.Fatal(err)
+	}
+	list := func() []radar.Item {
+		items, err := radar.List(ctx, st, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return items
+	}
+	incremental := list()
+	if _, err := st.DB().Exec(`DELETE FROM meta WHERE key = 'radar_stamp'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := radar.NewScorer(st, nil, nil).Update(ctx); err != nil {
+		t.Fatal(err)
+	}
+	full := list()
+	if len(full) < 1000 {
+		t.Fatalf("%d rows after a whole scoring of the epoch", len(full))
+	}
+	if d := cmp.Diff(full, incremental); d != "" {
+		t.Errorf("rows scored batch by batch (-whole scoring +batches):\n%.4000s", d)
 	}
 }
