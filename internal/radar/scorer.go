@@ -545,9 +545,7 @@ func (c *Corpus) affected(queued []int64, gone []*mail, all bool, labels *Labels
 		if m.key != "" {
 			keys[m.key] = true
 		}
-		if m.kind == kindPatch || m.kind == kindStable || want[m.id] {
-			group(m)
-		}
+		group(m) // its own version group
 		for _, o := range ix.linking[m.mid] {
 			group(o)
 			if o.date.Year() >= 1991 {
