@@ -321,18 +321,8 @@ func importScored(t *testing.T, mbox string) *store.Store {
 	if err := os.WriteFile(src, []byte(mbox), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	data := filepath.Join(dir, "data")
-	st, err := store.Open(ctx, data, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	h, err := indexer.OpenRadarHook(ctx, st, data, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := indexer.Import(ctx, st, src, &indexer.Options{List: "foo", Hooks: []indexer.Hook{h}}); err != nil {
+	st, h := openScored(t, filepath.Join(dir, "data"))
+	if _, err := indexer.Import(context.Background(), st, src, &indexer.Options{List: "foo", Hooks: []indexer.Hook{h}}); err != nil {
 		t.Fatal(err)
 	}
 	return st
@@ -371,15 +361,7 @@ func TestScoredBetweenBatches(t *testing.T) {
 		if err := os.WriteFile(src, []byte(radar.FixtureForTest()), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		data := filepath.Join(dir, "data")
-		st, err := store.Open(ctx, data, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h, err := indexer.OpenRadarHook(ctx, st, data, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		st, h := openScored(t, filepath.Join(dir, "data"))
 		h.Interval = tc.interval
 		// One message a batch, and Finish left to the test.
 		opts := &indexer.Options{List: "foo", Hooks: []indexer.Hook{h}, BatchBytes: 1, DeferFinish: true}
@@ -403,7 +385,6 @@ func TestScoredBetweenBatches(t *testing.T) {
 		if d := cmp.Diff(direct(t, st, radar.Default()), stored(t, st)); d != "" {
 			t.Errorf("interval %v: scores (-direct +stored):\n%s", tc.interval, d)
 		}
-		st.Close()
 	}
 }
 
@@ -488,16 +469,7 @@ func TestScoredOneAtATime(t *testing.T) {
 			}
 			ctx := context.Background()
 			dir := t.TempDir()
-			data := filepath.Join(dir, "data")
-			st, err := store.Open(ctx, data, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
-			h, err := indexer.OpenRadarHook(ctx, st, data, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			st, h := openScored(t, filepath.Join(dir, "data"))
 			for i, m := range ms {
 				src := filepath.Join(dir, fmt.Sprintf("%03d.mbox", i))
 				if err := os.WriteFile(src, []byte(m), 0o644); err != nil {
@@ -524,16 +496,7 @@ func TestIncrementalEqualsFullOnEpoch(t *testing.T) {
 	}
 	inbox := testcorpus.Inbox(t)
 	ctx := context.Background()
-	data := t.TempDir()
-	st, err := store.Open(ctx, data, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	h, err := indexer.OpenRadarHook(ctx, st, data, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, h := openScored(t, t.TempDir())
 	h.Interval, h.Share = 0, 0 // score after every batch
 	if _, err := indexer.Import(ctx, st, inbox, &indexer.Options{List: "io-uring", Hooks: []indexer.Hook{h}}); err != nil {
 		t.Fatal(err)
@@ -559,4 +522,21 @@ func TestIncrementalEqualsFullOnEpoch(t *testing.T) {
 	if d := cmp.Diff(full, incremental); d != "" {
 		t.Errorf("rows scored batch by batch (-whole scoring +batches):\n%.4000s", d)
 	}
+}
+
+// openScored opens a store in the data directory data, closed when the
+// test ends, with the radar's hook.
+func openScored(t *testing.T, data string) (*store.Store, *indexer.RadarHook) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	h, err := indexer.OpenRadarHook(ctx, st, data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, h
 }
