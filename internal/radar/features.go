@@ -339,10 +339,12 @@ func (c *Corpus) Patches(from, to time.Time, labels *Labels) []*Row {
 }
 
 // row computes the features of posting m with its earlier versions.
-func (c *Corpus) row(m *mail, h *history) *Row {
+func (c *Corpus) row(m *mail, h *history) *Row { return c.rowOf(m, c.versionsOf(m), h) }
+
+// rowOf is row with the versions of m (versionsOf) known.
+func (c *Corpus) rowOf(m *mail, vs []*mail, h *history) *Row {
 	r := &Row{MessageID: m.mid, Subject: m.subject, Key: m.key, Date: m.date, mail: m, Words: m.words, WordCount: m.nWords,
 		X: make([]float64, len(features)), ev: make([]evidence, len(features))}
-	vs := c.versionsOf(m)
 	for _, v := range vs {
 		r.Versions = append(r.Versions, v.mid)
 	}
@@ -910,10 +912,8 @@ func (c *Corpus) history(labels *Labels) *history {
 		fixed: map[string][]time.Time{}, fixedBy: map[string][]time.Time{}, fixedPrefix: map[string][]time.Time{}}
 	for _, m := range c.mails {
 		if m.kind == kindPatch && len(m.fixes) > 0 {
-			for _, p := range m.shape.Paths {
-				if kernelSource(p) {
-					h.fixed[p] = append(h.fixed[p], m.date)
-				}
+			for _, p := range kernelFiles(m) {
+				h.fixed[p] = append(h.fixed[p], m.date)
 			}
 			h.fixedBy[m.from] = append(h.fixedBy[m.from], m.date)
 			if p, _ := splitPrefix(m.key); p != "" {
@@ -940,10 +940,8 @@ func (c *Corpus) history(labels *Labels) *history {
 		}
 		done[m.key] = true
 		e := histEvent{published: cv.Published, key: m.key, mid: m.mid}
-		for _, p := range m.shape.Paths {
-			if kernelSource(p) {
-				h.files[p] = append(h.files[p], e)
-			}
+		for _, p := range kernelFiles(m) {
+			h.files[p] = append(h.files[p], e)
 		}
 		for _, f := range m.shape.Functions {
 			h.funcs[f] = append(h.funcs[f], e)
@@ -1009,12 +1007,7 @@ func count(idx map[string][]histEvent, keys []string, t time.Time, key string) (
 // features sets the history features of a row for posting m: only CVEs
 // published before m's date count.
 func (h *history) features(r *Row, m *mail) {
-	var paths []string
-	for _, p := range m.shape.Paths {
-		if kernelSource(p) {
-			paths = append(paths, p)
-		}
-	}
+	paths := kernelFiles(m)
 	// For files, the share of their earlier fixes (postings with a
 	// Fixes: trailer) that got a CVE: how often a fix there mattered,
 	// rather than how much was fixed there.
@@ -1047,4 +1040,15 @@ func (h *history) features(r *Row, m *mail) {
 		fixes := sort.Search(len(ds), func(i int) bool { return !ds[i].Before(m.date) })
 		r.setf("history_author", float64(n)/float64(max(fixes, n)+2), mid)
 	}
+}
+
+// kernelFiles are the kernel source files a posting touches.
+func kernelFiles(m *mail) []string {
+	var out []string
+	for _, p := range m.shape.Paths {
+		if kernelSource(p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }

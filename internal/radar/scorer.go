@@ -377,8 +377,11 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 		threads := map[int64]bool{}
 		var links []string
 		j := i
+		var versions [][]*mail // of targets[i:j]
 		for ; j < len(targets) && len(threads) < chunkThreads; j++ {
-			for _, v := range c.versionsOf(targets[j]) {
+			vs := c.versionsOf(targets[j])
+			versions = append(versions, vs)
+			for _, v := range vs {
 				threads[v.thread] = true
 				links = append(links, v.links...)
 			}
@@ -395,11 +398,11 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 			return 0, err
 		}
 		w := &store.RadarWrite{}
-		for _, m := range targets[i:j] {
+		for k, m := range targets[i:j] {
 			if err := ctx.Err(); err != nil {
 				return 0, err
 			}
-			r := cc.row(m, h)
+			r := cc.rowOf(m, versions[k], h)
 			vs := cc.versions[m.key+"\x00"+m.from]
 			sig, _ := json.Marshal(s.model.Signals(r))
 			ver, _ := json.Marshal(r.Versions)
@@ -674,15 +677,4 @@ func (c *Corpus) postingIndex() *postingIndex {
 		}
 	}
 	return ix
-}
-
-// kernelFiles are the kernel source files a posting touches.
-func kernelFiles(m *mail) []string {
-	var out []string
-	for _, p := range m.shape.Paths {
-		if kernelSource(p) {
-			out = append(out, p)
-		}
-	}
-	return out
 }
