@@ -289,11 +289,13 @@ func run(ctx context.Context, st *store.Store, r mbox.Reader, path, list string,
 	}
 	<-readDone
 	bar.Finish()
-	if err == nil && readErr != nil {
-		err = readErr
-	}
+	// A cancelled import is cancelled, whatever the reader said after
+	// (a reader cut off by the cancel may fail its last read).
 	if err == nil {
 		err = parent.Err()
+	}
+	if err == nil && readErr != nil {
+		err = readErr
 	}
 	res.Elapsed = time.Since(start)
 	if ferr := w.finish(err); ferr != nil && err == nil {
