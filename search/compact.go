@@ -3,6 +3,8 @@ package search
 import (
 	"context"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
@@ -13,8 +15,31 @@ import (
 // merges up to SegmentsPerMergeTask segments per task.
 const compactRounds = 4
 
+// CompactOptions are the options of Index.Compact.
+type CompactOptions struct {
+	// Closed merges every shard of every partition but the newest into
+	// one segment, whatever the cap on merged segments
+	// (Options.MaxSegmentDocs) says. Batches go mostly to the newest
+	// partition; an older one is written again only by mail dated in its
+	// span (another list's history), so its one segment stays whole
+	// until then. Every search visits every segment of the partitions it
+	// reads: at 433,541 messages in year partitions the capped merges
+	// leave 160 segments, and a word's search reads each one's
+	// dictionary (doc/scaling.md). With Options.ReleasePages the pages
+	// such a merge maps are released while it runs, once they add
+	// releaseEvery to the process's resident size, so the merge's memory
+	// is not the size of the segments it reads.
+	Closed bool
+}
+
+// releaseEvery is how much the mapped pages of an index's files may add
+// to the resident size of a process during a whole-partition merge
+// before they are released (CompactOptions.Closed).
+const releaseEvery = 64 << 20
+
 // Compact merges the segments of every shard down to as few as the cap on
-// merged segments allows (Options.MaxSegmentDocs): the merge floor
+// merged segments allows (Options.MaxSegmentDocs; CompactOptions.Closed:
+// one per shard of a closed partition): the merge floor
 // (mergeFloorDocs) keeps an import's many small batches in segments of
 // their own, which saves rewriting them after every batch but leaves up
 // to a dozen segments per shard, and every search visits each of them.
@@ -22,38 +47,33 @@ const compactRounds = 4
 // more, not after every batch. Shards that already hold one segment are
 // left alone. The answers do not change; only which segment holds a
 // document does. With Options.ReleasePages the pages the merges mapped
-// are released after each shard.
-func (ix *Index) Compact(ctx context.Context) error {
+// are released after each shard. o may be nil.
+func (ix *Index) Compact(ctx context.Context, o *CompactOptions) error {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	if ix.closed {
 		return ErrClosed
 	}
-	po := mergeplan.SingleSegmentMergePlanOptions
-	if ix.opts.MaxSegmentDocs > 0 {
-		po.MaxSegmentSize = int64(ix.opts.MaxSegmentDocs)
-		po.FloorSegmentSize = int64(ix.opts.MaxSegmentDocs)
+	if o == nil {
+		o = &CompactOptions{}
 	}
-	for _, p := range ix.parts {
+	capped := mergeplan.SingleSegmentMergePlanOptions
+	if ix.opts.MaxSegmentDocs > 0 {
+		capped.MaxSegmentSize = int64(ix.opts.MaxSegmentDocs)
+		capped.FloorSegmentSize = int64(ix.opts.MaxSegmentDocs)
+	}
+	whole := mergeplan.SingleSegmentMergePlanOptions
+	// One task merges every segment of the shard: a shard of a closed
+	// partition ends in one round.
+	whole.SegmentsPerMergeTask = 1 << 20
+	for n, p := range ix.parts {
+		po, closed := &capped, o.Closed && n > 0 // ix.parts is newest first
+		if closed {
+			po = &whole
+		}
 		for i, s := range p.shards {
-			sc, err := scorchOf(s)
-			if err != nil {
+			if err := ix.compactShard(ctx, s, po, closed && ix.opts.ReleasePages); err != nil {
 				return fmt.Errorf("search: compact partition %q shard %d: %w", p.key, i, err)
-			}
-			for range compactRounds {
-				before := segmentCount(sc)
-				if before <= 1 {
-					break
-				}
-				if err := sc.ForceMerge(ctx, &po); err != nil {
-					return fmt.Errorf("search: compact partition %q shard %d: %w", p.key, i, err)
-				}
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				if segmentCount(sc) >= before {
-					break
-				}
 			}
 			if ix.opts.ReleasePages {
 				// What the merges read and wrote is mapped: hand it back
@@ -63,6 +83,68 @@ func (ix *Index) Compact(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// compactShard force-merges the segments of shard s with po, in rounds
+// until one segment is left or a round merges nothing; with release it
+// bounds the pages the merges map (CompactOptions.Closed).
+func (ix *Index) compactShard(ctx context.Context, s bleve.Index, po *mergeplan.MergePlanOptions, release bool) error {
+	sc, err := scorchOf(s)
+	if err != nil {
+		return err
+	}
+	if release {
+		stop := ix.releaseWhileRunning()
+		defer stop()
+	}
+	for range compactRounds {
+		before := segmentCount(sc)
+		if before <= 1 {
+			return nil
+		}
+		if err := sc.ForceMerge(ctx, po); err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if segmentCount(sc) >= before {
+			return nil
+		}
+	}
+	return nil
+}
+
+// releaseWhileRunning releases the index's mapped pages whenever the
+// process's file-backed resident size grew by releaseEvery since the
+// last release, checking every 50 ms, until the returned function is
+// called. A merge reads its segments through their mappings from
+// start to end; what it has read is not needed again, and a page it
+// does need is read back.
+func (ix *Index) releaseWhileRunning() (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		last := fileResident()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			if now := fileResident(); now > last+releaseEvery {
+				ix.releaseMappedPages()
+				last = fileResident()
+			} else if now < last {
+				last = now
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
 }
 
 // segmentCount is the number of file segments of a shard's current root.
@@ -84,8 +166,9 @@ func scorchOf(s bleve.Index) (*scorch.Scorch, error) {
 	return sc, nil
 }
 
-// segments returns the number of file segments of every shard.
-func (ix *Index) segments() (uint64, error) {
+// Segments returns the number of file segments of every shard of every
+// partition: what a search over all of them visits.
+func (ix *Index) Segments() (uint64, error) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	if ix.closed {

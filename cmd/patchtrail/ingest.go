@@ -89,7 +89,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		// The batches' small segments, merged once now rather than after
 		// every batch (search.Index.Compact).
 		start := time.Now()
-		if err := w.Index.Compact(ctx); err != nil {
+		if err := w.Index.Compact(ctx, nil); err != nil {
 			e.log.Error("compacting the search index failed", "err", err)
 			errs = append(errs, err)
 		} else {

@@ -20,6 +20,7 @@ import (
 func init() {
 	register(&command{name: "search", args: "[--json|--mbox] [--limit N] [--offset N] [--sort date|relevance] [--threads] [--list L] QUERY", short: "search with lore's query language (see `help search`)", run: runSearch, reads: always})
 	register(&command{name: "reindex", args: "[--span year|quarter|month]", short: "rebuild the search index from the store", run: runReindex})
+	register(&command{name: "compact", short: "merge the search index's closed partitions into one segment per shard (faster, smaller searches)", run: runCompact})
 	helpTopics["search"] = search.HelpText
 }
 
@@ -92,6 +93,36 @@ func runReindex(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "indexed %d messages and commits in %s\n", n, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// runCompact merges every shard of the index's closed partitions into one
+// segment and the newest partition's as far as the import's cap allows
+// (search.CompactOptions), as public-inbox-compact does for Xapian.
+func runCompact(ctx context.Context, e *env, args []string) error {
+	fs := e.flags("compact")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	w, err := openWriter(ctx, e, &indexer.WriterOptions{NoRadar: true})
+	if err != nil {
+		return err
+	}
+	defer w.Store.Close()
+	defer w.Index.Close()
+	start := time.Now()
+	before, err := w.Index.Segments()
+	if err != nil {
+		return err
+	}
+	if err := w.Index.Compact(ctx, &search.CompactOptions{Closed: true}); err != nil {
+		return err
+	}
+	after, err := w.Index.Segments()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "compacted the search index from %d segments to %d in %s\n", before, after, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

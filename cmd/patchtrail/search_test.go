@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -46,3 +47,37 @@ func TestSearchNoSilentCap(t *testing.T) {
 		t.Errorf("listing: want %d results and 20 lines, got\n%s", all.Total, got)
 	}
 }
+
+// TestCompactCommand: `compact` merges the index's segments without
+// changing an answer, and says how many segments there were and are.
+func TestCompactCommand(t *testing.T) {
+	data := t.TempDir()
+	pt(t, data, "import", filepath.Join(repoRoot(t), "testdata/sample/sample.mbox"))
+	pt(t, data, "reindex", "--span", "month")
+	queries := []string{"s:PATCH", "b:io_uring", "d:2024-02-01..2024-03-01", "f:axboe"}
+	want := make([]string, len(queries))
+	for i, q := range queries {
+		want[i] = untimed(pt(t, data, "search", "--json", "--limit", "0", q))
+	}
+	out := pt(t, data, "compact")
+	var before, after int
+	if _, err := fmt.Sscanf(out, "compacted the search index from %d segments to %d in", &before, &after); err != nil {
+		t.Fatalf("compact printed %q: %v", out, err)
+	}
+	if after < 1 || after > before {
+		t.Errorf("compact: %d segments to %d", before, after)
+	}
+	for i, q := range queries {
+		if got := untimed(pt(t, data, "search", "--json", "--limit", "0", q)); got != want[i] {
+			t.Errorf("%s after compact:\n%s\nwant\n%s", q, got, want[i])
+		}
+	}
+}
+
+// untimed drops the "took" member of a JSON answer, the one that differs
+// between two runs of the same search.
+func untimed(s string) string {
+	return tookRE.ReplaceAllString(s, "")
+}
+
+var tookRE = regexp.MustCompile(`(?m)^\s*"took": [0-9.e-]+,?\n`)
