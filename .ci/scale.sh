@@ -29,6 +29,9 @@
 #   SCALE_PHASE=report  only print the report of what DIR holds
 #   SCALE_PHASE=serve   only measure serve on what DIR holds now (a row
 #                       labelled SCALE_LABEL, default "now"), then report
+#   SCALE_COMPACT=0     skip the last step: after the last list's serve row,
+#                       `patchtrail compact` (timed, DIR/scale-compact.tsv)
+#                       and serve measured again as row "LIST+compacted"
 #   SCALE_NOBUILD=1     use bin/patchtrail as it is
 #   SCALE_BIN=FILE      the binary to run (default bin/patchtrail, built
 #                       unless SCALE_NOBUILD); e.g. another build to
@@ -54,6 +57,7 @@ mkdir -p "$DATA"
 IMPORTS=$DATA/scale-imports.tsv # list added read bytes wall user sys maxrss_kb load_before load_after
 SERVES=$DATA/scale-serve.tsv    # after-list messages store_b index_b raw_b rss_idle_kb rss_after_kb hwm_kb [anon_after_kb file_after_kb]
 TIMES=$DATA/scale-times         # per serve run: after-list endpoint query-number ms
+COMPACTS=$DATA/scale-compact.tsv # after-list segments_before segments_after wall user sys maxrss_kb
 touch "$IMPORTS" "$SERVES"
 
 WORK=$(mktemp -d)
@@ -214,11 +218,25 @@ print(sum(r["added"] for r in rs), sum(r["read"] for r in rs), sum(r["bytes"] fo
 	if [ -n "$last" ] && ! awk -F'\t' -v n="$last" '$1 == n {f = 1} END {exit !f}' "$SERVES"; then
 		serve_measure "$last"
 	fi
+	# What an operator does after importing lists' histories, as
+	# public-inbox-compact: merge the closed partitions (doc/scaling.md).
+	if [ -n "$last" ] && [ "${SCALE_COMPACT:-1}" = 1 ] &&
+		! awk -F'\t' -v n="$last+compacted" '$1 == n {f = 1} END {exit !f}' "$SERVES"; then
+		echo "scale: $(date -u +%H:%M:%S) compact after $last" >&2
+		/usr/bin/time -f '%e %U %S %M' -o "$WORK/time" "$BIN" -q --data "$DATA" compact >"$WORK/out" 2>"$WORK/err" ||
+			{ cat "$WORK/err" >&2; exit 1; }
+		read -r _ _ _ _ _ before _ _ after _ <"$WORK/out"
+		read -r wall user sys maxrss <"$WORK/time"
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$last" "$before" "$after" "$wall" "$user" "$sys" "$maxrss" >>"$COMPACTS"
+		echo "scale: $(date -u +%H:%M:%S) $(cat "$WORK/out"), peak RSS $((maxrss / 1024)) MB" >&2
+		serve_measure "$last+compacted"
+	fi
 fi
 
-python3 - "$IMPORTS" "$SERVES" "$TIMES" "$QUERIES" "$REPS" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY' | tee "$DATA/scale.md"
+touch "$COMPACTS"
+python3 - "$IMPORTS" "$SERVES" "$TIMES" "$QUERIES" "$REPS" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$COMPACTS" <<'PY' | tee "$DATA/scale.md"
 import statistics as st, sys
-imports, serves, times, queries, reps, cores, load = sys.argv[1:]
+imports, serves, times, queries, reps, cores, load, compacts = sys.argv[1:]
 imp = [l.rstrip("\n").split("\t") for l in open(imports) if l.strip()]
 srv = [l.rstrip("\n").split("\t") for l in open(serves) if l.strip()]
 qs = [q.rstrip("\n") for q in open(queries) if q.strip()]
@@ -269,16 +287,20 @@ for label, msgs, sb, ib, rb, idle, after, hwm, *parts in srv:
             med = [st.median(v) for v in src.get(label, {}).get(ep, {}).values()]
             row += f" | {pct(med, 50):.1f} | {pct(med, 90):.1f} | {max(med):.1f}" if med else " | – | – | –"
     print(row + " |")
+for name, before, after, wall, user, sys_, rss in (l.rstrip("\n").split("\t") for l in open(compacts) if l.strip()):
+    print(f"\n`patchtrail compact` after {name}: {int(before):,} segments to {int(after):,} in {float(wall):,.0f} s wall, "
+          f"{float(user) + float(sys_):,.0f} s CPU, peak RSS {int(rss) / 1024:,.0f} MB (row \"{name}+compacted\" above).")
 if srv:
-    label = srv[-1][0]
-    print(f"\nPer query after {label} ({int(srv[-1][1]):,} messages), median of {reps} requests after a warm-up, ms:\n")
-    print("| # | query | HTML page | /api/v1/search | HTML CPU | API CPU |")
-    print("|---|---|---|---|---|---|")
-    def cell(src, ep, i):
+    # The last row, and beside a compacted row the row before compaction.
+    labels = [r[0] for r in srv[-2:]] if srv[-1][0].endswith("+compacted") and len(srv) > 1 else [srv[-1][0]]
+    print(f"\nPer query after {' and '.join(labels)} ({int(srv[-1][1]):,} messages), median of {reps} requests after a warm-up, ms:\n")
+    print("| # | query | " + " | ".join(f"{l}: HTML page | /api/v1/search | HTML CPU | API CPU" for l in labels) + " |")
+    print("|---|---|" + "---|---|---|---|" * len(labels))
+    def cell(src, label, ep, i):
         v = src.get(label, {}).get(ep, {}).get(i)
         return f"{st.median(v):.1f}" if v else "–"
     for i, q in enumerate(qs, 1):
-        print(f"| {i} | `{q}` | {cell(t, 'html', i)} | {cell(t, 'api', i)} | {cell(c, 'html', i)} | {cell(c, 'api', i)} |")
+        print(f"| {i} | `{q}` | " + " | ".join(f"{cell(t, l, 'html', i)} | {cell(t, l, 'api', i)} | {cell(c, l, 'html', i)} | {cell(c, l, 'api', i)}" for l in labels) + " |")
 for label in sorted(bad):
     print(f"\nNot 200 after {label}: " + ", ".join(f"{ep} #{n} ({code})" for ep, n, code in sorted(bad[label])))
 PY
