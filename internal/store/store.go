@@ -133,6 +133,12 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE INDEX IF NOT EXISTS messages_thread ON messages(thread, date);
 CREATE INDEX IF NOT EXISTS messages_norm_subject ON messages(norm_subject);
 CREATE INDEX IF NOT EXISTS messages_date ON messages(date);
+-- The counts of Stats (the home page, /api/v1/stats, every serve start)
+-- read these instead of scanning messages, whose rows hold the raw mail:
+-- 1.3 s + 0.6 s + 0.6 s at 433,541 messages before, 30 + 50 + 0 ms with
+-- them (doc/scaling.md).
+CREATE INDEX IF NOT EXISTS messages_live ON messages(thread) WHERE deleted = 0;
+CREATE INDEX IF NOT EXISTS messages_deleted ON messages(id) WHERE deleted = 1;
 -- Every Message-ID ever seen: a real message's ids (message > 0) and
 -- ghosts (message = 0), ids referenced by some message but never received.
 CREATE TABLE IF NOT EXISTS mids (
