@@ -70,6 +70,7 @@ func run(args []string) int {
 	verbose := global.Bool("v", false, "verbose logging")
 	quiet := global.Bool("q", false, "log warnings and errors only")
 	cpuprofile := global.String("cpuprofile", "", "write a CPU profile to `FILE`")
+	heapprofile := global.String("heapprofile", "", "write a heap profile to `FILE` at the largest live heap seen (sampled twice a second)")
 	global.Usage = func() { usage(global) }
 	if err := global.Parse(args); err != nil {
 		return 2
@@ -106,6 +107,9 @@ func run(args []string) int {
 		}
 		pprof.StartCPUProfile(f)
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	if *heapprofile != "" {
+		defer peakHeapProfile(*heapprofile, e.log)()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
