@@ -53,6 +53,13 @@ type mail struct {
 	shape     Shape
 	patchID   string // git patch-id of its first diff ("" when none)
 
+	// slimCounter is counter(m)+1 while m is slim (0: it is not): an
+	// update drops the parent and subject of the postings it holds only
+	// for their versions and history, and reads them again for the
+	// chunk that scores them (Scorer.Update). The Message-ID stays: the
+	// rows of other postings name it as evidence.
+	slimCounter int16
+
 	// What only the message's own row and the notes of its thread read;
 	// nil while an update holds the posting only for its versions and
 	// history (Scorer.Update).
@@ -77,6 +84,19 @@ type textEvidence struct {
 	cleanup  bool
 	words    []string // distinct words of subject and changelog (postingWords)
 	nWords   int      // how many postingWords gave, when words keeps only some (keepWords); 0: len(words)
+}
+
+// slim drops m's parent and subject, keeping its position in its series
+// (counter), which the versions of other postings read.
+func (m *mail) slim() {
+	m.slimCounter = int16(min(counter(m), 1<<14)) + 1
+	m.parent, m.subject = "", ""
+}
+
+// fill gives a slim m its parent and subject again, from its header.
+func (m *mail) fill(h *store.RadarHeader) {
+	m.parent, m.subject = h.Parent, h.Subject
+	m.slimCounter = 0
 }
 
 // newMail returns an empty mail with its text evidence.

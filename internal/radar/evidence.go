@@ -1,6 +1,7 @@
 package radar
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -50,4 +51,24 @@ func decodeEvidence(id int64, b []byte) (*Record, error) {
 		return nil, fmt.Errorf("radar: evidence of message row %d: %w", id, err)
 	}
 	return &r, nil
+}
+
+// kindField is how Record's kind starts in stored evidence.
+var kindField = []byte(`"kind":`)
+
+// storedKind reads the kind of stored evidence without decoding the rest
+// (kindOther when it has none, or when the evidence does not decode: a
+// decoded record reads it the same). Inside a JSON string a quote is
+// escaped, so the first `"kind":` of the text is the member.
+func storedKind(b []byte) kind {
+	i := bytes.Index(b, kindField)
+	if i < 0 {
+		return kindOther
+	}
+	n, rest := 0, b[i+len(kindField):]
+	for len(rest) > 0 && rest[0] >= '0' && rest[0] <= '9' && n < 256 {
+		n = n*10 + int(rest[0]-'0')
+		rest = rest[1:]
+	}
+	return kind(n)
 }

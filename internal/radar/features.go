@@ -879,7 +879,12 @@ func (c *Corpus) wordsOf(key string) *keyWords {
 }
 
 // counter is the position of a posting in its series (0: alone).
-func counter(m *mail) int { return patch.ParseSubject(m.subject).Counter }
+func counter(m *mail) int {
+	if m.slimCounter > 0 {
+		return int(m.slimCounter) - 1
+	}
+	return patch.ParseSubject(m.subject).Counter
+}
 
 // splitPrefix splits a subject key after its last "prefix: ".
 func splitPrefix(key string) (string, string) {

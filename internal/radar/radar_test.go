@@ -3,6 +3,7 @@ package radar
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -843,5 +844,32 @@ func TestHistoryPrefix(t *testing.T) {
 	// One of the two earlier fixes under "foo: bar" got a CVE: 1/(2+2).
 	if v := x(20); v != 0.25 {
 		t.Errorf("history_prefix = %v, want 0.25", v)
+	}
+}
+
+// storedKind reads the kind of stored evidence as decoding it does, for
+// every kind, keys that spell the member, and evidence that does not
+// decode.
+func TestStoredKind(t *testing.T) {
+	for k := kindOther; k <= kindStable; k++ {
+		for _, key := range []string{"", "io_uring: fix", `a "kind":2 key`, `"kind":3`} {
+			r := Record{Key: key, Kind: uint8(k), Links: []string{`x"kind":4@y`}}
+			b, err := json.Marshal(&r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := decodeEvidence(1, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := storedKind(b); got != kind(back.Kind) || got != k {
+				t.Errorf("storedKind(%s) = %d, decoded %d, want %d", b, got, back.Kind, k)
+			}
+		}
+	}
+	for _, b := range []string{"", "junk", `{"kind":`} {
+		if got := storedKind([]byte(b)); got != kindOther {
+			t.Errorf("storedKind(%q) = %d, want %d", b, got, kindOther)
+		}
 	}
 }

@@ -186,10 +186,10 @@ func LabelsFromStore(ctx context.Context, st *store.Store) (*Labels, error) {
 	return l, err
 }
 
-// load reads the stored messages with evidence that keep accepts (nil:
-// all), in row order, and the queued messages no longer on any list
-// (gone: they change what their presence changed).
-func (s *Scorer) load(ctx context.Context, queued []int64, keep func(*mail) bool) (mails, gone []*mail, err error) {
+// load reads the stored messages with evidence that keep accepts, by row
+// id and kind (nil: all), in row order, and the queued messages no
+// longer on any list (gone: they change what their presence changed).
+func (s *Scorer) load(ctx context.Context, queued []int64, keep func(id int64, k kind) bool) (mails, gone []*mail, err error) {
 	var decodeErr error
 	defer func() {
 		if decodeErr != nil {
@@ -205,10 +205,12 @@ func (s *Scorer) load(ctx context.Context, queued []int64, keep func(*mail) bool
 		if _, ok := have[h.ID]; ok {
 			have[h.ID] = true
 		}
-		if m := s.read(h, &decodeErr); keep == nil || keep(m) {
-			in.mail(m)
-			mails = append(mails, m)
+		if keep != nil && !keep(h.ID, storedKind(h.Data)) {
+			return nil // not decoded: most messages are replies
 		}
+		m := s.read(h, &decodeErr)
+		in.mail(m)
+		mails = append(mails, m)
 		return nil
 	})
 	if err != nil {
@@ -341,8 +343,8 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 	for _, id := range queued {
 		want[id] = true
 	}
-	base, gone, err := s.load(ctx, queued, func(m *mail) bool {
-		return m.kind == kindPatch || m.kind == kindStable || want[m.id]
+	base, gone, err := s.load(ctx, queued, func(id int64, k kind) bool {
+		return k == kindPatch || k == kindStable || want[id]
 	})
 	if err != nil {
 		return 0, err
@@ -363,7 +365,10 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 		inBase[m.id] = m
 		baseThreads[m.thread] = append(baseThreads[m.thread], m)
 		if !want[m.id] {
-			m.textEvidence = nil // read again for the chunk that scores it (withThreads)
+			// Read again for the chunk that scores it (withThreads):
+			// what only its own row and its thread's lookups read.
+			m.textEvidence = nil
+			m.slim()
 		}
 	}
 	for _, id := range queued {
@@ -417,6 +422,7 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 		}
 		for _, m := range filled {
 			m.textEvidence = nil
+			m.slim()
 		}
 		i = j
 	}
@@ -429,8 +435,9 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 
 // withThreads returns c with the thread lookups of the given threads:
 // their messages in c (inBase, by thread in baseThreads) and the rest,
-// read from the store. The messages of c there whose text evidence was
-// dropped get it again (filled: to drop after the chunk).
+// read from the store. The messages of c there that were slimmed get
+// their text evidence, parent and subject again (filled: to slim again
+// after the chunk).
 func (s *Scorer) withThreads(ctx context.Context, c *Corpus, threads map[int64]bool, inBase map[int64]*mail, baseThreads map[int64][]*mail) (cc *Corpus, filled []*mail, err error) {
 	ids := make([]int64, 0, len(threads))
 	var ms []*mail
@@ -445,6 +452,7 @@ func (s *Scorer) withThreads(ctx context.Context, c *Corpus, threads map[int64]b
 			ms = append(ms, s.read(h, &decodeErr))
 		case m.textEvidence == nil:
 			m.textEvidence = s.text(h, &decodeErr)
+			m.fill(h)
 			filled = append(filled, m)
 		}
 		return nil
