@@ -86,23 +86,52 @@ type textEvidence struct {
 	nWords   int      // how many postingWords gave, when words keeps only some (keepWords); 0: len(words)
 }
 
-// slim drops m's parent and subject, keeping its position in its series
-// (counter), which the versions of other postings read.
+// slim drops what an update reads of a posting only in the chunk that
+// scores it or its versions (Scorer.Update): its text evidence, parent
+// and subject, keeping its position in its series (counter), which the
+// versions of other postings read.
 func (m *mail) slim() {
 	m.slimCounter = int16(min(counter(m), 1<<14)) + 1
 	m.parent, m.subject = "", ""
+	m.textEvidence = nil
 }
 
-// fill gives a slim m its parent and subject again, from its header.
-func (m *mail) fill(h *store.RadarHeader) {
+// dropFacts drops what only the rows of a posting and of its newer
+// versions read (its Fixes: targets, reporters, functions), after the
+// history and the postings to score are known. What the versions of
+// other postings (reworded) and a chunk's threads read stays: sender,
+// subject key, patch-id, paths, links.
+func (m *mail) dropFacts() {
+	m.fixes, m.reporters, m.shape.Functions = nil, nil, nil
+}
+
+// fill gives a slim m again what slim and dropFacts took, from its
+// header and its decoded evidence r.
+func (m *mail) fill(h *store.RadarHeader, r *Record, vocab map[string]float64) {
 	m.parent, m.subject = h.Parent, h.Subject
 	m.slimCounter = 0
+	m.textEvidence = r.text()
+	if vocab != nil {
+		m.keepWords(vocab)
+	}
+	m.fixes = nil
+	for _, f := range r.Fixes {
+		m.fixes = append(m.fixes, fixRef{sha: f[0], title: f[1]})
+	}
+	m.reporters, m.shape.Functions = r.Reporters, r.Shape.Functions
 }
 
 // newMail returns an empty mail with its text evidence.
 func newMail() *mail { return &mail{textEvidence: &textEvidence{}} }
 
 type fixRef struct{ sha, title string }
+
+// patchKey names the postings of one patch: its subject key and sender.
+// Both strings are shared with the postings (interner), so a key costs
+// no string of its own.
+type patchKey struct{ key, from string }
+
+func (m *mail) patchKey() patchKey { return patchKey{m.key, m.from} }
 
 // Corpus is the radar's view of a store (or of one list in it): every
 // message reduced to its evidence, in archive order, with the indexes
@@ -120,7 +149,7 @@ type Corpus struct {
 	commitDate map[string]time.Time
 	// versions groups the patch postings of one patch: same subject key
 	// and sender, oldest first.
-	versions map[string][]*mail
+	versions map[patchKey][]*mail
 	// byKey lists the patch postings of each subject key, oldest first.
 	byKey map[string][]*mail
 	// stablePostings maps a subject key to the dates of stable backport
@@ -250,7 +279,7 @@ func indexPostings(mails []*mail) *Corpus {
 		mails:          mails,
 		firstPosting:   make(map[string]time.Time, n/4),
 		commitDate:     map[string]time.Time{},
-		versions:       make(map[string][]*mail, n/4),
+		versions:       make(map[patchKey][]*mail, n/4),
 		byKey:          make(map[string][]*mail, n/4),
 		stablePostings: map[string][]time.Time{},
 		bySender:       make(map[string][]*mail, n/64),
@@ -261,7 +290,7 @@ func indexPostings(mails []*mail) *Corpus {
 			if t, ok := c.firstPosting[m.key]; !ok || m.date.Before(t) {
 				c.firstPosting[m.key] = m.date
 			}
-			vk := m.key + "\x00" + m.from
+			vk := m.patchKey()
 			c.versions[vk] = append(c.versions[vk], m)
 			c.byKey[m.key] = append(c.byKey[m.key], m)
 			c.bySender[m.from] = append(c.bySender[m.from], m)

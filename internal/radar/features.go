@@ -324,7 +324,7 @@ func (c *Corpus) Patches(from, to time.Time, labels *Labels) []*Row {
 		if m.kind != kindPatch {
 			continue
 		}
-		vs := c.versions[m.key+"\x00"+m.from]
+		vs := c.versions[m.patchKey()]
 		if len(vs) > 0 && vs[len(vs)-1] != m {
 			continue // a newer version carries it
 		}
@@ -513,7 +513,7 @@ func (c *Corpus) rowOf(m *mail, vs []*mail, h *history) *Row {
 // at most the horizon apart).
 func (c *Corpus) versionsOf(m *mail) []*mail {
 	var vs []*mail
-	for _, v := range c.versions[m.key+"\x00"+m.from] {
+	for _, v := range c.versions[m.patchKey()] {
 		if !m.date.Before(v.date) {
 			vs = append(vs, v)
 		}
@@ -523,7 +523,7 @@ func (c *Corpus) versionsOf(m *mail) []*mail {
 	}
 	for o, hops := c.renamedEarlier(vs[0]), 0; o != nil && hops < 8; o, hops = c.renamedEarlier(o), hops+1 {
 		var older []*mail
-		for _, v := range c.versions[o.key+"\x00"+o.from] {
+		for _, v := range c.versions[o.patchKey()] {
 			if !o.date.Before(v.date) {
 				older = append(older, v)
 			}

@@ -189,7 +189,9 @@ func LabelsFromStore(ctx context.Context, st *store.Store) (*Labels, error) {
 // load reads the stored messages with evidence that keep accepts, by row
 // id and kind (nil: all), in row order, and the queued messages no
 // longer on any list (gone: they change what their presence changed).
-func (s *Scorer) load(ctx context.Context, queued []int64, keep func(id int64, k kind) bool) (mails, gone []*mail, err error) {
+// Each message read is given to then (when not nil) before the next is
+// read.
+func (s *Scorer) load(ctx context.Context, queued []int64, keep func(id int64, k kind) bool, then func(*mail)) (mails, gone []*mail, err error) {
 	var decodeErr error
 	defer func() {
 		if decodeErr != nil {
@@ -210,6 +212,9 @@ func (s *Scorer) load(ctx context.Context, queued []int64, keep func(id int64, k
 		}
 		m := s.read(h, &decodeErr)
 		in.mail(m)
+		if then != nil {
+			then(m)
+		}
 		mails = append(mails, m)
 		return nil
 	})
@@ -271,15 +276,6 @@ func (in interner) mail(m *mail) {
 	}
 }
 
-// text decodes the evidence of a stored message's own text.
-func (s *Scorer) text(h *store.RadarHeader, decodeErr *error) *textEvidence {
-	t := decode(h, decodeErr).text()
-	if s.vocab != nil {
-		t.keepWords(s.vocab)
-	}
-	return t
-}
-
 func decode(h *store.RadarHeader, decodeErr *error) *Record {
 	r, err := decodeEvidence(h.ID, h.Data)
 	if err != nil {
@@ -292,7 +288,7 @@ func decode(h *store.RadarHeader, decodeErr *error) *Record {
 // corpus reads the corpus of every message with evidence, and the
 // queued messages no longer on any list.
 func (s *Scorer) corpus(ctx context.Context, queued []int64) (*Corpus, []*mail, error) {
-	mails, gone, err := s.load(ctx, queued, nil)
+	mails, gone, err := s.load(ctx, queued, nil, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -315,10 +311,11 @@ var chunkThreads = 2000
 // What it holds is bounded by the store's patch postings, not by its
 // messages: it reads every patch and stable posting and the queued
 // messages (what decides which postings to score, their versions and
-// the history signals), then scores the postings in chunks, reading for
-// each the discussion of at most chunkThreads threads (those of the
-// postings' versions and of the reports they link to) and writing its
-// scores. The last step clears the queue and sets the stamp, so an
+// the history signals), keeping of the postings not queued only what
+// finds versions (slim, then dropFacts), then scores the postings in
+// chunks, reading for each the discussion of at most chunkThreads
+// threads (those of the postings' versions and of the reports they
+// link to) and writing its scores. The last step clears the queue and sets the stamp, so an
 // update cut short is done again whole by the next.
 func (s *Scorer) Update(ctx context.Context) (int, error) {
 	s.mu.Lock()
@@ -343,8 +340,17 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 	for _, id := range queued {
 		want[id] = true
 	}
+	// The postings an update holds only for other postings' versions and
+	// history are slimmed as they are read, and give up their facts once
+	// the history and the postings to score are known; the chunk that
+	// scores them or their newer versions reads them again
+	// (withThreads).
 	base, gone, err := s.load(ctx, queued, func(id int64, k kind) bool {
 		return k == kindPatch || k == kindStable || want[id]
+	}, func(m *mail) {
+		if !want[m.id] {
+			m.slim()
+		}
 	})
 	if err != nil {
 		return 0, err
@@ -358,6 +364,8 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	targets := c.affected(queued, gone, all, labels)
+	h := c.history(labels)
 	last := &store.RadarWrite{All: all, Stamp: stamp, Dequeue: queued}
 	inBase := make(map[int64]*mail, len(base))
 	baseThreads := map[int64][]*mail{}
@@ -365,10 +373,7 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 		inBase[m.id] = m
 		baseThreads[m.thread] = append(baseThreads[m.thread], m)
 		if !want[m.id] {
-			// Read again for the chunk that scores it (withThreads):
-			// what only its own row and its thread's lookups read.
-			m.textEvidence = nil
-			m.slim()
+			m.dropFacts()
 		}
 	}
 	for _, id := range queued {
@@ -376,8 +381,6 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 			last.Delete = append(last.Delete, id) // no longer on any list
 		}
 	}
-	targets := c.affected(queued, gone, all, labels)
-	h := c.history(labels)
 	for i := 0; i < len(targets); {
 		threads := map[int64]bool{}
 		var links []string
@@ -408,7 +411,7 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 				return 0, err
 			}
 			r := cc.rowOf(m, versions[k], h)
-			vs := cc.versions[m.key+"\x00"+m.from]
+			vs := cc.versions[m.patchKey()]
 			sig, _ := json.Marshal(s.model.Signals(r))
 			ver, _ := json.Marshal(r.Versions)
 			w.Scores = append(w.Scores, store.RadarScore{Message: m.id, Head: len(vs) > 0 && vs[len(vs)-1] == m && r.Head(),
@@ -421,8 +424,8 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 			return 0, err
 		}
 		for _, m := range filled {
-			m.textEvidence = nil
 			m.slim()
+			m.dropFacts()
 		}
 		i = j
 	}
@@ -451,8 +454,7 @@ func (s *Scorer) withThreads(ctx context.Context, c *Corpus, threads map[int64]b
 		case m == nil:
 			ms = append(ms, s.read(h, &decodeErr))
 		case m.textEvidence == nil:
-			m.textEvidence = s.text(h, &decodeErr)
-			m.fill(h)
+			m.fill(h, decode(h, &decodeErr), s.vocab)
 			filled = append(filled, m)
 		}
 		return nil
@@ -632,12 +634,12 @@ func (c *Corpus) affected(queued []int64, gone []*mail, all bool, labels *Labels
 			mark((*idx)[k], w)
 		}
 	}
-	groups := make(map[string]bool, len(marked))
+	groups := make(map[patchKey]bool, len(marked))
 	for o := range marked {
-		groups[o.key+"\x00"+o.from] = true
+		groups[o.patchKey()] = true
 	}
 	for _, o := range c.mails {
-		if o.kind == kindPatch && groups[o.key+"\x00"+o.from] {
+		if o.kind == kindPatch && groups[o.patchKey()] {
 			out = append(out, o)
 		}
 	}
