@@ -219,7 +219,7 @@ func TestLinkIndexesCommits(t *testing.T) {
 	if err := st.EnqueueAllCommits(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := DrainWithProgress(ctx, st, ix2, nil); err != nil || n != 6 {
+	if n, err := DrainWithProgress(ctx, st, ix2, 0, nil); err != nil || n != 6 {
 		t.Fatalf("DrainWithProgress = %d, %v; want 6 documents", n, err)
 	}
 	for _, tt := range tests[1:] {

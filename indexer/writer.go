@@ -79,14 +79,13 @@ func OpenWriter(ctx context.Context, dataDir string, opts *WriterOptions) (*Writ
 	if o.MemoryBudget <= 0 {
 		o.MemoryBudget = DefaultMemoryBudget
 	}
-	sopts := &search.Options{Logger: o.Logger, BatchShards: 1, MaxSegmentDocs: SegmentDocsFor(o.MemoryBudget), ReleasePages: true}
-	ix, err := search.Open(IndexDir(dataDir), sopts)
+	ix, err := search.Open(IndexDir(dataDir), SearchOptions(o.MemoryBudget, o.Logger))
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	w.Index = ix
-	if n, err := DrainWithProgress(ctx, st, ix, o.Progress); err != nil {
+	if n, err := DrainWithProgress(ctx, st, ix, BatchBytesFor(o.MemoryBudget), o.Progress); err != nil {
 		w.Close()
 		return nil, err
 	} else if n > 0 {
@@ -104,10 +103,19 @@ func (w *Writer) Close() {
 	w.Store.Close()
 }
 
-// DrainWithProgress is Drain, then DrainCommits, with a progress bar on
-// out when out is a terminal. It returns the number of messages and
-// commits indexed.
-func DrainWithProgress(ctx context.Context, st *store.Store, ix *search.Index, out io.Writer) (int, error) {
+// SearchOptions are the options of a search index written within a
+// memory budget (an import's, a reindex's): shard batches one at a time,
+// merged segments capped (SegmentDocsFor), the pages of the index files
+// handed back after every batch.
+func SearchOptions(budget int64, logger *slog.Logger) *search.Options {
+	return &search.Options{Logger: logger, BatchShards: 1, MaxSegmentDocs: SegmentDocsFor(budget), ReleasePages: true}
+}
+
+// DrainWithProgress is DrainBatches (batches of at most batchBytes of
+// raw mail; 0: DefaultBatchBytes), then DrainCommits, with a progress
+// bar on out when out is a terminal. It returns the number of messages
+// and commits indexed.
+func DrainWithProgress(ctx context.Context, st *store.Store, ix *search.Index, batchBytes int64, out io.Writer) (int, error) {
 	n, err := st.QueueLen(ctx)
 	if err != nil {
 		return 0, err
@@ -117,7 +125,10 @@ func DrainWithProgress(ctx context.Context, st *store.Store, ix *search.Index, o
 		return 0, err
 	}
 	bar := progress.New(out, "index", n+nc)
-	done, err := Drain(ctx, st, ix, func(k int) { bar.Add(int64(k), 0) })
+	if batchBytes <= 0 {
+		batchBytes = DefaultBatchBytes
+	}
+	done, err := DrainBatches(ctx, st, ix, batchBytes, func(k int) { bar.Add(int64(k), 0) })
 	if err == nil {
 		var dc int
 		dc, err = DrainCommits(ctx, st, ix, func(k int) { bar.Add(int64(k), 0) }, nil)

@@ -19,8 +19,8 @@ import (
 
 func init() {
 	register(&command{name: "search", args: "[--json|--mbox] [--limit N] [--offset N] [--sort date|relevance] [--threads] [--list L] QUERY", short: "search with lore's query language (see `help search`)", run: runSearch, reads: always})
-	register(&command{name: "reindex", args: "[--span year|quarter|month]", short: "rebuild the search index from the store", run: runReindex})
-	register(&command{name: "compact", short: "merge the search index's closed partitions into one segment per shard (faster, smaller searches)", run: runCompact})
+	register(&command{name: "reindex", args: "[--span year|quarter|month] [--memory MiB]", short: "rebuild the search index from the store", run: runReindex})
+	register(&command{name: "compact", args: "[--memory MiB]", short: "merge the search index's closed partitions into one segment per shard (faster, smaller searches)", run: runCompact})
 	helpTopics["search"] = search.HelpText
 }
 
@@ -62,9 +62,14 @@ func openWriter(ctx context.Context, e *env, o *indexer.WriterOptions) (*indexer
 func runReindex(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("reindex")
 	span := fs.String("span", search.SpanYear, "time span of an index partition: year, quarter or month (smaller for stores of more than ~50,000 messages a year; doc/scaling.md)")
+	memory := fs.Int64("memory", indexer.DefaultMemoryBudget>>20, "memory budget in `MiB`, as for import (doc/scaling.md)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if *memory < 64 {
+		return usageError("--memory must be at least 64 (MiB)")
+	}
+	batchBytes := setMemoryBudget(*memory << 20)
 	if err := checkServed(ctx, e, true); err != nil {
 		return err
 	}
@@ -77,7 +82,9 @@ func runReindex(ctx context.Context, e *env, args []string) error {
 	if err := os.RemoveAll(indexDir(e)); err != nil {
 		return err
 	}
-	ix, err := search.Open(indexDir(e), &search.Options{Logger: e.log, Span: *span})
+	sopts := indexer.SearchOptions(*memory<<20, e.log)
+	sopts.Span = *span
+	ix, err := search.Open(indexDir(e), sopts)
 	if err != nil {
 		return indexBusy(e, err)
 	}
@@ -88,7 +95,7 @@ func runReindex(ctx context.Context, e *env, args []string) error {
 	if err := st.EnqueueAllCommits(ctx); err != nil {
 		return err
 	}
-	n, err := indexer.DrainWithProgress(ctx, st, ix, e.stderr)
+	n, err := indexer.DrainWithProgress(ctx, st, ix, batchBytes, e.stderr)
 	if err != nil {
 		return err
 	}
@@ -101,10 +108,15 @@ func runReindex(ctx context.Context, e *env, args []string) error {
 // (search.CompactOptions), as public-inbox-compact does for Xapian.
 func runCompact(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("compact")
+	memory := fs.Int64("memory", indexer.DefaultMemoryBudget>>20, "memory budget in `MiB`, as for import (doc/scaling.md)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	w, err := openWriter(ctx, e, &indexer.WriterOptions{NoRadar: true})
+	if *memory < 64 {
+		return usageError("--memory must be at least 64 (MiB)")
+	}
+	setMemoryBudget(*memory << 20)
+	w, err := openWriter(ctx, e, &indexer.WriterOptions{NoRadar: true, MemoryBudget: *memory << 20})
 	if err != nil {
 		return err
 	}

@@ -74,6 +74,35 @@ func TestCompactCommand(t *testing.T) {
 	}
 }
 
+// TestReindexWithinBudget rebuilds the index with a small memory budget
+// (batches of 1 MiB, merged segments capped at 1,024 documents, as an
+// import with that budget writes them) and checks that it answers as
+// the index the import wrote; a budget under 64 MiB is refused by
+// reindex and compact alike.
+func TestReindexWithinBudget(t *testing.T) {
+	data := t.TempDir()
+	pt(t, data, "import", filepath.Join(repoRoot(t), "testdata/sample/sample.mbox"))
+	queries := []string{"s:PATCH", "b:io_uring", "d:2024-02-01..2024-03-01", "f:axboe"}
+	want := make([]string, len(queries))
+	for i, q := range queries {
+		want[i] = untimed(pt(t, data, "search", "--json", "--limit", "0", q))
+	}
+	out := pt(t, data, "reindex", "--memory", "64")
+	if !strings.HasPrefix(out, "indexed ") {
+		t.Fatalf("reindex printed %q", out)
+	}
+	for i, q := range queries {
+		if got := untimed(pt(t, data, "search", "--json", "--limit", "0", q)); got != want[i] {
+			t.Errorf("%s after reindex --memory 64:\n%s\nwant\n%s", q, got, want[i])
+		}
+	}
+	for _, cmd := range []string{"reindex", "compact"} {
+		if _, stderr, err := ptErr(data, cmd, "--memory", "32"); err == nil || !strings.Contains(stderr, "--memory must be at least 64") {
+			t.Errorf("%s --memory 32: err %v, stderr %q; want the budget refused", cmd, err, stderr)
+		}
+	}
+}
+
 // untimed drops the "took" member of a JSON answer, the one that differs
 // between two runs of the same search.
 func untimed(s string) string {
