@@ -383,10 +383,17 @@ func (s *Store) Close() error {
 	return s.closeErr
 }
 
+// encoderWindow is the zstd window of the stored messages (codecs).
+const encoderWindow = 1 << 20
+
 func (s *Store) codecs() {
 	s.encOnce.Do(func() {
-		// EncodeAll is called from every parse worker at once.
-		s.enc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(runtime.NumCPU()))
+		// EncodeAll is called from every parse worker at once. Each
+		// message is a frame of its own, so a window past the largest
+		// common message buys nothing, and each of the encoders keeps a
+		// history buffer of twice the window (16 MiB at the default 8 MiB
+		// window, 2 MiB at 1 MiB) for as long as the store is open.
+		s.enc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(runtime.NumCPU()), zstd.WithWindowSize(encoderWindow))
 		s.dec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
 	})
 }
