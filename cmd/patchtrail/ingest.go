@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"runtime/debug"
@@ -18,14 +19,26 @@ func init() {
 	register(&command{name: "stats", args: "[--json]", short: "count what the store holds", run: runStats, reads: always})
 }
 
-// setMemoryBudget makes the Go runtime's soft memory limit budget bytes
-// (unless GOMEMLIMIT is set) and returns the import batch size in bytes
-// that fits the budget.
-func setMemoryBudget(budget int64) int64 {
+// memoryFlag is the --memory flag of the commands that write the index
+// (import, reindex, compact): the budget in MiB.
+type memoryFlag struct{ mib *int64 }
+
+func newMemoryFlag(fs *flag.FlagSet) memoryFlag {
+	return memoryFlag{fs.Int64("memory", indexer.DefaultMemoryBudget>>20, "memory budget in `MiB`: sizes the batches and sets the Go runtime's soft memory limit (doc/scaling.md)")}
+}
+
+// apply checks the parsed budget, makes the Go runtime's soft memory
+// limit fit it (unless GOMEMLIMIT is set), and returns it in bytes with
+// the batch size in bytes that fits it.
+func (f memoryFlag) apply() (budget, batchBytes int64, err error) {
+	if *f.mib < 64 {
+		return 0, 0, usageError("--memory must be at least 64 (MiB)")
+	}
+	budget = *f.mib << 20
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(indexer.GoMemoryLimit(budget))
 	}
-	return indexer.BatchBytesFor(budget)
+	return budget, indexer.BatchBytesFor(budget), nil
 }
 
 func runImport(ctx context.Context, e *env, args []string) error {
@@ -38,18 +51,18 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	noIndex := fs.Bool("no-index", false, "do not update the search index now (the next import or reindex catches up)")
 	noRadar := fs.Bool("no-radar", false, "do not score for the radar now (the next import or sync catches up)")
 	passwordFile := fs.String("password-file", "", "`FILE` whose first line is the IMAP password (else the configuration, $PATCHTRAIL_IMAP_PASSWORD or ~/.netrc)")
-	memory := fs.Int64("memory", indexer.DefaultMemoryBudget>>20, "memory budget in `MiB`: sizes the batches and sets the Go runtime's soft memory limit (doc/scaling.md)")
+	memory := newMemoryFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
 		return usageError("no SOURCE given")
 	}
-	if *memory < 64 {
-		return usageError("--memory must be at least 64 (MiB)")
+	budget, batchBytes, err := memory.apply()
+	if err != nil {
+		return err
 	}
-	batchBytes := setMemoryBudget(*memory << 20)
-	w, err := openWriter(ctx, e, &indexer.WriterOptions{NoIndex: *noIndex, NoRadar: *noRadar, MemoryBudget: *memory << 20})
+	w, err := openWriter(ctx, e, &indexer.WriterOptions{NoIndex: *noIndex, NoRadar: *noRadar, MemoryBudget: budget})
 	if err != nil {
 		return err
 	}

@@ -62,14 +62,14 @@ func openWriter(ctx context.Context, e *env, o *indexer.WriterOptions) (*indexer
 func runReindex(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("reindex")
 	span := fs.String("span", search.SpanYear, "time span of an index partition: year, quarter or month (smaller for stores of more than ~50,000 messages a year; doc/scaling.md)")
-	memory := fs.Int64("memory", indexer.DefaultMemoryBudget>>20, "memory budget in `MiB`, as for import (doc/scaling.md)")
+	memory := newMemoryFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *memory < 64 {
-		return usageError("--memory must be at least 64 (MiB)")
+	budget, batchBytes, err := memory.apply()
+	if err != nil {
+		return err
 	}
-	batchBytes := setMemoryBudget(*memory << 20)
 	if err := checkServed(ctx, e, true); err != nil {
 		return err
 	}
@@ -82,7 +82,7 @@ func runReindex(ctx context.Context, e *env, args []string) error {
 	if err := os.RemoveAll(indexDir(e)); err != nil {
 		return err
 	}
-	sopts := indexer.SearchOptions(*memory<<20, e.log)
+	sopts := indexer.SearchOptions(budget, e.log)
 	sopts.Span = *span
 	ix, err := search.Open(indexDir(e), sopts)
 	if err != nil {
@@ -108,15 +108,15 @@ func runReindex(ctx context.Context, e *env, args []string) error {
 // (search.CompactOptions), as public-inbox-compact does for Xapian.
 func runCompact(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("compact")
-	memory := fs.Int64("memory", indexer.DefaultMemoryBudget>>20, "memory budget in `MiB`, as for import (doc/scaling.md)")
+	memory := newMemoryFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *memory < 64 {
-		return usageError("--memory must be at least 64 (MiB)")
+	budget, _, err := memory.apply()
+	if err != nil {
+		return err
 	}
-	setMemoryBudget(*memory << 20)
-	w, err := openWriter(ctx, e, &indexer.WriterOptions{NoRadar: true, MemoryBudget: *memory << 20})
+	w, err := openWriter(ctx, e, &indexer.WriterOptions{NoRadar: true, MemoryBudget: budget})
 	if err != nil {
 		return err
 	}

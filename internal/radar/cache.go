@@ -69,11 +69,17 @@ func (r *Record) mail() *mail {
 	m := &mail{id: r.ID, mid: r.MID, thread: r.Thread, date: r.Date, from: r.From, parent: r.Parent, subject: r.Subject,
 		key: r.Key, kind: kind(r.Kind), version: r.Version, isRFC: r.RFC, patchTag: r.PatchTag, tree: r.Tree,
 		ccStable: r.CcStable, reporters: r.Reporters, links: r.Links, closes: r.Closes, shape: r.Shape, patchID: r.PatchID,
-		textEvidence: r.text()}
-	for _, f := range r.Fixes {
-		m.fixes = append(m.fixes, fixRef{sha: f[0], title: f[1]})
-	}
+		textEvidence: r.text(), fixes: r.fixRefs()}
 	return m
+}
+
+// fixRefs are the record's Fixes: targets (nil when none).
+func (r *Record) fixRefs() []fixRef {
+	var out []fixRef
+	for _, f := range r.Fixes {
+		out = append(out, fixRef{sha: f[0], title: f[1]})
+	}
+	return out
 }
 
 // text is the record's evidence of the message's own text.

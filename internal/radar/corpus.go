@@ -106,19 +106,12 @@ func (m *mail) dropFacts() {
 }
 
 // fill gives a slim m again what slim and dropFacts took, from its
-// header and its decoded evidence r.
-func (m *mail) fill(h *store.RadarHeader, r *Record, vocab map[string]float64) {
+// header and its decoded evidence r (all of its words: Scorer.keepWords).
+func (m *mail) fill(h *store.RadarHeader, r *Record) {
 	m.parent, m.subject = h.Parent, h.Subject
 	m.slimCounter = 0
 	m.textEvidence = r.text()
-	if vocab != nil {
-		m.keepWords(vocab)
-	}
-	m.fixes = nil
-	for _, f := range r.Fixes {
-		m.fixes = append(m.fixes, fixRef{sha: f[0], title: f[1]})
-	}
-	m.reporters, m.shape.Functions = r.Reporters, r.Shape.Functions
+	m.fixes, m.reporters, m.shape.Functions = r.fixRefs(), r.Reporters, r.Shape.Functions
 }
 
 // newMail returns an empty mail with its text evidence.

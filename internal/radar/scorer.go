@@ -210,11 +210,12 @@ func (s *Scorer) load(ctx context.Context, queued []int64, keep func(id int64, k
 		if keep != nil && !keep(h.ID, storedKind(h.Data)) {
 			return nil // not decoded: most messages are replies
 		}
-		m := s.read(h, &decodeErr)
+		m := fromStored(h, decode(h, &decodeErr))
 		in.mail(m)
 		if then != nil {
 			then(m)
 		}
+		s.keepWords(m) // after then, which may have dropped the words
 		mails = append(mails, m)
 		return nil
 	})
@@ -241,10 +242,16 @@ func (s *Scorer) load(ctx context.Context, queued []int64, keep func(id int64, k
 // the first such error is kept in decodeErr).
 func (s *Scorer) read(h *store.RadarHeader, decodeErr *error) *mail {
 	m := fromStored(h, decode(h, decodeErr))
-	if s.vocab != nil {
+	s.keepWords(m)
+	return m
+}
+
+// keepWords keeps of m's words those the model weighs (all when it
+// weighs none: training); a slim m has none.
+func (s *Scorer) keepWords(m *mail) {
+	if s.vocab != nil && m.textEvidence != nil {
 		m.keepWords(s.vocab)
 	}
-	return m
 }
 
 // interner shares the strings that many messages repeat (senders,
@@ -315,8 +322,9 @@ var chunkThreads = 2000
 // finds versions (slim, then dropFacts), then scores the postings in
 // chunks, reading for each the discussion of at most chunkThreads
 // threads (those of the postings' versions and of the reports they
-// link to) and writing its scores. The last step clears the queue and sets the stamp, so an
-// update cut short is done again whole by the next.
+// link to) and writing its scores. The last step clears the queue and
+// sets the stamp, so an update cut short is done again whole by the
+// next.
 func (s *Scorer) Update(ctx context.Context) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -454,7 +462,8 @@ func (s *Scorer) withThreads(ctx context.Context, c *Corpus, threads map[int64]b
 		case m == nil:
 			ms = append(ms, s.read(h, &decodeErr))
 		case m.textEvidence == nil:
-			m.fill(h, decode(h, &decodeErr), s.vocab)
+			m.fill(h, decode(h, &decodeErr))
+			s.keepWords(m)
 			filled = append(filled, m)
 		}
 		return nil
