@@ -9,6 +9,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/document"
+	"github.com/blevesearch/bleve/v2/numeric"
 )
 
 // Address is one mailbox of a From, To or Cc header.
@@ -375,7 +376,7 @@ func toDocumentWith(d *Doc, kw analysis.Analyzer, an *Analysis) (*document.Docum
 		add(FieldFromShow, d.From[0].String(), nil)
 	}
 	addNum(FieldDate, float64(unix(d.Date)))
-	addNum(FieldOrder, float64(orderKey(d.Date, id)))
+	add(FieldOrder, orderTerm(orderKey(d.Date, id)), nil)
 	if d.Kind != KindCommit {
 		// A commit has no arrival time or mail size: rt: and z: reach
 		// messages only, and a commit is spared their 32 numeric terms.
@@ -427,6 +428,16 @@ func orderKey(date time.Time, id string) int64 {
 	h.Write([]byte(id))
 	sec := min(max(unix(date), 0), 1<<33-1)
 	return sec<<20 | int64(h.Sum32()&(1<<20-1))
+}
+
+// orderTerm is the order key k as the one term of FieldOrder: the term
+// a numeric field holds for k at full precision, which a sort by number
+// reads (bleve's SortFieldAsNumber keeps a field's full-precision terms
+// and decodes them), without the fifteen lower-precision terms a numeric
+// field adds for range queries. Nothing asks the order for a range; the
+// doc values the sort reads per hit are a sixteenth of a number's.
+func orderTerm(k int64) string {
+	return string(numeric.MustNewPrefixCodedInt64(numeric.Float64ToInt64(float64(k)), 0))
 }
 
 // trimID strips blanks and one pair of angle brackets from a Message-ID.
