@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -122,7 +123,21 @@ func (q *guardedPhrase) Searcher(ctx context.Context, i index.IndexReader, m map
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return q.PhraseQuery.Searcher(ctx, ctxReader{IndexReader: i, ctx: ctx, pace: pacerOf(ctx, i)}, m, options)
+	r := ctxReader{IndexReader: i, ctx: ctx, pace: pacerOf(ctx, i)}
+	if q.plain(options) {
+		return newPhraseSearcher(ctx, r, q.Terms, q.FieldVal)
+	}
+	return q.PhraseQuery.Searcher(ctx, r, m, options)
+}
+
+// plain reports whether q can run on phraseSearcher: a search that
+// neither scores, explains nor asks for locations, of a phrase with a
+// field, a word that is not a gap and no fuzziness.
+func (q *guardedPhrase) plain(o bsearch.SearcherOptions) bool {
+	if o.Score != "none" || o.Explain || o.IncludeTermVectors || q.FieldVal == "" || q.Fuzziness != 0 {
+		return false
+	}
+	return slices.ContainsFunc(q.Terms, func(t string) bool { return t != "" })
 }
 
 // ctxReader hands out term readers that check ctx.
