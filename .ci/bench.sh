@@ -9,7 +9,8 @@
 # the HTML search page of public-inbox-httpd, of patchtrail serve
 # --no-result-cache and of patchtrail built at BENCH_BASE (default: the
 # commit before stemming, result cache off too), side by side in one run,
-# warm, one client, on one year of the corpus (BENCH_SLICE, default 2023).
+# warm, one client, on one year of the corpus (BENCH_SLICE, default 2023;
+# BENCH_SLICE=all: the whole epoch, the issue's "at 33k").
 #   BENCH_REPS=N       timed requests per query and server (default 5, after one warm-up)
 #   BENCH_BASE=REV     the build to compare with
 #   BENCH_QUERIES=FILE queries, one a line (default: the 40 below)
@@ -44,8 +45,9 @@ bench_search() {
 		# The year's messages, in order: public-inbox commits a message with
 		# its date, so git log selects them; one commit per message, as
 		# public-inbox v2 stores them.
-		git --git-dir="$corpus/git/0.git" log --reverse --format='%H:m' \
-			--since="$slice-01-01T00:00:00Z" --until="$((slice + 1))-01-01T00:00:00Z" |
+		local range=()
+		[ "$slice" = all ] || range=(--since="$slice-01-01T00:00:00Z" --until="$((slice + 1))-01-01T00:00:00Z")
+		git --git-dir="$corpus/git/0.git" log --reverse --format='%H:m' "${range[@]}" |
 			git --git-dir="$corpus/git/0.git" cat-file --batch |
 			python3 -c '
 import sys
@@ -53,6 +55,7 @@ r, out, i = sys.stdin.buffer, sys.stdout.buffer, 0
 while True:
     hdr = r.readline()
     if not hdr: break
+    if hdr.split()[-1] == b"missing": continue  # the epoch lacks one blob
     body = r.read(int(hdr.split()[2])); r.read(1)
     subj = b"message %d" % i
     out.write(b"commit refs/heads/master\nauthor S <s@bench.invalid> %d +0000\ncommitter P <p@bench.invalid> %d +0000\ndata %d\n%s\n" % (10**9 + i, 10**9 + i, len(subj), subj))
@@ -152,9 +155,10 @@ Q
 			done
 		done
 	done <"$queries" >"$work/times"
-	python3 - "$work/times" "$n" "$reps" "$slice" "$msgs" "$base" "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(nproc)" "$queries" <<'PY' | tee .cache/bench-search.md
+	python3 - "$work/times" "$n" "$reps" "$slice" "$msgs" "$base" "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(nproc)" "$queries" "${BENCH_BASE:+the base}" <<'PY' | tee .cache/bench-search.md
 import statistics as st, sys
-path, n, reps, slc, msgs, base, lb, la, cores, qpath = sys.argv[1:]
+path, n, reps, slc, msgs, base, lb, la, cores, qpath, what = sys.argv[1:]
+what = what or "before stemming"
 t = {}
 for line in open(path):
     s, q, v = line.split()
@@ -162,7 +166,7 @@ for line in open(path):
 med = {s: {q: st.median(v) for q, v in qs.items()} for s, qs in t.items()}
 def pct(vals, p):
     v = sorted(vals); return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
-names = {'pi': 'public-inbox-httpd', 'new': 'patchtrail serve --no-result-cache', 'base': 'patchtrail at %s (before stemming, cache off)' % base}
+names = {'pi': 'public-inbox-httpd', 'new': 'patchtrail serve --no-result-cache', 'base': 'patchtrail at %s (%s, cache off)' % (base, what)}
 print(f"Query latency, HTML search page, warm, one client: {n} queries × {reps} timed requests after a warm-up, "
       f"the three servers in turn (in a rotating order) for each round; slice {slc} of io-uring ({msgs} messages); {cores} cores, load average {lb} before, {la} after.")
 print("Command: `.ci/bench.sh search` (per query the median of its requests; ms).\n")
@@ -173,10 +177,12 @@ for s in ('pi', 'new', 'base'):
     print(f"| {names[s]} | {pct(v, 50):.1f} | {pct(v, 90):.1f} | {max(v):.1f} | {sum(v):.0f} | {sum(v) / sum(med['pi'].values()):.2f} |")
 qs = sorted(med['pi'])
 rel = [med['new'][q] / med['base'][q] for q in qs]
-print(f"\nPer query, patchtrail now ÷ patchtrail before stemming: median {st.median(rel):.2f}, "
+pn, pp = pct(list(med['new'].values()), 50), pct(list(med['pi'].values()), 50)
+print(f"\np50, patchtrail ÷ public-inbox-httpd: {pn / pp:.2f}.")
+print(f"Per query, patchtrail now ÷ patchtrail {what}: median {st.median(rel):.2f}, "
       f"geometric mean {st.geometric_mean(rel):.2f}, range {min(rel):.2f}–{max(rel):.2f}.")
 print(f"patchtrail now slower than public-inbox-httpd on {sum(med['new'][q] > med['pi'][q] for q in qs)} of {len(qs)} queries; "
-      f"before stemming on {sum(med['base'][q] > med['pi'][q] for q in qs)}.")
+      f"{what} on {sum(med['base'][q] > med['pi'][q] for q in qs)}.")
 queries = [l.rstrip("\n") for l in open(qpath) if l.strip()]
 slow = [q for q in qs if med['new'][q] > med['pi'][q]]
 if slow:

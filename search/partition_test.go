@@ -299,6 +299,56 @@ func TestPhraseTotalEstimate(t *testing.T) {
 	}
 }
 
+// TestTotalEstimateFollowsWords checks that an estimated total follows
+// where the index says the query's words are, not the partitions' sizes:
+// a word in most messages before 2021 and few after is estimated from
+// the newest partitions' hits per word count, which is exact for a word
+// (scaled by documents it came out at a fraction of the total), and a
+// phrase of it and a common word stays near its count.
+func TestTotalEstimateFollowsWords(t *testing.T) {
+	docs := spreadDocs(1500)
+	cut := time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, d := range docs {
+		if d.Date.Before(cut) && i%5 != 0 || i%20 == 0 {
+			d.Subject = "old fashioned " + d.Subject
+		}
+	}
+	ix, err := Open(filepath.Join(t.TempDir(), "ix"), &Options{Span: SpanQuarter, CacheEntries: -1, NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	indexAll(t, ix, docs, 1500)
+	defer func(b, n uint64) { countBudget, minGroupDocs = b, n }(countBudget, minGroupDocs)
+	minGroupDocs = 1
+	ctx := context.Background()
+	for _, tc := range []struct {
+		q   string
+		tol float64 // largest relative error
+	}{
+		{"s:fashioned", 0},
+		{`s:"old fashioned"`, 0.1},
+		{"s:fashioned AND s:re", 0.3},
+	} {
+		countBudget = 1 << 62
+		exact, err := ix.Search(ctx, tc.q, &SearchOptions{Limit: 5})
+		if err != nil || exact.TotalApprox {
+			t.Fatalf("%q: %v, approx %t", tc.q, err, exact != nil && exact.TotalApprox)
+		}
+		countBudget = 10
+		est, err := ix.Search(ctx, tc.q, &SearchOptions{Limit: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !est.TotalApprox || !slices.Equal(ids(est), ids(exact)) {
+			t.Errorf("%q: estimate %d approx %t, hits %q; want approx and the hits %q", tc.q, est.Total, est.TotalApprox, ids(est), ids(exact))
+		}
+		if e := math.Abs(float64(est.Total)/float64(exact.Total) - 1); e > tc.tol {
+			t.Errorf("%q: estimated %d, counted %d (error %.2f, at most %.2f)", tc.q, est.Total, exact.Total, e, tc.tol)
+		}
+	}
+}
+
 // TestPartitionsLayout checks the meta file, reopening, deletion from the
 // right partition and the refusal of a damaged layout.
 func TestPartitionsLayout(t *testing.T) {
