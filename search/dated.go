@@ -194,17 +194,17 @@ func countRest(ctx context.Context, p *prepared, done, rest []*partition, hits u
 // query's hits follows what its index says of the query's words more
 // than its size: a list's words are in the years the list was
 // archived, a subsystem's file names in the partitions of its lists.
-// So the estimate scales the searchers' own count of each partition
-// (bleve's Count before a search runs: a word's document count, for the
-// rest a bound made of them; searcherCount) by the hits per count of
-// the partitions seen; only where the counts say nothing (none in the
-// partitions seen) does it scale by documents.
+// So the estimate scales the index's count of the query's documents in
+// each partition (indexCount: a word's document count, for the rest a
+// bound made of them) by the hits per count of the partitions seen;
+// only where the counts say nothing (none in the partitions seen) does
+// it scale by documents.
 func estimateRest(ctx context.Context, p *prepared, seen, left []*partition, hits uint64) (uint64, error) {
-	seenC, err := searcherCount(ctx, p, seen)
+	seenC, err := indexCount(ctx, p, seen)
 	if err != nil {
 		return 0, err
 	}
-	leftC, err := searcherCount(ctx, p, left)
+	leftC, err := indexCount(ctx, p, left)
 	if err != nil {
 		return 0, err
 	}
@@ -222,10 +222,10 @@ func estimateRest(ctx context.Context, p *prepared, seen, left []*partition, hit
 	return uint64(math.Round(float64(hits) / float64(seenC) * float64(leftC))), nil
 }
 
-// searcherCount is the sum over the shards of parts of what the index
-// says of p's query before it runs (queryCount): it looks up the query's
+// indexCount is the sum over the shards of parts of what the index says
+// of p's query before it runs (queryCount): it looks up the query's
 // words in every segment, and reads no posting.
-func searcherCount(ctx context.Context, p *prepared, parts []*partition) (uint64, error) {
+func indexCount(ctx context.Context, p *prepared, parts []*partition) (uint64, error) {
 	var n uint64
 	for _, q := range parts {
 		for _, sh := range q.shards {
@@ -281,21 +281,13 @@ func queryCount(ctx context.Context, q query.Query, r index.IndexReader, m mappi
 	case *query.TermQuery:
 		return word(q.Term, q.FieldVal)
 	case *guardedPhrase:
-		var low uint64
-		first := true
+		var words []query.Query
 		for _, t := range q.Terms {
-			if t == "" {
-				continue
-			}
-			n, err := word(t, q.FieldVal)
-			if err != nil {
-				return 0, err
-			}
-			if first || n < low {
-				low, first = n, false
+			if t != "" {
+				words = append(words, termOn(q.FieldVal, t))
 			}
 		}
-		return low, nil
+		return rarest(words)
 	case *query.ConjunctionQuery:
 		return rarest(q.Conjuncts)
 	case *query.DisjunctionQuery:

@@ -218,18 +218,28 @@ func iterIDs(t *testing.T, ix *Index, q string, o *SearchOptions) []string {
 	return out
 }
 
-// TestPartitionsTotalEstimate checks the estimate of a total beyond the
-// counting budget: flagged, and near the true count.
-func TestPartitionsTotalEstimate(t *testing.T) {
-	docs := spreadDocs(1500)
+// estimateIndex indexes docs into quarter partitions for the tests of
+// estimated totals, with the page searched in the newest partition alone
+// and the rest counted (minGroupDocs 1); countBudget and minGroupDocs
+// are restored when the test ends.
+func estimateIndex(t *testing.T, docs []*Doc) *Index {
+	t.Helper()
 	ix, err := Open(filepath.Join(t.TempDir(), "ix"), &Options{Span: SpanQuarter, CacheEntries: -1, NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ix.Close()
+	t.Cleanup(func() { ix.Close() })
 	indexAll(t, ix, docs, 1500)
-	defer func(b, n uint64) { countBudget, minGroupDocs = b, n }(countBudget, minGroupDocs)
-	minGroupDocs = 1 // the page from the newest partition alone, the rest counted
+	b, n := countBudget, minGroupDocs
+	t.Cleanup(func() { countBudget, minGroupDocs = b, n })
+	minGroupDocs = 1
+	return ix
+}
+
+// TestPartitionsTotalEstimate checks the estimate of a total beyond the
+// counting budget: flagged, and near the true count.
+func TestPartitionsTotalEstimate(t *testing.T) {
+	ix := estimateIndex(t, spreadDocs(1500))
 	ctx := context.Background()
 	for _, q := range []string{"s:re", newSynth(7).vocab[0]} {
 		countBudget = 1 << 62
@@ -261,14 +271,7 @@ func TestPartitionsTotalEstimate(t *testing.T) {
 // counted, even with fewer hits than that (counting a phrase costs per
 // candidate document), while a word with as many hits is still counted.
 func TestPhraseTotalEstimate(t *testing.T) {
-	ix, err := Open(filepath.Join(t.TempDir(), "ix"), &Options{Span: SpanQuarter, CacheEntries: -1, NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
-	indexAll(t, ix, spreadDocs(1500), 1500)
-	defer func(b, n uint64) { countBudget, minGroupDocs = b, n }(countBudget, minGroupDocs)
-	minGroupDocs = 1
+	ix := estimateIndex(t, spreadDocs(1500))
 	ctx := context.Background()
 	for _, tc := range []struct {
 		q      string
@@ -313,14 +316,7 @@ func TestTotalEstimateFollowsWords(t *testing.T) {
 			d.Subject = "old fashioned " + d.Subject
 		}
 	}
-	ix, err := Open(filepath.Join(t.TempDir(), "ix"), &Options{Span: SpanQuarter, CacheEntries: -1, NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
-	indexAll(t, ix, docs, 1500)
-	defer func(b, n uint64) { countBudget, minGroupDocs = b, n }(countBudget, minGroupDocs)
-	minGroupDocs = 1
+	ix := estimateIndex(t, docs)
 	ctx := context.Background()
 	for _, tc := range []struct {
 		q   string
