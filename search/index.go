@@ -19,9 +19,23 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 	"github.com/blevesearch/bleve/v2/mapping"
+	zap "github.com/blevesearch/zapx/v17"
 
 	"patchtrail/internal/admit"
 )
+
+func init() {
+	// zap sizes the buffer of a new segment up front as the bytes per
+	// document of the last segment it built (in any index of the
+	// process: the estimate sits in a shared pool) times the documents
+	// of this one. After a segment of a few large messages (a shard
+	// chunk of one log dump, MaxBatchWords) that asks for gigabytes:
+	// 2.4 GB, zeroed page by page for 20 s, for the next 1,000-message
+	// batch of a linux-bluetooth import. Without the estimate the
+	// buffer grows as the segment is written, a few copies of a few
+	// megabytes.
+	zap.NewSegmentBufferNumResultsFactor = 0
+}
 
 // MetaFile is the file in the index directory that records the schema
 // version and the shard count.
@@ -84,6 +98,16 @@ type Options struct {
 	// shard count, for less parallelism in segment building (analysis
 	// still uses every core).
 	BatchShards int
+
+	// MaxBatchWords bounds the words (Doc.Words) of the documents one
+	// shard's part of a Batch builds into one segment; a part with more
+	// is written in several segments, one after the other. What a
+	// segment costs to build in memory (its documents' analysis, its
+	// dictionaries and postings) follows its words, not its messages: a
+	// batch of patches carrying generated tables or log dumps holds
+	// several times the words per byte of mail of a discussion. 0 means
+	// no bound.
+	MaxBatchWords int
 
 	// ReleasePages makes every Batch.Execute hand the pages of the
 	// index files the process has mapped back to the kernel (Linux), so
