@@ -52,12 +52,12 @@ func TestImportBatchBytes(t *testing.T) {
 func TestMemoryBudget(t *testing.T) {
 	for _, tc := range []struct {
 		budget, batch, goLimit int64
-		segDocs                int
+		segDocs, words         int
 	}{
-		{DefaultMemoryBudget, 8 << 20, 256 << 20, 4096},
-		{1 << 30, (1 << 30) / 48, (1 << 30) / 3 * 2, 10922},
-		{128 << 20, 1 << 20 * 128 / 48, (128 << 20) / 3 * 2, 1365},
-		{16 << 20, 1 << 20, (16 << 20) / 3 * 2, 1024},
+		{DefaultMemoryBudget, 8 << 20, 256 << 20, 4096, 262144},
+		{1 << 30, (1 << 30) / 48, (1 << 30) / 3 * 2, 10922, 699050},
+		{128 << 20, 1 << 20 * 128 / 48, (128 << 20) / 3 * 2, 1365, 87381},
+		{16 << 20, 1 << 20, (16 << 20) / 3 * 2, 1024, 16384},
 	} {
 		if got := BatchBytesFor(tc.budget); got != tc.batch {
 			t.Errorf("BatchBytesFor(%d MiB) = %d, want %d", tc.budget>>20, got, tc.batch)
@@ -67,6 +67,12 @@ func TestMemoryBudget(t *testing.T) {
 		}
 		if got := SegmentDocsFor(tc.budget); got != tc.segDocs {
 			t.Errorf("SegmentDocsFor(%d MiB) = %d, want %d", tc.budget>>20, got, tc.segDocs)
+		}
+		if got := BatchWordsFor(tc.budget); got != tc.words {
+			t.Errorf("BatchWordsFor(%d MiB) = %d, want %d", tc.budget>>20, got, tc.words)
+		}
+		if got := SearchOptions(tc.budget, nil).MaxBatchWords; got != tc.words {
+			t.Errorf("SearchOptions(%d MiB) bounds segments at %d words, want %d", tc.budget>>20, got, tc.words)
 		}
 	}
 }

@@ -122,6 +122,19 @@ func GoMemoryLimit(budget int64) int64 {
 	return budget / 3 * 2
 }
 
+// BatchWordsFor returns the bound on the words (search.Doc.Words) one
+// shard builds into one segment (search.Options.MaxBatchWords) for a
+// memory budget: one word per 1.5 KiB, 262,144 for the default budget.
+// Building a segment holds about 600 bytes per word at its peak (the
+// words' frequencies and positions, zap's postings and dictionaries
+// being built, its output), so a segment at the bound stays near
+// 150 MB of the Go heap whatever the mail is like; BatchBytesFor alone
+// let a batch of patches full of tables and dumps reach 270 MB
+// (doc/scaling.md).
+func BatchWordsFor(budget int64) int {
+	return int(max(budget/1536, 1<<14))
+}
+
 // SegmentDocsFor returns the cap on the documents of a segment built by
 // the index's merges (search.Options.MaxSegmentDocs) for a memory
 // budget: one document per 96 KiB, 4,096 for the default budget. A merge

@@ -105,10 +105,12 @@ func (w *Writer) Close() {
 
 // SearchOptions are the options of a search index written within a
 // memory budget (an import's, a reindex's): shard batches one at a time,
-// merged segments capped (SegmentDocsFor), the pages of the index files
-// handed back after every batch.
+// each built in segments of at most BatchWordsFor words, merged segments
+// capped (SegmentDocsFor), the pages of the index files handed back
+// after every batch.
 func SearchOptions(budget int64, logger *slog.Logger) *search.Options {
-	return &search.Options{Logger: logger, BatchShards: 1, MaxSegmentDocs: SegmentDocsFor(budget), ReleasePages: true}
+	return &search.Options{Logger: logger, BatchShards: 1, MaxSegmentDocs: SegmentDocsFor(budget),
+		MaxBatchWords: BatchWordsFor(budget), ReleasePages: true}
 }
 
 // DrainWithProgress is DrainBatches (batches of at most batchBytes of

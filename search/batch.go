@@ -29,9 +29,39 @@ type Batch struct {
 	n     int
 }
 
-// partBatch is the part of a batch for one partition: a bleve batch per
+// partBatch is the part of a batch for one partition: the work of each
 // shard.
-type partBatch struct{ shards []*bleve.Batch }
+type partBatch struct{ shards []*shardBatch }
+
+// shardBatch is one shard's part of a batch: bleve batches applied in
+// order, each built into one segment. A new one starts when the last
+// holds Options.MaxBatchWords words, so that what a segment costs to
+// analyse and build stays bounded whatever the batch holds.
+type shardBatch struct {
+	chunks []*bleve.Batch
+	words  int // of the last chunk
+}
+
+func (sb *shardBatch) size() int {
+	n := 0
+	for _, c := range sb.chunks {
+		n += c.Size()
+	}
+	return n
+}
+
+// add returns the chunk to put an operation on a document of words
+// words into.
+func (sb *shardBatch) add(s bleve.Index, words, max int) *bleve.Batch {
+	last := sb.chunks[len(sb.chunks)-1]
+	if max > 0 && sb.words > 0 && sb.words+words > max {
+		last = s.NewBatch()
+		sb.chunks = append(sb.chunks, last)
+		sb.words = 0
+	}
+	sb.words += words
+	return last
+}
 
 // Batch returns an empty batch. A Batch is not safe for concurrent use.
 func (ix *Index) Batch() *Batch {
@@ -42,9 +72,9 @@ func (ix *Index) Batch() *Batch {
 func (b *Batch) of(p *partition) *partBatch {
 	pb := b.parts[p.key]
 	if pb == nil {
-		pb = &partBatch{shards: make([]*bleve.Batch, len(p.shards))}
+		pb = &partBatch{shards: make([]*shardBatch, len(p.shards))}
 		for i, s := range p.shards {
-			pb.shards[i] = s.NewBatch()
+			pb.shards[i] = &shardBatch{chunks: []*bleve.Batch{s.NewBatch()}}
 		}
 		b.parts[p.key] = pb
 	}
@@ -78,7 +108,9 @@ func (b *Batch) IndexAnalysed(d *Doc, an *Analysis) error {
 	if err != nil {
 		return fmt.Errorf("search: index %s: %w", doc.ID(), err)
 	}
-	if err := b.of(p).shards[b.ix.shardFor(doc.ID())].IndexAdvanced(doc); err != nil {
+	i := b.ix.shardFor(doc.ID())
+	chunk := b.of(p).shards[i].add(p.shards[i], d.Words(), b.ix.opts.MaxBatchWords)
+	if err := chunk.IndexAdvanced(doc); err != nil {
 		return fmt.Errorf("search: index %s: %w", doc.ID(), err)
 	}
 	b.n++
@@ -97,7 +129,8 @@ func (b *Batch) Delete(messageID string) {
 	parts := b.ix.parts
 	b.ix.mu.RUnlock()
 	for _, p := range parts {
-		b.of(p).shards[b.ix.shardFor(id)].Delete(id)
+		i := b.ix.shardFor(id)
+		b.of(p).shards[i].add(p.shards[i], 0, 0).Delete(id)
 	}
 	b.n++
 }
@@ -112,12 +145,13 @@ func (b *Batch) Reset() {
 }
 
 // Execute applies the batch to the shards of the partitions it touches,
-// Options.BatchShards of them at a time (all by default), and resets it.
-// ctx is checked before the work starts; a started shard batch is not
-// interrupted. When Execute fails, the shards that applied their part
-// are emptied and the others keep theirs: executing the batch again
-// retries those (re-applying any operation is harmless anyway: updates
-// are idempotent).
+// Options.BatchShards of them at a time (all by default), and resets it;
+// a shard's part, when it holds more than Options.MaxBatchWords words,
+// in chunks one after the other. ctx is checked before the work starts;
+// a started shard batch is not interrupted. When Execute fails, the
+// chunks applied are emptied and the others kept: executing the batch
+// again retries those (re-applying any operation is harmless anyway:
+// updates are idempotent).
 func (b *Batch) Execute(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("search: batch: %w", err)
@@ -147,23 +181,28 @@ func (b *Batch) Execute(ctx context.Context) error {
 			continue
 		}
 		for i, sb := range pb.shards {
-			if sb.Size() == 0 {
+			if sb.size() == 0 {
 				continue
 			}
 			wg.Add(1)
 			slots <- struct{}{}
 			go func() {
 				defer func() { <-slots; wg.Done() }()
-				if err := p.shards[i].Batch(sb); err != nil {
-					emu.Lock()
-					errs = append(errs, fmt.Errorf("search: batch on partition %s shard %d: %w", key, i, err))
-					emu.Unlock()
-					return
+				for _, c := range sb.chunks {
+					if c.Size() == 0 {
+						continue
+					}
+					if err := p.shards[i].Batch(c); err != nil {
+						emu.Lock()
+						errs = append(errs, fmt.Errorf("search: batch on partition %s shard %d: %w", key, i, err))
+						emu.Unlock()
+						return
+					}
+					// The documents hold their analysis (term frequencies
+					// and locations) until the batch lets go of them: now,
+					// not when every shard is done.
+					c.Reset()
 				}
-				// The documents hold their analysis (term frequencies and
-				// locations) until the batch lets go of them: now, not when
-				// every shard is done.
-				sb.Reset()
 			}()
 		}
 	}

@@ -509,3 +509,42 @@ func (d *Doc) limitNeeded() bool {
 	// last, so fewer than 2*MaxDocTerms-1 bytes hold fewer words.
 	return n > MaxDocBytes || n >= 2*MaxDocTerms-1
 }
+
+// Words counts the words of d's text (runs of letters and digits, as
+// Limit counts them) up to MaxDocTerms: about the tokens indexing d
+// analyses, which the memory of its analysis and of its part of an
+// in-memory segment follows far more closely than the size of the mail
+// (a patch of generated tables or a log dump holds many times the words
+// per byte of a discussion). Imports bound their batches by it.
+func (d *Doc) Words() int {
+	n := countWords(d.Subject) + countWords(d.NonQuoted) + countWords(d.Quoted) +
+		countWords(d.DiffRemoved) + countWords(d.DiffAdded) + countWords(d.DiffHunkHeaders) +
+		countWords(d.DiffContext)
+	for _, l := range [][]string{d.MessageIDs, d.ListIDs, d.References, d.AttachmentNames,
+		d.DiffFileNames, d.DiffPreBlobs, d.DiffPostBlobs, d.PatchIDs} {
+		for _, v := range l {
+			n += countWords(v)
+		}
+	}
+	for _, as := range [][]Address{d.From, d.To, d.Cc} {
+		for _, a := range as {
+			n += countWords(a.Name) + countWords(a.Addr)
+		}
+	}
+	return min(n, MaxDocTerms)
+}
+
+// countWords counts the runs of letters and digits of s (bytes ≥ 0x80
+// count as letters, as in docBudget.measure).
+func countWords(s string) int {
+	n, inWord := 0, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alnum := c >= 0x80 || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+		if alnum && !inWord {
+			n++
+		}
+		inWord = alnum
+	}
+	return n
+}

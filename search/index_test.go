@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -517,5 +518,154 @@ func TestBatchShardsAndSegmentCap(t *testing.T) {
 	}
 	if _, err := Open(t.TempDir(), &Options{MaxSegmentDocs: 1 << 31}); err == nil {
 		t.Errorf("a cap past scorch's limit was accepted")
+	}
+}
+
+// TestBatchChunksByWords: a shard's part of a batch past MaxBatchWords
+// is written in several segments, each within the bound unless one
+// document alone exceeds it, with the same result as one segment, later
+// operations on a document (an update, a deletion) still winning.
+func TestBatchChunksByWords(t *testing.T) {
+	ctx := context.Background()
+	docs := testDocs()
+	maxWords := 0
+	for _, d := range docs {
+		maxWords = max(maxWords, d.Words())
+	}
+	bound := maxWords * 2
+	ix, err := Open(t.TempDir(), &Options{Shards: 1, BatchShards: 1, MaxBatchWords: bound})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	b := ix.Batch()
+	// The chunks one shard's part is cut into: greedy, in order, a new
+	// one when the next document would take the last past the bound.
+	chunks := map[string]int{} // by partition
+	words := map[string]int{}
+	// Changed after it was added: the new subject must win, and the
+	// deletion must hold, whichever chunks they landed in.
+	upd := *docs[0]
+	upd.Subject = "[PATCH 0/2] io_uring: renamed cover letter zebraword"
+	for _, d := range append(docs[:len(docs):len(docs)], &upd) {
+		if err := b.Index(d); err != nil {
+			t.Fatal(err)
+		}
+		k := partitionKey(ix, d)
+		if chunks[k] == 0 || words[k]+d.Words() > bound {
+			chunks[k]++
+			words[k] = 0
+		}
+		words[k] += d.Words()
+	}
+	b.Delete(docs[1].MessageID)
+	before := totalBatches(t, ix) // partitions created write their own
+	if err := b.Execute(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for _, n := range chunks {
+		want += n
+	}
+	if want <= len(chunks) {
+		t.Fatalf("the test documents fit %d chunks in %d partitions: nothing to cut", want, len(chunks))
+	}
+	if got := totalBatches(t, ix) - before; got != uint64(want) {
+		t.Errorf("%d segments written, want %d (bound %d words)", got, want, bound)
+	}
+	ref := openTestIndex(t, docs)
+	refb := ref.Batch()
+	if err := refb.Index(&upd); err != nil {
+		t.Fatal(err)
+	}
+	refb.Delete(docs[1].MessageID)
+	if err := refb.Execute(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"s:sqpoll", "s:zebraword", "f:axboe", "dfa:mutex_unlock", "multishot", "d:2024-01-01.."} {
+		r1, err1 := ref.Search(ctx, q, nil)
+		r2, err2 := ix.Search(ctx, q, nil)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%s: %v, %v", q, err1, err2)
+		}
+		if a, b := fmt.Sprint(ids(r1)), fmt.Sprint(ids(r2)); a != b || r1.Total != r2.Total {
+			t.Errorf("%s: %d %s, want %d %s", q, r2.Total, b, r1.Total, a)
+		}
+	}
+	if n, err := ix.DocCount(); err != nil || n != uint64(len(docs)-1) {
+		t.Errorf("DocCount = %d, %v; want %d", n, err, len(docs)-1)
+	}
+}
+
+func partitionKey(ix *Index, d *Doc) string {
+	p, err := ix.partFor(clampSec(d.Date))
+	if err != nil {
+		panic(err)
+	}
+	return p.key
+}
+
+// totalBatches is the number of batches (segments built) the shards
+// of every partition took.
+func totalBatches(t *testing.T, ix *Index) uint64 {
+	t.Helper()
+	var n uint64
+	for _, p := range ix.parts {
+		for _, s := range p.shards {
+			sc, err := scorchOf(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, _ := sc.StatsMap()["TotBatches"].(uint64)
+			n += v
+		}
+	}
+	return n
+}
+
+// TestSegmentBufferAfterLargeDocument: a batch of small messages after a
+// segment of one large one allocates about what it writes, not the
+// large message's size per document (zap's estimate, turned off in
+// init).
+func TestSegmentBufferAfterLargeDocument(t *testing.T) {
+	ctx := context.Background()
+	// zap keeps its estimate in a sync.Pool: on one P the next segment
+	// gets the one the last left.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	ix, err := Open(t.TempDir(), &Options{Shards: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	var big strings.Builder
+	for i := 0; big.Len() < 1<<20; i++ {
+		fmt.Fprintf(&big, "hci0 event 0x%04x handle %d status 0x%02x\n", i, i*7, i%256)
+	}
+	b := ix.Batch()
+	large := &Doc{MessageID: "dump@example.org", Subject: "btmon trace", Date: at("2024-02-01 10:00")}
+	large.AddBodyText(big.String())
+	if err := b.Index(large); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Execute(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 300 {
+		d := &Doc{MessageID: fmt.Sprintf("small-%d@example.org", i), Subject: "re: btmon trace", Date: at("2024-02-01 11:00")}
+		d.AddBodyText("Thanks, applied.\n")
+		if err := b.Index(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	if err := b.Execute(ctx); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&m1)
+	// The estimate would be the large segment's size (several MB) for
+	// each of the 400 documents it counts: gigabytes.
+	if got := m1.TotalAlloc - m0.TotalAlloc; got > 64<<20 {
+		t.Errorf("a batch of 300 short messages allocated %d MB", got>>20)
 	}
 }
