@@ -137,3 +137,46 @@ func TestReadOnlyBoundsMappedPages(t *testing.T) {
 		ix.Close()
 	}
 }
+
+// TestOpenReleasesPages: a writable index opened with ReleasePages
+// holds no more of its segment files' pages than opening it without
+// the option and releasing them by hand (what the first batch used to
+// do): an import starts without the pages opening touched.
+func TestOpenReleasesPages(t *testing.T) {
+	dir := t.TempDir()
+	w, err := Open(dir, &Options{Shards: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := w.Batch()
+	for _, d := range spreadDocs(800) {
+		if err := b.Index(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Execute(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	plain, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened := zapResident(t, dir)
+	plain.releaseMappedPages()
+	released := zapResident(t, dir)
+	plain.Close()
+	if opened == 0 || released >= opened {
+		t.Skipf("opening left %d bytes of segment pages resident, %d after the advice: nothing to release on this system", opened, released)
+	}
+	ix, err := Open(dir, &Options{ReleasePages: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if n := zapResident(t, dir); n > released {
+		t.Errorf("%d bytes of segment pages resident after opening with ReleasePages, %d released by hand (%d opened)", n, released, opened)
+	}
+}
