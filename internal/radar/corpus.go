@@ -29,29 +29,33 @@ const (
 // mail is what the radar keeps of one stored message: the evidence its
 // text holds, never the text itself.
 type mail struct {
-	id       int64
-	mid      string
-	thread   int64
-	date     time.Time
-	from     string // lowercased address
-	parent   string
-	subject  string
-	key      string // TitleKey of the subject
-	kind     kind
-	version  int
-	isRFC    bool
-	patchTag bool // the subject says PATCH (the evaluation's units)
-	tree     int8 // subject tag names a fixes tree (+1) or a development tree (-1)
+	id      int64
+	mid     string
+	thread  int64
+	date    time.Time
+	from    string // lowercased address
+	parent  string
+	subject string
+	key     string // TitleKey of the subject
+	version int
 
 	// Patch postings only: what the rows of their newer versions and
 	// the history signals read.
 	fixes     []fixRef
-	ccStable  bool
 	reporters []string // Reported-by addresses (lowercased), names when no address
 	links     []string // Message-IDs named by Closes: and Link:
-	closes    bool
 	shape     Shape
 	patchID   string // git patch-id of its first diff ("" when none)
+
+	// The small fields share one word (an update holds a mail for every
+	// patch posting of the store: 312 bytes in the 320-byte size class,
+	// where scattered they took 344 in the 352-byte one).
+	kind     kind
+	isRFC    bool
+	patchTag bool // the subject says PATCH (the evaluation's units)
+	tree     int8 // subject tag names a fixes tree (+1) or a development tree (-1)
+	ccStable bool // patch postings only
+	closes   bool // patch postings only
 
 	// slimCounter is counter(m)+1 while m is slim (0: it is not): an
 	// update drops the parent and subject of the postings it holds only
