@@ -38,11 +38,10 @@ func zapResident(t *testing.T, dir string) int64 {
 	return n
 }
 
-// TestReadOnlyBoundsMappedPages checks that a read-only index takes the
-// pages of its segment files that opening it and searches touched out of
-// the process once they pass Options.MappedBytes, and answers the same
-// afterwards (the pages come back from the page cache).
-func TestReadOnlyBoundsMappedPages(t *testing.T) {
+// writeSpreadIndex writes 800 documents spread over the years into a
+// new two-shard index and closes it, returning its directory.
+func writeSpreadIndex(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
 	w, err := Open(dir, &Options{Shards: 2})
 	if err != nil {
@@ -60,6 +59,15 @@ func TestReadOnlyBoundsMappedPages(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
+	return dir
+}
+
+// TestReadOnlyBoundsMappedPages checks that a read-only index takes the
+// pages of its segment files that opening it and searches touched out of
+// the process once they pass Options.MappedBytes, and answers the same
+// afterwards (the pages come back from the page cache).
+func TestReadOnlyBoundsMappedPages(t *testing.T) {
+	dir := writeSpreadIndex(t)
 	queries := []string{"ka", "s:lo OR b:mi", `b:"ne ru"`, "d:2020..2023 ta", "f:example.com"}
 	search := func(ix *Index) [][]string {
 		var out [][]string
@@ -143,23 +151,7 @@ func TestReadOnlyBoundsMappedPages(t *testing.T) {
 // the option and releasing them by hand (what the first batch used to
 // do): an import starts without the pages opening touched.
 func TestOpenReleasesPages(t *testing.T) {
-	dir := t.TempDir()
-	w, err := Open(dir, &Options{Shards: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := w.Batch()
-	for _, d := range spreadDocs(800) {
-		if err := b.Index(d); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := b.Execute(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	dir := writeSpreadIndex(t)
 	plain, err := Open(dir, nil)
 	if err != nil {
 		t.Fatal(err)
