@@ -108,8 +108,11 @@ func (b *Batch) IndexAnalysed(d *Doc, an *Analysis) error {
 	if err != nil {
 		return fmt.Errorf("search: index %s: %w", doc.ID(), err)
 	}
-	i := b.ix.shardFor(doc.ID())
-	chunk := b.of(p).shards[i].add(p.shards[i], d.Words(), b.ix.opts.MaxBatchWords)
+	i, words := b.ix.shardFor(doc.ID()), 0
+	if b.ix.opts.MaxBatchWords > 0 { // a pass over the text, only when bounded
+		words = d.Words()
+	}
+	chunk := b.of(p).shards[i].add(p.shards[i], words, b.ix.opts.MaxBatchWords)
 	if err := chunk.IndexAdvanced(doc); err != nil {
 		return fmt.Errorf("search: index %s: %w", doc.ID(), err)
 	}

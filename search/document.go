@@ -202,8 +202,7 @@ type docBudget struct {
 func (b *docBudget) measure(s string) (n, words int) {
 	start, inWord := 0, false
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		alnum := c >= 0x80 || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+		alnum := wordByte(s[i])
 		if alnum && !inWord {
 			if words == b.terms {
 				return i, words
@@ -534,17 +533,22 @@ func (d *Doc) Words() int {
 	return min(n, MaxDocTerms)
 }
 
-// countWords counts the runs of letters and digits of s (bytes ≥ 0x80
-// count as letters, as in docBudget.measure).
+// countWords counts the runs of letters and digits of s (wordByte).
 func countWords(s string) int {
 	n, inWord := 0, false
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		alnum := c >= 0x80 || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+		alnum := wordByte(s[i])
 		if alnum && !inWord {
 			n++
 		}
 		inWord = alnum
 	}
 	return n
+}
+
+// wordByte reports whether c belongs to a word as the per-message
+// limits count words: a letter, a digit or any byte of a multi-byte
+// character.
+func wordByte(c byte) bool {
+	return c >= 0x80 || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
