@@ -27,6 +27,12 @@ import (
 // counted, not the hits (a phrase of common words with few hits).
 var countBudget uint64 = 10000
 
+// exactTotals makes searchDated count a words-only query's hits in the
+// partitions after its page from the postings bitmaps (exactCount),
+// exactly, rather than counting them up to countBudget and estimating
+// the rest. (A variable for the tests of the estimate.)
+var exactTotals = true
+
 // datedPage is what searchDated found.
 type datedPage struct {
 	hits   []*bsearch.DocumentMatch
@@ -93,9 +99,10 @@ var minGroupDocs uint64 = 4096
 // by one, and a broad one stops after the newest.
 //
 // With count, total is the query's whole count: the hits of the
-// partitions searched plus a count (no sorting, no scores) of the older
-// ones; beyond countBudget counted hits the rest is estimated from the
-// hits per document of the partitions counted so far (approx).
+// partitions searched plus those of the older ones, from the postings
+// bitmaps for a words-only query (exactCount), else counted (no sorting,
+// no scores); beyond countBudget counted hits the rest is estimated from
+// the hits per document of the partitions counted so far (approx).
 func (ix *Index) searchDated(ctx context.Context, p *prepared, size, from int, after []string, count bool) (*datedPage, error) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
@@ -134,6 +141,16 @@ func (ix *Index) searchDated(ctx context.Context, p *prepared, size, from int, a
 			need = min(need, want*seen/out.total*3/2)
 		}
 		need = max(need, minGroupDocs)
+	}
+	if count && i < len(parts) && exactTotals {
+		n, ok, err := exactCount(parts[i:], p.q)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out.total += n
+			return out, nil
+		}
 	}
 	if count && i < len(parts) {
 		n, approx, err := countRest(ctx, p, parts[:i], parts[i:], out.total)

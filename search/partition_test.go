@@ -220,8 +220,9 @@ func iterIDs(t *testing.T, ix *Index, q string, o *SearchOptions) []string {
 
 // estimateIndex indexes docs into quarter partitions for the tests of
 // estimated totals, with the page searched in the newest partition alone
-// and the rest counted (minGroupDocs 1); countBudget and minGroupDocs
-// are restored when the test ends.
+// and the rest counted (minGroupDocs 1), words as well (exactTotals
+// off); countBudget, minGroupDocs and exactTotals are restored when the
+// test ends.
 func estimateIndex(t *testing.T, docs []*Doc) *Index {
 	t.Helper()
 	ix, err := Open(filepath.Join(t.TempDir(), "ix"), &Options{Span: SpanQuarter, CacheEntries: -1, NoSync: true})
@@ -230,9 +231,10 @@ func estimateIndex(t *testing.T, docs []*Doc) *Index {
 	}
 	t.Cleanup(func() { ix.Close() })
 	indexAll(t, ix, docs, 1500)
-	b, n := countBudget, minGroupDocs
-	t.Cleanup(func() { countBudget, minGroupDocs = b, n })
+	b, n, e := countBudget, minGroupDocs, exactTotals
+	t.Cleanup(func() { countBudget, minGroupDocs, exactTotals = b, n, e })
 	minGroupDocs = 1
+	exactTotals = false // the words' totals would be exact
 	return ix
 }
 
