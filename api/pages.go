@@ -232,13 +232,13 @@ type searchData struct {
 	MboxURL   string
 	ThreadURL string
 	AtomURL   string
-	Rows      []searchRow // the hits of Page, ready to show
-	All       bool        // the page of every list: rows name their list
+	Table     template.HTML // the rows of the results table (rowsHTML)
+	All       bool          // the page of every list: rows name their list
 }
 
-// searchRow is one row of the results table, with what the template
-// would otherwise work out per hit (the date's text, the links) done
-// once in Go: a template's function calls and field lookups go through
+// searchRow is one row of the results table, with what it shows worked
+// out per hit (the date's text, the links), written by rowsHTML: a
+// template's function calls, field lookups and escapers go through
 // reflection, and a page has up to 200 rows.
 type searchRow struct {
 	Commit   bool
@@ -303,7 +303,8 @@ func (s *Server) pageSearch(c echo.Context, list string, qp map[string]string) e
 	} else {
 		d.Page = p
 		d.From, d.To = p.Offset+1, p.Offset+len(p.Hits)
-		d.Rows, d.All = searchRows(d.List, p.Hits), d.List == allLists
+		d.All = d.List == allLists
+		d.Table = rowsHTML(searchRows(d.List, p.Hits), d.All)
 		for _, h := range p.Hits {
 			d.Commits = d.Commits || h.Kind == search.KindCommit
 		}
