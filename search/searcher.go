@@ -376,14 +376,22 @@ func (ix *Index) search(ctx context.Context, q string, opts *SearchOptions) (*Re
 
 // load fetches the stored fields of hits, keeping their order and
 // scores. Each hit is read from the one shard that holds it (the
-// partition its order key falls in, the shard its id hashes to), by id:
-// no search, and nothing read for hits that are not on the page.
+// partition its order key falls in, the shard its id hashes to): at the
+// document number the search found it under (docReader), or by id where
+// that snapshot changed since; no search, and nothing read for hits that
+// are not on the page.
 func (ix *Index) load(ctx context.Context, p *prepared, hits []*bsearch.DocumentMatch) ([]Hit, error) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	if ix.closed {
 		return nil, ErrClosed
 	}
+	readers := map[bleve.Index]*docReader{}
+	defer func() {
+		for _, r := range readers {
+			r.close()
+		}
+	}()
 	out := make([]Hit, 0, len(hits))
 	for i, h := range hits {
 		if i%64 == 0 {
@@ -391,9 +399,29 @@ func (ix *Index) load(ctx context.Context, p *prepared, hits []*bsearch.Document
 				return nil, fmt.Errorf("search: %w", err)
 			}
 		}
-		f, err := ix.storedFields(ix.partOfHit(p, h), h.ID)
-		if err != nil {
-			return nil, err
+		q := ix.partOfHit(p, h)
+		var f map[string]interface{}
+		ok := false
+		if q != nil {
+			sh := q.shards[ix.shardFor(h.ID)]
+			r := readers[sh]
+			if r == nil {
+				var err error
+				if r, err = newDocReader(sh); err != nil {
+					return nil, fmt.Errorf("search: load %s: %w", h.ID, err)
+				}
+				readers[sh] = r
+			}
+			var err error
+			if f, ok, err = r.fields(h.IndexInternalID, h.ID); err != nil {
+				return nil, fmt.Errorf("search: load %s: %w", h.ID, err)
+			}
+		}
+		if !ok {
+			var err error
+			if f, err = ix.storedFields(q, h.ID); err != nil {
+				return nil, err
+			}
 		}
 		h.Fields = f
 		out = append(out, toHit(h, p.relevance))

@@ -1,0 +1,105 @@
+package search
+
+import (
+	"context"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	bsearch "github.com/blevesearch/bleve/v2/search"
+)
+
+// TestLoadAtDocNumbers checks that a page's stored fields read at the
+// hits' document numbers (docReader) are the fields bleve's lookup by id
+// gives and are found there (not looked up), and that pages whose
+// document numbers belong to another snapshot (the same messages in
+// another order, one updated, one deleted) load the documents as that
+// index holds them: the fields of the updated hit, none of the deleted
+// one.
+func TestLoadAtDocNumbers(t *testing.T) {
+	ctx := context.Background()
+	docs := spreadDocs(1200)
+	open := func(name string, docs []*Doc) *Index {
+		ix, err := Open(filepath.Join(t.TempDir(), name), &Options{CacheEntries: -1, NoSync: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ix.Close() })
+		indexAll(t, ix, docs, 150)
+		return ix
+	}
+	ix := open("ix", docs)
+	type page struct {
+		p    *prepared
+		hits []*bsearch.DocumentMatch
+	}
+	var pages []page
+	for _, q := range []string{"s:re", newSynth(7).vocab[0], "d:2016..2030"} {
+		p, err := ix.prepare(q, &SearchOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pg, err := ix.page(ctx, p, 40, 0, nil, false)
+		if err != nil || len(pg.hits) < 20 {
+			t.Fatalf("%q: %d hits, %v", q, len(pg.hits), err)
+		}
+		ix.mu.RLock()
+		for _, h := range pg.hits {
+			part := ix.partOfHit(p, h)
+			r, err := newDocReader(part.shards[ix.shardFor(h.ID)])
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok, err := r.fields(h.IndexInternalID, h.ID)
+			r.close()
+			want, werr := ix.storedFields(part, h.ID)
+			if err != nil || werr != nil || !ok || !reflect.DeepEqual(got, want) {
+				t.Errorf("%q: %s at its number: %v ok %t (%v); by id %v (%v)", q, h.ID, got, ok, err, want, werr)
+			}
+		}
+		ix.mu.RUnlock()
+		pages = append(pages, page{p, pg.hits})
+	}
+
+	updated, deleted := pages[0].hits[0].ID, pages[0].hits[1].ID
+	var rev []*Doc
+	for i := len(docs) - 1; i >= 0; i-- {
+		d := *docs[i]
+		switch d.MessageID {
+		case updated:
+			d.Subject = "changed " + d.Subject
+		case deleted:
+			continue
+		}
+		rev = append(rev, &d)
+	}
+	ix2 := open("ix2", rev)
+	for _, pg := range pages {
+		hits, err := ix2.load(ctx, pg.p, pg.hits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, h := range hits {
+			m := *pg.hits[i]
+			want, err := ix2.storedFields(ix2.partOfHit(pg.p, &m), m.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Fields = want // nil: deleted
+			if w := toHit(&m, false); !reflect.DeepEqual(h, w) {
+				t.Errorf("hit %d from the other index: %+v, want %+v", i, h, w)
+			}
+			switch h.MessageID {
+			case updated:
+				if !strings.HasPrefix(h.Subject, "changed ") {
+					t.Errorf("updated %s: subject %q", updated, h.Subject)
+				}
+			case deleted:
+				if h.Subject != "" {
+					t.Errorf("deleted %s: subject %q", deleted, h.Subject)
+				}
+			}
+		}
+	}
+}
