@@ -212,16 +212,25 @@ func countRest(ctx context.Context, p *prepared, done, rest []*partition, hits u
 // than its size: a list's words are in the years the list was
 // archived, a subsystem's file names in the partitions of its lists.
 // So the estimate scales the index's count of the query's documents in
-// each partition (indexCount: a word's document count, for the rest a
-// bound made of them) by the hits per count of the partitions seen;
-// only where the counts say nothing (none in the partitions seen) does
-// it scale by documents.
+// each partition by the hits per count of the partitions seen: the
+// documents holding every word of each phrase (candidates, counted from
+// the postings bitmaps), or where the query has a range or a wildcard, a
+// bound made of its words' document counts (indexCount); only where the
+// counts say nothing (none in the partitions seen) does it scale by
+// documents.
 func estimateRest(ctx context.Context, p *prepared, seen, left []*partition, hits uint64) (uint64, error) {
-	seenC, err := indexCount(ctx, p, seen)
+	count := func(parts []*partition) (uint64, error) { return indexCount(ctx, p, parts) }
+	if c := candidates(p.q); c != nil && wordsOnly(c) {
+		count = func(parts []*partition) (uint64, error) {
+			n, _, err := exactCount(parts, c)
+			return n, err
+		}
+	}
+	seenC, err := count(seen)
 	if err != nil {
 		return 0, err
 	}
-	leftC, err := indexCount(ctx, p, left)
+	leftC, err := count(left)
 	if err != nil {
 		return 0, err
 	}

@@ -63,6 +63,75 @@ func wordsOnly(q query.Query) bool {
 	return false
 }
 
+// candidates is q with each phrase replaced by the AND of its words:
+// the documents that may hold q's hits, a words-only query whose count
+// (exactCount) bounds q's from above and follows it more closely than
+// the rarest word does; nil when q has another kind of part (a range, a
+// wildcard). A phrase under NOT is left out with its NOT (the bound
+// stays an upper one). estimateRest scales its counts.
+func candidates(q query.Query) query.Query {
+	switch q := q.(type) {
+	case *query.TermQuery, *query.MatchNoneQuery, *query.MatchAllQuery:
+		return q
+	case *guardedPhrase:
+		var words []query.Query
+		for _, t := range q.Terms {
+			if t != "" {
+				words = append(words, termOn(q.FieldVal, t))
+			}
+		}
+		return query.NewConjunctionQuery(words)
+	case *query.ConjunctionQuery:
+		parts, ok := candidateParts(q.Conjuncts)
+		if !ok {
+			return nil
+		}
+		return query.NewConjunctionQuery(parts)
+	case *query.DisjunctionQuery:
+		if q.Min > 1 {
+			return nil
+		}
+		parts, ok := candidateParts(q.Disjuncts)
+		if !ok {
+			return nil
+		}
+		return query.NewDisjunctionQuery(parts)
+	case *query.BooleanQuery:
+		if q.Filter != nil || q.Must != nil && q.Should != nil {
+			return nil
+		}
+		b := &query.BooleanQuery{}
+		if q.Must != nil {
+			if b.Must = candidates(q.Must); b.Must == nil {
+				return nil
+			}
+		}
+		if q.Should != nil {
+			if b.Should = candidates(q.Should); b.Should == nil {
+				return nil
+			}
+		}
+		if q.MustNot != nil && wordsOnly(q.MustNot) {
+			b.MustNot = q.MustNot
+		}
+		if b.Must == nil && b.Should == nil && b.MustNot == nil {
+			return query.NewMatchAllQuery()
+		}
+		return b
+	}
+	return nil
+}
+
+func candidateParts(qs []query.Query) ([]query.Query, bool) {
+	out := make([]query.Query, len(qs))
+	for i, c := range qs {
+		if out[i] = candidates(c); out[i] == nil {
+			return nil, false
+		}
+	}
+	return out, true
+}
+
 // noneSearcher reports whether bleve makes a MatchNoneSearcher of q, which
 // a boolean query treats as an absent part (not as "no document").
 func noneSearcher(q query.Query) bool {
