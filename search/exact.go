@@ -23,14 +23,17 @@ import (
 // at 433k messages a word's total was counted up to 10,000 hits and
 // estimated beyond them; it is now exact, and cheaper (doc/scaling.md).
 // Phrases, ranges and wildcards are no words-only query and are counted
-// as before.
+// as before; a phrase's estimate counts its candidates (the documents
+// holding all its words) so.
 
-// wordsOnly reports whether exactCount can count q: terms, combined by
-// conjunctions, disjunctions (of at least one part) and boolean queries
-// of a must and a must-not part.
+// wordsOnly reports whether exactCount can count q: terms of a named
+// field, combined by conjunctions, disjunctions (of which one part
+// matching is enough) and boolean queries of a must and a must-not part.
 func wordsOnly(q query.Query) bool {
 	switch q := q.(type) {
-	case *query.TermQuery, *query.MatchNoneQuery, *query.MatchAllQuery:
+	case *query.TermQuery:
+		return q.FieldVal != "" // bleve reads "" as the mapping's default field
+	case *query.MatchNoneQuery, *query.MatchAllQuery:
 		return true
 	case *query.ConjunctionQuery:
 		for _, c := range q.Conjuncts {
