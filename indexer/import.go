@@ -122,6 +122,16 @@ func GoMemoryLimit(budget int64) int64 {
 	return budget / 3 * 2
 }
 
+// GCPercent is the Go collector's percent (GOGC) under the soft memory
+// limit of GoMemoryLimit. The limit bounds the heap; the percent only
+// decides how often the collector runs while the live heap is well
+// below it, and at the default 100 it ran at twice a small live heap
+// (the parse workers' garbage between batches), 11–15 % of an import's
+// CPU. At 300 the heap uses the budget it is given: the io-uring epoch
+// took 13 % less CPU at the same peak (doc/bench.md, "The collector's
+// percent").
+const GCPercent = 300
+
 // BatchWordsFor returns the bound on the words (search.Doc.Words) one
 // shard builds into one segment (search.Options.MaxBatchWords) for a
 // memory budget: one word per 1.5 KiB, 262,144 for the default budget.

@@ -28,8 +28,9 @@ func newMemoryFlag(fs *flag.FlagSet) memoryFlag {
 }
 
 // apply checks the parsed budget, makes the Go runtime's soft memory
-// limit fit it (unless GOMEMLIMIT is set), and returns it in bytes with
-// the batch size in bytes that fits it.
+// limit fit it (unless GOMEMLIMIT is set; then the collector's percent
+// too, unless GOGC is set), and returns it in bytes with the batch size
+// in bytes that fits it.
 func (f memoryFlag) apply() (budget, batchBytes int64, err error) {
 	if *f.mib < 64 {
 		return 0, 0, usageError("--memory must be at least 64 (MiB)")
@@ -37,6 +38,9 @@ func (f memoryFlag) apply() (budget, batchBytes int64, err error) {
 	budget = *f.mib << 20
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(indexer.GoMemoryLimit(budget))
+		if os.Getenv("GOGC") == "" {
+			debug.SetGCPercent(indexer.GCPercent)
+		}
 	}
 	return budget, indexer.BatchBytesFor(budget), nil
 }
