@@ -51,6 +51,29 @@ func FinishHooks(ctx context.Context, hooks []Hook) error {
 	return nil
 }
 
+// Flusher is a Hook whose batches may still be at work after Committed
+// returned (the search hook writes a batch to the index while the writer
+// fills the next); Flush waits for them and finishes what they leave.
+// Import calls it once its last transaction is committed, with or
+// without an error.
+type Flusher interface {
+	Flush(ctx context.Context) error
+}
+
+// FlushHooks runs Flush of the hooks that are Flushers, all of them
+// whatever fails, and returns the first error.
+func FlushHooks(ctx context.Context, hooks []Hook) error {
+	var first error
+	for _, h := range hooks {
+		if f, ok := h.(Flusher); ok {
+			if err := f.Flush(ctx); err != nil && first == nil {
+				first = err
+			}
+		}
+	}
+	return first
+}
+
 // ByteBounded is a Hook with work of its own after a commit (the search
 // hook rebuilds documents from the store when threads merge); Import
 // tells it the batch bound (Options.BatchBytes) so that work stays within

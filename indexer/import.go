@@ -324,6 +324,9 @@ func run(ctx context.Context, st *store.Store, r mbox.Reader, path, list string,
 	if ferr := w.finish(err); ferr != nil && err == nil {
 		err = ferr
 	}
+	if ferr := FlushHooks(w.ctx, o.Hooks); ferr != nil && err == nil {
+		err = ferr
+	}
 	if err == nil && !o.DeferFinish {
 		err = FinishHooks(parent, o.Hooks)
 	}

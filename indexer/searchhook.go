@@ -22,11 +22,22 @@ import (
 // queue in the same step, in batches of their own bounded like the
 // import's (a merge of two big threads rebuilds every message of both),
 // and whatever a crash left queued is indexed on the next run (Drain).
+//
+// A batch is written to the index in the background while the writer
+// fills the next one (flight): the index's segment building and the
+// store's transactions take turns on one core otherwise. What a batch
+// written in the background leaves to do — dequeuing its documents,
+// rebuilding those that changed under it — is done by the writer when
+// it next commits, before the next batch starts, so batches reach the
+// index in the order they were committed. Flush waits for the last one.
 type SearchHook struct {
 	st         *store.Store
 	ix         *search.Index
 	logger     *slog.Logger
 	batchBytes int64
+
+	flight     *searchBatch // being written to the index, or nil
+	flightDone chan error   // its Execute's result
 }
 
 // NewSearchHook returns the hook writing to ix.
@@ -122,23 +133,49 @@ func (sb *searchBatch) Deleted(id int64) error { return sb.tx.Enqueue(id) }
 
 func (sb *searchBatch) Commit() error { return nil }
 
-// Committed writes the batch to the index and clears the queue entries
-// of its documents, then rebuilds the documents that changed under it
-// from the store, in batches of at most batchBytes of raw mail, each
-// dequeued once written. A message both indexed by the batch and rebuilt
-// stays queued until its rebuilt document is written, so a crash in
-// between indexes it again on the next run.
+// Committed lands the batch written in the background before (Flush),
+// then starts writing this one to the index in the background.
 func (sb *searchBatch) Committed(ctx context.Context) error {
-	if err := sb.b.Execute(ctx); err != nil {
+	if err := sb.h.land(ctx, sb.redo); err != nil {
+		return err
+	}
+	if len(sb.done) == 0 && len(sb.redo) == 0 && sb.b.Len() == 0 {
+		return nil
+	}
+	ch := make(chan error, 1)
+	sb.h.flight, sb.h.flightDone = sb, ch
+	go func() { ch <- sb.b.Execute(ctx) }()
+	return nil
+}
+
+// Flush waits until the batch written in the background is in the index
+// and lands it (Flusher).
+func (h *SearchHook) Flush(ctx context.Context) error { return h.land(ctx, nil) }
+
+// land waits for the batch in flight, then clears the queue entries of
+// its documents and rebuilds the documents that changed under it from
+// the store, in batches of at most batchBytes of raw mail, each dequeued
+// once written. A message both indexed by the batch and rebuilt stays
+// queued until its rebuilt document is written, so a crash in between
+// indexes it again on the next run; next holds the messages the
+// transaction committed since marked to rebuild, which stay queued too.
+func (h *SearchHook) land(ctx context.Context, next map[int64]bool) error {
+	sb := h.flight
+	if sb == nil {
+		return nil
+	}
+	err := <-h.flightDone
+	h.flight, h.flightDone = nil, nil
+	if err != nil {
 		return err
 	}
 	done := sb.done[:0:0]
 	for _, id := range sb.done {
-		if !sb.redo[id] {
+		if !sb.redo[id] && !next[id] {
 			done = append(done, id)
 		}
 	}
-	if err := sb.h.st.Dequeue(ctx, done); err != nil {
+	if err := h.st.Dequeue(ctx, done); err != nil {
 		return err
 	}
 	if len(sb.redo) == 0 {
@@ -149,7 +186,7 @@ func (sb *searchBatch) Committed(ctx context.Context) error {
 		redo = append(redo, id)
 	}
 	slices.Sort(redo)
-	_, err := indexFromStore(ctx, sb.h.st, sb.b, redo, sb.h.batchBytes, nil)
+	_, err = indexFromStore(ctx, h.st, sb.b, redo, h.batchBytes, nil)
 	return err
 }
 

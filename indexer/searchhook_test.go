@@ -101,3 +101,71 @@ func writeFile(t *testing.T, path, s string) {
 		t.Fatal(err)
 	}
 }
+
+// TestSearchHookPipelined: with a store transaction per message, each
+// batch is written to the index while the next is stored; a message that
+// merges two threads rebuilds documents of batches still in flight, and
+// the index ends with every thread id current and nothing queued.
+func TestSearchHookPipelined(t *testing.T) {
+	ctx := context.Background()
+	mbox := "From x Thu Jan  1 00:00:00 1970\nMessage-ID: <a@x>\nSubject: root\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n\nroot\n\n" +
+		"From x Thu Jan  1 00:00:00 1970\nMessage-ID: <c@x>\nIn-Reply-To: <b@x>\nSubject: Re: root\nDate: Mon, 1 Jan 2024 02:00:00 +0000\n\nlate\n\n" +
+		"From x Thu Jan  1 00:00:00 1970\nMessage-ID: <b@x>\nIn-Reply-To: <a@x>\nSubject: Re: root\nDate: Mon, 1 Jan 2024 01:00:00 +0000\n\nmiddle\n\n" +
+		"From x Thu Jan  1 00:00:00 1970\nMessage-ID: <d@x>\nIn-Reply-To: <c@x>\nSubject: Re: root\nDate: Mon, 1 Jan 2024 03:00:00 +0000\n\nlast\n\n"
+	p := filepath.Join(t.TempDir(), "1.mbox")
+	writeFile(t, p, mbox)
+	st := openStore(t)
+	ix := openIndex(t)
+	importOK(t, st, p, &Options{List: "l", BatchSize: 1, Hooks: []Hook{NewSearchHook(st, ix, nil)}})
+	m, err := st.MessageByID(ctx, "a@x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := total(t, ix, "d:20000101..", &search.SearchOptions{ThreadID: strconv.FormatInt(m.Thread, 10)}); got != 4 {
+		t.Errorf("thread %d holds %d indexed messages, want 4", m.Thread, got)
+	}
+	if q, _ := st.QueueLen(ctx); q != 0 {
+		t.Errorf("%d messages still queued after the import", q)
+	}
+}
+
+// TestSearchHookLandKeepsRebuilt: a message indexed by a batch in flight
+// and marked to rebuild by the transaction committed since stays queued
+// when the batch lands, until its rebuilt document is written.
+func TestSearchHookLandKeepsRebuilt(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	ix := openIndex(t)
+	h := NewSearchHook(st, ix, nil)
+	importOK(t, st, sample("sample.mbox"), &Options{Hooks: []Hook{h}})
+	m, err := st.MessageByID(ctx, "20240206133000.310323-0-bob@example.net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.EnqueueAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	all, _ := st.QueueLen(ctx)
+	fly := func() {
+		ch := make(chan error, 1)
+		ch <- nil
+		h.flight, h.flightDone = &searchBatch{h: h, b: ix.Batch(), done: []int64{m.ID}}, ch
+	}
+	fly()
+	if err := h.land(ctx, map[int64]bool{m.ID: true}); err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := st.QueueLen(ctx); q != all {
+		t.Errorf("queue %d after landing with the message to rebuild next, want %d", q, all)
+	}
+	fly()
+	if err := h.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := st.QueueLen(ctx); q != all-1 {
+		t.Errorf("queue %d after landing, want %d", q, all-1)
+	}
+	if h.flight != nil {
+		t.Error("a batch still in flight after Flush")
+	}
+}
