@@ -54,8 +54,8 @@ const releaseEvery = 64 << 20
 // they run, once they add releaseEvery to the resident size, and after
 // each shard: two merges side by side map the segments of both (an
 // import of linux-bluetooth, 48k messages, into a store holding
-// io-uring peaked at 389 MB in its compaction without the first, 372 MB
-// with it). o may be nil.
+// io-uring peaked at 380 MiB in its compaction without the first, 363
+// MiB with it). o may be nil.
 func (ix *Index) Compact(ctx context.Context, o *CompactOptions) error {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
