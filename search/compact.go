@@ -101,6 +101,12 @@ func (ix *Index) Compact(ctx context.Context, o *CompactOptions) error {
 			}
 		}
 	}
+	if len(capTasks) > 0 && ix.opts.ReleasePages {
+		// One watcher for the merges side by side: a release hands back
+		// the pages of all of them.
+		stop := ix.releaseWhileRunning()
+		defer stop()
+	}
 	work := make(chan task)
 	errs := make(chan error, len(capTasks))
 	var wg sync.WaitGroup
@@ -109,7 +115,7 @@ func (ix *Index) Compact(ctx context.Context, o *CompactOptions) error {
 		go func() {
 			defer wg.Done()
 			for t := range work {
-				err := ix.compactShard(ctx, t.p.shards[t.i], &capped, ix.opts.ReleasePages)
+				err := ix.compactShard(ctx, t.p.shards[t.i], &capped, false)
 				if err != nil {
 					errs <- fmt.Errorf("search: compact partition %q shard %d: %w", t.p.key, t.i, err)
 					continue

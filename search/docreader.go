@@ -66,7 +66,7 @@ func (d *docReader) fields(iid index.IndexInternalID, id string) (f map[string]i
 		return nil, false, nil
 	}
 	ss, local := d.segs[k], g-d.offsets[k]
-	if local >= ss.Segment().Count() || ss.Deleted() != nil && ss.Deleted().Contains(uint32(local)) {
+	if del := ss.Deleted(); local >= ss.Segment().Count() || del != nil && del.Contains(uint32(local)) {
 		return nil, false, nil
 	}
 	dm := &bsearch.DocumentMatch{}
