@@ -72,8 +72,12 @@ func (d *docReader) fields(iid index.IndexInternalID, id string) (f map[string]i
 	dm := &bsearch.DocumentMatch{}
 	err = ss.VisitDocument(local, func(name string, typ byte, val []byte, _ []uint64) bool {
 		if name == "_id" {
+			// Never stop at _id: zapx (v17.2.3 to v17.2.5) puts its
+			// reading context back into its pool there and again on
+			// return, after which two readers share it (wrong fields,
+			// EOF, a crash). A mismatch stops at the next field.
 			ok = string(val) == id
-			return ok
+			return true
 		}
 		if !ok || !slices.Contains(hitFields, name) {
 			return ok

@@ -2,12 +2,14 @@ package search
 
 import (
 	"context"
+	"encoding/binary"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	bsearch "github.com/blevesearch/bleve/v2/search"
+	index "github.com/blevesearch/bleve_index_api"
 )
 
 // TestLoadAtDocNumbers checks that a page's stored fields read at the
@@ -100,6 +102,63 @@ func TestLoadAtDocNumbers(t *testing.T) {
 					t.Errorf("deleted %s: subject %q", deleted, h.Subject)
 				}
 			}
+		}
+	}
+}
+
+// TestDocReaderMismatchKeepsZapReader checks that a hit whose document
+// number holds another document leaves zap's pooled reading context
+// whole: zap puts it back into its pool when a visitor stops at _id and
+// again on return, and the next two visits (here one nested in the
+// other, as two searches side by side would) then read through the same
+// context, the outer one losing its fields.
+func TestDocReaderMismatchKeepsZapReader(t *testing.T) {
+	ix, err := Open(filepath.Join(t.TempDir(), "ix"), &Options{CacheEntries: -1, NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	indexAll(t, ix, spreadDocs(40), 40)
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	var r *docReader
+	for _, p := range ix.parts {
+		for _, sh := range p.shards {
+			d, err := newDocReader(sh)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.close()
+			if len(d.segs) > 0 && d.segs[0].Segment().Count() >= 2 {
+				r = d
+			}
+		}
+	}
+	if r == nil {
+		t.Fatal("no segment with two documents")
+	}
+	ss := r.segs[0]
+	count := func(num uint64, inner func()) (n int) {
+		err := ss.VisitDocument(num, func(string, byte, []byte, []uint64) bool {
+			if n++; n == 2 && inner != nil {
+				inner()
+			}
+			return true
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	want := count(0, nil)
+	for i := 0; i < 20; i++ {
+		iid := index.IndexInternalID(make([]byte, 8))
+		binary.BigEndian.PutUint64(iid, r.offsets[0])
+		if _, ok, err := r.fields(iid, "not-this-one@x"); ok || err != nil {
+			t.Fatalf("mismatched id: ok %t, %v", ok, err)
+		}
+		if got := count(0, func() { count(1, nil) }); got != want {
+			t.Fatalf("round %d: outer visit saw %d fields after a mismatch, want %d", i, got, want)
 		}
 	}
 }
