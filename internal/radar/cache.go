@@ -105,7 +105,7 @@ var rulesVersion = func() string {
 	h := sha256.New()
 	for _, lex := range [][]term{memorySanitizers, otherReports, fuzzers, vulnClasses, reviewerWords} {
 		for _, t := range lex {
-			fmt.Fprintf(h, "%s\x00%s\x00%s\n", t.name, strings.Join(t.anchors, "|"), t.re)
+			fmt.Fprintf(h, "%s\x00%s\x00%s\n", t.name, strings.Join(anchorNames(t.anchors), "|"), t.re)
 		}
 	}
 	for _, p := range []pat{ifPat, nullPat, errExitPat, overflowPat, lockPat, freePat, nospecPat, zeroPat, refPat, userCopyPat, inputPat} {

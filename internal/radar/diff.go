@@ -97,6 +97,11 @@ var (
 	inputPat    = pat{[]string{"_to_cpu", "unaligned", "skb", "nla_", "nlmsg_", "user", "_iter", "len", "size", "count", "num", "cnt", "off"}, inputRE}
 )
 
+// hasComparison reports whether cmpRE matches l, without running it.
+func hasComparison(l string) bool {
+	return strings.ContainsAny(l, "<>") || strings.Contains(l, "!=") || strings.Contains(l, "==")
+}
+
 // readsInput reports whether a hunk's code reads input another party
 // controls (inputRE) in its added, removed or context lines.
 func readsInput(h patch.Hunk) bool {
@@ -148,7 +153,8 @@ func ShapeOf(ps []patch.Patch) Shape {
 						continue
 					}
 					lo := strings.ToLower(l)
-					if ifPat.match(l, lo) && cmpRE.MatchString(l) && lengthRE.MatchString(l) {
+					// Once bound, a hunk's other lines change nothing here.
+					if !bound && hasComparison(l) && ifPat.match(l, lo) && lengthRE.MatchString(l) {
 						s.BoundsCheck, bound = true, true
 					}
 					s.NullCheck = s.NullCheck || nullPat.match(l, lo)
@@ -159,7 +165,7 @@ func ShapeOf(ps []patch.Patch) Shape {
 					s.Nospec = s.Nospec || nospecPat.match(l, lo)
 					zero = zero || zeroPat.match(l, lo)
 					s.Refcount = s.Refcount || refPat.match(l, lo)
-					if userCopyPat.match(l, lo) {
+					if !copyOut && userCopyPat.match(l, lo) {
 						s.UserCopy, copyOut = true, true
 					}
 				}
@@ -171,7 +177,7 @@ func ShapeOf(ps []patch.Patch) Shape {
 					lockDel = lockDel || lockPat.match(l, lo)
 					freeDel = freeDel || freePat.match(l, lo)
 					s.Refcount = s.Refcount || refPat.match(l, lo)
-					if userCopyPat.match(l, lo) {
+					if !copyOut && userCopyPat.match(l, lo) {
 						s.UserCopy, copyOut = true, true
 					}
 				}

@@ -8,7 +8,7 @@ import (
 // A term is one pattern of a lexicon with the words it is shown as.
 type term struct {
 	name    string // shown in signals: "KASAN", "use-after-free"
-	anchors []string
+	anchors []int  // anchor ids (internAnchors)
 	re      *regexp.Regexp
 }
 
@@ -19,25 +19,31 @@ type term struct {
 func terms(triples ...string) []term {
 	out := make([]term, 0, len(triples)/3)
 	for i := 0; i+2 < len(triples); i += 3 {
-		out = append(out, term{name: triples[i], anchors: strings.Split(triples[i+1], "|"), re: regexp.MustCompile(triples[i+2])})
+		out = append(out, term{name: triples[i], anchors: internAnchors(strings.Split(triples[i+1], "|")), re: regexp.MustCompile(triples[i+2])})
 	}
 	return out
 }
 
-// text is a text with its lowercase form, for anchor tests.
-type text struct{ s, lower string }
+// text is a text with its lowercase form and where the anchors occur
+// in it.
+type text struct {
+	s, lower string
+	occ      *occurrences
+}
 
 func newText(s string) text {
 	const max = 64 << 10 // longer texts are logs or pull requests; their start says enough
 	if len(s) > max {
 		s = s[:max]
 	}
-	return text{s: s, lower: strings.ToLower(s)}
+	lower := strings.ToLower(s)
+	return text{s: s, lower: lower, occ: theAutomaton().scan(lower)}
 }
 
-func (t text) has(anchors []string) bool {
+// has reports whether one of the anchors occurs in t.
+func (t text) has(anchors []int) bool {
 	for _, a := range anchors {
-		if strings.Contains(t.lower, a) {
+		if len(t.occ.of(a)) > 0 {
 			return true
 		}
 	}
@@ -48,22 +54,22 @@ func (t text) has(anchors []string) bool {
 // a line end, and every match holds one of the anchors, so only the
 // lines holding an anchor are searched (when lowercasing kept the byte
 // offsets, as it does for ASCII; else the whole text).
-func (t text) match(anchors []string, re *regexp.Regexp) bool {
+func (t text) match(anchors []int, re *regexp.Regexp) bool {
 	if len(t.lower) != len(t.s) {
 		return t.has(anchors) && re.MatchString(t.s)
 	}
 	const most = 32 // occurrences of one anchor searched line by line
 	for _, a := range anchors {
-		from := 0
-		for n := 0; ; n++ {
-			i := strings.Index(t.lower[from:], a)
-			if i < 0 {
-				break
+		from, n := 0, 0
+		for _, p := range t.occ.of(a) {
+			i := int(p)
+			if i < from {
+				continue
 			}
 			if n == most {
 				return re.MatchString(t.s)
 			}
-			i += from
+			n++
 			start := strings.LastIndexByte(t.s[:i], '\n') + 1
 			end := strings.IndexByte(t.s[i:], '\n')
 			if end < 0 {
