@@ -61,7 +61,8 @@ func TestAnchorScan(t *testing.T) {
 }
 
 // The lexicons' automaton finds every anchor on the mail of the io-uring
-// epoch (a message in twenty).
+// epoch (a message in twenty), and the baseline's count read from it is
+// BaselineWords'.
 func TestAnchorScanCorpus(t *testing.T) {
 	lex := theAutomaton()
 	n := 0
@@ -71,6 +72,11 @@ func TestAnchorScanCorpus(t *testing.T) {
 		}
 		if pm, err := message.Parse(raw, nil); err == nil {
 			checkScan(t, lex, anchorList, strings.ToLower(pm.Text))
+			if tx := newText(pm.Text); len(tx.s) == len(pm.Text) {
+				if got, want := baselineWords(tx), BaselineWords(pm.Text); got != want {
+					t.Errorf("message %d: baselineWords = %d, BaselineWords %d", i, got, want)
+				}
+			}
 			n++
 		}
 	})

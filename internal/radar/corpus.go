@@ -486,8 +486,14 @@ func analyze(m *mail, pm *message.Message, a *patch.Analysis) {
 	m.reports = reportTerms(log)
 	m.reviewer = find(reviewerWords, log)
 	m.subjVuln = find(vulnClasses, newText(subject))
-	m.vuln = find(vulnClasses, newText(subject+"\n"+log.s))
-	m.baseline = BaselineWords(subject + "\n" + log.s)
+	both := subject + "\n" + log.s
+	bt := newText(both)
+	m.vuln = find(vulnClasses, bt)
+	if len(bt.s) == len(both) {
+		m.baseline = baselineWords(bt)
+	} else {
+		m.baseline = BaselineWords(both)
+	}
 	m.words = postingWords(subject, log.s)
 	m.fixWord = fixWordRE.MatchString(subject)
 	m.feature = featureWordRE.MatchString(subject)

@@ -594,6 +594,9 @@ func TestLineSearchSameAsWholeText(t *testing.T) {
 		if got, want := BaselineWords(s), len(baselineWordRE.FindAllStringIndex(strings.ToLower(s), -1)); got != want {
 			t.Errorf("text %d: BaselineWords = %d, whole text %d", i, got, want)
 		}
+		if got, want := baselineWords(tx), BaselineWords(s); got != want {
+			t.Errorf("text %d: baselineWords from the anchors = %d, BaselineWords %d", i, got, want)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package radar
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -222,6 +223,36 @@ func BaselineWords(s string) int {
 	}
 	return n
 }
+
+// baselineWords is BaselineWords of t.s, read from the lines of t where
+// the automaton found a baseline anchor (t.s is the whole text: not cut
+// by newText).
+func baselineWords(t text) int {
+	var at []int32
+	for _, id := range baselineAnchorIDs {
+		at = append(at, t.occ.of(id)...)
+	}
+	slices.Sort(at)
+	n, done := 0, 0 // done: the end of the last line counted
+	for _, p := range at {
+		i := int(p)
+		if i < done {
+			continue
+		}
+		start := strings.LastIndexByte(t.lower[:i], '\n') + 1
+		end := strings.IndexByte(t.lower[i:], '\n')
+		if end < 0 {
+			end = len(t.lower)
+		} else {
+			end += i
+		}
+		n += len(baselineWordRE.FindAllStringIndex(t.lower[start:end], -1))
+		done = end + 1
+	}
+	return n
+}
+
+var baselineAnchorIDs = internAnchors(baselineAnchors)
 
 var baselineAnchors = []string{"after", "uaf", "bound", "oob", "flow", "null", "double", "leak", "uninit", "race",
 	"deadlock", "refcount", "crash", "panic", "corrupt", "security", "exploit", "privilege", "cve", "san",
