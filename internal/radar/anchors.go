@@ -8,14 +8,14 @@ import (
 //
 // A lexicon term runs its regular expression only on the lines that
 // hold one of its anchors (text.match). Looking each anchor up with
-// strings.Index read a text once per anchor: some 180 anchors, one
-// scan each, were most of the time the radar's evidence took in an
+// strings.Index read a text once per anchor: about a hundred
+// anchors, one scan each, were most of the time the radar's evidence took in an
 // import's parse workers. An Aho-Corasick automaton over every anchor
 // finds all their occurrences in one scan of the lowercased text
 // instead, and text.match reads the occurrences of its anchors from
 // there, in the order strings.Index would have found them.
 
-// anchorID numbers the distinct anchors of the lexicons built by terms,
+// anchorIDs numbers the distinct anchors of the lexicons built by terms,
 // in the order they were first named.
 var (
 	anchorMu   sync.Mutex
@@ -25,7 +25,8 @@ var (
 
 // internAnchors returns the ids of anchors, registering the new ones.
 // Only the package's lexicon declarations call it (at init), before the
-// automaton is built.
+// automaton is built (theAutomaton: 111 anchors, 564 states over 29 byte
+// classes, a 65 KB table).
 func internAnchors(anchors []string) []int {
 	anchorMu.Lock()
 	defer anchorMu.Unlock()
