@@ -71,13 +71,7 @@ func (t text) match(anchors []int, re *regexp.Regexp) bool {
 				return re.MatchString(t.s)
 			}
 			n++
-			start := strings.LastIndexByte(t.s[:i], '\n') + 1
-			end := strings.IndexByte(t.s[i:], '\n')
-			if end < 0 {
-				end = len(t.s)
-			} else {
-				end += i
-			}
+			start, end := lineAt(t.s, i)
 			if re.MatchString(t.s[start:end]) {
 				return true
 			}
@@ -88,6 +82,16 @@ func (t text) match(anchors []int, re *regexp.Regexp) bool {
 		}
 	}
 	return false
+}
+
+// lineAt returns the bounds of the line of s holding offset i, its
+// line end excluded.
+func lineAt(s string, i int) (start, end int) {
+	start = strings.LastIndexByte(s[:i], '\n') + 1
+	if end = strings.IndexByte(s[i:], '\n'); end < 0 {
+		return start, len(s)
+	}
+	return start, end + i
 }
 
 // find returns the names of the terms that occur in t, in lexicon order.
@@ -239,13 +243,7 @@ func baselineWords(t text) int {
 		if i < done {
 			continue
 		}
-		start := strings.LastIndexByte(t.lower[:i], '\n') + 1
-		end := strings.IndexByte(t.lower[i:], '\n')
-		if end < 0 {
-			end = len(t.lower)
-		} else {
-			end += i
-		}
+		start, end := lineAt(t.lower, i)
 		n += len(baselineWordRE.FindAllStringIndex(t.lower[start:end], -1))
 		done = end + 1
 	}
