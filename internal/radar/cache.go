@@ -59,6 +59,7 @@ func (m *mail) record() Record {
 		Reviewer: m.reviewer, Trailers: m.trailers, Applied: m.applied, Nak: m.nak, Tree: m.tree, Vuln: m.vuln, SubjVuln: m.subjVuln, Baseline: m.baseline,
 		CcStable: m.ccStable, Reporters: m.reporters, Links: m.links, Closes: m.closes, Reviewed: m.reviewed,
 		Shape: m.shape, PatchID: m.patchID, FixWord: m.fixWord, Feature: m.feature, Cleanup: m.cleanup, Words: m.words}
+	r.Shape.Paths = m.paths
 	for _, f := range m.fixes {
 		r.Fixes = append(r.Fixes, [2]string{f.sha, f.title})
 	}
@@ -66,11 +67,19 @@ func (m *mail) record() Record {
 }
 
 func (r *Record) mail() *mail {
-	m := &mail{id: r.ID, mid: r.MID, thread: r.Thread, date: r.Date, from: r.From, parent: r.Parent, subject: r.Subject,
+	m := &mail{id: r.ID, mid: r.MID, thread: r.Thread, date: r.Date, from: r.From,
 		key: r.Key, kind: kind(r.Kind), version: r.Version, isRFC: r.RFC, patchTag: r.PatchTag, tree: r.Tree,
-		ccStable: r.CcStable, reporters: r.Reporters, links: r.Links, closes: r.Closes, shape: r.Shape, patchID: r.PatchID,
-		textEvidence: r.text(), fixes: r.fixRefs()}
+		ccStable: r.CcStable, links: r.Links, paths: r.Shape.Paths, closes: r.Closes, patchID: r.PatchID,
+		facts: r.facts(r.Parent, r.Subject), textEvidence: r.text()}
 	return m
+}
+
+// facts are the record's facts, with the message's parent and subject
+// (its paths are not: mail.paths).
+func (r *Record) facts(parent, subject string) *facts {
+	f := &facts{parent: parent, subject: subject, fixes: r.fixRefs(), reporters: r.Reporters, shape: r.Shape}
+	f.shape.Paths = nil
+	return f
 }
 
 // fixRefs are the record's Fixes: targets (nil when none).

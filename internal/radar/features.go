@@ -835,7 +835,7 @@ func (c *Corpus) reworded(old, nw *mail) bool {
 		if ow.prefix != nwords.prefix {
 			return false
 		}
-		same = len(old.shape.Paths) > 0 && slices.Equal(old.shape.Paths, nw.shape.Paths)
+		same = len(old.paths) > 0 && slices.Equal(old.paths, nw.paths)
 		if !same {
 			shared := 0
 			for _, w := range nwords.words {
@@ -1050,7 +1050,7 @@ func (h *history) features(r *Row, m *mail) {
 // kernelFiles are the kernel source files a posting touches.
 func kernelFiles(m *mail) []string {
 	var out []string
-	for _, p := range m.shape.Paths {
+	for _, p := range m.paths {
 		if kernelSource(p) {
 			out = append(out, p)
 		}

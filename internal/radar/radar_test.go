@@ -533,14 +533,14 @@ func TestVersionsFolded(t *testing.T) {
 	day := func(d int) time.Time { return date("2024-06-01").Add(time.Duration(d) * 24 * time.Hour) }
 	mk := func(id int64, mid string, d int, version int, reported bool) *mail {
 		m := &mail{id: id, mid: mid, thread: id, date: day(d), from: "alice@example.org", kind: kindPatch, patchTag: true,
-			subject: "[PATCH] foo: fix a race", key: "foo: fix a race", version: version, textEvidence: &textEvidence{}}
+			facts: &facts{subject: "[PATCH] foo: fix a race"}, key: "foo: fix a race", version: version, textEvidence: &textEvidence{}}
 		if reported {
 			m.reporters = []string{"bob@example.org"}
 		}
 		return m
 	}
 	other := &mail{id: 4, mid: "other@x", thread: 4, date: day(3), from: "carol@example.org", kind: kindPatch, patchTag: true,
-		subject: "[PATCH] foo: fix a race", key: "foo: fix a race", textEvidence: &textEvidence{}}
+		facts: &facts{subject: "[PATCH] foo: fix a race"}, key: "foo: fix a race", textEvidence: &textEvidence{}}
 	c := index([]*mail{mk(1, "v1@x", 0, 1, true), mk(2, "v2@x", 5, 2, false), mk(3, "v3@x", 9, 3, false), other})
 	rows := c.Patches(time.Time{}, time.Time{}, nil)
 	if len(rows) != 2 {
@@ -707,7 +707,7 @@ func TestWhatHappenedNext(t *testing.T) {
 		id++
 		sub := patch.ParseSubject(subject)
 		m := &mail{id: id, mid: mid, thread: id, date: day(d), from: from, kind: kindPatch, patchTag: true,
-			subject: subject, key: TitleKey(subject), version: sub.Version, textEvidence: &textEvidence{}}
+			facts: &facts{subject: subject}, key: TitleKey(subject), version: sub.Version, textEvidence: &textEvidence{}}
 		m.tree = treeOf(&sub)
 		return m
 	}
@@ -764,11 +764,11 @@ func TestReworded(t *testing.T) {
 		id++
 		sub := patch.ParseSubject(subject)
 		return &mail{id: id, mid: mid, thread: id, date: day(d), from: from, kind: kindPatch, patchTag: true,
-			subject: subject, key: TitleKey(subject), version: sub.Version, patchID: pid, shape: Shape{Paths: paths}, textEvidence: &textEvidence{}}
+			facts: &facts{subject: subject}, key: TitleKey(subject), version: sub.Version, patchID: pid, paths: paths, textEvidence: &textEvidence{}}
 	}
 	reply := func(mid, parent, from string, d int, vuln ...string) *mail {
 		id++
-		return &mail{id: id, mid: mid, parent: parent, date: day(d), from: from, kind: kindReply, textEvidence: &textEvidence{vuln: vuln}}
+		return &mail{id: id, mid: mid, facts: &facts{parent: parent}, date: day(d), from: from, kind: kindReply, textEvidence: &textEvidence{vuln: vuln}}
 	}
 	ms := []*mail{
 		// Same patch-id, subject reworded entirely.
@@ -832,7 +832,7 @@ func TestHistoryPrefix(t *testing.T) {
 	day := func(d int) time.Time { return date("2024-06-01").Add(time.Duration(d) * 24 * time.Hour) }
 	mk := func(id int64, subject string, d int) *mail {
 		return &mail{id: id, mid: fmt.Sprintf("m%d@x", id), thread: id, date: day(d), from: "alice@x", kind: kindPatch, patchTag: true,
-			subject: subject, key: TitleKey(subject), fixes: []fixRef{{sha: "123456789abc"}}, textEvidence: &textEvidence{}}
+			facts: &facts{subject: subject, fixes: []fixRef{{sha: "123456789abc"}}}, key: TitleKey(subject), textEvidence: &textEvidence{}}
 	}
 	c := index([]*mail{mk(1, "[PATCH] foo: bar: fix a leak", 0), mk(2, "[PATCH] foo: bar: fix a race", 5),
 		mk(3, "[PATCH] foo: baz: fix a race", 6), mk(4, "[PATCH] foo: bar: fix an overflow", 30)})

@@ -275,7 +275,7 @@ func (in interner) strs(ss []string) {
 
 func (in interner) mail(m *mail) {
 	m.from, m.key = in.str(m.from), in.str(m.key)
-	in.strs(m.shape.Paths)
+	in.strs(m.paths)
 	in.strs(m.shape.Functions)
 	in.strs(m.reporters)
 	for i := range m.fixes {
