@@ -58,7 +58,7 @@ func (m *mail) record() Record {
 		Key: m.key, Kind: uint8(m.kind), Version: m.version, RFC: m.isRFC, PatchTag: m.patchTag, Reports: m.reports,
 		Reviewer: m.reviewer, Trailers: m.trailers, Applied: m.applied, Nak: m.nak, Tree: m.tree, Vuln: m.vuln, SubjVuln: m.subjVuln, Baseline: m.baseline,
 		CcStable: m.ccStable, Reporters: m.reporters, Links: m.links, Closes: m.closes, Reviewed: m.reviewed,
-		Shape: m.shape, PatchID: m.patchID, FixWord: m.fixWord, Feature: m.feature, Cleanup: m.cleanup, Words: m.words}
+		Shape: m.shape, PatchID: m.facts.patchID, FixWord: m.fixWord, Feature: m.feature, Cleanup: m.cleanup, Words: m.words}
 	r.Shape.Paths = m.paths
 	for _, f := range m.fixes {
 		r.Fixes = append(r.Fixes, [2]string{f.sha, f.title})
@@ -69,7 +69,7 @@ func (m *mail) record() Record {
 func (r *Record) mail() *mail {
 	m := &mail{id: r.ID, mid: r.MID, thread: r.Thread, date: r.Date, from: r.From,
 		key: r.Key, kind: kind(r.Kind), version: r.Version, isRFC: r.RFC, patchTag: r.PatchTag, tree: r.Tree,
-		ccStable: r.CcStable, links: r.Links, paths: r.Shape.Paths, closes: r.Closes, patchID: r.PatchID,
+		ccStable: r.CcStable, links: r.Links, paths: r.Shape.Paths, closes: r.Closes, patchID: patchHash(r.PatchID),
 		facts: r.facts(r.Parent, r.Subject), textEvidence: r.text()}
 	return m
 }
@@ -77,7 +77,7 @@ func (r *Record) mail() *mail {
 // facts are the record's facts, with the message's parent and subject
 // (its paths are not: mail.paths).
 func (r *Record) facts(parent, subject string) *facts {
-	f := &facts{parent: parent, subject: subject, fixes: r.fixRefs(), reporters: r.Reporters, shape: r.Shape}
+	f := &facts{parent: parent, subject: subject, fixes: r.fixRefs(), reporters: r.Reporters, shape: r.Shape, patchID: r.PatchID}
 	f.shape.Paths = nil
 	return f
 }

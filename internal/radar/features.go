@@ -324,8 +324,7 @@ func (c *Corpus) Patches(from, to time.Time, labels *Labels) []*Row {
 		if m.kind != kindPatch {
 			continue
 		}
-		vs := c.versions[m.patchKey()]
-		if len(vs) > 0 && vs[len(vs)-1] != m {
+		if c.newest(m) != m {
 			continue // a newer version carries it
 		}
 		if !from.IsZero() && m.date.Before(from) || !to.IsZero() && !m.date.Before(to) {
@@ -512,25 +511,39 @@ func (c *Corpus) rowOf(m *mail, vs []*mail, h *history) *Row {
 // it, after the older versions posted under another subject (reworded,
 // at most the horizon apart).
 func (c *Corpus) versionsOf(m *mail) []*mail {
-	var vs []*mail
-	for _, v := range c.versions[m.patchKey()] {
-		if !m.date.Before(v.date) {
-			vs = append(vs, v)
-		}
-	}
+	vs := c.upTo(m)
 	if len(vs) == 0 {
 		vs = []*mail{m}
 	}
 	for o, hops := c.renamedEarlier(vs[0]), 0; o != nil && hops < 8; o, hops = c.renamedEarlier(o), hops+1 {
-		var older []*mail
-		for _, v := range c.versions[o.patchKey()] {
-			if !o.date.Before(v.date) {
-				older = append(older, v)
-			}
-		}
-		vs = append(older, vs...)
+		vs = append(c.upTo(o), vs...)
 	}
 	return vs
+}
+
+// upTo returns the postings of m's patch (same subject key and sender:
+// byKey's postings of its key from its sender) not newer than m, oldest
+// first.
+func (c *Corpus) upTo(m *mail) []*mail {
+	var vs []*mail
+	for _, v := range c.byKey[m.key] {
+		if v.from == m.from && !m.date.Before(v.date) {
+			vs = append(vs, v)
+		}
+	}
+	return vs
+}
+
+// newest returns the newest posting of m's patch (same subject key and
+// sender); nil when m is no patch posting of c.
+func (c *Corpus) newest(m *mail) *mail {
+	vs := c.byKey[m.key]
+	for i := len(vs) - 1; i >= 0; i-- {
+		if vs[i].from == m.from {
+			return vs[i]
+		}
+	}
+	return nil
 }
 
 // fixesAge is the age in years, at date, of the oldest commit a Fixes:
@@ -547,8 +560,8 @@ func (c *Corpus) fixesAge(fixes []fixRef, date time.Time) (float64, bool) {
 			k := TitleKey(f.title)
 			if ct, ok := c.commitDate[k]; ok {
 				t = ct
-			} else if pt, ok := c.firstPosting[k]; ok {
-				t = pt
+			} else if ps := c.byKey[k]; len(ps) > 0 {
+				t = ps[0].date // its first posting
 			}
 		}
 		if !t.IsZero() && (oldest.IsZero() || t.Before(oldest)) {
@@ -829,7 +842,7 @@ func (c *Corpus) reworded(old, nw *mail) bool {
 	}
 	// The same patch? (Cheap tests first; the series position parses
 	// both subjects.)
-	same := old.patchID != "" && old.patchID == nw.patchID
+	same := old.patchID != 0 && old.patchID == nw.patchID
 	if !same {
 		ow, nwords := c.wordsOf(old.key), c.wordsOf(nw.key)
 		if ow.prefix != nwords.prefix {

@@ -764,7 +764,7 @@ func TestReworded(t *testing.T) {
 		id++
 		sub := patch.ParseSubject(subject)
 		return &mail{id: id, mid: mid, thread: id, date: day(d), from: from, kind: kindPatch, patchTag: true,
-			facts: &facts{subject: subject}, key: TitleKey(subject), version: sub.Version, patchID: pid, paths: paths, textEvidence: &textEvidence{}}
+			facts: &facts{subject: subject}, key: TitleKey(subject), version: sub.Version, patchID: patchHash(pid), paths: paths, textEvidence: &textEvidence{}}
 	}
 	reply := func(mid, parent, from string, d int, vuln ...string) *mail {
 		id++

@@ -316,13 +316,15 @@ var chunkThreads = 2000
 // scored.
 //
 // What it holds is bounded by the store's patch postings, not by its
-// messages: it reads every patch and stable posting and the queued
-// messages (what decides which postings to score, their versions and
-// the history signals), keeping of the postings not queued only what
-// finds versions (slim, then dropFacts), then scores the postings in
-// chunks, reading for each the discussion of at most chunkThreads
-// threads (those of the postings' versions and of the reports they
-// link to) and writing its scores. The last step clears the queue and
+// messages nor by the queue: it reads every patch and stable posting
+// and the queued messages (what decides which postings to score, their
+// versions and the history signals), keeping of each only its facts
+// (slim) and, once the postings to score and the history are known, of
+// the postings only what finds versions (dropFacts) and of the other
+// queued messages nothing; then it scores the postings in chunks,
+// reading for each the discussion of at most chunkThreads threads
+// (those of the postings' versions and of the reports they link to)
+// and writing its scores. The last step clears the queue and
 // sets the stamp, so an update cut short is done again whole by the
 // next.
 func (s *Scorer) Update(ctx context.Context) (int, error) {
@@ -348,16 +350,19 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 	for _, id := range queued {
 		want[id] = true
 	}
-	// The postings an update holds only for other postings' versions and
-	// history are slimmed as they are read, and give up their facts once
-	// the history and the postings to score are known; the chunk that
-	// scores them or their newer versions reads them again
-	// (withThreads).
+	// What decides the postings to score and the history is a posting's
+	// facts and the thread, subject key and Message-ID of a queued
+	// message: every message is slimmed as it is read (the queued ones
+	// that are not postings lose their facts too), the postings give up
+	// their facts once the postings to score and the history are known,
+	// and the chunk that scores them or their newer versions reads them
+	// whole again (withThreads).
 	base, gone, err := s.load(ctx, queued, func(id int64, k kind) bool {
 		return k == kindPatch || k == kindStable || want[id]
 	}, func(m *mail) {
-		if !want[m.id] {
-			m.slim()
+		m.slim()
+		if m.kind != kindPatch && m.kind != kindStable {
+			m.dropFacts()
 		}
 	})
 	if err != nil {
@@ -375,20 +380,26 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 	targets := c.affected(queued, gone, all, labels)
 	h := c.history(labels)
 	last := &store.RadarWrite{All: all, Stamp: stamp, Dequeue: queued}
-	inBase := make(map[int64]*mail, len(base))
-	baseThreads := map[int64][]*mail{}
-	for _, m := range base {
-		inBase[m.id] = m
-		baseThreads[m.thread] = append(baseThreads[m.thread], m)
-		if !want[m.id] {
-			m.dropFacts()
-		}
-	}
 	for _, id := range queued {
-		if inBase[id] == nil {
+		if byID(base, id) == nil {
 			last.Delete = append(last.Delete, id) // no longer on any list
 		}
 	}
+	// The postings to score and the history are known: from here on a
+	// posting is held only for the versions of others (slim, without its
+	// facts), the queued ones too, and the chunk that scores it or its
+	// newer versions reads it whole again; the queued messages that are
+	// not postings are read there with their threads.
+	held := base[:0]
+	for _, m := range base {
+		if m.kind == kindPatch || m.kind == kindStable {
+			m.slim()
+			m.dropFacts()
+			held = append(held, m)
+		}
+	}
+	clear(base[len(held):])
+	base, c.mails = held, held
 	for i := 0; i < len(targets); {
 		threads := map[int64]bool{}
 		var links []string
@@ -409,7 +420,7 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 		for _, t := range lt {
 			threads[t] = true
 		}
-		cc, filled, err := s.withThreads(ctx, c, threads, inBase, baseThreads)
+		cc, filled, err := s.withThreads(ctx, c, threads, base)
 		if err != nil {
 			return 0, err
 		}
@@ -419,10 +430,9 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 				return 0, err
 			}
 			r := cc.rowOf(m, versions[k], h)
-			vs := cc.versions[m.patchKey()]
 			sig, _ := json.Marshal(s.model.Signals(r))
 			ver, _ := json.Marshal(r.Versions)
-			w.Scores = append(w.Scores, store.RadarScore{Message: m.id, Head: len(vs) > 0 && vs[len(vs)-1] == m && r.Head(),
+			w.Scores = append(w.Scores, store.RadarScore{Message: m.id, Head: cc.newest(m) == m && r.Head(),
 				Score: s.model.Score(r), Date: m.date, Key: m.key, MessageID: m.mid, Subject: m.subject, Versions: string(ver), Signals: string(sig)})
 			if all {
 				last.Keep = append(last.Keep, m.id)
@@ -445,26 +455,28 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 }
 
 // withThreads returns c with the thread lookups of the given threads:
-// their messages in c (inBase, by thread in baseThreads) and the rest,
-// read from the store. The messages of c there that were slimmed get
-// their text evidence, parent and subject again (filled: to slim again
-// after the chunk).
-func (s *Scorer) withThreads(ctx context.Context, c *Corpus, threads map[int64]bool, inBase map[int64]*mail, baseThreads map[int64][]*mail) (cc *Corpus, filled []*mail, err error) {
+// their messages, those of base (in row order) and the rest, read from
+// the store. The messages of base there that were slimmed get their
+// text evidence, parent and subject again (filled: to slim again after
+// the chunk).
+func (s *Scorer) withThreads(ctx context.Context, c *Corpus, threads map[int64]bool, base []*mail) (cc *Corpus, filled []*mail, err error) {
 	ids := make([]int64, 0, len(threads))
-	var ms []*mail
 	for t := range threads {
 		ids = append(ids, t)
-		ms = append(ms, baseThreads[t]...)
 	}
+	var ms []*mail
 	var decodeErr error
 	err = s.st.RadarThreadHeaders(ctx, ids, func(h *store.RadarHeader) error {
-		switch m := inBase[h.ID]; {
+		switch m := byID(base, h.ID); {
 		case m == nil:
 			ms = append(ms, s.read(h, &decodeErr))
 		case m.textEvidence == nil:
 			m.fill(h, decode(h, &decodeErr))
 			s.keepWords(m)
 			filled = append(filled, m)
+			ms = append(ms, m)
+		default:
+			ms = append(ms, m)
 		}
 		return nil
 	})
@@ -478,6 +490,16 @@ func (s *Scorer) withThreads(ctx context.Context, c *Corpus, threads map[int64]b
 	cp := *c
 	cp.indexThreads(ms)
 	return &cp, filled, nil
+}
+
+// byID returns the mail of ms (in row order) with row id id; nil when
+// none.
+func byID(ms []*mail, id int64) *mail {
+	i, ok := slices.BinarySearchFunc(ms, id, func(m *mail, id int64) int { return cmp.Compare(m.id, id) })
+	if !ok {
+		return nil
+	}
+	return ms[i]
 }
 
 // affected returns the patch postings whose features the queued messages
