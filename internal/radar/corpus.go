@@ -117,13 +117,19 @@ type textEvidence struct {
 }
 
 // slim drops what an update reads of a posting only in the chunk that
-// scores it or its versions (Scorer.Update): its text evidence, parent
-// and subject, keeping its position in its series (counter), which the
-// versions of other postings read.
+// scores it or its versions (Scorer.Update): its text evidence, parent,
+// subject, patch-id text and the ids of its Fixes: targets (the history
+// reads their titles), keeping its position in its series (counter),
+// which the versions of other postings read.
 func (m *mail) slim() {
 	m.slimCounter = int16(min(counter(m), 1<<14)) + 1
-	m.parent, m.subject = "", ""
 	m.textEvidence = nil
+	if f := m.facts; f != nil {
+		f.parent, f.subject, f.patchID = "", "", ""
+		for i := range f.fixes {
+			f.fixes[i].sha = ""
+		}
+	}
 }
 
 // dropFacts drops what only the rows of a posting and of its newer
