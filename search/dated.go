@@ -153,7 +153,7 @@ func (ix *Index) searchDated(ctx context.Context, p *prepared, size, from int, a
 		}
 	}
 	if count && i < len(parts) {
-		n, approx, err := countRest(ctx, p, parts[:i], parts[i:], out.total)
+		n, approx, err := countRest(ctx, p, parts[:i], parts[i:], out.total, ix.coldPages())
 		if err != nil {
 			return nil, err
 		}
@@ -165,12 +165,20 @@ func (ix *Index) searchDated(ctx context.Context, p *prepared, size, from int, a
 
 // countRest counts the hits of p in rest, newest first, in doubling
 // groups; once more than countBudget hits were counted (or, for a query
-// with a phrase, partitions of more than countBudget documents), what is
-// left is estimated (estimateRest) from the partitions seen: done, whose
-// hits the page's search counted, and the counted part of rest.
-func countRest(ctx context.Context, p *prepared, done, rest []*partition, hits uint64) (uint64, bool, error) {
-	var n, counted uint64 // hits and documents counted in rest[:i]
+// with a phrase, partitions of more than countBudget documents, those
+// the page's search read included), what is left is estimated
+// (estimateRest) from the partitions seen: done, whose hits the page's
+// search counted, and the counted part of rest.
+func countRest(ctx context.Context, p *prepared, done, rest []*partition, hits uint64, cold bool) (uint64, bool, error) {
+	var n, counted uint64 // hits in rest[:i]; documents counted in done and rest[:i]
 	i, group := 0, 1
+	if p.words > 0 {
+		d, err := docCount(done)
+		if err != nil {
+			return 0, false, err
+		}
+		counted = d
+	}
 	if left, err := docCount(rest); err != nil {
 		return 0, false, err
 	} else if left <= countBudget {
@@ -179,7 +187,7 @@ func countRest(ctx context.Context, p *prepared, done, rest []*partition, hits u
 	for i < len(rest) {
 		if n > countBudget || p.words > 0 && counted > countBudget {
 			seen := append(done[:len(done):len(done)], rest[:i]...)
-			est, err := estimateRest(ctx, p, seen, rest[i:], hits+n)
+			est, err := estimateRest(ctx, p, seen, rest[i:], hits+n, cold)
 			if err != nil {
 				return 0, false, err
 			}
@@ -218,9 +226,20 @@ func countRest(ctx context.Context, p *prepared, done, rest []*partition, hits u
 // bound made of its words' document counts (indexCount); only where the
 // counts say nothing (none in the partitions seen) does it scale by
 // documents.
-func estimateRest(ctx context.Context, p *prepared, seen, left []*partition, hits uint64) (uint64, error) {
+//
+// cold (an index larger than its process keeps mapped: mapped.go) makes
+// a query with a phrase scale by documents: the candidates of a phrase
+// of common words look each word up in every segment of the partitions
+// left, whose dictionary pages are then not mapped, a page fault for
+// each step of each lookup (at 433k messages 800-900 faults, 40-60 ms
+// of a phrase's 60-80, where the rest of the 40 scale queries take
+// 2-15 ms). By documents, a phrase's total is less exact where its use
+// changed over the years (doc/scaling.md).
+func estimateRest(ctx context.Context, p *prepared, seen, left []*partition, hits uint64, cold bool) (uint64, error) {
 	count := func(parts []*partition) (uint64, error) { return indexCount(ctx, p, parts) }
-	if c := candidates(p.q); c != nil && wordsOnly(c) {
+	if cold && p.words > 0 {
+		count = func(parts []*partition) (uint64, error) { return docCount(parts) }
+	} else if c := candidates(p.q); c != nil && wordsOnly(c) {
 		count = func(parts []*partition) (uint64, error) {
 			n, _, err := exactCount(parts, c)
 			return n, err

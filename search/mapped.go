@@ -1,6 +1,9 @@
 package search
 
 import (
+	"io/fs"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -47,6 +50,11 @@ type pageBound struct {
 	base     atomic.Int64 // fileResident() after the last release
 	busy     sync.Mutex   // one release at a time
 	releases atomic.Int64
+	// cold: the index's segment files are larger than the process may
+	// keep mapped (the resident target, or the budget without one), so
+	// the pages of the partitions a search does not read for its page
+	// are mostly not mapped when it needs them (estimateRest).
+	cold bool
 }
 
 // due reports whether the pages are to be released now: they grew by
@@ -94,8 +102,30 @@ func (ix *Index) bindPages(o Options) {
 	}
 	ix.unmapPages()
 	b := &pageBound{budget: budget, resident: residentTarget(o)}
+	b.cold = segmentBytes(ix.dir) > max(b.resident, b.budget)
 	b.base.Store(fileResident())
 	ix.pages.Store(b)
+}
+
+// coldPages reports whether ix is a read-only index larger than what
+// its process keeps mapped (pageBound.cold).
+func (ix *Index) coldPages() bool {
+	b := ix.pages.Load()
+	return b != nil && b.cold
+}
+
+// segmentBytes is the size of the segment files under dir.
+func segmentBytes(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(d.Name(), ".zap") {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }
 
 // boundPages releases the index's mapped pages when they are due

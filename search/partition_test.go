@@ -439,3 +439,78 @@ func firstDiff(a, b []string) int {
 	}
 	return min(len(a), len(b))
 }
+
+// TestPhraseEstimateCold checks the estimate of a phrase's total on an
+// index larger than its process keeps mapped (coldPages): scaled by the
+// documents of the partitions, where on any other index it is scaled by
+// the documents holding the phrase's words (candidates), and that only
+// a read-only index whose segments pass its resident target is cold.
+func TestPhraseEstimateCold(t *testing.T) {
+	docs := spreadDocs(1500)
+	cut := time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, d := range docs {
+		if d.Date.Before(cut) && i%5 != 0 || i%20 == 0 {
+			d.Subject = "old fashioned " + d.Subject
+		}
+	}
+	dir := filepath.Join(t.TempDir(), "ix")
+	w, err := Open(dir, &Options{Span: SpanQuarter, CacheEntries: -1, NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	indexAll(t, w, docs, 1500)
+	if w.coldPages() {
+		t.Error("a writable index is cold")
+	}
+	w.Close()
+	open := func(resident int64) *Index {
+		ix, err := Open(dir, &Options{ReadOnly: true, CacheEntries: -1, ResidentBytes: resident, MappedBytes: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ix.Close() })
+		return ix
+	}
+	warm, cold := open(0), open(1) // 0: the default target, far above this index
+	if warm.coldPages() || !cold.coldPages() {
+		t.Fatalf("cold: %t with the default target, %t with 1 byte; want false, true", warm.coldPages(), cold.coldPages())
+	}
+	ctx := context.Background()
+	p, err := cold.prepare(`s:"old fashioned"`, &SearchOptions{Limit: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := cold.parts
+	k := len(parts) / 3 // the newest third seen, the rest left
+	seen, left := parts[:k], parts[k:]
+	const hits = 100
+	byCands, err := estimateRest(ctx, p, seen, left, hits, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byDocs, err := estimateRest(ctx, p, seen, left, hits, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, _ := docCount(seen)
+	dl, _ := docCount(left)
+	if want := uint64(math.Round(hits * float64(dl) / float64(ds))); byDocs != want {
+		t.Errorf("cold estimate %d, want %d (%d hits × %d documents left / %d seen)", byDocs, want, hits, dl, ds)
+	}
+	c := candidates(p.q)
+	cs, _, _ := exactCount(seen, c)
+	cl, _, _ := exactCount(left, c)
+	if want := uint64(math.Round(hits * float64(cl) / float64(cs))); byCands != want {
+		t.Errorf("estimate %d, want %d (%d hits × %d candidates left / %d seen)", byCands, want, hits, cl, cs)
+	}
+	if byCands == byDocs {
+		t.Errorf("both estimates are %d: the test's phrase does not tell them apart", byDocs)
+	}
+	// A words-only query is counted exactly on a cold index too.
+	countBudget = 10
+	defer func() { countBudget = 10000 }()
+	res, err := cold.Search(ctx, "s:fashioned", &SearchOptions{Limit: 5})
+	if err != nil || res.TotalApprox {
+		t.Fatalf("s:fashioned on the cold index: %v, approx %t", err, res != nil && res.TotalApprox)
+	}
+}
