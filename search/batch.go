@@ -191,7 +191,7 @@ func (b *Batch) Execute(ctx context.Context) error {
 			slots <- struct{}{}
 			go func() {
 				defer func() { <-slots; wg.Done() }()
-				for _, c := range sb.chunks {
+				for j, c := range sb.chunks {
 					if c.Size() == 0 {
 						continue
 					}
@@ -203,8 +203,12 @@ func (b *Batch) Execute(ctx context.Context) error {
 					}
 					// The documents hold their analysis (term frequencies
 					// and locations) until the batch lets go of them: now,
-					// not when every shard is done.
-					c.Reset()
+					// not when every shard is done. The applied chunk is
+					// replaced, not reset: scorch's goroutine that queued
+					// its documents may still be reading its map when
+					// Batch returns (a data race with Reset, which the
+					// race detector saw in TestBatchChunksByWords).
+					sb.chunks[j] = p.shards[i].NewBatch()
 				}
 			}()
 		}
