@@ -381,6 +381,12 @@ func (w *writer) loop(ctx context.Context, done <-chan *item) error {
 		case it, ok := <-done:
 			if !ok {
 				if len(pending) > 0 {
+					// A worker cancelled with an item in hand drops it
+					// (it does not wait to hand it over): a gap, not a
+					// broken pipeline.
+					if err := ctx.Err(); err != nil {
+						return err
+					}
 					return errors.New("pipeline ended with messages out of order")
 				}
 				return nil
