@@ -143,7 +143,7 @@ func (ix *Index) searchDated(ctx context.Context, p *prepared, size, from int, a
 		need = max(need, minGroupDocs)
 	}
 	if count && i < len(parts) && exactTotals {
-		n, ok, err := exactCount(parts[i:], p.q)
+		n, ok, err := exactCount(parts[i:], p.q, ix.boundPagesHeld)
 		if err != nil {
 			return nil, err
 		}
@@ -153,7 +153,7 @@ func (ix *Index) searchDated(ctx context.Context, p *prepared, size, from int, a
 		}
 	}
 	if count && i < len(parts) {
-		n, approx, err := countRest(ctx, p, parts[:i], parts[i:], out.total, ix.coldPages())
+		n, approx, err := countRest(ctx, p, parts[:i], parts[i:], out.total, ix.coldPages(), ix.boundPagesHeld)
 		if err != nil {
 			return nil, err
 		}
@@ -169,7 +169,7 @@ func (ix *Index) searchDated(ctx context.Context, p *prepared, size, from int, a
 // the page's search read included), what is left is estimated
 // (estimateRest) from the partitions seen: done, whose hits the page's
 // search counted, and the counted part of rest.
-func countRest(ctx context.Context, p *prepared, done, rest []*partition, hits uint64, cold bool) (uint64, bool, error) {
+func countRest(ctx context.Context, p *prepared, done, rest []*partition, hits uint64, cold bool, between func()) (uint64, bool, error) {
 	var n, counted uint64 // hits in rest[:i]; documents counted in done and rest[:i]
 	i, group := 0, 1
 	if p.words > 0 {
@@ -187,7 +187,7 @@ func countRest(ctx context.Context, p *prepared, done, rest []*partition, hits u
 	for i < len(rest) {
 		if n > countBudget || p.words > 0 && counted > countBudget {
 			seen := append(done[:len(done):len(done)], rest[:i]...)
-			est, err := estimateRest(ctx, p, seen, rest[i:], hits+n, cold)
+			est, err := estimateRest(ctx, p, seen, rest[i:], hits+n, cold, between)
 			if err != nil {
 				return 0, false, err
 			}
@@ -210,6 +210,9 @@ func countRest(ctx context.Context, p *prepared, done, rest []*partition, hits u
 		n += res.Total
 		i += len(g)
 		group *= 2
+		if between != nil {
+			between()
+		}
 	}
 	return n, false, nil
 }
@@ -235,13 +238,13 @@ func countRest(ctx context.Context, p *prepared, done, rest []*partition, hits u
 // of a phrase's 60-80, where the rest of the 40 scale queries take
 // 2-15 ms). By documents, a phrase's total is less exact where its use
 // changed over the years (doc/scaling.md).
-func estimateRest(ctx context.Context, p *prepared, seen, left []*partition, hits uint64, cold bool) (uint64, error) {
-	count := func(parts []*partition) (uint64, error) { return indexCount(ctx, p, parts) }
+func estimateRest(ctx context.Context, p *prepared, seen, left []*partition, hits uint64, cold bool, between func()) (uint64, error) {
+	count := func(parts []*partition) (uint64, error) { return indexCount(ctx, p, parts, between) }
 	if cold && p.words > 0 {
 		count = func(parts []*partition) (uint64, error) { return docCount(parts) }
 	} else if c := candidates(p.q); c != nil && wordsOnly(c) {
 		count = func(parts []*partition) (uint64, error) {
-			n, _, err := exactCount(parts, c)
+			n, _, err := exactCount(parts, c, between)
 			return n, err
 		}
 	}
@@ -269,10 +272,14 @@ func estimateRest(ctx context.Context, p *prepared, seen, left []*partition, hit
 
 // indexCount is the sum over the shards of parts of what the index says
 // of p's query before it runs (queryCount): it looks up the query's
-// words in every segment, and reads no posting.
-func indexCount(ctx context.Context, p *prepared, parts []*partition) (uint64, error) {
+// words in every segment, and reads no posting. between, when not nil,
+// is called after each partition.
+func indexCount(ctx context.Context, p *prepared, parts []*partition, between func()) (uint64, error) {
 	var n uint64
-	for _, q := range parts {
+	for i, q := range parts {
+		if i > 0 && between != nil {
+			between()
+		}
 		for _, sh := range q.shards {
 			ai, err := sh.Advanced()
 			var r index.IndexReader

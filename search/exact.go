@@ -151,12 +151,16 @@ func noneSearcher(q query.Query) bool {
 
 // exactCount is the number of hits of q in parts, counted from the
 // postings bitmaps; ok is false, and nothing counted, when q is not
-// wordsOnly or a shard is no scorch index.
-func exactCount(parts []*partition, q query.Query) (n uint64, ok bool, err error) {
+// wordsOnly or a shard is no scorch index. between, when not nil, is
+// called after each partition (Index.boundPagesHeld).
+func exactCount(parts []*partition, q query.Query, between func()) (n uint64, ok bool, err error) {
 	if !wordsOnly(q) {
 		return 0, false, nil
 	}
-	for _, p := range parts {
+	for i, p := range parts {
+		if i > 0 && between != nil {
+			between()
+		}
 		for _, sh := range p.shards {
 			c, ok, err := shardCount(sh, q)
 			if err != nil {

@@ -84,7 +84,7 @@ func TestExactCounts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, ok, err := exactCount([]*partition{part}, p.q)
+			got, ok, err := exactCount([]*partition{part}, p.q, nil)
 			if err != nil || ok != tc.words {
 				t.Fatalf("%q in %s: ok %t, %v; want ok %t", tc.q, part.key, ok, err, tc.words)
 			}

@@ -484,11 +484,11 @@ func TestPhraseEstimateCold(t *testing.T) {
 	k := len(parts) / 3 // the newest third seen, the rest left
 	seen, left := parts[:k], parts[k:]
 	const hits = 100
-	byCands, err := estimateRest(ctx, p, seen, left, hits, false)
+	byCands, err := estimateRest(ctx, p, seen, left, hits, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	byDocs, err := estimateRest(ctx, p, seen, left, hits, true)
+	byDocs, err := estimateRest(ctx, p, seen, left, hits, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -498,8 +498,8 @@ func TestPhraseEstimateCold(t *testing.T) {
 		t.Errorf("cold estimate %d, want %d (%d hits × %d documents left / %d seen)", byDocs, want, hits, dl, ds)
 	}
 	c := candidates(p.q)
-	cs, _, _ := exactCount(seen, c)
-	cl, _, _ := exactCount(left, c)
+	cs, _, _ := exactCount(seen, c, nil)
+	cl, _, _ := exactCount(left, c, nil)
 	if want := uint64(math.Round(hits * float64(cl) / float64(cs))); byCands != want {
 		t.Errorf("estimate %d, want %d (%d hits × %d candidates left / %d seen)", byCands, want, hits, cl, cs)
 	}
