@@ -168,7 +168,11 @@ func TestOpenReleasesPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ix.Close()
-	if n := zapResident(t, dir); n > released {
+	// scorch's goroutines started by opening may touch a page after the
+	// release (one fault maps up to 64 KiB around it): within that of
+	// what releasing by hand leaves, where opening alone leaves
+	// megabytes.
+	if n := zapResident(t, dir); n > released+64<<10 {
 		t.Errorf("%d bytes of segment pages resident after opening with ReleasePages, %d released by hand (%d opened)", n, released, opened)
 	}
 }
