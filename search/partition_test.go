@@ -304,6 +304,20 @@ func TestPhraseTotalEstimate(t *testing.T) {
 	}
 }
 
+// oldFashionedDocs are spreadDocs(1500) whose subjects start with the
+// phrase "old fashioned" in most messages before 2021 and few after: a
+// phrase whose share changed over the years.
+func oldFashionedDocs() []*Doc {
+	docs := spreadDocs(1500)
+	cut := time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, d := range docs {
+		if d.Date.Before(cut) && i%5 != 0 || i%20 == 0 {
+			d.Subject = "old fashioned " + d.Subject
+		}
+	}
+	return docs
+}
+
 // TestTotalEstimateFollowsWords checks that an estimated total follows
 // where the index says the query's words are, not the partitions' sizes:
 // a word in most messages before 2021 and few after is estimated from
@@ -314,13 +328,7 @@ func TestPhraseTotalEstimate(t *testing.T) {
 // the phrase's words are always together (from the rarest word's count,
 // the AND was 4 % off).
 func TestTotalEstimateFollowsWords(t *testing.T) {
-	docs := spreadDocs(1500)
-	cut := time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i, d := range docs {
-		if d.Date.Before(cut) && i%5 != 0 || i%20 == 0 {
-			d.Subject = "old fashioned " + d.Subject
-		}
-	}
+	docs := oldFashionedDocs()
 	ix := estimateIndex(t, docs)
 	ctx := context.Background()
 	for _, tc := range []struct {
@@ -446,13 +454,7 @@ func firstDiff(a, b []string) int {
 // the documents holding the phrase's words (candidates), and that only
 // a read-only index whose segments pass its resident target is cold.
 func TestPhraseEstimateCold(t *testing.T) {
-	docs := spreadDocs(1500)
-	cut := time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i, d := range docs {
-		if d.Date.Before(cut) && i%5 != 0 || i%20 == 0 {
-			d.Subject = "old fashioned " + d.Subject
-		}
-	}
+	docs := oldFashionedDocs()
 	dir := filepath.Join(t.TempDir(), "ix")
 	w, err := Open(dir, &Options{Span: SpanQuarter, CacheEntries: -1, NoSync: true})
 	if err != nil {
