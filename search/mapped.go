@@ -119,6 +119,8 @@ func (ix *Index) boundPagesHeld() {
 		return
 	}
 	defer b.busy.Unlock()
+	// Read-only: no merge closes a segment (and unmaps it) while ix.mu
+	// is held, which unmapPages needs.
 	ix.unmapPages()
 	b.base.Store(fileResident())
 	b.releases.Add(1)
@@ -151,19 +153,10 @@ func segmentBytes(dir string) int64 {
 // and one madvise per segment) happens at most once per MappedBytes of
 // pages touched.
 func (ix *Index) boundPages() {
-	b := ix.pages.Load()
-	if b == nil || !b.due() || !b.busy.TryLock() {
+	if b := ix.pages.Load(); b == nil || !b.due() {
 		return
 	}
-	defer b.busy.Unlock()
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	// Read-only: no merge closes a segment (and unmaps it) while ix.mu
-	// is held, which unmapPages needs.
-	if ix.closed || !ix.opts.ReadOnly {
-		return
-	}
-	ix.unmapPages()
-	b.base.Store(fileResident())
-	b.releases.Add(1)
+	ix.boundPagesHeld()
 }
