@@ -3,7 +3,6 @@ package radar
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"regexp"
 	"runtime"
 	"sort"
@@ -91,9 +90,11 @@ func patchHash(id string) uint64 {
 	if id == "" {
 		return 0
 	}
-	h := fnv.New64a()
-	h.Write([]byte(id))
-	return max(h.Sum64(), 1)
+	h := uint64(14695981039346656037) // FNV-1a, without hash/fnv's allocations (every posting read)
+	for i := 0; i < len(id); i++ {
+		h = (h ^ uint64(id[i])) * 1099511628211
+	}
+	return max(h, 1)
 }
 
 // textEvidence is the evidence of a message's own text.
