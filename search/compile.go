@@ -258,10 +258,7 @@ func compileRange(r *Range) (query.Query, error) {
 	if lo == nil && hi == nil {
 		return nil, errors.New("search: compile: open range on both ends")
 	}
-	t := true
-	q := query.NewNumericRangeInclusiveQuery(lo, hi, &t, &t)
-	q.SetField(rangeField(r.Field))
-	return q, nil
+	return newNumberRange(rangeField(r.Field), lo, hi), nil
 }
 
 // wildcards lists the (field, prefix) pairs a query expands.

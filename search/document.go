@@ -339,7 +339,7 @@ func toDocumentWith(d *Doc, kw analysis.Analyzer, an *Analysis) (*document.Docum
 		}
 	}
 	addNum := func(name string, v float64) {
-		doc.AddField(document.NewNumericFieldWithIndexingOptions(name, nil, v, specByName[name].opts))
+		doc.AddField(newNumberField(name, v, specByName[name].opts))
 	}
 
 	mids := append([]string{id}, d.MessageIDs...)

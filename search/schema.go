@@ -23,7 +23,11 @@ import (
 // an index written before holds those stems as well, and answers the
 // same, so the version did not change. 5 the order key as one term
 // (orderTerm) instead of a number's sixteen: the date sort reads a
-// sixteenth of the doc values per hit.
+// sixteenth of the doc values per hit. Since 5, a number leaves out its
+// terms below the precision that tells its value apart (number.go):
+// ranges widen their bounds so that they ask for none of them, and an
+// index written before holds them as well and answers the same, so the
+// version did not change.
 const SchemaVersion = 5
 
 // Index field names. The bleve document id is the primary Message-ID.
