@@ -28,10 +28,26 @@ type gitProc struct {
 	waitErr error
 }
 
-// startGit starts `git --git-dir=dir args...`. The process is killed when
-// ctx is done.
+// gitMemory bounds what a git reading an archive maps and caches. With
+// its defaults (pack windows of 1 GiB, up to 8 GiB mapped, a 96 MiB
+// cache of delta bases) `git cat-file --batch` over an epoch maps the
+// whole pack: reading linux-block's (320 MB) it reached 405 MB resident,
+// more than the import reading its output (361 MB), and an import's peak
+// as /usr/bin/time reports it is the largest process's. Bounded so, the
+// same cat-file stays at 92 MB and takes as long (5.3 against 5.4 s).
+var gitMemory = []string{
+	"-c", "core.packedGitWindowSize=32m",
+	"-c", "core.packedGitLimit=64m",
+	"-c", "core.deltaBaseCacheLimit=16m",
+}
+
+// startGit starts `git --git-dir=dir args...` (with gitMemory). The
+// process is killed when ctx is done.
 func startGit(ctx context.Context, dir string, withStdin bool, args ...string) (*gitProc, error) {
-	full := append([]string{"--git-dir=" + dir}, args...)
+	full := make([]string, 0, len(gitMemory)+1+len(args))
+	full = append(full, gitMemory...)
+	full = append(full, "--git-dir="+dir)
+	full = append(full, args...)
 	cmd := exec.CommandContext(ctx, "git", full...)
 	cmd.WaitDelay = 5 * time.Second // stderr copying after a kill
 	p := &gitProc{dir: dir, args: args, cmd: cmd, stderr: &tailBuffer{max: 4096}}
