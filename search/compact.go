@@ -236,3 +236,28 @@ func (ix *Index) Segments() (uint64, error) {
 	}
 	return n, nil
 }
+
+// ClosedSegments returns the file segments of the shards of every
+// partition but the newest, and the number of those shards: what
+// Compact with CompactOptions.Closed would leave of them. A search reads
+// every segment of the partitions it visits; an import leaves capped
+// segments in each closed partition it writes into (another list's
+// history), and only `patchtrail compact` merges them.
+func (ix *Index) ClosedSegments() (segments, shards uint64, err error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.closed {
+		return 0, 0, ErrClosed
+	}
+	for _, p := range ix.parts[min(1, len(ix.parts)):] { // ix.parts is newest first
+		for _, s := range p.shards {
+			sc, err := scorchOf(s)
+			if err != nil {
+				return 0, 0, err
+			}
+			segments += segmentCount(sc)
+			shards++
+		}
+	}
+	return segments, shards, nil
+}

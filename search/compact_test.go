@@ -141,8 +141,15 @@ func TestCompactClosed(t *testing.T) {
 	if closed < 2 {
 		t.Fatalf("a closed partition's shard holds at most %d segments under the cap: the test no longer starts from capped segments", closed)
 	}
+	segs, shards, err := ix.ClosedSegments()
+	if err != nil || segs <= shards || shards != 3*uint64(len(ix.parts[0].shards)) {
+		t.Errorf("before Compact(Closed): ClosedSegments = %d segments, %d shards, %v; want more segments than shards, and the shards of 3 partitions", segs, shards, err)
+	}
 	if err := ix.Compact(ctx, &CompactOptions{Closed: true}); err != nil {
 		t.Fatal(err)
+	}
+	if segs2, shards2, err := ix.ClosedSegments(); err != nil || segs2 != shards || shards2 != shards {
+		t.Errorf("after Compact(Closed): ClosedSegments = %d segments, %d shards, %v; want %d of each", segs2, shards2, err, shards)
 	}
 	closed2, newest2 := perPartition()
 	t.Logf("segments per shard: closed %d → %d, newest %d → %d", closed, closed2, newest, newest2)

@@ -12,6 +12,7 @@ import (
 
 	"patchtrail/indexer"
 	"patchtrail/internal/store"
+	"patchtrail/search"
 )
 
 func init() {
@@ -111,6 +112,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 			errs = append(errs, err)
 		} else {
 			e.log.Debug("search index compacted", "elapsed", time.Since(start).Round(time.Millisecond))
+			noteCompaction(e, w.Index)
 		}
 	}
 	if *asJSON {
@@ -171,4 +173,26 @@ func writeJSON(e *env, v any) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+// compactDue is the segments per shard of the closed partitions from
+// which an import tells the operator to run `patchtrail compact`. A
+// search reads every segment of the partitions it visits, and a count
+// over all of them reads each one's dictionary: at 433,541 messages the
+// 162 segments an import left (7 per closed shard) made body words take
+// 110–270 ms where the 23 of a compacted index take under 10
+// (doc/bench.md, "The scale run of session 20"); at 143k, 58 segments
+// (3.6 per closed shard) cost next to nothing.
+const compactDue = 4
+
+// noteCompaction logs, once an import has compacted what it wrote, that
+// the closed partitions hold compactDue segments per shard or more, and
+// what `patchtrail compact` would leave.
+func noteCompaction(e *env, ix *search.Index) {
+	segs, shards, err := ix.ClosedSegments()
+	if err != nil || shards == 0 || segs < compactDue*shards {
+		return
+	}
+	e.log.Info("the closed partitions of the search index hold many segments, which every search over them reads; `patchtrail compact` merges them",
+		"segments", segs, "after_compact", shards)
 }

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"patchtrail/search"
 )
 
 // TestSearchNoSilentCap: --json and --mbox print every hit up to --limit
@@ -110,3 +115,48 @@ func untimed(s string) string {
 }
 
 var tookRE = regexp.MustCompile(`(?m)^\s*"took": [0-9.e-]+,?\n`)
+
+// TestNoteCompaction checks that an import's notice to run `compact`
+// comes when the closed partitions hold compactDue segments per shard
+// and goes once they are compacted.
+func TestNoteCompaction(t *testing.T) {
+	// Merged segments capped under a batch's documents: each batch stays
+	// a segment of its own, as an import's capped segments do.
+	ix, err := search.Open(t.TempDir(), &search.Options{Shards: 1, MaxSegmentDocs: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	ctx := context.Background()
+	for i := range compactDue + 1 {
+		b := ix.Batch()
+		for j := range 3 {
+			d := &search.Doc{MessageID: fmt.Sprintf("old-%d-%d@example.org", i, j), Subject: "old batch",
+				Date: time.Date(2020, 3, 1+i, j, 0, 0, 0, time.UTC)}
+			if err := b.Index(d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := b.Index(&search.Doc{MessageID: fmt.Sprintf("new-%d@example.org", i), Subject: "new",
+			Date: time.Date(2024, 3, 1+i, 0, 0, 0, 0, time.UTC)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Execute(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var logs strings.Builder
+	e := &env{log: slog.New(slog.NewTextHandler(&logs, nil))}
+	noteCompaction(e, ix)
+	if segs, shards, _ := ix.ClosedSegments(); !strings.Contains(logs.String(), "patchtrail compact") {
+		t.Errorf("%d segments in %d closed shards: no notice (%q)", segs, shards, logs.String())
+	}
+	if err := ix.Compact(ctx, &search.CompactOptions{Closed: true}); err != nil {
+		t.Fatal(err)
+	}
+	logs.Reset()
+	noteCompaction(e, ix)
+	if logs.Len() > 0 {
+		t.Errorf("after compact: %s", logs.String())
+	}
+}
