@@ -175,22 +175,23 @@ func writeJSON(e *env, v any) error {
 	return enc.Encode(v)
 }
 
-// compactDue is the segments per shard of the closed partitions from
-// which an import tells the operator to run `patchtrail compact`. A
-// search reads every segment of the partitions it visits, and a count
-// over all of them reads each one's dictionary: at 433,541 messages the
-// 162 segments an import left (7 per closed shard) made body words take
-// 110–270 ms where the 23 of a compacted index take under 10
-// (doc/bench.md, "The scale run of session 20"); at 143k, 58 segments
-// (3.6 per closed shard) cost next to nothing.
-const compactDue = 4
+// compactDue is how many segments `patchtrail compact` must take off
+// the closed partitions for an import to say it is due. A search reads
+// every segment of the partitions it visits, and a count over all of
+// them reads each one's dictionary: at 433,541 messages as imported the
+// closed partitions held over 100 segments more than compact leaves (162
+// segments in all, 23 after it),
+// and body words took 110–270 ms where the compacted index answers in
+// under 10 (doc/bench.md, "The scale run of session 20"); at 143k, 42
+// more cost next to nothing (12.8 ms at most against 6.0 compacted).
+const compactDue = 64
 
 // noteCompaction logs, once an import has compacted what it wrote, that
-// the closed partitions hold compactDue segments per shard or more, and
-// what `patchtrail compact` would leave.
+// `patchtrail compact` would take compactDue segments or more off the
+// closed partitions, and what it would leave.
 func noteCompaction(e *env, ix *search.Index) {
 	segs, shards, err := ix.ClosedSegments()
-	if err != nil || shards == 0 || segs < compactDue*shards {
+	if err != nil || segs < shards+compactDue {
 		return
 	}
 	e.log.Info("the closed partitions of the search index hold many segments, which every search over them reads; `patchtrail compact` merges them",
