@@ -180,10 +180,10 @@ func writeJSON(e *env, v any) error {
 // every segment of the partitions it visits, and a count over all of
 // them reads each one's dictionary: at 433,541 messages as imported the
 // closed partitions held over 100 segments more than compact leaves (162
-// segments in all, 23 after it),
-// and body words took 110–270 ms where the compacted index answers in
-// under 10 (doc/bench.md, "The scale run of session 20"); at 143k, 42
-// more cost next to nothing (12.8 ms at most against 6.0 compacted).
+// segments in all, 23 after it), and body words took 110–270 ms where
+// the compacted index answers in under 10 (doc/bench.md, "The scale run
+// of session 20"); at 143k, 42 more cost next to nothing (12.8 ms at
+// most against 6.0 compacted).
 const compactDue = 64
 
 // noteCompaction logs, once an import has compacted what it wrote, that
