@@ -224,17 +224,8 @@ func (ix *Index) Segments() (uint64, error) {
 	if ix.closed {
 		return 0, ErrClosed
 	}
-	var n uint64
-	for _, p := range ix.parts {
-		for _, s := range p.shards {
-			sc, err := scorchOf(s)
-			if err != nil {
-				return 0, err
-			}
-			n += segmentCount(sc)
-		}
-	}
-	return n, nil
+	n, _, err := segmentsOf(ix.parts)
+	return n, err
 }
 
 // ClosedSegments returns the file segments of the shards of every
@@ -249,7 +240,12 @@ func (ix *Index) ClosedSegments() (segments, shards uint64, err error) {
 	if ix.closed {
 		return 0, 0, ErrClosed
 	}
-	for _, p := range ix.parts[min(1, len(ix.parts)):] { // ix.parts is newest first
+	return segmentsOf(ix.parts[min(1, len(ix.parts)):]) // ix.parts is newest first
+}
+
+// segmentsOf counts the file segments and the shards of parts.
+func segmentsOf(parts []*partition) (segments, shards uint64, err error) {
+	for _, p := range parts {
 		for _, s := range p.shards {
 			sc, err := scorchOf(s)
 			if err != nil {

@@ -57,29 +57,21 @@ func minShift(f float64) uint {
 // NumericField's.
 type numberField struct {
 	*document.NumericField
+	value  float64
 	length int
 	freqs  index.TokenFrequencies
 }
 
 func newNumberField(name string, v float64, opts index.FieldIndexingOptions) *numberField {
-	return &numberField{NumericField: document.NewNumericFieldWithIndexingOptions(name, nil, v, opts)}
+	return &numberField{NumericField: document.NewNumericFieldWithIndexingOptions(name, nil, v, opts), value: v}
 }
 
 // Analyze makes the field's terms: one per precision from minShift.
 func (n *numberField) Analyze() {
-	v, err := numeric.PrefixCoded(n.Value()).Int64()
-	if err != nil {
-		n.NumericField.Analyze()
-		n.length, n.freqs = n.NumericField.AnalyzedLength(), n.NumericField.AnalyzedTokenFrequencies()
-		return
-	}
-	first := minShift(numeric.Int64ToFloat64(v))
+	v := numeric.Float64ToInt64(n.value)
 	n.freqs = make(index.TokenFrequencies, 64/document.DefaultPrecisionStep)
-	for shift := first; shift < 64; shift += document.DefaultPrecisionStep {
-		term, err := numeric.NewPrefixCodedInt64(v, shift)
-		if err != nil {
-			break
-		}
+	for shift := minShift(n.value); shift < 64; shift += document.DefaultPrecisionStep {
+		term := numeric.MustNewPrefixCodedInt64(v, shift)
 		tf := &index.TokenFreq{Term: term}
 		if !n.Options().SkipFreqNorm() {
 			tf.SetFrequency(1)
