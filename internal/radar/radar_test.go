@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -15,8 +16,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"patchtrail/internal/message"
 	"patchtrail/internal/patch"
 	"patchtrail/internal/store"
+	"patchtrail/internal/testcorpus"
 )
 
 func TestReadDatesTSV(t *testing.T) {
@@ -874,5 +877,79 @@ func TestStoredKind(t *testing.T) {
 		if got := storedKind([]byte(b)); got != kindOther {
 			t.Errorf("storedKind(%q) = %d, want %d", b, got, kindOther)
 		}
+	}
+}
+
+// textFields are the members of Record that Record.text reads: what a
+// slim mail drops, and slimRecord leaves out.
+var textFields = map[string]bool{"Reports": true, "Reviewer": true, "Trailers": true, "Applied": true, "Nak": true,
+	"Vuln": true, "SubjVuln": true, "Baseline": true, "Reviewed": true, "FixWord": true, "Feature": true, "Cleanup": true, "Words": true}
+
+// Every stored member of Record is either text evidence or a member of
+// slimRecord with the same type and json name: a member added to Record
+// and read by Record.mail must be added to slimRecord too.
+func TestSlimRecordFields(t *testing.T) {
+	rt, st := reflect.TypeOf(Record{}), reflect.TypeOf(slimRecord{})
+	for i := range rt.NumField() {
+		f := rt.Field(i)
+		if f.Tag.Get("json") == "-" {
+			continue
+		}
+		sf, ok := st.FieldByName(f.Name)
+		switch {
+		case textFields[f.Name] && ok:
+			t.Errorf("slimRecord holds text evidence %s", f.Name)
+		case textFields[f.Name]:
+		case !ok:
+			t.Errorf("Record.%s is neither text evidence nor in slimRecord", f.Name)
+		case sf.Type != f.Type || sf.Tag != f.Tag:
+			t.Errorf("slimRecord.%s is %v `%s`, Record's %v `%s`", f.Name, sf.Type, sf.Tag, f.Type, f.Tag)
+		}
+	}
+	if st.NumField()+len(textFields) != rt.NumField()-7 { // 7 members joined from the messages table
+		t.Errorf("slimRecord has %d fields, Record %d with %d of text evidence", st.NumField(), rt.NumField(), len(textFields))
+	}
+}
+
+// A slim mail decoded with decodeSlimEvidence is the slim mail decoded
+// whole, on every message of the corpus's first 3,000.
+func TestSlimEvidence(t *testing.T) {
+	n, failed := 0, false
+	// No t.Fatal in the callback: it would leave the corpus reader's git
+	// process waiting.
+	testcorpus.Messages(t, func(i int, _ string, raw []byte) {
+		if i >= 3000 || failed {
+			return
+		}
+		pm, err := message.Parse(raw, nil)
+		if err != nil {
+			return
+		}
+		b := Evidence(pm, nil)
+		h := &store.RadarHeader{ID: int64(i + 1), MessageID: fmt.Sprint("m", i, "@x"), Thread: 7, Subject: pm.Subject, From: "A@x", Date: pm.Date}
+		whole, err := decodeEvidence(h.ID, b)
+		if err != nil {
+			t.Error(err)
+			failed = true
+			return
+		}
+		part, err := decodeSlimEvidence(h.ID, b)
+		if err != nil {
+			t.Error(err)
+			failed = true
+			return
+		}
+		mw, mp := fromStored(h, whole), fromStored(h, part)
+		mw.slim()
+		mp.slim()
+		if !reflect.DeepEqual(mw, mp) {
+			t.Errorf("message %d: slim mail decoded whole\n%+v\nand slim\n%+v", i, mw, mp)
+			failed = true
+			return
+		}
+		n++
+	})
+	if n < 2000 && !failed {
+		t.Errorf("compared %d messages", n)
 	}
 }

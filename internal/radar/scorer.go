@@ -190,8 +190,10 @@ func LabelsFromStore(ctx context.Context, st *store.Store) (*Labels, error) {
 // id and kind (nil: all), in row order, and the queued messages no
 // longer on any list (gone: they change what their presence changed).
 // Each message read is given to then (when not nil) before the next is
-// read.
-func (s *Scorer) load(ctx context.Context, queued []int64, keep func(id int64, k kind) bool, then func(*mail)) (mails, gone []*mail, err error) {
+// read. With slim, then slims every message (mail.slim): their parents
+// and text evidence, which slim drops, are not read, and neither are the
+// rows of messages (store.Store.RadarSlimHeaders).
+func (s *Scorer) load(ctx context.Context, queued []int64, slim bool, keep func(id int64, k kind) bool, then func(*mail)) (mails, gone []*mail, err error) {
 	var decodeErr error
 	defer func() {
 		if decodeErr != nil {
@@ -203,14 +205,23 @@ func (s *Scorer) load(ctx context.Context, queued []int64, keep func(id int64, k
 		have[id] = false
 	}
 	in := interner{}
-	err = s.st.RadarHeaders(ctx, func(h *store.RadarHeader) error {
+	headers := s.st.RadarHeaders
+	if slim {
+		headers = s.st.RadarSlimHeaders
+	}
+	err = headers(ctx, func(h *store.RadarHeader) error {
 		if _, ok := have[h.ID]; ok {
 			have[h.ID] = true
 		}
 		if keep != nil && !keep(h.ID, storedKind(h.Data)) {
 			return nil // not decoded: most messages are replies
 		}
-		m := fromStored(h, decode(h, &decodeErr))
+		var m *mail
+		if slim {
+			m = fromStored(h, decodeWith(decodeSlimEvidence, h, &decodeErr))
+		} else {
+			m = fromStored(h, decode(h, &decodeErr))
+		}
 		in.mail(m)
 		if then != nil {
 			then(m)
@@ -284,7 +295,12 @@ func (in interner) mail(m *mail) {
 }
 
 func decode(h *store.RadarHeader, decodeErr *error) *Record {
-	r, err := decodeEvidence(h.ID, h.Data)
+	return decodeWith(decodeEvidence, h, decodeErr)
+}
+
+// decodeWith is decode with the given decoder.
+func decodeWith(dec func(int64, []byte) (*Record, error), h *store.RadarHeader, decodeErr *error) *Record {
+	r, err := dec(h.ID, h.Data)
 	if err != nil {
 		*decodeErr = cmpErr(*decodeErr, err)
 		r = &Record{}
@@ -295,7 +311,7 @@ func decode(h *store.RadarHeader, decodeErr *error) *Record {
 // corpus reads the corpus of every message with evidence, and the
 // queued messages no longer on any list.
 func (s *Scorer) corpus(ctx context.Context, queued []int64) (*Corpus, []*mail, error) {
-	mails, gone, err := s.load(ctx, queued, nil, nil)
+	mails, gone, err := s.load(ctx, queued, false, nil, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -357,7 +373,7 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 	// their facts once the postings to score and the history are known,
 	// and the chunk that scores them or their newer versions reads them
 	// whole again (withThreads).
-	base, gone, err := s.load(ctx, queued, func(id int64, k kind) bool {
+	base, gone, err := s.load(ctx, queued, true, func(id int64, k kind) bool {
 		return k == kindPatch || k == kindStable || want[id]
 	}, func(m *mail) {
 		m.slim()

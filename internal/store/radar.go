@@ -87,6 +87,14 @@ func (s *Store) RadarHeaders(ctx context.Context, fn func(*RadarHeader) error) e
 		FROM messages m JOIN radar_evidence e ON e.message = m.id WHERE m.deleted = 0 ORDER BY m.id`, nil, fn)
 }
 
+// RadarSlimHeaders is RadarHeaders without the parents (Parent is
+// empty): what it reads of the messages is in one index, so it reads
+// none of their rows, which hold the raw mail.
+func (s *Store) RadarSlimHeaders(ctx context.Context, fn func(*RadarHeader) error) error {
+	return s.radarHeaders(ctx, `SELECT m.id, m.message_id, m.thread, m.subject, m.from_email, m.date, '', e.rules, e.data
+		FROM messages m INDEXED BY messages_head JOIN radar_evidence e ON e.message = m.id WHERE m.deleted = 0 ORDER BY m.id`, nil, fn)
+}
+
 // RadarThreadHeaders calls fn for every stored message with evidence of
 // the given threads, as RadarHeaders does, in row order.
 func (s *Store) RadarThreadHeaders(ctx context.Context, threads []int64, fn func(*RadarHeader) error) error {

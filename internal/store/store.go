@@ -143,6 +143,11 @@ CREATE INDEX IF NOT EXISTS messages_date ON messages(date);
 -- them (doc/scaling.md).
 CREATE INDEX IF NOT EXISTS messages_live ON messages(thread) WHERE deleted = 0;
 CREATE INDEX IF NOT EXISTS messages_deleted ON messages(id) WHERE deleted = 1;
+-- What the radar's update reads of every message with evidence
+-- (RadarSlimHeaders), so that it does not visit the rows, which hold the
+-- raw mail: at 480,928 messages the join took 1.7 s through the rows,
+-- 0.4 s through this index (78 MB) in the sqlite3 shell.
+CREATE INDEX IF NOT EXISTS messages_head ON messages(id, message_id, thread, from_email, date, subject) WHERE deleted = 0;
 -- Every Message-ID ever seen: a real message's ids (message > 0) and
 -- ghosts (message = 0), ids referenced by some message but never received.
 CREATE TABLE IF NOT EXISTS mids (
