@@ -53,37 +53,42 @@ func decodeEvidence(id int64, b []byte) (*Record, error) {
 	return &r, nil
 }
 
-// slimRecord holds the members of stored evidence that a slim mail keeps
-// (mail.slim, Record.mail without Record.text): an update reads every
-// patch posting's evidence only to slim it, and decoding the words and
-// text evidence it drops was most of the decoding. The json names are
-// Record's (TestSlimRecordFields).
+// slimRecord decodes stored evidence into Record without its text
+// evidence (what Record.text reads): an update reads every patch
+// posting's evidence only to slim it (mail.slim), and decoding the words
+// and text evidence it drops was most of the decoding. Its members
+// shadow Record's of the same json name and skip their values; every
+// other member is Record's own (TestSlimRecordFields).
 type slimRecord struct {
-	Key       string      `json:"key,omitempty"`
-	Kind      uint8       `json:"kind,omitempty"`
-	Version   int         `json:"version,omitempty"`
-	RFC       bool        `json:"rfc,omitempty"`
-	PatchTag  bool        `json:"patchtag,omitempty"`
-	Tree      int8        `json:"tree,omitempty"`
-	Fixes     [][2]string `json:"fixes,omitempty"`
-	CcStable  bool        `json:"ccstable,omitempty"`
-	Reporters []string    `json:"reporters,omitempty"`
-	Links     []string    `json:"links,omitempty"`
-	Closes    bool        `json:"closes,omitempty"`
-	Shape     Shape       `json:"shape,omitempty"`
-	PatchID   string      `json:"patchid,omitempty"`
+	*Record
+	Reports  skipped `json:"reports"`
+	Reviewer skipped `json:"reviewer"`
+	Trailers skipped `json:"trailers"`
+	Applied  skipped `json:"applied"`
+	Nak      skipped `json:"nak"`
+	Vuln     skipped `json:"vuln"`
+	SubjVuln skipped `json:"subjvuln"`
+	Baseline skipped `json:"baseline"`
+	Reviewed skipped `json:"reviewed"`
+	FixWord  skipped `json:"fixword"`
+	Feature  skipped `json:"feature"`
+	Cleanup  skipped `json:"cleanup"`
+	Words    skipped `json:"words"`
 }
+
+// skipped is a member of stored evidence that slimRecord leaves out.
+type skipped struct{}
+
+func (*skipped) UnmarshalJSON([]byte) error { return nil }
 
 // decodeSlimEvidence reads evidence written by Evidence without its
 // text evidence (Record.text is empty), for a mail about to be slimmed.
 func decodeSlimEvidence(id int64, b []byte) (*Record, error) {
-	var r slimRecord
+	r := slimRecord{Record: &Record{}}
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("radar: evidence of message row %d: %w", id, err)
 	}
-	return &Record{Key: r.Key, Kind: r.Kind, Version: r.Version, RFC: r.RFC, PatchTag: r.PatchTag, Tree: r.Tree,
-		Fixes: r.Fixes, CcStable: r.CcStable, Reporters: r.Reporters, Links: r.Links, Closes: r.Closes,
-		Shape: r.Shape, PatchID: r.PatchID}, nil
+	return r.Record, nil
 }
 
 // kindField is how Record's kind starts in stored evidence.

@@ -205,9 +205,9 @@ func (s *Scorer) load(ctx context.Context, queued []int64, slim bool, keep func(
 		have[id] = false
 	}
 	in := interner{}
-	headers := s.st.RadarHeaders
+	headers, dec := s.st.RadarHeaders, decodeEvidence
 	if slim {
-		headers = s.st.RadarSlimHeaders
+		headers, dec = s.st.RadarSlimHeaders, decodeSlimEvidence
 	}
 	err = headers(ctx, func(h *store.RadarHeader) error {
 		if _, ok := have[h.ID]; ok {
@@ -216,12 +216,7 @@ func (s *Scorer) load(ctx context.Context, queued []int64, slim bool, keep func(
 		if keep != nil && !keep(h.ID, storedKind(h.Data)) {
 			return nil // not decoded: most messages are replies
 		}
-		var m *mail
-		if slim {
-			m = fromStored(h, decodeWith(decodeSlimEvidence, h, &decodeErr))
-		} else {
-			m = fromStored(h, decode(h, &decodeErr))
-		}
+		m := fromStored(h, decodeWith(dec, h, &decodeErr))
 		in.mail(m)
 		if then != nil {
 			then(m)
