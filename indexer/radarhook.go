@@ -127,17 +127,25 @@ func OpenRadarHook(ctx context.Context, st *store.Store, dataDir string, opts *W
 		return nil, err
 	}
 	sc := radar.NewScorer(st, model, o.Logger)
-	missing, err := st.RadarMissing(ctx, radar.Rules())
+	missing, _, err := st.RadarMissing(ctx, radar.Rules())
 	if err != nil {
 		return nil, err
 	}
+	var bar *progress.Bar
+	var add func(int)
 	if len(missing) > 0 {
-		bar := progress.New(o.Progress, "radar", int64(len(missing)))
-		n, err := sc.Backfill(ctx, func(k int) { bar.Add(int64(k), 0) })
+		bar = progress.New(o.Progress, "radar", int64(len(missing)))
+		add = func(k int) { bar.Add(int64(k), 0) }
+	}
+	// Backfill also marks the messages as read (RadarMissing), none
+	// missing too.
+	n, err := sc.Backfill(ctx, add)
+	if bar != nil {
 		bar.Finish()
-		if err != nil {
-			return nil, err
-		}
+	}
+	if err != nil {
+		return nil, err
+	} else if n > 0 {
 		o.Logger.Info("radar: read the evidence of messages stored without it", "messages", n)
 	}
 	if n, err := sc.Update(ctx); err != nil {

@@ -959,3 +959,14 @@ func TestSlimEvidence(t *testing.T) {
 		t.Errorf("compared %d messages", n)
 	}
 }
+
+// SetLocalForTest sets localQueue and localMails.
+func SetLocalForTest(t testing.TB, queue, mails int) {
+	oq, om := localQueue, localMails
+	localQueue, localMails = queue, mails
+	t.Cleanup(func() { localQueue, localMails = oq, om })
+}
+
+// LastUpdateForTest reports how many messages the scorer's last update
+// read and whether it read only the neighbourhood of its queue.
+func LastUpdateForTest(s *Scorer) (read int, local bool) { return s.lastRead, s.lastLocal }

@@ -56,6 +56,11 @@ type Scorer struct {
 	mu      sync.Mutex
 	labels  *Labels
 	labelFP string
+
+	// What the last update read: how many postings it held, and whether
+	// only those its queue reaches (neighbourhood).
+	lastRead  int
+	lastLocal bool
 }
 
 // NewScorer returns a scorer of st with model (nil: the default model).
@@ -76,9 +81,12 @@ func (s *Scorer) Model() *Model { return s.model }
 // evidence read with other rules) from their raw text, and queues them.
 // It returns how many it read.
 func (s *Scorer) Backfill(ctx context.Context, progress func(n int)) (int, error) {
-	ids, err := s.st.RadarMissing(ctx, rulesVersion)
-	if err != nil || len(ids) == 0 {
+	ids, mark, err := s.st.RadarMissing(ctx, rulesVersion)
+	if err != nil {
 		return 0, err
+	}
+	if len(ids) == 0 {
+		return 0, s.st.MarkRadarEvidence(ctx, rulesVersion, mark)
 	}
 	const chunk = 1000
 	workers := runtime.NumCPU()
@@ -134,7 +142,7 @@ func (s *Scorer) Backfill(ctx context.Context, progress func(n int)) (int, error
 			progress(len(part))
 		}
 	}
-	return done, nil
+	return done, s.st.MarkRadarEvidence(ctx, rulesVersion, mark)
 }
 
 func cmpErr(first, err error) error {
@@ -148,16 +156,26 @@ func cmpErr(first, err error) error {
 // evidence rules, the model, the CVEs known (history signals) and the
 // commits of registered repositories (the age of a Fixes: target).
 func (s *Scorer) stamp(ctx context.Context) (string, error) {
-	var ncve, maxPub, ncommit int64
-	db := s.st.DB()
-	if err := db.QueryRowContext(ctx, `SELECT count(*), coalesce(max(published), 0) FROM cve_summary`).Scan(&ncve, &maxPub); err != nil {
-		return "", fmt.Errorf("radar: %w", err)
+	cves, err := s.cveStamp(ctx)
+	if err != nil {
+		return "", err
 	}
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM commits`).Scan(&ncommit); err != nil {
+	var ncommit int64
+	if err := s.st.DB().QueryRowContext(ctx, `SELECT count(*) FROM commits`).Scan(&ncommit); err != nil {
 		return "", fmt.Errorf("radar: %w", err)
 	}
 	h := sha256.Sum256(s.model.Marshal())
-	return fmt.Sprintf("%s model:%s cves:%d/%d commits:%d", rulesVersion, hex.EncodeToString(h[:])[:16], ncve, maxPub, ncommit), nil
+	return fmt.Sprintf("%s model:%s %s commits:%d", rulesVersion, hex.EncodeToString(h[:])[:16], cves, ncommit), nil
+}
+
+// cveStamp names the CVEs known: what the labelled terms of the postings
+// (postingTerms) were written with.
+func (s *Scorer) cveStamp(ctx context.Context) (string, error) {
+	var ncve, maxPub int64
+	if err := s.st.DB().QueryRowContext(ctx, `SELECT count(*), coalesce(max(published), 0) FROM cve_summary`).Scan(&ncve, &maxPub); err != nil {
+		return "", fmt.Errorf("radar: %w", err)
+	}
+	return fmt.Sprintf("cves:%d/%d", ncve, maxPub), nil
 }
 
 // storeLabels reads the store's CVEs as labels (for the history signals
@@ -326,10 +344,19 @@ var chunkThreads = 2000
 // scoring) and clears the queue. It returns the number of postings
 // scored.
 //
+// An update of at most localQueue queued messages reads only the
+// postings they reach (neighbourhood, through the terms every update
+// writes for what it dequeues): its cost follows what the messages
+// touch, not the store. A bigger queue, a removed message, a change of
+// the CVEs (the labelled terms are written again) or a store whose
+// postings have no terms yet make it read every patch and stable
+// posting and the queued messages.
+//
 // What it holds is bounded by the store's patch postings, not by its
-// messages nor by the queue: it reads every patch and stable posting
-// and the queued messages (what decides which postings to score, their
-// versions and the history signals), keeping of each only its facts
+// messages nor by the queue: it reads the postings (all of them or the
+// neighbourhood) and the queued messages (what decides which postings
+// to score, their versions and the history signals), keeping of each
+// only its facts
 // (slim) and, once the postings to score and the history are known, of
 // the postings only what finds versions (dropFacts) and of the other
 // queued messages nothing; then it scores the postings in chunks,
@@ -361,22 +388,50 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 	for _, id := range queued {
 		want[id] = true
 	}
-	// What decides the postings to score and the history is a posting's
-	// facts and the thread, subject key and Message-ID of a queued
-	// message: every message is slimmed as it is read (the queued ones
-	// that are not postings lose their facts too), the postings give up
-	// their facts once the postings to score and the history are known,
-	// and the chunk that scores them or their newer versions reads them
-	// whole again (withThreads).
-	base, gone, err := s.load(ctx, queued, true, func(id int64, k kind) bool {
-		return k == kindPatch || k == kindStable || want[id]
-	}, func(m *mail) {
-		m.slim()
-		if m.kind != kindPatch && m.kind != kindStable {
-			m.dropFacts()
-		}
-	})
+	labels, err := s.storeLabels(ctx, stamp)
 	if err != nil {
+		return 0, err
+	}
+	version, err := s.st.RadarTermsVersion(ctx)
+	if err != nil {
+		return 0, err
+	}
+	cves, err := s.cveStamp(ctx)
+	if err != nil {
+		return 0, err
+	}
+	termsWant := termsVersion + " " + cves
+	var base, gone []*mail
+	local := !all && version == termsWant && len(queued) <= localQueue
+	if local {
+		base, err = s.neighbourhood(ctx, queued, labels)
+		if errors.Is(err, errNotLocal) {
+			local = false
+		} else if err != nil {
+			return 0, err
+		}
+	}
+	if !local {
+		// What decides the postings to score and the history is a
+		// posting's facts and the thread, subject key and Message-ID of
+		// a queued message: every message is slimmed as it is read (the
+		// queued ones that are not postings lose their facts too), the
+		// postings give up their facts once the postings to score and
+		// the history are known, and the chunk that scores them or their
+		// newer versions reads them whole again (withThreads).
+		base, gone, err = s.load(ctx, queued, true, func(id int64, k kind) bool {
+			return k == kindPatch || k == kindStable || want[id]
+		}, func(m *mail) {
+			m.slim()
+			if m.kind != kindPatch && m.kind != kindStable {
+				m.dropFacts()
+			}
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	if err := s.writeTerms(ctx, base, queued, labels, !local && version != termsWant, termsWant); err != nil {
 		return 0, err
 	}
 	c := indexPostings(base)
@@ -384,12 +439,13 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	c.keyWords = map[string]*keyWords{} // shared by the chunks
-	labels, err := s.storeLabels(ctx, stamp)
-	if err != nil {
-		return 0, err
-	}
 	targets := c.affected(queued, gone, all, labels)
 	h := c.history(labels)
+	if local {
+		if err := s.fixDates(ctx, h, targets); err != nil {
+			return 0, err
+		}
+	}
 	last := &store.RadarWrite{All: all, Stamp: stamp, Dequeue: queued}
 	for _, id := range queued {
 		if byID(base, id) == nil {
@@ -461,7 +517,8 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 	if err := s.st.WriteRadarScores(ctx, last); err != nil {
 		return 0, err
 	}
-	s.logger.Debug("radar: scored", "queued", len(queued), "postings", len(targets), "all", all)
+	s.lastRead, s.lastLocal = len(base), local
+	s.logger.Debug("radar: scored", "queued", len(queued), "read", len(base), "local", local, "postings", len(targets), "all", all)
 	return len(targets), nil
 }
 

@@ -1,19 +1,23 @@
 package radar_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"patchtrail/indexer"
+	"patchtrail/internal/link"
 	"patchtrail/internal/radar"
 	"patchtrail/internal/store"
 	"patchtrail/internal/testcorpus"
@@ -148,6 +152,48 @@ func TestScoresResume(t *testing.T) {
 	}
 	if q, err := st.RadarQueued(ctx); err != nil || len(q) != 0 {
 		t.Errorf("queue after Update = %v, %v; want empty", q, err)
+	}
+}
+
+// Once the hook has read the evidence of every message, an open reads
+// only the messages stored since (store.RadarMissing's mark): a message
+// imported without the hook is the only one missing, and the next open
+// reads and scores it; other rules read every message again.
+func TestEvidenceMark(t *testing.T) {
+	st, data := fixtureStore(t, false)
+	ctx := context.Background()
+	ids, mark, err := st.RadarMissing(ctx, radar.Rules())
+	if err != nil || len(ids) != 0 || mark == 0 {
+		t.Fatalf("RadarMissing after a scored import = %v, %d, %v; want none and a mark", ids, mark, err)
+	}
+	src := filepath.Join(t.TempDir(), "one.mbox")
+	one := fooMbox(fooPost{mid: "late@example.org", day: "Mon, 2 Feb 2026", subject: "[PATCH] foo: fix a late race in foo_read",
+		changelog: "Take the lock.", fixes: `0123456789ab ("foo: add foo_read")`})
+	if err := os.WriteFile(src, []byte(one), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := indexer.Import(ctx, st, src, &indexer.Options{List: "foo"}); err != nil {
+		t.Fatal(err)
+	}
+	ids, _, err = st.RadarMissing(ctx, radar.Rules())
+	if err != nil || len(ids) != 1 || ids[0] <= mark {
+		t.Fatalf("RadarMissing after an import without the hook = %v, %v; want the one new message (after row %d)", ids, err, mark)
+	}
+	if _, err := indexer.OpenRadarHook(ctx, st, data, nil); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(direct(t, st, radar.Default()), stored(t, st)); d != "" {
+		t.Errorf("scores after the open read the new message (-direct +stored):\n%s", d)
+	}
+	if ids, _, err := st.RadarMissing(ctx, radar.Rules()); err != nil || len(ids) != 0 {
+		t.Errorf("RadarMissing after the open = %v, %v; want none", ids, err)
+	}
+	var n int
+	if err := st.DB().QueryRow(`SELECT count(*) FROM messages`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _, err := st.RadarMissing(ctx, "other rules"); err != nil || len(ids) != n {
+		t.Errorf("RadarMissing with other rules = %d ids, %v; want every message (%d)", len(ids), err, n)
 	}
 }
 
@@ -487,19 +533,42 @@ func TestScoredOneAtATime(t *testing.T) {
 }
 
 // The io-uring epoch imported with the radar scoring after every batch
-// (about 30 updates, each reading only what its batch can change) gives
-// the rows of a whole scoring of the same store: what a message changes
-// reaches every posting it changes (Corpus.affected) on real mail.
+// (about 30 updates, each reading only the postings its batch reaches:
+// hood.go) gives the rows of a whole scoring of the same store: what a
+// message changes reaches every posting it changes (Corpus.affected), and
+// what those postings read is read with them, on real mail. Then single
+// postings queued again, each scored by an update of its own, read a
+// small part of the store and change no row.
 func TestIncrementalEqualsFullOnEpoch(t *testing.T) {
 	if testing.Short() {
 		t.Skip("imports the whole epoch")
 	}
 	inbox := testcorpus.Inbox(t)
+	vulns := testcorpus.Vulns(t)
 	ctx := context.Background()
-	st, h := openScored(t, t.TempDir())
+	data := t.TempDir()
+	st, err := store.Open(ctx, data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	// The CVEs first, so that the history signals and the labelled
+	// terms are read as the epoch arrives.
+	if _, err := link.ImportCVEs(ctx, st, vulns, nil); err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h, err := indexer.OpenRadarHook(ctx, st, data, &indexer.WriterOptions{Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
 	h.Interval, h.Share = 0, 0 // score after every batch
 	if _, err := indexer.Import(ctx, st, inbox, &indexer.Options{List: "io-uring", Hooks: []indexer.Hook{h}}); err != nil {
 		t.Fatal(err)
+	}
+	if n := strings.Count(logs.String(), "local=true"); n < 10 {
+		t.Errorf("%d updates of the import read only what their batch reaches, want most of them:\n%.3000s", n, logs.String())
 	}
 	list := func() []radar.Item {
 		items, err := radar.List(ctx, st, nil)
@@ -508,20 +577,100 @@ func TestIncrementalEqualsFullOnEpoch(t *testing.T) {
 		}
 		return items
 	}
-	incremental := list()
+	incremental, incRows := list(), allScores(t, st)
 	if _, err := st.DB().Exec(`DELETE FROM meta WHERE key = 'radar_stamp'`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := radar.NewScorer(st, nil, nil).Update(ctx); err != nil {
+	sc := radar.NewScorer(st, nil, nil)
+	if _, err := sc.Update(ctx); err != nil {
 		t.Fatal(err)
 	}
-	full := list()
+	full, fullRows := list(), allScores(t, st)
 	if len(full) < 1000 {
 		t.Fatalf("%d rows after a whole scoring of the epoch", len(full))
+	}
+	if n := countSignal(fullRows, "history_"); n < 100 {
+		t.Fatalf("%d rows with a history signal after a whole scoring of the epoch with its CVEs, want hundreds", n)
 	}
 	if d := cmp.Diff(full, incremental); d != "" {
 		t.Errorf("rows scored batch by batch (-whole scoring +batches):\n%.4000s", d)
 	}
+	if d := cmp.Diff(fullRows, incRows); d != "" {
+		t.Errorf("stored scores scored batch by batch (-whole scoring +batches):\n%.4000s", d)
+	}
+	total, _ := radar.LastUpdateForTest(sc)
+	newest := slices.Clone(full)
+	slices.SortFunc(newest, func(a, b radar.Item) int { return b.Date.Compare(a.Date) })
+	for i := 0; i < 200; i += 10 { // 20 of the newest 200
+		it := newest[i]
+		if _, err := st.DB().Exec(`INSERT INTO radar_queue(message) SELECT id FROM messages WHERE message_id = ?`, it.MessageID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sc.Update(ctx); err != nil {
+			t.Fatal(err)
+		}
+		read, local := radar.LastUpdateForTest(sc)
+		if !local || read > total/20 {
+			t.Errorf("queued <%s>: the update read %d of %d postings (only its neighbourhood: %v), want a small part", it.MessageID, read, total, local)
+		}
+	}
+	if d := cmp.Diff(fullRows, allScores(t, st)); d != "" {
+		t.Errorf("stored scores after single postings rescored (-whole scoring +after):\n%.4000s", d)
+	}
+}
+
+// countSignal counts the rows (allScores) with a signal whose name
+// starts with prefix.
+func countSignal(rows map[string]string, prefix string) int {
+	n := 0
+	for _, r := range rows {
+		if strings.Contains(r, `"name":"`+prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// allScores returns every stored score row, by Message-ID.
+func allScores(t *testing.T, st *store.Store) map[string]string {
+	t.Helper()
+	rows, err := st.DB().Query(`SELECT message_id, head, score, versions, signals FROM radar_scores`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var mid, versions, signals string
+		var head bool
+		var score float64
+		if err := rows.Scan(&mid, &head, &score, &versions, &signals); err != nil {
+			t.Fatal(err)
+		}
+		out[mid] = fmt.Sprintf("head=%v score=%.12g versions=%s signals=%s", head, score, versions, signals)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// syncBuffer is a bytes.Buffer for several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 // openScored opens a store in the data directory data, closed when the

@@ -22,7 +22,12 @@ import (
 // known at it; head marks the newest version of its patch (the row the
 // radar lists), Message-ID and subject are copied so the radar reads no
 // message row; meta radar_stamp names the model and data the scores
-// were computed with, so a retrained model rescores.
+// were computed with, so a retrained model rescores. radar_terms indexes
+// each patch and stable posting by what links it to others (subject key,
+// sender, files, ...; internal/radar's postingTerms), so that an update
+// of a few messages reads the postings they reach instead of them all;
+// an update writes the terms of what it dequeues, and meta radar_terms
+// names the terms' version once every posting has them.
 const radarSchema = `
 CREATE TABLE IF NOT EXISTS radar_evidence (
 	message INTEGER PRIMARY KEY,
@@ -42,6 +47,13 @@ CREATE TABLE IF NOT EXISTS radar_scores (
 	signals TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS radar_scores_head ON radar_scores(head, date);
+CREATE TABLE IF NOT EXISTS radar_terms (
+	term TEXT NOT NULL,
+	message INTEGER NOT NULL,
+	date INTEGER NOT NULL,
+	PRIMARY KEY (term, message)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS radar_terms_message ON radar_terms(message);
 `
 
 // ErrNoRadar is returned by the radar reads of a store written before
@@ -125,6 +137,182 @@ func (s *Store) RadarThreadHeaders(ctx context.Context, threads []int64, fn func
 	return nil
 }
 
+// RadarSlimHeadersOf is RadarSlimHeaders for the messages with the
+// given row ids (unknown ones, and those no longer on any list, are left
+// out), in row order.
+func (s *Store) RadarSlimHeadersOf(ctx context.Context, ids []int64, fn func(*RadarHeader) error) error {
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	for start := 0; start < len(ids); start += radarChunk {
+		part := ids[start:min(start+radarChunk, len(ids))]
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		q := `SELECT m.id, m.message_id, m.thread, m.subject, m.from_email, m.date, '', e.rules, e.data
+			FROM messages m JOIN radar_evidence e ON e.message = m.id
+			WHERE m.deleted = 0 AND m.id IN (?` + strings.Repeat(",?", len(part)-1) + `) ORDER BY m.id`
+		if err := s.radarHeaders(ctx, q, args, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RadarThreadMessages returns the row ids of the messages of the given
+// threads that are on a list.
+func (s *Store) RadarThreadMessages(ctx context.Context, threads []int64) ([]int64, error) {
+	var out []int64
+	for start := 0; start < len(threads); start += radarChunk {
+		part := threads[start:min(start+radarChunk, len(threads))]
+		args := make([]any, len(part))
+		for i, t := range part {
+			args[i] = t
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT id FROM messages WHERE deleted = 0 AND thread IN (?`+strings.Repeat(",?", len(part)-1)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		ids, err := collectIDs(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ids...)
+	}
+	return out, nil
+}
+
+// RadarTerms are the terms of one message (none: it has no terms),
+// dated by the message.
+type RadarTerms struct {
+	ID    int64
+	Date  time.Time
+	Terms []string
+}
+
+// PutRadarTerms replaces the terms of the given messages in one
+// transaction. With reset every term of every message is deleted first,
+// and the version of the terms with it; a version not empty is set after
+// (the terms of every posting are written).
+func (s *Store) PutRadarTerms(ctx context.Context, ts []RadarTerms, reset bool, version string) error {
+	tx, err := s.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	err = func() error {
+		if reset {
+			if _, err := tx.exec(`DELETE FROM radar_terms`); err != nil {
+				return err
+			}
+			if _, err := tx.exec(`DELETE FROM meta WHERE key = 'radar_terms'`); err != nil {
+				return err
+			}
+		}
+		for _, t := range ts {
+			if !reset {
+				if _, err := tx.exec(`DELETE FROM radar_terms WHERE message = ?`, t.ID); err != nil {
+					return err
+				}
+			}
+			for _, term := range t.Terms {
+				if _, err := tx.exec(`INSERT OR IGNORE INTO radar_terms(term, message, date) VALUES (?, ?, ?)`, term, t.ID, t.Date.Unix()); err != nil {
+					return err
+				}
+			}
+		}
+		if version != "" {
+			_, err := tx.exec(`INSERT OR REPLACE INTO meta(key, value) VALUES ('radar_terms', ?)`, version)
+			return err
+		}
+		return nil
+	}()
+	if err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// RadarTermsVersion returns the version of the stored terms ("" until
+// every posting has them).
+func (s *Store) RadarTermsVersion(ctx context.Context) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'radar_terms'`).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: %w", err)
+	}
+	return v, nil
+}
+
+// RadarTermQuery selects messages by their terms (PutRadarTerms).
+type RadarTermQuery struct {
+	Terms []string // any of them
+	// Dated from Since to Until, both included (zero: no bound).
+	Since, Until time.Time
+	// Only those that also have the term Also ("": all).
+	Also string
+}
+
+// RadarTermMessages returns the row ids of the messages q selects, each
+// once, in row order.
+func (s *Store) RadarTermMessages(ctx context.Context, q *RadarTermQuery) ([]int64, error) {
+	var out []int64
+	for start := 0; start < len(q.Terms); start += radarChunk {
+		part := q.Terms[start:min(start+radarChunk, len(q.Terms))]
+		args := make([]any, 0, len(part)+3)
+		for _, t := range part {
+			args = append(args, t)
+		}
+		sq := `SELECT t.message FROM radar_terms t WHERE t.term IN (?` + strings.Repeat(",?", len(part)-1) + `)`
+		if !q.Since.IsZero() {
+			sq += ` AND t.date >= ?`
+			args = append(args, q.Since.Unix())
+		}
+		if !q.Until.IsZero() {
+			sq += ` AND t.date <= ?`
+			args = append(args, q.Until.Unix())
+		}
+		if q.Also != "" {
+			sq += ` AND EXISTS (SELECT 1 FROM radar_terms l WHERE l.term = ? AND l.message = t.message)`
+			args = append(args, q.Also)
+		}
+		rows, err := s.db.QueryContext(ctx, sq, args...)
+		if err != nil {
+			return nil, radarErr(err)
+		}
+		ids, err := collectIDs(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ids...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// RadarTermDates returns the dates of the messages with the term, oldest
+// first.
+func (s *Store) RadarTermDates(ctx context.Context, term string) ([]time.Time, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT date FROM radar_terms WHERE term = ? ORDER BY date`, term)
+	if err != nil {
+		return nil, radarErr(err)
+	}
+	defer rows.Close()
+	var out []time.Time
+	for rows.Next() {
+		var d int64
+		if err := rows.Scan(&d); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		out = append(out, time.Unix(d, 0).UTC())
+	}
+	return out, rows.Err()
+}
+
 // RadarThreadsOf returns the threads of the stored messages (on a list)
 // with the given Message-IDs; unknown ones are left out.
 func (s *Store) RadarThreadsOf(ctx context.Context, mids []string) ([]int64, error) {
@@ -182,14 +370,45 @@ func (s *Store) radarHeaders(ctx context.Context, q string, args []any, fn func(
 }
 
 // RadarMissing returns the row ids of stored messages that have no
-// evidence, or evidence read with rules other than rules.
-func (s *Store) RadarMissing(ctx context.Context, rules string) ([]int64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT m.id FROM messages m LEFT JOIN radar_evidence e ON e.message = m.id
-		WHERE m.deleted = 0 AND (e.message IS NULL OR e.rules != ?) ORDER BY m.id`, rules)
-	if err != nil {
-		return nil, radarErr(err)
+// evidence, or evidence read with rules other than rules, and a mark to
+// give MarkRadarEvidence once they have it. Messages never lose their
+// evidence and row ids only grow, so while the rules stay only the
+// messages after the last mark are read: an open of a big store reads
+// what the imports since the last one added, not every message.
+func (s *Store) RadarMissing(ctx context.Context, rules string) ([]int64, int64, error) {
+	var mark int64
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM messages`).Scan(&mark); err != nil {
+		return nil, 0, fmt.Errorf("store: %w", err)
 	}
-	return collectIDs(rows)
+	var after int64
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'radar_evidence'`).Scan(&v)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return nil, 0, fmt.Errorf("store: %w", err)
+	default:
+		if r, id, ok := strings.Cut(v, "\x00"); ok && r == rules {
+			fmt.Sscan(id, &after)
+		}
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT m.id FROM messages m LEFT JOIN radar_evidence e ON e.message = m.id
+		WHERE m.id > ? AND m.id <= ? AND m.deleted = 0 AND (e.message IS NULL OR e.rules != ?) ORDER BY m.id`, after, mark, rules)
+	if err != nil {
+		return nil, 0, radarErr(err)
+	}
+	ids, err := collectIDs(rows)
+	return ids, mark, err
+}
+
+// MarkRadarEvidence records that every message up to row mark has
+// evidence read with rules (RadarMissing).
+func (s *Store) MarkRadarEvidence(ctx context.Context, rules string, mark int64) error {
+	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO meta(key, value) VALUES ('radar_evidence', ?)`, rules+"\x00"+fmt.Sprint(mark))
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
 }
 
 // RadarEvidence is one message's evidence to store with PutRadarEvidenceBatch.
