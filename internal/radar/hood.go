@@ -25,7 +25,12 @@ const termsVersion = "1"
 // localQueue is the most queued messages an update reads only the
 // postings of (neighbourhood); a bigger queue, a removed message, or a
 // store whose postings have no terms yet make it read every posting.
-var localQueue = 2000
+// Reading a posting through its terms costs about what reading it with
+// every other does, so the neighbourhood is the cheaper while it is
+// smaller than the store: 1,500 messages of linux-wireless into a store
+// of 481k messages read 1,151 postings in 0.6 s against 179k in 5.8 s
+// (doc/radar.md, "An update reads what its messages reach").
+var localQueue = 10000
 
 // localMails is the most postings such an update reads before it gives
 // up and reads them all, at once (a few messages that reach most of the

@@ -368,6 +368,7 @@ var chunkThreads = 2000
 func (s *Scorer) Update(ctx context.Context) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	began := time.Now()
 	queued, err := s.st.RadarQueued(ctx)
 	if err != nil {
 		return 0, err
@@ -518,7 +519,7 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	s.lastRead, s.lastLocal = len(base), local
-	s.logger.Debug("radar: scored", "queued", len(queued), "read", len(base), "local", local, "postings", len(targets), "all", all)
+	s.logger.Debug("radar: scored", "queued", len(queued), "read", len(base), "local", local, "postings", len(targets), "all", all, "elapsed", time.Since(began).Round(time.Millisecond))
 	return len(targets), nil
 }
 
