@@ -16,7 +16,7 @@ import (
 // instead of every patch posting of the store: what it reads then grows
 // with what the messages touch (their threads, subjects, senders, files,
 // subsystems), not with the store. It gives the scores of an update that
-// reads them all (TestScoredOneAtATime, TestLocalEqualsFullOnEpoch).
+// reads them all (TestScoredOneAtATime, TestIncrementalEqualsFullOnEpoch).
 
 // termsVersion names what postingTerms writes: another version makes
 // the next update that reads every posting write them all again.
@@ -40,12 +40,12 @@ var localMails = 50000
 // postingTerms are the terms of a posting (patch and stable postings;
 // none for other messages): its subject key, and for a patch posting its
 // sender, the Message-IDs it links to, the subject keys of its Fixes:
-// targets, its kernel files and functions, its reporters and its subject
-// prefix: every lookup an update's affected postings, versions and rows
-// make (Corpus.affected, versionsOf, rowOf). For the history
-// (history.features) a fix is also under its files and prefix as a fix
-// (F) under its files, prefix and sender, and a posting whose subject
-// has a CVE in labels is labelled.
+// targets and what it shares with others (sharedTerms): every lookup an
+// update's affected postings, versions and rows make (Corpus.affected,
+// versionsOf, rowOf). For the history (history.features) a fix is also
+// under its files, prefix and sender as a fix (F: the dates of fixes the
+// history counts), and a posting whose subject has a CVE in labels is
+// labelled.
 func postingTerms(m *mail, labels *Labels) []string {
 	switch m.kind {
 	case kindStable:
@@ -55,9 +55,6 @@ func postingTerms(m *mail, labels *Labels) []string {
 		return nil
 	}
 	ts := []string{"k:" + m.key, "s:" + m.from}
-	if len(m.fixes) > 0 {
-		ts = append(ts, "Fs:"+m.from)
-	}
 	for _, l := range m.links {
 		ts = append(ts, "l:"+l)
 	}
@@ -66,23 +63,14 @@ func postingTerms(m *mail, labels *Labels) []string {
 			ts = append(ts, "x:"+TitleKey(f.title))
 		}
 	}
-	prefix, _ := splitPrefix(m.key)
-	for _, p := range kernelFiles(m) {
-		ts = append(ts, "p:"+p)
-		if len(m.fixes) > 0 {
+	ts = append(ts, sharedTerms(m)...)
+	if len(m.fixes) > 0 {
+		ts = append(ts, "Fs:"+m.from)
+		for _, p := range kernelFiles(m) {
 			ts = append(ts, "Fp:"+p)
 		}
-	}
-	for _, f := range m.shape.Functions {
-		ts = append(ts, "f:"+f)
-	}
-	for _, r := range m.reporters {
-		ts = append(ts, "r:"+r)
-	}
-	if prefix != "" {
-		ts = append(ts, "P:"+prefix)
-		if len(m.fixes) > 0 {
-			ts = append(ts, "FP:"+prefix)
+		if p, _ := splitPrefix(m.key); p != "" {
+			ts = append(ts, "FP:"+p)
 		}
 	}
 	if _, ok := labels.First(m.key, time.Time{}); ok {
@@ -95,9 +83,9 @@ func postingTerms(m *mail, labels *Labels) []string {
 // labelled is the term of the postings whose subject has a CVE.
 const labelled = "L"
 
-// sharedTerms are the terms of posting m other postings share as the
-// same file, function, reporter or subject prefix (Corpus.affected,
-// history.features; its sender is read whole).
+// sharedTerms are the terms of posting m under which other postings
+// share a kernel file, function, reporter or subject prefix with it
+// (Corpus.affected, history.features).
 func sharedTerms(m *mail) []string {
 	var ts []string
 	for _, p := range kernelFiles(m) {
@@ -159,7 +147,7 @@ func (s *Scorer) writeTerms(ctx context.Context, ms []*mail, queued []int64, lab
 
 // errNotLocal is why neighbourhood gives up: the update reads every
 // posting instead.
-var errNotLocal = errors.New("radar: a queued message was removed")
+var errNotLocal = errors.New("radar: the update reads every posting")
 
 // hood is the postings an update of a few queued messages reads
 // (neighbourhood), as the update that reads all of them holds them: slim,
