@@ -145,6 +145,25 @@ func (s *Scorer) writeTerms(ctx context.Context, ms []*mail, queued []int64, lab
 	return flush(false, "")
 }
 
+// queuedTerms writes the terms of the queued messages, localQueue at a
+// time.
+func (s *Scorer) queuedTerms(ctx context.Context, queued []int64, labels *Labels) error {
+	for start := 0; start < len(queued); start += localQueue {
+		part := queued[start:min(start+localQueue, len(queued))]
+		h := &hood{s: s, ctx: ctx, want: map[int64]bool{}, mails: map[int64]*mail{}, in: interner{}}
+		for _, id := range part {
+			h.want[id] = true
+		}
+		if err := h.ids(part); err != nil {
+			return err
+		}
+		if err := s.writeTerms(ctx, h.sorted(), part, labels, false, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // errNotLocal is why neighbourhood gives up: the update reads every
 // posting instead.
 var errNotLocal = errors.New("radar: the update reads every posting")
@@ -269,9 +288,10 @@ func (h *hood) sorted() []*mail {
 //     senders of the postings of their threads and of those linking to
 //     them, from those postings on.
 //  2. For the postings to score: the postings of their subject keys
-//     (whole version groups; reposts; stable backports), of their senders
-//     in the two weeks before each of their versions under another
-//     subject (versionsOf) and after them (renamedLater), the postings
+//     (whole version groups; reposts; stable backports) and of those of
+//     their versions under another subject, of their senders in the two
+//     weeks before each of those versions (versionsOf) and after the
+//     posting (renamedLater), the postings
 //     with a CVE sharing their sender, files, functions, reporters or
 //     prefix (the history's fixes with a CVE), every posting of a subject
 //     key with a CVE among those read (the history counts a key by its
@@ -400,6 +420,7 @@ func (s *Scorer) neighbourhood(ctx context.Context, queued []int64, labels *Labe
 				vs = []*mail{m}
 			}
 			for o, hops := vs[0], 0; o != nil && hops <= 8; o, hops = c.renamedEarlier(o), hops+1 {
+				terms = append(terms, "k:"+o.key) // upTo(o)
 				if err := sender(o, way{since: o.date.Add(-Horizon), until: o.date}); err != nil {
 					return nil, err
 				}

@@ -344,13 +344,13 @@ var chunkThreads = 2000
 // scoring) and clears the queue. It returns the number of postings
 // scored.
 //
-// An update of at most localQueue queued messages reads only the
-// postings they reach (neighbourhood, through the terms every update
-// writes for what it dequeues): its cost follows what the messages
-// touch, not the store. A bigger queue, a removed message, a change of
-// the CVEs (the labelled terms are written again) or a store whose
-// postings have no terms yet make it read every patch and stable
-// posting and the queued messages.
+// An update reads only the postings the queued messages reach
+// (neighbourhood, through the terms every update writes for what it
+// dequeues), localQueue messages at a time: its cost follows what the
+// messages touch, not the store. A removed message, a change of the
+// CVEs (the labelled terms are written again), of the model or rules,
+// or a store whose postings have no terms yet make it read every patch
+// and stable posting and the queued messages.
 //
 // What it holds is bounded by the store's patch postings, not by its
 // messages nor by the queue: it reads the postings (all of them or the
@@ -368,7 +368,6 @@ var chunkThreads = 2000
 func (s *Scorer) Update(ctx context.Context) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	began := time.Now()
 	queued, err := s.st.RadarQueued(ctx)
 	if err != nil {
 		return 0, err
@@ -385,10 +384,6 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 	if len(queued) == 0 && !all {
 		return 0, nil
 	}
-	want := make(map[int64]bool, len(queued))
-	for _, id := range queued {
-		want[id] = true
-	}
 	labels, err := s.storeLabels(ctx, stamp)
 	if err != nil {
 		return 0, err
@@ -402,6 +397,37 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	termsWant := termsVersion + " " + cves
+	if all || version != termsWant || len(queued) <= localQueue {
+		return s.score(ctx, queued, stamp, all, labels, version, termsWant)
+	}
+	// A bigger queue is scored in parts of localQueue messages, each
+	// reading only its neighbourhood: what it holds is bounded by the
+	// part, not by the store. The terms of every queued message are
+	// written first, so that each part finds the postings of the others.
+	if err := s.queuedTerms(ctx, queued, labels); err != nil {
+		return 0, err
+	}
+	n := 0
+	for start := 0; start < len(queued); start += localQueue {
+		k, err := s.score(ctx, queued[start:min(start+localQueue, len(queued))], stamp, false, labels, version, termsWant)
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// score scores what the queued messages change (every patch posting with
+// all) and dequeues them (Update); version is the stored terms' version,
+// termsWant the one they are written with now.
+func (s *Scorer) score(ctx context.Context, queued []int64, stamp string, all bool, labels *Labels, version, termsWant string) (int, error) {
+	began := time.Now()
+	want := make(map[int64]bool, len(queued))
+	for _, id := range queued {
+		want[id] = true
+	}
+	var err error
 	var base, gone []*mail
 	local := !all && version == termsWant && len(queued) <= localQueue
 	if local {

@@ -155,6 +155,32 @@ func TestScoresResume(t *testing.T) {
 	}
 }
 
+// A queue longer than an update's part is scored in parts, each reading
+// only what it reaches, to the scores of a whole scoring.
+func TestScoredInParts(t *testing.T) {
+	st, _ := fixtureStore(t, false)
+	ctx := context.Background()
+	want := direct(t, st, radar.Default())
+	// Every message queued without its terms, as if just stored.
+	if _, err := st.DB().Exec(`DELETE FROM radar_scores; DELETE FROM radar_terms; INSERT INTO radar_queue(message) SELECT message FROM radar_evidence`); err != nil {
+		t.Fatal(err)
+	}
+	radar.SetLocalForTest(t, 2, 50000)
+	sc := radar.NewScorer(st, nil, nil)
+	if _, err := sc.Update(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, local := radar.LastUpdateForTest(sc); !local {
+		t.Error("the last part read every posting, want only its neighbourhood")
+	}
+	if d := cmp.Diff(want, stored(t, st)); d != "" {
+		t.Errorf("scores of a queue scored in parts (-direct +stored):\n%s", d)
+	}
+	if q, err := st.RadarQueued(ctx); err != nil || len(q) != 0 {
+		t.Errorf("queue after Update = %v, %v; want empty", q, err)
+	}
+}
+
 // Once the hook has read the evidence of every message, an open reads
 // only the messages stored since (store.RadarMissing's mark): a message
 // imported without the hook is the only one missing, and the next open
@@ -533,8 +559,9 @@ func TestScoredOneAtATime(t *testing.T) {
 }
 
 // The io-uring epoch imported with the radar scoring after every batch
-// (about 30 updates, each reading only the postings its batch reaches:
-// hood.go) gives the rows of a whole scoring of the same store: what a
+// (about 30 updates, each scoring its batch in parts of 300 messages,
+// each part reading only the postings it reaches: hood.go) gives the
+// rows of a whole scoring of the same store: what a
 // message changes reaches every posting it changes (Corpus.affected), and
 // what those postings read is read with them, on real mail. Then single
 // postings queued again, each scored by an update of its own, read a
@@ -564,10 +591,13 @@ func TestIncrementalEqualsFullOnEpoch(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.Interval, h.Share = 0, 0 // score after every batch
+	// Each batch's queue scored in parts (Update), as a bigger import's.
+	radar.SetLocalForTest(t, 300, 50000)
 	if _, err := indexer.Import(ctx, st, inbox, &indexer.Options{List: "io-uring", Hooks: []indexer.Hook{h}}); err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(logs.String(), "local=true"); n < 10 {
+	radar.SetLocalForTest(t, 10000, 50000)
+	if n := strings.Count(logs.String(), "local=true"); n < 30 {
 		t.Errorf("%d updates of the import read only what their batch reaches, want most of them:\n%.3000s", n, logs.String())
 	}
 	list := func() []radar.Item {
