@@ -375,6 +375,34 @@ func (c *Corpus) loadCommits(ctx context.Context, st *store.Store) error {
 	return rows.Err()
 }
 
+// loadCommitsOf reads what loadCommits does of the commits the Fixes:
+// trailers of the given postings name (fixesAge): by their abbreviated
+// ids and the subject keys of their titles, instead of every commit of
+// the registered repositories (a million and more for the kernel's).
+func (c *Corpus) loadCommitsOf(ctx context.Context, st *store.Store, versions [][]*mail) error {
+	var ids, keys []string
+	for _, vs := range versions {
+		for _, v := range vs {
+			for _, f := range v.fixes {
+				if len(f.sha) >= 12 {
+					ids = append(ids, f.sha[:12])
+				}
+				if f.title != "" {
+					keys = append(keys, TitleKey(f.title))
+				}
+			}
+		}
+	}
+	return st.RadarCommitDates(ctx, ids, keys, func(sha, norm string, t time.Time) {
+		if len(sha) >= 12 {
+			c.commitDate[sha[:12]] = t
+		}
+		if old, ok := c.commitDate[norm]; norm != "" && (!ok || t.Before(old)) {
+			c.commitDate[norm] = t
+		}
+	})
+}
+
 // upstreamRE matches the line of a stable backport naming its mainline
 // commit.
 var upstreamRE = regexp.MustCompile(`(?im)^\s*(\[\s*)?(upstream commit [0-9a-f]{12,40}|commit [0-9a-f]{12,40} upstream)`)

@@ -462,8 +462,10 @@ func (s *Scorer) score(ctx context.Context, queued []int64, stamp string, all bo
 		return 0, err
 	}
 	c := indexPostings(base)
-	if err := c.loadCommits(ctx, s.st); err != nil {
-		return 0, err
+	if !local { // else each chunk reads the commits its rows name
+		if err := c.loadCommits(ctx, s.st); err != nil {
+			return 0, err
+		}
 	}
 	c.keyWords = map[string]*keyWords{} // shared by the chunks
 	targets := c.affected(queued, gone, all, labels)
@@ -517,6 +519,11 @@ func (s *Scorer) score(ctx context.Context, queued []int64, stamp string, all bo
 		cc, filled, err := s.withThreads(ctx, c, threads, base)
 		if err != nil {
 			return 0, err
+		}
+		if local {
+			if err := c.loadCommitsOf(ctx, s.st, versions); err != nil {
+				return 0, err
+			}
 		}
 		w := &store.RadarWrite{}
 		for k, m := range targets[i:j] {

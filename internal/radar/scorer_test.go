@@ -155,6 +155,74 @@ func TestScoresResume(t *testing.T) {
 	}
 }
 
+// The age of a Fixes: target comes from the commits of registered
+// repositories when they hold it: a whole rescoring reads every commit,
+// an update of a few messages only those its rows name, to the same
+// scores.
+func TestFixesAgeFromCommits(t *testing.T) {
+	st := importScored(t, twoVersions)
+	ctx := context.Background()
+	tx, err := st.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, err := tx.EnsureRepo("foo", "/nonexistent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*store.CommitRow{
+		{SHA: "0123456789abcdef0123456789abcdef01234567", Subject: "foo: add foo_read", NormSubject: radar.TitleKey("foo: add foo_read"),
+			AuthorDate: time.Date(2019, 6, 1, 0, 0, 0, 0, time.UTC), CommitDate: time.Date(2019, 6, 1, 0, 0, 0, 0, time.UTC)},
+		{SHA: "fedcba9876543210fedcba9876543210fedcba98", Subject: "bar: something else", NormSubject: radar.TitleKey("bar: something else"),
+			AuthorDate: time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC), CommitDate: time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)},
+	} {
+		if _, err := tx.PutCommit(repo, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	sc := radar.NewScorer(st, nil, nil)
+	if _, err := sc.Update(ctx); err != nil { // new commits: every posting
+		t.Fatal(err)
+	}
+	words := func() string {
+		items, err := radar.List(ctx, st, nil)
+		if err != nil || len(items) != 1 {
+			t.Fatalf("List = %d items, %v; want the patch", len(items), err)
+		}
+		for _, sig := range items[0].Signals {
+			if sig.Name == "fixes_age" {
+				return sig.Words
+			}
+		}
+		return ""
+	}
+	if w := words(); w != "Fixes: a commit 5 years old" {
+		t.Errorf("fixes_age after a whole rescoring = %q, want the commit's age (5 years)", w)
+	}
+	whole := stored(t, st)
+	if _, err := st.DB().Exec(`INSERT INTO radar_queue(message) SELECT id FROM messages`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sc.Update(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, local := radar.LastUpdateForTest(sc); !local {
+		t.Fatal("the update of two queued messages read every posting")
+	}
+	if w := words(); w != "Fixes: a commit 5 years old" {
+		t.Errorf("fixes_age after an update of the queue = %q, want the commit's age (5 years)", w)
+	}
+	if d := cmp.Diff(whole, stored(t, st)); d != "" {
+		t.Errorf("scores (-whole rescoring +update of the queue):\n%s", d)
+	}
+	if d := cmp.Diff(direct(t, st, radar.Default()), whole); d != "" {
+		t.Errorf("scores (-direct +whole rescoring):\n%s", d)
+	}
+}
+
 // A queue longer than an update's part is scored in parts, each reading
 // only what it reaches, to the scores of a whole scoring.
 func TestScoredInParts(t *testing.T) {

@@ -313,6 +313,64 @@ func (s *Store) RadarTermDates(ctx context.Context, term string) ([]time.Time, e
 	return out, rows.Err()
 }
 
+// RadarCommitDates calls fn, in row order, for each commit of the
+// registered repositories whose id starts with one of the abbreviated
+// ids or whose normalised subject is one of the keys, with its commit
+// date.
+func (s *Store) RadarCommitDates(ctx context.Context, ids, keys []string, fn func(sha, norm string, date time.Time)) error {
+	type commit struct {
+		id         int64
+		sha, norm  string
+		commitDate int64
+	}
+	seen := map[int64]bool{}
+	var cs []commit
+	read := func(q string, args ...any) error {
+		rows, err := s.db.QueryContext(ctx, q, args...)
+		if err != nil {
+			if strings.Contains(err.Error(), "no such table") {
+				return nil // no repositories
+			}
+			return fmt.Errorf("store: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c commit
+			if err := rows.Scan(&c.id, &c.sha, &c.norm, &c.commitDate); err != nil {
+				return fmt.Errorf("store: %w", err)
+			}
+			if !seen[c.id] {
+				seen[c.id] = true
+				cs = append(cs, c)
+			}
+		}
+		return rows.Err()
+	}
+	slices.Sort(ids)
+	for _, id := range slices.Compact(ids) {
+		if err := read(`SELECT id, sha, norm_subject, commit_date FROM commits WHERE sha >= ? AND sha < ?`, id, id+"\xff"); err != nil {
+			return err
+		}
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	for start := 0; start < len(keys); start += radarChunk {
+		part := keys[start:min(start+radarChunk, len(keys))]
+		args := make([]any, len(part))
+		for i, k := range part {
+			args[i] = k
+		}
+		if err := read(`SELECT id, sha, norm_subject, commit_date FROM commits WHERE norm_subject IN (?`+strings.Repeat(",?", len(part)-1)+`)`, args...); err != nil {
+			return err
+		}
+	}
+	slices.SortFunc(cs, func(a, b commit) int { return cmp.Compare(a.id, b.id) })
+	for _, c := range cs {
+		fn(c.sha, c.norm, time.Unix(c.commitDate, 0).UTC())
+	}
+	return nil
+}
+
 // RadarThreadsOf returns the threads of the stored messages (on a list)
 // with the given Message-IDs; unknown ones are left out.
 func (s *Store) RadarThreadsOf(ctx context.Context, mids []string) ([]int64, error) {
