@@ -20,7 +20,7 @@ import (
 
 // termsVersion names what postingTerms writes: another version makes
 // the next update that reads every posting write them all again.
-const termsVersion = "1"
+const termsVersion = "2"
 
 // localQueue is the most queued messages an update reads only the
 // postings of (neighbourhood); a bigger queue, a removed message, or a
@@ -143,6 +143,62 @@ func (s *Scorer) writeTerms(ctx context.Context, ms []*mail, queued []int64, lab
 		}
 	}
 	return flush(false, "")
+}
+
+// queueLabelChanges queues the postings the CVEs named cves change
+// against those the scores were computed with (store.RadarLabels): for
+// each subject key whose earliest CVE was added, withdrawn or dated
+// otherwise, its postings (their labelled term) and the postings sharing
+// a sender, file, function, reporter or subject prefix with them dated
+// from the change on (the history counts a CVE for postings after its
+// publication). It records the new labels in the same transaction.
+func (s *Scorer) queueLabelChanges(ctx context.Context, labels *Labels, cves string) error {
+	old, err := s.st.RadarLabels(ctx)
+	if err != nil {
+		return err
+	}
+	cur := labels.Firsts()
+	since := map[string]int64{}
+	for k, p := range cur {
+		if o, ok := old[k]; !ok {
+			since[k] = p
+		} else if o != p {
+			since[k] = min(o, p)
+		}
+	}
+	for k, o := range old {
+		if _, ok := cur[k]; !ok {
+			since[k] = o
+		}
+	}
+	var queue []int64
+	if len(since) > 0 {
+		h := &hood{s: s, ctx: ctx, mails: map[int64]*mail{}, asked: map[string]bool{}, in: interner{}}
+		terms := make([]string, 0, len(since))
+		for k := range since {
+			terms = append(terms, "k:"+k)
+		}
+		slices.Sort(terms)
+		if err := h.terms(terms, everyPosting); err != nil {
+			return err
+		}
+		for _, m := range h.sorted() {
+			if m.kind != kindPatch {
+				continue
+			}
+			queue = append(queue, m.id)
+			q := &store.RadarTermQuery{Terms: append(sharedTerms(m), "s:"+m.from), Since: time.Unix(since[m.key], 0)}
+			ids, err := s.st.RadarTermMessages(ctx, q)
+			if err != nil {
+				return err
+			}
+			queue = append(queue, ids...)
+		}
+		slices.Sort(queue)
+		queue = slices.Compact(queue)
+	}
+	s.logger.Debug("radar: new CVEs", "keys", len(since), "queued", len(queue))
+	return s.st.PutRadarLabels(ctx, cves, cur, queue)
 }
 
 // queuedTerms writes the terms of the queued messages, localQueue at a
@@ -283,8 +339,8 @@ func (h *hood) sorted() []*mail {
 //     keys, those linking to them or fixing their subjects, those of
 //     their senders from two weeks before them on; for a fix, the later
 //     postings sharing its files or subject prefix; for a posting with a
-//     CVE, every posting sharing its sender, files, functions, reporters
-//     or subject prefix (Corpus.affected); then the postings of the
+//     CVE, the postings after the CVE's publication sharing its sender,
+//     files, functions, reporters or subject prefix (Corpus.affected); then the postings of the
 //     senders of the postings of their threads and of those linking to
 //     them, from those postings on.
 //  2. For the postings to score: the postings of their subject keys
@@ -349,13 +405,13 @@ func (s *Scorer) neighbourhood(ctx context.Context, queued []int64, labels *Labe
 			continue
 		}
 		terms = append(terms, "x:"+m.key)
-		if _, ok := labels.First(m.key, time.Time{}); ok {
-			terms = append(terms, "s:"+m.from)
-			terms = append(terms, sharedTerms(m)...)
-			continue
-		}
 		if err := sender(m, way{since: m.date.Add(-Horizon)}); err != nil {
 			return nil, err
+		}
+		if cv, ok := labels.First(m.key, time.Time{}); ok {
+			if err := h.terms(append(sharedTerms(m), "s:"+m.from), way{since: cv.Published}); err != nil {
+				return nil, err
+			}
 		}
 		if len(m.fixes) > 0 {
 			if err := h.terms(sharedTerms(m), way{since: m.date}); err != nil {

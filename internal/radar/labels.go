@@ -107,6 +107,18 @@ func (l *Labels) Add(title string, c CVE) {
 	})
 }
 
+// Firsts returns, for each subject key, when its earliest CVE was
+// published (Unix seconds): what the history signals read of the labels.
+func (l *Labels) Firsts() map[string]int64 {
+	out := make(map[string]int64, len(l.byKey))
+	for k, cs := range l.byKey {
+		if len(cs) > 0 {
+			out[k] = cs[0].Published.Unix()
+		}
+	}
+	return out
+}
+
 // Len is the number of distinct titles.
 func (l *Labels) Len() int { return len(l.byKey) }
 

@@ -156,26 +156,27 @@ func cmpErr(first, err error) error {
 // evidence rules, the model, the CVEs known (history signals) and the
 // commits of registered repositories (the age of a Fixes: target).
 func (s *Scorer) stamp(ctx context.Context) (string, error) {
-	cves, err := s.cveStamp(ctx)
-	if err != nil {
-		return "", err
-	}
 	var ncommit int64
 	if err := s.st.DB().QueryRowContext(ctx, `SELECT count(*) FROM commits`).Scan(&ncommit); err != nil {
 		return "", fmt.Errorf("radar: %w", err)
 	}
 	h := sha256.Sum256(s.model.Marshal())
-	return fmt.Sprintf("%s model:%s %s commits:%d", rulesVersion, hex.EncodeToString(h[:])[:16], cves, ncommit), nil
+	return fmt.Sprintf("%s model:%s commits:%d", rulesVersion, hex.EncodeToString(h[:])[:16], ncommit), nil
 }
 
-// cveStamp names the CVEs known: what the labelled terms of the postings
-// (postingTerms) were written with.
+// cveStamp names the CVEs known (store.Store.PutRadarLabels): a hash of
+// every CVE's id, title and publication.
 func (s *Scorer) cveStamp(ctx context.Context) (string, error) {
-	var ncve, maxPub int64
-	if err := s.st.DB().QueryRowContext(ctx, `SELECT count(*), coalesce(max(published), 0) FROM cve_summary`).Scan(&ncve, &maxPub); err != nil {
+	h := sha256.New()
+	n := 0
+	err := s.st.RadarCVEDates(ctx, func(id, title string, published time.Time) {
+		fmt.Fprintf(h, "%s\x00%s\x00%d\n", id, title, published.Unix())
+		n++
+	})
+	if err != nil {
 		return "", fmt.Errorf("radar: %w", err)
 	}
-	return fmt.Sprintf("cves:%d/%d", ncve, maxPub), nil
+	return fmt.Sprintf("cves:%d:%s", n, hex.EncodeToString(h.Sum(nil))[:16]), nil
 }
 
 // storeLabels reads the store's CVEs as labels (for the history signals
@@ -381,22 +382,43 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	all := stamp != old
-	if len(queued) == 0 && !all {
-		return 0, nil
-	}
-	labels, err := s.storeLabels(ctx, stamp)
+	cves, err := s.cveStamp(ctx)
 	if err != nil {
 		return 0, err
+	}
+	lstamp, err := s.st.RadarLabelsStamp(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if len(queued) == 0 && !all && lstamp == cves {
+		return 0, nil
+	}
+	labels, err := s.storeLabels(ctx, cves)
+	if err != nil {
+		return 0, err
+	}
+	if !all && lstamp != cves {
+		// New (or changed, or withdrawn) CVEs: the postings they change
+		// are queued with the new labels, and scored as any queue.
+		if err := s.queueLabelChanges(ctx, labels, cves); err != nil {
+			return 0, err
+		}
+		if queued, err = s.st.RadarQueued(ctx); err != nil {
+			return 0, err
+		}
 	}
 	version, err := s.st.RadarTermsVersion(ctx)
 	if err != nil {
 		return 0, err
 	}
-	cves, err := s.cveStamp(ctx)
-	if err != nil {
-		return 0, err
+	termsWant := termsVersion
+	if all {
+		n, err := s.score(ctx, queued, stamp, all, labels, version, termsWant)
+		if err != nil {
+			return n, err
+		}
+		return n, s.st.PutRadarLabels(ctx, cves, labels.Firsts(), nil)
 	}
-	termsWant := termsVersion + " " + cves
 	if all || version != termsWant || len(queued) <= localQueue {
 		return s.score(ctx, queued, stamp, all, labels, version, termsWant)
 	}
@@ -621,7 +643,8 @@ func byID(ms []*mail, id int64) *mail {
 //   - if M is a fix (Fixes:), the later postings sharing a kernel file,
 //     the sender or the subject prefix (the history's share of fixes
 //     with a CVE); if M's subject has a CVE (labels), the postings
-//     sharing a file, function, reporter, prefix or sender.
+//     sharing a file, function, reporter, prefix or sender dated after
+//     the CVE's publication (the history counts it for those only).
 //
 // A removed message also changes every posting from two weeks before it
 // on. Dates before the kernel's are wrong: such a message reaches only
@@ -714,12 +737,14 @@ func (c *Corpus) affected(queued []int64, gone []*mail, all bool, labels *Labels
 			sharing(&c.bySender, []string{m.from}, m.date, false)
 			sharing(&ix.prefixes, []string{prefix}, m.date, false)
 		}
-		if _, ok := labels.First(m.key, time.Time{}); ok {
-			sharing(&ix.paths, kernelFiles(m), time.Time{}, true)
-			sharing(&ix.funcs, m.shape.Functions, time.Time{}, true)
-			sharing(&ix.reporters, m.reporters, time.Time{}, true)
-			sharing(&ix.prefixes, []string{prefix}, time.Time{}, true)
-			sharing(&c.bySender, []string{m.from}, time.Time{}, true)
+		if cv, ok := labels.First(m.key, time.Time{}); ok {
+			// The history counts a CVE for the postings after its
+			// publication only.
+			sharing(&ix.paths, kernelFiles(m), cv.Published, false)
+			sharing(&ix.funcs, m.shape.Functions, cv.Published, false)
+			sharing(&ix.reporters, m.reporters, cv.Published, false)
+			sharing(&ix.prefixes, []string{prefix}, cv.Published, false)
+			sharing(&c.bySender, []string{m.from}, cv.Published, false)
 		}
 	}
 	// A removed message may have been what a thread started with, which

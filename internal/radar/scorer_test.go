@@ -715,6 +715,40 @@ func TestIncrementalEqualsFullOnEpoch(t *testing.T) {
 	if d := cmp.Diff(fullRows, allScores(t, st)); d != "" {
 		t.Errorf("stored scores after single postings rescored (-whole scoring +after):\n%.4000s", d)
 	}
+
+	// CVEs change: 20 withdrawn, 20 published 200 days earlier, 20 new
+	// ones titled as fixes that had none. The update rescores what they
+	// change, to the scores of a whole rescoring.
+	for _, q := range []string{
+		`DELETE FROM cve_summary WHERE id IN (SELECT id FROM cve_summary WHERE norm_title IN (SELECT key FROM radar_scores) ORDER BY id LIMIT 20)`,
+		`UPDATE cve_summary SET published = published - 200*86400 WHERE id IN (SELECT id FROM cve_summary WHERE norm_title IN (SELECT key FROM radar_scores) ORDER BY id DESC LIMIT 20)`,
+		`INSERT INTO cve_summary(id, title, norm_title, severity, cvss, published, files, fixes, dyad)
+			SELECT 'CVE-TEST-' || message, subject, key, '', 0, date + 60*86400, '[]', '[]', '' FROM radar_scores
+			WHERE head = 1 AND signals LIKE '%"name":"fixes"%' AND key NOT IN (SELECT norm_title FROM cve_summary) ORDER BY message LIMIT 20`,
+	} {
+		if _, err := st.DB().Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := sc.Update(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, local := radar.LastUpdateForTest(sc); !local {
+		t.Error("the update after new CVEs read every posting, want only what they change")
+	}
+	changed := allScores(t, st)
+	if cmp.Equal(changed, fullRows) {
+		t.Fatal("no score changed with 60 CVEs changed")
+	}
+	if _, err := st.DB().Exec(`DELETE FROM meta WHERE key = 'radar_stamp'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sc.Update(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(allScores(t, st), changed); d != "" {
+		t.Errorf("stored scores after CVEs changed (-whole rescoring +update):\n%.4000s", d)
+	}
 }
 
 // countSignal counts the rows (allScores) with a signal whose name

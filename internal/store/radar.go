@@ -27,7 +27,10 @@ import (
 // sender, files, ...; internal/radar's postingTerms), so that an update
 // of a few messages reads the postings they reach instead of them all;
 // an update writes the terms of what it dequeues, and meta radar_terms
-// names the terms' version once every posting has them.
+// names the terms' version once every posting has them. radar_labels
+// holds the CVEs the scores were computed with (the publication of the
+// earliest CVE of each subject key; meta radar_labels names them), so
+// that new CVEs rescore only the postings they change.
 const radarSchema = `
 CREATE TABLE IF NOT EXISTS radar_evidence (
 	message INTEGER PRIMARY KEY,
@@ -54,6 +57,10 @@ CREATE TABLE IF NOT EXISTS radar_terms (
 	PRIMARY KEY (term, message)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS radar_terms_message ON radar_terms(message);
+CREATE TABLE IF NOT EXISTS radar_labels (
+	key TEXT PRIMARY KEY,
+	published INTEGER NOT NULL
+) WITHOUT ROWID;
 `
 
 // ErrNoRadar is returned by the radar reads of a store written before
@@ -226,6 +233,77 @@ func (s *Store) PutRadarTerms(ctx context.Context, ts []RadarTerms, reset bool, 
 			return err
 		}
 		return nil
+	}()
+	if err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// RadarLabelsStamp returns the name of the CVEs the scores were computed
+// with ("" before any).
+func (s *Store) RadarLabelsStamp(ctx context.Context) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'radar_labels'`).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: %w", err)
+	}
+	return v, nil
+}
+
+// RadarLabels returns the CVEs the scores were computed with: for each
+// subject key, the publication of its earliest CVE (Unix seconds).
+func (s *Store) RadarLabels(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT key, published FROM radar_labels`)
+	if err != nil {
+		return nil, radarErr(err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var k string
+		var p int64
+		if err := rows.Scan(&k, &p); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		out[k] = p
+	}
+	return out, rows.Err()
+}
+
+// PutRadarLabels records, in one transaction, the CVEs named stamp as
+// those the scores are computed with, and queues the messages whose
+// scores or terms they change.
+func (s *Store) PutRadarLabels(ctx context.Context, stamp string, labels map[string]int64, queue []int64) error {
+	tx, err := s.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	err = func() error {
+		if _, err := tx.exec(`DELETE FROM radar_labels`); err != nil {
+			return err
+		}
+		keys := make([]string, 0, len(labels))
+		for k := range labels {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			if _, err := tx.exec(`INSERT INTO radar_labels(key, published) VALUES (?, ?)`, k, labels[k]); err != nil {
+				return err
+			}
+		}
+		for _, id := range queue {
+			if err := tx.QueueRadar(id); err != nil {
+				return err
+			}
+		}
+		_, err := tx.exec(`INSERT OR REPLACE INTO meta(key, value) VALUES ('radar_labels', ?)`, stamp)
+		return err
 	}()
 	if err != nil {
 		tx.Rollback()
