@@ -119,17 +119,14 @@ type textEvidence struct {
 
 // slim drops what an update reads of a posting only in the chunk that
 // scores it or its versions (Scorer.Update): its text evidence, parent,
-// subject, patch-id text and the ids of its Fixes: targets (the history
-// reads their titles), keeping its position in its series (counter),
-// which the versions of other postings read.
+// subject and patch-id text, keeping its position in its series
+// (counter), which the versions of other postings read. The ids of its
+// Fixes: targets stay: its terms name them (postingTerms).
 func (m *mail) slim() {
 	m.slimCounter = int16(min(counter(m), 1<<14)) + 1
 	m.textEvidence = nil
 	if f := m.facts; f != nil {
 		f.parent, f.subject, f.patchID = "", "", ""
-		for i := range f.fixes {
-			f.fixes[i].sha = ""
-		}
 	}
 }
 

@@ -20,7 +20,7 @@ import (
 
 // termsVersion names what postingTerms writes: another version makes
 // the next update that reads every posting write them all again.
-const termsVersion = "2"
+const termsVersion = "3"
 
 // localQueue is the most queued messages an update reads only the
 // postings of (neighbourhood); a bigger queue, a removed message, or a
@@ -39,8 +39,10 @@ var localMails = 50000
 
 // postingTerms are the terms of a posting (patch and stable postings;
 // none for other messages): its subject key, and for a patch posting its
-// sender, the Message-IDs it links to, the subject keys of its Fixes:
-// targets and what it shares with others (sharedTerms): every lookup an
+// sender, the Message-IDs it links to, the subject keys and abbreviated
+// ids of its Fixes: targets (X: a commit of a registered repository
+// finds the postings whose age of the target it dates) and what it
+// shares with others (sharedTerms): every lookup an
 // update's affected postings, versions and rows make (Corpus.affected,
 // versionsOf, rowOf). For the history (history.features) a fix is also
 // under its files, prefix and sender as a fix (F: the dates of fixes the
@@ -61,6 +63,9 @@ func postingTerms(m *mail, labels *Labels) []string {
 	for _, f := range m.fixes {
 		if f.title != "" {
 			ts = append(ts, "x:"+TitleKey(f.title))
+		}
+		if len(f.sha) >= 12 {
+			ts = append(ts, "X:"+f.sha[:12])
 		}
 	}
 	ts = append(ts, sharedTerms(m)...)
@@ -199,6 +204,33 @@ func (s *Scorer) queueLabelChanges(ctx context.Context, labels *Labels, cves str
 	}
 	s.logger.Debug("radar: new CVEs", "keys", len(since), "queued", len(queue))
 	return s.st.PutRadarLabels(ctx, cves, cur, queue)
+}
+
+// queueCommitChanges queues the postings whose Fixes: name a commit of
+// the registered repositories stored since the scores were computed
+// (by its abbreviated id or its subject: fixesAge), and records how far
+// the commits were read, in one transaction.
+func (s *Scorer) queueCommitChanges(ctx context.Context, mark int64) error {
+	var terms []string
+	last, err := s.st.RadarNewCommits(ctx, mark, func(sha, norm string) {
+		if len(sha) >= 12 {
+			terms = append(terms, "X:"+sha[:12])
+		}
+		if norm != "" {
+			terms = append(terms, "x:"+norm)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	slices.Sort(terms)
+	terms = slices.Compact(terms)
+	queue, err := s.st.RadarTermMessages(ctx, &store.RadarTermQuery{Terms: terms})
+	if err != nil {
+		return err
+	}
+	s.logger.Debug("radar: new commits", "read", len(terms), "queued", len(queue))
+	return s.st.PutRadarCommitsMark(ctx, last, queue)
 }
 
 // queuedTerms writes the terms of the queued messages, localQueue at a

@@ -156,12 +156,8 @@ func cmpErr(first, err error) error {
 // evidence rules, the model, the CVEs known (history signals) and the
 // commits of registered repositories (the age of a Fixes: target).
 func (s *Scorer) stamp(ctx context.Context) (string, error) {
-	var ncommit int64
-	if err := s.st.DB().QueryRowContext(ctx, `SELECT count(*) FROM commits`).Scan(&ncommit); err != nil {
-		return "", fmt.Errorf("radar: %w", err)
-	}
 	h := sha256.Sum256(s.model.Marshal())
-	return fmt.Sprintf("%s model:%s commits:%d", rulesVersion, hex.EncodeToString(h[:])[:16], ncommit), nil
+	return fmt.Sprintf("%s model:%s", rulesVersion, hex.EncodeToString(h[:])[:16]), nil
 }
 
 // cveStamp names the CVEs known (store.Store.PutRadarLabels): a hash of
@@ -390,7 +386,16 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if len(queued) == 0 && !all && lstamp == cves {
+	lastCommit, err := s.st.RadarLastCommit(ctx)
+	if err != nil {
+		return 0, err
+	}
+	commitMark, marked, err := s.st.RadarCommitsMark(ctx)
+	if err != nil {
+		return 0, err
+	}
+	all = all || !marked
+	if len(queued) == 0 && !all && lstamp == cves && commitMark == lastCommit {
 		return 0, nil
 	}
 	labels, err := s.storeLabels(ctx, cves)
@@ -407,6 +412,16 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
+	if !all && commitMark != lastCommit {
+		// New commits of the registered repositories: the postings
+		// whose Fixes: they date are queued.
+		if err := s.queueCommitChanges(ctx, commitMark); err != nil {
+			return 0, err
+		}
+		if queued, err = s.st.RadarQueued(ctx); err != nil {
+			return 0, err
+		}
+	}
 	version, err := s.st.RadarTermsVersion(ctx)
 	if err != nil {
 		return 0, err
@@ -417,7 +432,10 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		return n, s.st.PutRadarLabels(ctx, cves, labels.Firsts(), nil)
+		if err := s.st.PutRadarLabels(ctx, cves, labels.Firsts(), nil); err != nil {
+			return n, err
+		}
+		return n, s.st.PutRadarCommitsMark(ctx, lastCommit, nil)
 	}
 	if all || version != termsWant || len(queued) <= localQueue {
 		return s.score(ctx, queued, stamp, all, labels, version, termsWant)

@@ -156,9 +156,9 @@ func TestScoresResume(t *testing.T) {
 }
 
 // The age of a Fixes: target comes from the commits of registered
-// repositories when they hold it: a whole rescoring reads every commit,
-// an update of a few messages only those its rows name, to the same
-// scores.
+// repositories when they hold it: new commits queue the postings whose
+// Fixes: they date, an update of a few messages reads only the commits
+// its rows name, to the scores of a whole rescoring.
 func TestFixesAgeFromCommits(t *testing.T) {
 	st := importScored(t, twoVersions)
 	ctx := context.Background()
@@ -184,8 +184,11 @@ func TestFixesAgeFromCommits(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc := radar.NewScorer(st, nil, nil)
-	if _, err := sc.Update(ctx); err != nil { // new commits: every posting
+	if _, err := sc.Update(ctx); err != nil { // new commits: the postings whose Fixes: they date
 		t.Fatal(err)
+	}
+	if read, local := radar.LastUpdateForTest(sc); !local || read == 0 {
+		t.Errorf("the update after new commits read %d postings (only its neighbourhood: %v), want the fix's", read, local)
 	}
 	words := func() string {
 		items, err := radar.List(ctx, st, nil)
@@ -200,7 +203,7 @@ func TestFixesAgeFromCommits(t *testing.T) {
 		return ""
 	}
 	if w := words(); w != "Fixes: a commit 5 years old" {
-		t.Errorf("fixes_age after a whole rescoring = %q, want the commit's age (5 years)", w)
+		t.Errorf("fixes_age after the update of the new commits = %q, want the commit's age (5 years)", w)
 	}
 	whole := stored(t, st)
 	if _, err := st.DB().Exec(`INSERT INTO radar_queue(message) SELECT id FROM messages`); err != nil {

@@ -312,6 +312,70 @@ func (s *Store) PutRadarLabels(ctx context.Context, stamp string, labels map[str
 	return tx.Commit()
 }
 
+// RadarCommitsMark returns the last commit row the scores were computed
+// with (ok false before any).
+func (s *Store) RadarCommitsMark(ctx context.Context) (mark int64, ok bool, err error) {
+	var v string
+	err = s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'radar_commits'`).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("store: %w", err)
+	}
+	_, err = fmt.Sscan(v, &mark)
+	return mark, err == nil, nil
+}
+
+// RadarLastCommit returns the last commit row stored (0: none).
+func (s *Store) RadarLastCommit(ctx context.Context) (int64, error) {
+	var id int64
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM commits`).Scan(&id); err != nil {
+		return 0, fmt.Errorf("store: %w", err)
+	}
+	return id, nil
+}
+
+// RadarNewCommits calls fn with the id and normalised subject of every
+// commit stored after row after, and returns the last row read.
+func (s *Store) RadarNewCommits(ctx context.Context, after int64, fn func(sha, norm string)) (int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, sha, norm_subject FROM commits WHERE id > ? ORDER BY id`, after)
+	if err != nil {
+		return 0, fmt.Errorf("store: %w", err)
+	}
+	defer rows.Close()
+	last := after
+	for rows.Next() {
+		var sha, norm string
+		if err := rows.Scan(&last, &sha, &norm); err != nil {
+			return 0, fmt.Errorf("store: %w", err)
+		}
+		fn(sha, norm)
+	}
+	return last, rows.Err()
+}
+
+// PutRadarCommitsMark records, in one transaction, the last commit row
+// the scores are computed with and queues the messages the commits after
+// the last mark change.
+func (s *Store) PutRadarCommitsMark(ctx context.Context, mark int64, queue []int64) error {
+	tx, err := s.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range queue {
+		if err := tx.QueueRadar(id); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	if _, err := tx.exec(`INSERT OR REPLACE INTO meta(key, value) VALUES ('radar_commits', ?)`, fmt.Sprint(mark)); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
 // RadarTermsVersion returns the version of the stored terms ("" until
 // every posting has them).
 func (s *Store) RadarTermsVersion(ctx context.Context) (string, error) {
