@@ -152,9 +152,11 @@ func cmpErr(first, err error) error {
 	return err
 }
 
-// stamp names what the scores depend on besides the messages: the
-// evidence rules, the model, the CVEs known (history signals) and the
-// commits of registered repositories (the age of a Fixes: target).
+// stamp names what every score depends on besides the messages: the
+// evidence rules and the model. The CVEs (history signals) and the
+// commits of registered repositories (the age of a Fixes: target) change
+// some scores only: an update queues those (queueLabelChanges,
+// queueCommitChanges).
 func (s *Scorer) stamp(ctx context.Context) (string, error) {
 	h := sha256.Sum256(s.model.Marshal())
 	return fmt.Sprintf("%s model:%s", rulesVersion, hex.EncodeToString(h[:])[:16]), nil
@@ -341,13 +343,13 @@ var chunkThreads = 2000
 // scoring) and clears the queue. It returns the number of postings
 // scored.
 //
-// An update reads only the postings the queued messages reach
+// New CVEs and new commits queue the postings they change first. An
+// update reads only the postings the queued messages reach
 // (neighbourhood, through the terms every update writes for what it
 // dequeues), localQueue messages at a time: its cost follows what the
-// messages touch, not the store. A removed message, a change of the
-// CVEs (the labelled terms are written again), of the model or rules,
-// or a store whose postings have no terms yet make it read every patch
-// and stable posting and the queued messages.
+// messages touch, not the store. A removed message, a new model or new
+// rules, or a store whose postings have no terms yet make it read every
+// patch and stable posting and the queued messages.
 //
 // What it holds is bounded by the store's patch postings, not by its
 // messages nor by the queue: it reads the postings (all of them or the
@@ -437,8 +439,8 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 		}
 		return n, s.st.PutRadarCommitsMark(ctx, lastCommit, nil)
 	}
-	if all || version != termsWant || len(queued) <= localQueue {
-		return s.score(ctx, queued, stamp, all, labels, version, termsWant)
+	if version != termsWant || len(queued) <= localQueue {
+		return s.score(ctx, queued, stamp, false, labels, version, termsWant)
 	}
 	// A bigger queue is scored in parts of localQueue messages, each
 	// reading only its neighbourhood: what it holds is bounded by the
