@@ -484,24 +484,35 @@ func (s *Scorer) neighbourhood(ctx context.Context, queued []int64, labels *Labe
 		}
 	}
 
-	// 2. What the postings to score read, until it reads no more: what
-	// it reads can add postings to score (their version groups) and
-	// versions (their senders' postings).
+	// 2. What the postings to score read.
+	if err := h.close(func(c *Corpus) []*mail { return c.affected(queued, nil, false, labels) }, labels); err != nil {
+		return nil, err
+	}
+	return h.sorted(), nil
+}
+
+// close reads what the rows of the postings targets gives (from the
+// postings read so far) read, until it reads no more: what it reads can
+// add postings to score (their version groups) and versions (their
+// senders' postings). errNotLocal: more than localMails postings.
+func (h *hood) close(targets func(*Corpus) []*mail, labels *Labels) error {
+	sender := func(m *mail, w way) error { return h.terms([]string{"s:" + m.from}, w) }
+	var terms []string
 	for {
 		if len(h.mails) > localMails {
-			return nil, errNotLocal
+			return errNotLocal
 		}
 		asked := len(h.asked)
 		c := indexPostings(h.sorted())
 		terms = terms[:0]
 		var shared []string
-		for _, m := range c.affected(queued, nil, false, labels) {
+		for _, m := range targets(c) {
 			terms = append(terms, "k:"+m.key)
 			shared = append(shared, "s:"+m.from)
 			shared = append(shared, sharedTerms(m)...)
 			// The spans versionsOf and renamedLater look at.
 			if err := sender(m, way{since: m.date, until: m.date.Add(Horizon)}); err != nil {
-				return nil, err
+				return err
 			}
 			vs := c.upTo(m)
 			if len(vs) == 0 {
@@ -510,7 +521,7 @@ func (s *Scorer) neighbourhood(ctx context.Context, queued []int64, labels *Labe
 			for o, hops := vs[0], 0; o != nil && hops <= 8; o, hops = c.renamedEarlier(o), hops+1 {
 				terms = append(terms, "k:"+o.key) // upTo(o)
 				if err := sender(o, way{since: o.date.Add(-Horizon), until: o.date}); err != nil {
-					return nil, err
+					return err
 				}
 			}
 			for _, v := range c.versionsOf(m) {
@@ -527,14 +538,47 @@ func (s *Scorer) neighbourhood(ctx context.Context, queued []int64, labels *Labe
 			}
 		}
 		if err := h.terms(terms, everyPosting); err != nil {
-			return nil, err
+			return err
 		}
 		if err := h.terms(shared, way{labelled: true}); err != nil {
-			return nil, err
+			return err
 		}
 		if len(h.asked) == asked {
 			break
 		}
+	}
+	return nil
+}
+
+// postingsNeighbourhood reads the patch postings with the given row ids
+// and what their rows read (hood.close), as neighbourhood does for the
+// postings a queue changes: a rescoring of every posting in parts
+// (Scorer.scoreAll).
+func (s *Scorer) postingsNeighbourhood(ctx context.Context, ids []int64, labels *Labels) ([]*mail, error) {
+	h := &hood{s: s, ctx: ctx, want: map[int64]bool{}, mails: map[int64]*mail{}, asked: map[string]bool{}, in: interner{}}
+	defer func() {
+		if h.decodeErr != nil {
+			s.logger.Warn("radar: unreadable evidence scored as none", "err", h.decodeErr)
+		}
+	}()
+	if err := h.ids(ids); err != nil {
+		return nil, err
+	}
+	want := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	err := h.close(func(c *Corpus) []*mail {
+		var out []*mail
+		for _, m := range c.mails {
+			if want[m.id] && m.kind == kindPatch {
+				out = append(out, m)
+			}
+		}
+		return out
+	}, labels)
+	if err != nil {
+		return nil, err
 	}
 	return h.sorted(), nil
 }

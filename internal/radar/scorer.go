@@ -430,7 +430,13 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 	}
 	termsWant := termsVersion
 	if all {
-		n, err := s.score(ctx, queued, stamp, all, labels, version, termsWant)
+		n, err := 0, errNotLocal
+		if version == termsWant && localMails > 0 && localQueue > 0 {
+			n, err = s.scoreAll(ctx, queued, stamp, labels)
+		}
+		if errors.Is(err, errNotLocal) {
+			n, err = s.score(ctx, queued, stamp, all, labels, version, termsWant)
+		}
 		if err != nil {
 			return n, err
 		}
@@ -439,7 +445,7 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 		}
 		return n, s.st.PutRadarCommitsMark(ctx, lastCommit, nil)
 	}
-	if version != termsWant || len(queued) <= localQueue {
+	if localQueue <= 0 || version != termsWant || len(queued) <= localQueue {
 		return s.score(ctx, queued, stamp, false, labels, version, termsWant)
 	}
 	// A bigger queue is scored in parts of localQueue messages, each
@@ -523,6 +529,23 @@ func (s *Scorer) score(ctx context.Context, queued []int64, stamp string, all bo
 			last.Delete = append(last.Delete, id) // no longer on any list
 		}
 	}
+	if err := s.scoreTargets(ctx, c, base, targets, h, local, all, last); err != nil {
+		return 0, err
+	}
+	if err := s.st.WriteRadarScores(ctx, last); err != nil {
+		return 0, err
+	}
+	s.lastRead, s.lastLocal = len(base), local
+	s.logger.Debug("radar: scored", "queued", len(queued), "read", len(base), "local", local, "postings", len(targets), "all", all, "elapsed", time.Since(began).Round(time.Millisecond))
+	return len(targets), nil
+}
+
+// scoreTargets scores targets, the postings of c to score, in chunks
+// of at most chunkThreads threads, and writes each chunk's scores (with
+// all, their rows are added to last.Keep). base is what c was built from
+// (row order); local: c holds only the neighbourhood of targets, and
+// each chunk reads the commits its rows name.
+func (s *Scorer) scoreTargets(ctx context.Context, c *Corpus, base, targets []*mail, h *history, local, all bool, last *store.RadarWrite) error {
 	// The postings to score and the history are known: from here on a
 	// posting is held only for the versions of others (slim, without its
 	// facts), the queued ones too, and the chunk that scores it or its
@@ -553,24 +576,24 @@ func (s *Scorer) score(ctx context.Context, queued []int64, stamp string, all bo
 		}
 		lt, err := s.st.RadarThreadsOf(ctx, links)
 		if err != nil {
-			return 0, err
+			return err
 		}
 		for _, t := range lt {
 			threads[t] = true
 		}
 		cc, filled, err := s.withThreads(ctx, c, threads, base)
 		if err != nil {
-			return 0, err
+			return err
 		}
 		if local {
 			if err := c.loadCommitsOf(ctx, s.st, versions); err != nil {
-				return 0, err
+				return err
 			}
 		}
 		w := &store.RadarWrite{}
 		for k, m := range targets[i:j] {
 			if err := ctx.Err(); err != nil {
-				return 0, err
+				return err
 			}
 			r := cc.rowOf(m, versions[k], h)
 			sig, _ := json.Marshal(s.model.Signals(r))
@@ -582,7 +605,7 @@ func (s *Scorer) score(ctx context.Context, queued []int64, stamp string, all bo
 			}
 		}
 		if err := s.st.WriteRadarScores(ctx, w); err != nil {
-			return 0, err
+			return err
 		}
 		for _, m := range filled {
 			m.slim()
@@ -590,12 +613,59 @@ func (s *Scorer) score(ctx context.Context, queued []int64, stamp string, all bo
 		}
 		i = j
 	}
-	if err := s.st.WriteRadarScores(ctx, last); err != nil {
+	return nil
+}
+
+// scoreAll rescores every patch posting (a new model or new rules) in
+// parts of localQueue/4 postings, each reading only what the rows of its
+// postings read (postingsNeighbourhood): what it holds is bounded by the
+// part, not by the store. The terms of the queued messages are written
+// first. errNotLocal: a part read more than localMails postings.
+func (s *Scorer) scoreAll(ctx context.Context, queued []int64, stamp string, labels *Labels) (int, error) {
+	began := time.Now()
+	if err := s.queuedTerms(ctx, queued, labels); err != nil {
 		return 0, err
 	}
-	s.lastRead, s.lastLocal = len(base), local
-	s.logger.Debug("radar: scored", "queued", len(queued), "read", len(base), "local", local, "postings", len(targets), "all", all, "elapsed", time.Since(began).Round(time.Millisecond))
-	return len(targets), nil
+	ids, err := s.st.RadarTermMessages(ctx, &store.RadarTermQuery{Prefix: "s:"})
+	if err != nil {
+		return 0, err
+	}
+	last := &store.RadarWrite{All: true, Stamp: stamp, Dequeue: queued}
+	size, n, read := max(localQueue/4, 1), 0, 0
+	for start := 0; start < len(ids); start += size {
+		part := ids[start:min(start+size, len(ids))]
+		base, err := s.postingsNeighbourhood(ctx, part, labels)
+		if err != nil {
+			return n, err
+		}
+		in := make(map[int64]bool, len(part))
+		for _, id := range part {
+			in[id] = true
+		}
+		c := indexPostings(base)
+		c.keyWords = map[string]*keyWords{}
+		var targets []*mail
+		for _, m := range base {
+			if in[m.id] && m.kind == kindPatch {
+				targets = append(targets, m)
+			}
+		}
+		h := c.history(labels)
+		if err := s.fixDates(ctx, h, targets); err != nil {
+			return n, err
+		}
+		if err := s.scoreTargets(ctx, c, base, targets, h, true, true, last); err != nil {
+			return n, err
+		}
+		n += len(targets)
+		read = max(read, len(base))
+	}
+	if err := s.st.WriteRadarScores(ctx, last); err != nil {
+		return n, err
+	}
+	s.lastRead, s.lastLocal = read, true
+	s.logger.Debug("radar: scored", "queued", len(queued), "read", read, "local", true, "postings", n, "all", true, "elapsed", time.Since(began).Round(time.Millisecond))
+	return n, nil
 }
 
 // withThreads returns c with the thread lookups of the given threads:

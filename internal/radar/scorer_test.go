@@ -679,13 +679,26 @@ func TestIncrementalEqualsFullOnEpoch(t *testing.T) {
 		return items
 	}
 	incremental, incRows := list(), allScores(t, st)
-	if _, err := st.DB().Exec(`DELETE FROM meta WHERE key = 'radar_stamp'`); err != nil {
-		t.Fatal(err)
-	}
 	sc := radar.NewScorer(st, nil, nil)
-	if _, err := sc.Update(ctx); err != nil {
-		t.Fatal(err)
+	// whole rescores every posting reading every posting at once (no
+	// neighbourhood: the reference), or in parts (Scorer.scoreAll).
+	whole := func(parts bool) {
+		t.Helper()
+		if !parts {
+			radar.SetLocalForTest(t, 0, 0)
+			defer radar.SetLocalForTest(t, 10000, 50000)
+		}
+		if _, err := st.DB().Exec(`DELETE FROM meta WHERE key = 'radar_stamp'`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sc.Update(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, local := radar.LastUpdateForTest(sc); local != parts {
+			t.Errorf("a whole rescoring read only neighbourhoods: %v, want %v", local, parts)
+		}
 	}
+	whole(false)
 	full, fullRows := list(), allScores(t, st)
 	if len(full) < 1000 {
 		t.Fatalf("%d rows after a whole scoring of the epoch", len(full))
@@ -700,6 +713,10 @@ func TestIncrementalEqualsFullOnEpoch(t *testing.T) {
 		t.Errorf("stored scores scored batch by batch (-whole scoring +batches):\n%.4000s", d)
 	}
 	total, _ := radar.LastUpdateForTest(sc)
+	whole(true)
+	if d := cmp.Diff(fullRows, allScores(t, st)); d != "" {
+		t.Errorf("stored scores rescored in parts (-whole scoring +parts):\n%.4000s", d)
+	}
 	newest := slices.Clone(full)
 	slices.SortFunc(newest, func(a, b radar.Item) int { return b.Date.Compare(a.Date) })
 	for i := 0; i < 200; i += 10 { // 20 of the newest 200
@@ -743,12 +760,7 @@ func TestIncrementalEqualsFullOnEpoch(t *testing.T) {
 	if cmp.Equal(changed, fullRows) {
 		t.Fatal("no score changed with 60 CVEs changed")
 	}
-	if _, err := st.DB().Exec(`DELETE FROM meta WHERE key = 'radar_stamp'`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sc.Update(ctx); err != nil {
-		t.Fatal(err)
-	}
+	whole(false)
 	if d := cmp.Diff(allScores(t, st), changed); d != "" {
 		t.Errorf("stored scores after CVEs changed (-whole rescoring +update):\n%.4000s", d)
 	}

@@ -397,12 +397,25 @@ type RadarTermQuery struct {
 	Since, Until time.Time
 	// Only those that also have the term Also ("": all).
 	Also string
+	// With no Terms: the messages with a term starting with Prefix.
+	Prefix string
 }
 
 // RadarTermMessages returns the row ids of the messages q selects, each
 // once, in row order.
 func (s *Store) RadarTermMessages(ctx context.Context, q *RadarTermQuery) ([]int64, error) {
 	var out []int64
+	if len(q.Terms) == 0 && q.Prefix != "" {
+		rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT message FROM radar_terms WHERE term >= ? AND term < ?`, q.Prefix, q.Prefix+"\xff")
+		if err != nil {
+			return nil, radarErr(err)
+		}
+		if out, err = collectIDs(rows); err != nil {
+			return nil, err
+		}
+		slices.Sort(out)
+		return out, nil
+	}
 	for start := 0; start < len(q.Terms); start += radarChunk {
 		part := q.Terms[start:min(start+radarChunk, len(q.Terms))]
 		args := make([]any, 0, len(part)+3)
