@@ -496,7 +496,42 @@ func (s *Scorer) neighbourhood(ctx context.Context, queued []int64, labels *Labe
 // add postings to score (their version groups) and versions (their
 // senders' postings). errNotLocal: more than localMails postings.
 func (h *hood) close(targets func(*Corpus) []*mail, labels *Labels) error {
-	sender := func(m *mail, w way) error { return h.terms([]string{"s:" + m.from}, w) }
+	// The spans of each sender's postings to read, merged where they
+	// overlap: a part of a rescoring holds many postings of one sender.
+	spans := map[string][]way{}
+	sender := func(m *mail, w way) error {
+		spans[m.from] = append(spans[m.from], w)
+		return nil
+	}
+	readSpans := func() error {
+		froms := make([]string, 0, len(spans))
+		for f := range spans {
+			froms = append(froms, f)
+		}
+		slices.Sort(froms)
+		for _, f := range froms {
+			ws := spans[f]
+			slices.SortFunc(ws, func(a, b way) int { return a.since.Compare(b.since) })
+			cur := ws[0]
+			for _, w := range ws[1:] {
+				if !w.since.After(cur.until) {
+					if w.until.After(cur.until) {
+						cur.until = w.until
+					}
+					continue
+				}
+				if err := h.terms([]string{"s:" + f}, cur); err != nil {
+					return err
+				}
+				cur = w
+			}
+			if err := h.terms([]string{"s:" + f}, cur); err != nil {
+				return err
+			}
+		}
+		clear(spans)
+		return nil
+	}
 	var terms []string
 	for {
 		if len(h.mails) > localMails {
@@ -536,6 +571,9 @@ func (h *hood) close(targets func(*Corpus) []*mail, labels *Labels) error {
 			if _, ok := labels.First(m.key, time.Time{}); ok && m.kind == kindPatch {
 				terms = append(terms, "k:"+m.key)
 			}
+		}
+		if err := readSpans(); err != nil {
+			return err
 		}
 		if err := h.terms(terms, everyPosting); err != nil {
 			return err
@@ -586,17 +624,24 @@ func (s *Scorer) postingsNeighbourhood(ctx context.Context, ids []int64, labels 
 // fixDates gives the history h the dates of the fixes sharing a file,
 // the subject prefix or the sender of each of the postings
 // (history.fixed, fixedPrefix, fixedBy), which an update that read only
-// their neighbourhood does not hold.
-func (s *Scorer) fixDates(ctx context.Context, h *history, postings []*mail) error {
+// their neighbourhood does not hold; cache (nil: none) keeps the dates
+// read for the next call.
+func (s *Scorer) fixDates(ctx context.Context, h *history, postings []*mail, cache map[string][]time.Time) error {
 	done := map[string]bool{}
 	get := func(idx map[string][]time.Time, k, term string) error {
 		if done[term] {
 			return nil
 		}
 		done[term] = true
-		ds, err := s.st.RadarTermDates(ctx, term)
-		if err != nil {
-			return err
+		ds, ok := cache[term]
+		if !ok {
+			var err error
+			if ds, err = s.st.RadarTermDates(ctx, term); err != nil {
+				return err
+			}
+			if cache != nil {
+				cache[term] = ds
+			}
 		}
 		if len(ds) == 0 {
 			delete(idx, k)

@@ -519,7 +519,7 @@ func (s *Scorer) score(ctx context.Context, queued []int64, stamp string, all bo
 	targets := c.affected(queued, gone, all, labels)
 	h := c.history(labels)
 	if local {
-		if err := s.fixDates(ctx, h, targets); err != nil {
+		if err := s.fixDates(ctx, h, targets, nil); err != nil {
 			return 0, err
 		}
 	}
@@ -632,6 +632,7 @@ func (s *Scorer) scoreAll(ctx context.Context, queued []int64, stamp string, lab
 	}
 	last := &store.RadarWrite{All: true, Stamp: stamp, Dequeue: queued}
 	size, n, read := max(localQueue/4, 1), 0, 0
+	dates := map[string][]time.Time{} // fixDates' reads, for every part
 	for start := 0; start < len(ids); start += size {
 		part := ids[start:min(start+size, len(ids))]
 		base, err := s.postingsNeighbourhood(ctx, part, labels)
@@ -651,7 +652,7 @@ func (s *Scorer) scoreAll(ctx context.Context, queued []int64, stamp string, lab
 			}
 		}
 		h := c.history(labels)
-		if err := s.fixDates(ctx, h, targets); err != nil {
+		if err := s.fixDates(ctx, h, targets, dates); err != nil {
 			return n, err
 		}
 		if err := s.scoreTargets(ctx, c, base, targets, h, true, true, last); err != nil {

@@ -52,11 +52,11 @@ CREATE TABLE IF NOT EXISTS radar_scores (
 CREATE INDEX IF NOT EXISTS radar_scores_head ON radar_scores(head, date);
 CREATE TABLE IF NOT EXISTS radar_terms (
 	term TEXT NOT NULL,
-	message INTEGER NOT NULL,
 	date INTEGER NOT NULL,
-	PRIMARY KEY (term, message)
+	message INTEGER NOT NULL,
+	PRIMARY KEY (term, date, message)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS radar_terms_message ON radar_terms(message);
+CREATE INDEX IF NOT EXISTS radar_terms_message ON radar_terms(message, term);
 CREATE TABLE IF NOT EXISTS radar_labels (
 	key TEXT PRIMARY KEY,
 	published INTEGER NOT NULL
