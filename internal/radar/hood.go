@@ -178,7 +178,8 @@ func (s *Scorer) queueLabelChanges(ctx context.Context, labels *Labels, cves str
 	}
 	var queue []int64
 	if len(since) > 0 {
-		h := &hood{s: s, ctx: ctx, mails: map[int64]*mail{}, asked: map[string]bool{}, in: interner{}}
+		h := s.newHood(ctx, nil)
+		defer h.warn()
 		terms := make([]string, 0, len(since))
 		for k := range since {
 			terms = append(terms, "k:"+k)
@@ -238,11 +239,10 @@ func (s *Scorer) queueCommitChanges(ctx context.Context, mark int64) error {
 func (s *Scorer) queuedTerms(ctx context.Context, queued []int64, labels *Labels) error {
 	for start := 0; start < len(queued); start += localQueue {
 		part := queued[start:min(start+localQueue, len(queued))]
-		h := &hood{s: s, ctx: ctx, want: map[int64]bool{}, mails: map[int64]*mail{}, in: interner{}}
-		for _, id := range part {
-			h.want[id] = true
-		}
-		if err := h.ids(part); err != nil {
+		h := s.newHood(ctx, part)
+		err := h.ids(part)
+		h.warn()
+		if err != nil {
 			return err
 		}
 		if err := s.writeTerms(ctx, h.sorted(), part, labels, false, ""); err != nil {
@@ -267,6 +267,23 @@ type hood struct {
 	asked     map[string]bool
 	in        interner
 	decodeErr error
+}
+
+// newHood returns a hood holding nothing yet, whose queued messages
+// (read whatever their kind) are want.
+func (s *Scorer) newHood(ctx context.Context, want []int64) *hood {
+	h := &hood{s: s, ctx: ctx, want: make(map[int64]bool, len(want)), mails: map[int64]*mail{}, asked: map[string]bool{}, in: interner{}}
+	for _, id := range want {
+		h.want[id] = true
+	}
+	return h
+}
+
+// warn logs the first evidence the hood could not decode.
+func (h *hood) warn() {
+	if h.decodeErr != nil {
+		h.s.logger.Warn("radar: unreadable evidence scored as none", "err", h.decodeErr)
+	}
 }
 
 func (h *hood) add(hd *store.RadarHeader) error {
@@ -394,15 +411,8 @@ func (h *hood) sorted() []*mail {
 // lists (which changes every posting from two weeks before it on), or
 // when it reads more than localMails postings.
 func (s *Scorer) neighbourhood(ctx context.Context, queued []int64, labels *Labels) ([]*mail, error) {
-	h := &hood{s: s, ctx: ctx, want: map[int64]bool{}, mails: map[int64]*mail{}, asked: map[string]bool{}, in: interner{}}
-	defer func() {
-		if h.decodeErr != nil {
-			s.logger.Warn("radar: unreadable evidence scored as none", "err", h.decodeErr)
-		}
-	}()
-	for _, id := range queued {
-		h.want[id] = true
-	}
+	h := s.newHood(ctx, queued)
+	defer h.warn()
 	if err := h.ids(queued); err != nil {
 		return nil, err
 	}
@@ -593,23 +603,15 @@ func (h *hood) close(targets func(*Corpus) []*mail, labels *Labels) error {
 // postings a queue changes: a rescoring of every posting in parts
 // (Scorer.scoreAll).
 func (s *Scorer) postingsNeighbourhood(ctx context.Context, ids []int64, labels *Labels) ([]*mail, error) {
-	h := &hood{s: s, ctx: ctx, want: map[int64]bool{}, mails: map[int64]*mail{}, asked: map[string]bool{}, in: interner{}}
-	defer func() {
-		if h.decodeErr != nil {
-			s.logger.Warn("radar: unreadable evidence scored as none", "err", h.decodeErr)
-		}
-	}()
+	h := s.newHood(ctx, ids)
+	defer h.warn()
 	if err := h.ids(ids); err != nil {
 		return nil, err
-	}
-	want := make(map[int64]bool, len(ids))
-	for _, id := range ids {
-		want[id] = true
 	}
 	err := h.close(func(c *Corpus) []*mail {
 		var out []*mail
 		for _, m := range c.mails {
-			if want[m.id] && m.kind == kindPatch {
+			if h.want[m.id] && m.kind == kindPatch {
 				out = append(out, m)
 			}
 		}

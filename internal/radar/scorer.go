@@ -410,9 +410,6 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 		if err := s.queueLabelChanges(ctx, labels, cves); err != nil {
 			return 0, err
 		}
-		if queued, err = s.st.RadarQueued(ctx); err != nil {
-			return 0, err
-		}
 	}
 	if !all && commitMark != lastCommit {
 		// New commits of the registered repositories: the postings
@@ -420,6 +417,8 @@ func (s *Scorer) Update(ctx context.Context) (int, error) {
 		if err := s.queueCommitChanges(ctx, commitMark); err != nil {
 			return 0, err
 		}
+	}
+	if !all && (lstamp != cves || commitMark != lastCommit) {
 		if queued, err = s.st.RadarQueued(ctx); err != nil {
 			return 0, err
 		}

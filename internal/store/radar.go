@@ -229,7 +229,7 @@ func (s *Store) PutRadarTerms(ctx context.Context, ts []RadarTerms, reset bool, 
 			}
 		}
 		if version != "" {
-			_, err := tx.exec(`INSERT OR REPLACE INTO meta(key, value) VALUES ('radar_terms', ?)`, version)
+			err := tx.setMeta("radar_terms", version)
 			return err
 		}
 		return nil
@@ -244,15 +244,7 @@ func (s *Store) PutRadarTerms(ctx context.Context, ts []RadarTerms, reset bool, 
 // RadarLabelsStamp returns the name of the CVEs the scores were computed
 // with ("" before any).
 func (s *Store) RadarLabelsStamp(ctx context.Context) (string, error) {
-	var v string
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'radar_labels'`).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("store: %w", err)
-	}
-	return v, nil
+	return s.meta(ctx, "radar_labels")
 }
 
 // RadarLabels returns the CVEs the scores were computed with: for each
@@ -302,7 +294,7 @@ func (s *Store) PutRadarLabels(ctx context.Context, stamp string, labels map[str
 				return err
 			}
 		}
-		_, err := tx.exec(`INSERT OR REPLACE INTO meta(key, value) VALUES ('radar_labels', ?)`, stamp)
+		err := tx.setMeta("radar_labels", stamp)
 		return err
 	}()
 	if err != nil {
@@ -315,13 +307,9 @@ func (s *Store) PutRadarLabels(ctx context.Context, stamp string, labels map[str
 // RadarCommitsMark returns the last commit row the scores were computed
 // with (ok false before any).
 func (s *Store) RadarCommitsMark(ctx context.Context) (mark int64, ok bool, err error) {
-	var v string
-	err = s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'radar_commits'`).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, fmt.Errorf("store: %w", err)
+	v, err := s.meta(ctx, "radar_commits")
+	if err != nil || v == "" {
+		return 0, false, err
 	}
 	_, err = fmt.Sscan(v, &mark)
 	return mark, err == nil, nil
@@ -369,7 +357,7 @@ func (s *Store) PutRadarCommitsMark(ctx context.Context, mark int64, queue []int
 			return err
 		}
 	}
-	if _, err := tx.exec(`INSERT OR REPLACE INTO meta(key, value) VALUES ('radar_commits', ?)`, fmt.Sprint(mark)); err != nil {
+	if err := tx.setMeta("radar_commits", fmt.Sprint(mark)); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -379,15 +367,7 @@ func (s *Store) PutRadarCommitsMark(ctx context.Context, mark int64, queue []int
 // RadarTermsVersion returns the version of the stored terms ("" until
 // every posting has them).
 func (s *Store) RadarTermsVersion(ctx context.Context) (string, error) {
-	var v string
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'radar_terms'`).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("store: %w", err)
-	}
-	return v, nil
+	return s.meta(ctx, "radar_terms")
 }
 
 // RadarTermQuery selects messages by their terms (PutRadarTerms).
@@ -594,16 +574,12 @@ func (s *Store) RadarMissing(ctx context.Context, rules string) ([]int64, int64,
 		return nil, 0, fmt.Errorf("store: %w", err)
 	}
 	var after int64
-	var v string
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'radar_evidence'`).Scan(&v)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
-		return nil, 0, fmt.Errorf("store: %w", err)
-	default:
-		if r, id, ok := strings.Cut(v, "\x00"); ok && r == rules {
-			fmt.Sscan(id, &after)
-		}
+	v, err := s.meta(ctx, "radar_evidence")
+	if err != nil {
+		return nil, 0, err
+	}
+	if r, id, ok := strings.Cut(v, "\x00"); ok && r == rules {
+		fmt.Sscan(id, &after)
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT m.id FROM messages m LEFT JOIN radar_evidence e ON e.message = m.id
 		WHERE m.id > ? AND m.id <= ? AND m.deleted = 0 AND (e.message IS NULL OR e.rules != ?) ORDER BY m.id`, after, mark, rules)
@@ -617,7 +593,7 @@ func (s *Store) RadarMissing(ctx context.Context, rules string) ([]int64, int64,
 // MarkRadarEvidence records that every message up to row mark has
 // evidence read with rules (RadarMissing).
 func (s *Store) MarkRadarEvidence(ctx context.Context, rules string, mark int64) error {
-	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO meta(key, value) VALUES ('radar_evidence', ?)`, rules+"\x00"+fmt.Sprint(mark))
+	_, err := s.db.ExecContext(ctx, setMetaSQL, "radar_evidence", rules+"\x00"+fmt.Sprint(mark))
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
@@ -658,15 +634,7 @@ func (s *Store) RadarQueued(ctx context.Context) ([]int64, error) {
 // RadarStamp returns the stamp the stored scores were computed with (""
 // before any scoring).
 func (s *Store) RadarStamp(ctx context.Context) (string, error) {
-	var v string
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'radar_stamp'`).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("store: %w", err)
-	}
-	return v, nil
+	return s.meta(ctx, "radar_stamp")
 }
 
 // RadarScore is the stored score of one patch posting.
@@ -761,7 +729,7 @@ func (w *RadarWrite) apply(tx *Tx, stale []int64) error {
 	if w.Stamp == "" {
 		return nil
 	}
-	_, err := tx.exec(`INSERT OR REPLACE INTO meta(key, value) VALUES ('radar_stamp', ?)`, w.Stamp)
+	err := tx.setMeta("radar_stamp", w.Stamp)
 	return err
 }
 

@@ -368,6 +368,28 @@ func (s *Store) Dir() string { return s.dir }
 // store (patches, links, CVEs).
 func (s *Store) DB() *sql.DB { return s.db }
 
+// meta returns the value of a meta key ("" when it has none).
+func (s *Store) meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: %w", err)
+	}
+	return v, nil
+}
+
+// setMetaSQL sets the value of a meta key.
+const setMetaSQL = `INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)`
+
+// setMeta sets the value of a meta key in the transaction.
+func (t *Tx) setMeta(key, value string) error {
+	_, err := t.exec(setMetaSQL, key, value)
+	return err
+}
+
 // Close closes the database and releases the write lock. It is idempotent
 // and safe while other goroutines still use the store: their calls then
 // fail with database/sql's "database is closed" error (s.db is never
