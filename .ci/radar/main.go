@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -232,6 +233,18 @@ func train(ls []*list, labels *radar.Labels, until time.Time, without []radar.Gr
 	return m
 }
 
+// trainOwn is what `patchtrail radar train --until` does on a data
+// directory holding only this list, with prior as the default model.
+func trainOwn(l *list, labels *radar.Labels, until time.Time, prior *radar.Model) *radar.Model {
+	m, err := radar.TrainOwn(l.c.Units(time.Time{}, until, labels), labels, until, prior)
+	if errors.Is(err, radar.ErrNoLabels) {
+		return prior
+	}
+	check(err)
+	fmt.Fprintf(os.Stderr, "%s: radar train --until %s: %s\n", l.name, day(until), m.Trained.Validation.Chosen)
+	return m
+}
+
 type result struct {
 	name string
 	m    radar.Metrics
@@ -258,6 +271,7 @@ func eval(ls []*list, labels *radar.Labels, from time.Time, test string) {
 		rows := l.c.Units(from, time.Time{}, labels)
 		unseen := train(ls, labels, from, nil, map[string]bool{l.name: true})
 		unseenNoWords := train(ls, labels, from, []radar.Group{radar.GroupWords}, map[string]bool{l.name: true})
+		own := trainOwn(l, labels, from, unseen)
 		score := func(f func(r *radar.Row) float64) radar.Metrics {
 			var us []radar.Scored
 			for _, r := range rows {
@@ -276,6 +290,7 @@ func eval(ls []*list, labels *radar.Labels, from time.Time, test string) {
 			{"radar, pooled (the lists trained on)", score(pooled.Score)},
 			{"radar, this list unseen", score(unseen.Score)},
 			{"radar, this list unseen, without the learned words", score(unseenNoWords.Score)},
+			{"radar, this list unseen, then `radar train --until` on it", score(own.Score)},
 			{"radar without thread signals", score(noThread.Score)},
 			{"radar without diff signals", score(noDiff.Score)},
 			{"radar without history signals", score(noHist.Score)},

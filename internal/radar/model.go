@@ -40,6 +40,9 @@ type TrainInfo struct {
 	WordsLambda float64 `json:"words_lambda,omitempty"`
 	Prior       string  `json:"prior"` // "none" or "default model"
 	Without     []Group `json:"without,omitempty"`
+	// Validation is how a training on one store's labels chose its
+	// penalty (TrainOwn).
+	Validation *Validation `json:"validation,omitempty"`
 }
 
 // ModelVersion is the model file format's version.

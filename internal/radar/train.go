@@ -2,6 +2,7 @@ package radar
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,8 +15,9 @@ import (
 // patch posting is positive when a stored CVE published before until
 // (any, when zero) has its subject as title. Rows are the patch postings
 // dated before until, each with what was known at it. Training starts
-// from the default model and is pulled towards it, so a list with few
-// labels stays near it. The model is written to the data directory
+// from the default model and is pulled towards it as far as the store's
+// own last year of labels says (TrainOwn), so a list with few labels
+// keeps the default's ranking. The model is written to the data directory
 // (ModelFile); the caller rescores (Scorer.Update with the new model).
 // The same store and until give the same file, byte for byte.
 func TrainStore(ctx context.Context, st *store.Store, dataDir string, until time.Time) (*Model, error) {
@@ -32,20 +34,11 @@ func TrainStore(ctx context.Context, st *store.Store, dataDir string, until time
 	if err != nil {
 		return nil, err
 	}
-	var ex []Example
-	pos := 0
-	for _, r := range c.Units(time.Time{}, until, labels) {
-		_, p := labels.First(r.Key, until)
-		if p {
-			pos++
-		}
-		ex = append(ex, Example{X: r.X, Positive: p, Words: r.Words})
-	}
-	if pos == 0 {
+	m, err := TrainOwn(c.Units(time.Time{}, until, labels), labels, until, Default())
+	if errors.Is(err, ErrNoLabels) {
 		return nil, fmt.Errorf("radar: train: no patch posting before %s has a stored CVE's title (import CVEs with `patchtrail cve import`); the default model stays: %w",
 			dayOr(until, "now"), ErrNoLabels)
 	}
-	m, err := Train(ex, &TrainOptions{Prior: Default()})
 	if err != nil {
 		return nil, err
 	}
