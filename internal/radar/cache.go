@@ -51,6 +51,7 @@ type Record struct {
 	Feature   bool        `json:"feature,omitempty"`
 	Cleanup   bool        `json:"cleanup,omitempty"`
 	Words     []string    `json:"words,omitempty"`
+	Pulls     []string    `json:"pulls,omitempty"`
 }
 
 func (m *mail) record() Record {
@@ -58,7 +59,7 @@ func (m *mail) record() Record {
 		Key: m.key, Kind: uint8(m.kind), Version: m.version, RFC: m.isRFC, PatchTag: m.patchTag, Reports: m.reports,
 		Reviewer: m.reviewer, Trailers: m.trailers, Applied: m.applied, Nak: m.nak, Tree: m.tree, Vuln: m.vuln, SubjVuln: m.subjVuln, Baseline: m.baseline,
 		CcStable: m.ccStable, Reporters: m.reporters, Links: m.links, Closes: m.closes, Reviewed: m.reviewed,
-		Shape: m.shape, PatchID: m.facts.patchID, FixWord: m.fixWord, Feature: m.feature, Cleanup: m.cleanup, Words: m.words}
+		Shape: m.shape, PatchID: m.facts.patchID, FixWord: m.fixWord, Feature: m.feature, Cleanup: m.cleanup, Words: m.words, Pulls: m.pulls}
 	r.Shape.Paths = m.paths
 	for _, f := range m.fixes {
 		r.Fixes = append(r.Fixes, [2]string{f.sha, f.title})
@@ -77,7 +78,7 @@ func (r *Record) mail() *mail {
 // facts are the record's facts, with the message's parent and subject
 // (its paths are not: mail.paths).
 func (r *Record) facts(parent, subject string) *facts {
-	f := &facts{parent: parent, subject: subject, fixes: r.fixRefs(), reporters: r.Reporters, shape: r.Shape, patchID: r.PatchID}
+	f := &facts{parent: parent, subject: subject, fixes: r.fixRefs(), reporters: r.Reporters, shape: r.Shape, patchID: r.PatchID, pulls: r.Pulls}
 	f.shape.Paths = nil
 	return f
 }
@@ -101,7 +102,7 @@ func (r *Record) text() *textEvidence {
 // cacheMagic names the record format: change it when Record or the
 // evidence rules change in code (pattern changes are caught by
 // rulesVersion).
-const cacheMagic = "patchtrail-radar-records-4"
+const cacheMagic = "patchtrail-radar-records-5"
 
 // ErrStaleRecords is returned by ReadRecords for records written by
 // another version of the evidence rules: they must be read again from
@@ -120,7 +121,7 @@ var rulesVersion = func() string {
 	for _, p := range []pat{ifPat, nullPat, errExitPat, overflowPat, lockPat, freePat, nospecPat, zeroPat, refPat, userCopyPat, inputPat} {
 		fmt.Fprintf(h, "%s\x00%s\n", strings.Join(p.anchors, "|"), p.re)
 	}
-	for _, re := range []fmt.Stringer{cmpRE, lengthRE, hunkFuncRE, fixWordRE, featureWordRE, cleanupWordRE, baselineWordRE, cveIDRE, wordRE, hexWordRE, trailerLineRE, upstreamRE, stableWordRE, versionWordRE, appliedRE, nakRE, fixTreeRE, nextTreeRE} {
+	for _, re := range []fmt.Stringer{cmpRE, lengthRE, hunkFuncRE, fixWordRE, featureWordRE, cleanupWordRE, baselineWordRE, cveIDRE, wordRE, hexWordRE, trailerLineRE, upstreamRE, stableWordRE, versionWordRE, appliedRE, nakRE, fixTreeRE, nextTreeRE, pullMarkRE, shortlogAuthorRE, diffstatRE, pullDateRE} {
 		fmt.Fprintf(h, "%s\n", re)
 	}
 	return cacheMagic + ":" + hex.EncodeToString(h.Sum(nil))[:16]

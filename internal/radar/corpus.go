@@ -24,7 +24,12 @@ const (
 	kindPatch              // a patch posting: the unit the radar scores
 	kindCover              // a cover letter
 	kindStable             // a stable backport posting
+	kindPull               // a pull request: its shortlog names the patches it pulls
 )
+
+// other reports whether m is no patch posting, reply or cover letter: a
+// report, a question, a discussion or a pull request.
+func (m *mail) other() bool { return m.kind == kindOther || m.kind == kindPull }
 
 // mail is what the radar keeps of one stored message: the evidence its
 // text holds, never the text itself.
@@ -82,6 +87,18 @@ type facts struct {
 	reporters []string // Reported-by addresses (lowercased), names when no address
 	shape     Shape    // its Paths are mail.paths
 	patchID   string   // the git patch-id of its first diff (mail.patchID is its hash)
+
+	// Pull requests only (kept when other messages drop their facts).
+	pulls []string // the subject keys of its shortlog
+}
+
+// pulled returns the subject keys a pull request names (none for other
+// messages).
+func (m *mail) pulled() []string {
+	if m.kind != kindPull || m.facts == nil {
+		return nil
+	}
+	return m.pulls
 }
 
 // patchHash is the 64-bit FNV-1a hash of a git patch-id (0 for none):
@@ -177,6 +194,9 @@ type Corpus struct {
 	stablePostings map[string][]time.Time
 	// bySender lists the patch postings of each sender, oldest first.
 	bySender map[string][]*mail
+	// pulled lists the pull requests whose shortlog names a subject key,
+	// oldest first.
+	pulled map[string][]*mail
 	// keyWords caches the split subject keys of reworded.
 	keyWords map[string]*keyWords
 }
@@ -301,9 +321,14 @@ func indexPostings(mails []*mail) *Corpus {
 		byKey:          make(map[string][]*mail, n/4),
 		stablePostings: map[string][]time.Time{},
 		bySender:       make(map[string][]*mail, n/64),
+		pulled:         map[string][]*mail{},
 	}
 	for _, m := range mails {
 		switch m.kind {
+		case kindPull:
+			for _, k := range m.pulled() {
+				c.pulled[k] = append(c.pulled[k], m)
+			}
 		case kindPatch:
 			c.byKey[m.key] = append(c.byKey[m.key], m)
 			c.bySender[m.from] = append(c.bySender[m.from], m)
@@ -315,6 +340,9 @@ func indexPostings(mails []*mail) *Corpus {
 		sort.SliceStable(vs, func(i, j int) bool { return older(vs[i], vs[j]) })
 	}
 	for _, vs := range c.bySender {
+		sort.SliceStable(vs, func(i, j int) bool { return older(vs[i], vs[j]) })
+	}
+	for _, vs := range c.pulled {
 		sort.SliceStable(vs, func(i, j int) bool { return older(vs[i], vs[j]) })
 	}
 	for _, ds := range c.stablePostings {
@@ -506,6 +534,9 @@ func analyze(m *mail, pm *message.Message, a *patch.Analysis) {
 		text := newText(scrub(pm.Text))
 		m.reports = reportTerms(text)
 		m.reviewer = find(reviewerWords, text)
+		if keys := pulledKeys(pm.Text); len(keys) > 0 {
+			m.kind, m.pulls, m.tree = kindPull, keys, pullTree(pm.Subject, pm.Text)
+		}
 		return
 	}
 	m.kind = kindPatch

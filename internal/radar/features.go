@@ -94,6 +94,8 @@ var signals = []feature{
 	{"reposted", GroupThread, fixed("posted again by someone else (a maintainer's series or pull request)")},
 	{"picked_fix_tree", GroupThread, fixed("posted again by someone else for a tree of fixes")},
 	{"renamed_later", GroupThread, fixed("a newer version under another subject followed within two weeks")},
+	{"pulled", GroupThread, fixed("a pull request names it within two weeks")},
+	{"pulled_fix_tree", GroupThread, fixed("a pull request for a tree of fixes names it within two weeks")},
 	{"reply_vuln", GroupThread, listed("a reply names the bug")},
 
 	{"bounds_check", GroupDiff, fixed("adds a bounds or length check")},
@@ -661,7 +663,7 @@ func (c *Corpus) threadFeatures(r *Row, m *mail, vs []*mail, horizon time.Time) 
 			}
 		}
 		if report {
-			if reportMID == "" && (len(s)+len(sp)+len(f) > 0 || x.kind == kindOther) {
+			if reportMID == "" && (len(s)+len(sp)+len(f) > 0 || x.other()) {
 				reportMID = x.mid
 			}
 			return
@@ -693,7 +695,7 @@ func (c *Corpus) threadFeatures(r *Row, m *mail, vs []*mail, horizon time.Time) 
 			return
 		}
 		for _, ch := range c.children[x.mid] {
-			if ch.kind == kindReply || ch.kind == kindOther {
+			if ch.kind == kindReply || ch.other() {
 				if !seen[ch] && !ch.date.After(horizon) {
 					replies++
 					trailers += ch.trailers
@@ -715,19 +717,19 @@ func (c *Corpus) threadFeatures(r *Row, m *mail, vs []*mail, horizon time.Time) 
 			case kindCover:
 				note(p, false)
 				walk(p, 0)
-			case kindOther:
+			case kindOther, kindPull:
 				note(p, true)
 			case kindReply:
 				note(p, true)
 			}
 		}
-		if t := c.byThread[v.thread]; len(t) > 0 && t[0].kind == kindOther && t[0] != v {
+		if t := c.byThread[v.thread]; len(t) > 0 && t[0].other() && t[0] != v {
 			note(t[0], true)
 		}
 		for _, l := range v.links {
 			if x := c.byMID[l]; x != nil && x.kind != kindPatch && x.kind != kindStable {
 				note(x, true)
-				if t := c.byThread[x.thread]; len(t) > 0 && t[0].kind == kindOther {
+				if t := c.byThread[x.thread]; len(t) > 0 && t[0].other() {
 					note(t[0], true)
 				}
 			}
@@ -785,6 +787,20 @@ func (c *Corpus) threadFeatures(r *Row, m *mail, vs []*mail, horizon time.Time) 
 	for _, o := range c.byKey[m.key] {
 		if o.from != m.from && o.tree == 1 && o.date.After(m.date.Add(-repostWindow)) && !o.date.After(horizon) {
 			r.setf("picked_fix_tree", 1, o.mid)
+			break
+		}
+	}
+	// A pull request naming the patch within the horizon: applied, and
+	// on its way to a release (the current one, from a tree of fixes).
+	for _, o := range c.pulled[m.key] {
+		if o.date.Before(m.date) || o.date.After(horizon) {
+			continue
+		}
+		if r.X[featureIndex["pulled"]] == 0 {
+			r.setf("pulled", 1, o.mid)
+		}
+		if o.tree == 1 {
+			r.setf("pulled_fix_tree", 1, o.mid)
 			break
 		}
 	}

@@ -20,7 +20,7 @@ import (
 
 // termsVersion names what postingTerms writes: another version makes
 // the next update that reads every posting write them all again.
-const termsVersion = "3"
+const termsVersion = "4"
 
 // localQueue is the most queued messages an update reads only the
 // postings of (neighbourhood); a bigger queue, a removed message, or a
@@ -38,7 +38,8 @@ var localQueue = 10000
 var localMails = 50000
 
 // postingTerms are the terms of a posting (patch and stable postings;
-// none for other messages): its subject key, and for a patch posting its
+// a pull request is under the subject keys it pulls; none for other
+// messages): its subject key, and for a patch posting its
 // sender, the Message-IDs it links to, the subject keys and abbreviated
 // ids of its Fixes: targets (X: a commit of a registered repository
 // finds the postings whose age of the target it dates) and what it
@@ -52,6 +53,12 @@ func postingTerms(m *mail, labels *Labels) []string {
 	switch m.kind {
 	case kindStable:
 		return []string{"k:" + m.key}
+	case kindPull:
+		ts := make([]string, len(m.pulled()))
+		for i, k := range m.pulled() {
+			ts[i] = "k:" + k
+		}
+		return ts
 	case kindPatch:
 	default:
 		return nil
@@ -290,13 +297,13 @@ func (h *hood) add(hd *store.RadarHeader) error {
 	if _, ok := h.mails[hd.ID]; ok {
 		return nil
 	}
-	if k := storedKind(hd.Data); k != kindPatch && k != kindStable && !h.want[hd.ID] {
+	if k := storedKind(hd.Data); k != kindPatch && k != kindStable && k != kindPull && !h.want[hd.ID] {
 		return nil
 	}
 	m := fromStored(hd, decodeWith(decodeSlimEvidence, hd, &h.decodeErr))
 	h.in.mail(m)
 	m.slim()
-	if m.kind != kindPatch && m.kind != kindStable {
+	if m.kind != kindPatch && m.kind != kindStable && m.kind != kindPull {
 		m.dropFacts()
 	}
 	h.mails[hd.ID] = m
@@ -443,6 +450,9 @@ func (s *Scorer) neighbourhood(ctx context.Context, queued []int64, labels *Labe
 		seeds = append(seeds, m)
 		threads[m.thread] = true
 		terms = append(terms, "k:"+m.key, "l:"+m.mid)
+		for _, k := range m.pulled() {
+			terms = append(terms, "k:"+k)
+		}
 		if m.kind != kindPatch {
 			continue
 		}

@@ -494,10 +494,10 @@ func (s *Scorer) score(ctx context.Context, queued []int64, stamp string, all bo
 		// the history are known, and the chunk that scores them or their
 		// newer versions reads them whole again (withThreads).
 		base, gone, err = s.load(ctx, queued, true, func(id int64, k kind) bool {
-			return k == kindPatch || k == kindStable || want[id]
+			return k == kindPatch || k == kindStable || k == kindPull || want[id]
 		}, func(m *mail) {
 			m.slim()
-			if m.kind != kindPatch && m.kind != kindStable {
+			if m.kind != kindPatch && m.kind != kindStable && m.kind != kindPull {
 				m.dropFacts()
 			}
 		})
@@ -721,7 +721,8 @@ func byID(ms []*mail, id int64) *mail {
 // can change. A message M changes:
 //
 //   - the postings of its thread and of its subject (versions, stable
-//     backports, repostings);
+//     backports, repostings), and of the subjects it pulls (a pull
+//     request);
 //   - if M is a patch posting, its sender's postings from two weeks
 //     (Horizon) before it on (versions under a reworded subject), and
 //     the postings whose Fixes: names its subject (the age of the
@@ -803,6 +804,9 @@ func (c *Corpus) affected(queued []int64, gone []*mail, all bool, labels *Labels
 		threads[m.thread] = true
 		if m.key != "" {
 			keys[m.key] = true
+		}
+		for _, k := range m.pulled() {
+			keys[k] = true
 		}
 		group(m) // its own version group
 		for _, o := range ix.linking[m.mid] {

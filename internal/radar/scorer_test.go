@@ -590,13 +590,45 @@ func TestClosedReportChunked(t *testing.T) {
 	}
 }
 
+// pullRequest is a maintainer's pull request for a tree of fixes whose
+// shortlog names the fixture's fix, a few days after it was posted.
+const pullRequest = `From maintainer Mon Jan  1 00:00:00 2024
+From: Foo Maintainer <maint@example.org>
+Subject: [GIT PULL] foo fixes for 6.10-rc3
+Date: Mon, 10 Jun 2024 10:00:00 +0000
+Message-ID: <pull@example.org>
+
+The following changes since commit 83a7eefedc9b56fe7bfeff13b6c7356688ffa670:
+
+  Linux 6.10-rc2 (2024-06-02 15:44:56 -0700)
+
+are available in the Git repository at:
+
+  git://git.kernel.org/pub/scm/linux/kernel/git/foo/foo.git tags/foo-fixes-2024-06-10
+
+for you to fetch changes up to 1b9c17fd0a7fdcbe69ec5d6fe8e50bc5ed7f01f2:
+
+  foo: fix use-after-free in foo_release (2024-06-07 13:26:53 -0500)
+
+----------------------------------------------------------------
+Fixes for foo.
+
+----------------------------------------------------------------
+Fix Author (1):
+      foo: fix use-after-free in foo_release
+
+ fs/foo/release.c | 2 +-
+ 1 file changed, 1 insertion(+), 1 deletion(-)
+`
+
 // Messages arriving one at a time, each scored before the next (an
 // update per message, as a sync round of one message scores it), give
 // the scores of a whole scoring: what a message changes reaches every
 // posting it changes (Corpus.affected), in archive order and against it.
+// The pull request, arriving after the fix it names, rescores it.
 func TestScoredOneAtATime(t *testing.T) {
 	var msgs []string
-	for i, part := range strings.Split("\n"+radar.FixtureForTest()+"\n"+closedReport, "\nFrom ") {
+	for i, part := range strings.Split("\n"+radar.FixtureForTest()+"\n"+closedReport+"\n"+pullRequest, "\nFrom ") {
 		if i > 0 && strings.TrimSpace(part) != "" {
 			msgs = append(msgs, "From "+part+"\n")
 		}
@@ -624,6 +656,21 @@ func TestScoredOneAtATime(t *testing.T) {
 			}
 			if d := cmp.Diff(direct(t, st, radar.Default()), stored(t, st)); d != "" {
 				t.Errorf("scores after %d one-message imports (-direct +stored):\n%s", len(ms), d)
+			}
+			items, err := radar.List(ctx, st, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var pulled []string
+			for _, it := range items {
+				for _, s := range it.Signals {
+					if s.Evidence == "pull@example.org" {
+						pulled = append(pulled, it.Subject+": "+s.Name)
+					}
+				}
+			}
+			if want := []string{"[PATCH] foo: fix use-after-free in foo_release: pulled", "[PATCH] foo: fix use-after-free in foo_release: pulled_fix_tree"}; !slices.Equal(pulled, want) {
+				t.Errorf("signals with the pull request as evidence: %q, want %q", pulled, want)
 			}
 		})
 	}
