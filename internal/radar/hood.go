@@ -392,7 +392,8 @@ func (h *hood) sorted() []*mail {
 // has under that key.
 //
 //  1. The queued messages, the postings of their threads and subject
-//     keys, those linking to them or fixing their subjects, those of
+//     keys (of a pull request, of the subjects it names), those linking
+//     to them or fixing their subjects, those of
 //     their senders from two weeks before them on; for a fix, the later
 //     postings sharing its files or subject prefix; for a posting with a
 //     CVE, the postings after the CVE's publication sharing its sender,
@@ -400,7 +401,8 @@ func (h *hood) sorted() []*mail {
 //     senders of the postings of their threads and of those linking to
 //     them, from those postings on.
 //  2. For the postings to score: the postings of their subject keys
-//     (whole version groups; reposts; stable backports) and of those of
+//     (whole version groups; reposts; stable backports; the pull
+//     requests naming them) and of those of
 //     their versions under another subject, of their senders in the two
 //     weeks before each of those versions (versionsOf) and after the
 //     posting (renamedLater), the postings
