@@ -118,22 +118,17 @@ func (s *Store) RadarSlimHeaders(ctx context.Context, fn func(*RadarHeader) erro
 // the given threads, as RadarHeaders does, in row order.
 func (s *Store) RadarThreadHeaders(ctx context.Context, threads []int64, fn func(*RadarHeader) error) error {
 	var hs []*RadarHeader
-	for start := 0; start < len(threads); start += radarChunk {
-		part := threads[start:min(start+radarChunk, len(threads))]
-		args := make([]any, len(part))
-		for i, t := range part {
-			args[i] = t
-		}
+	err := inChunks(threads, func(list string, args []any) error {
 		q := `SELECT m.id, m.message_id, m.thread, m.subject, m.from_email, m.date, m.parent, e.rules, e.data
 			FROM messages m JOIN radar_evidence e ON e.message = m.id
-			WHERE m.deleted = 0 AND m.thread IN (?` + strings.Repeat(",?", len(part)-1) + `)`
-		err := s.radarHeaders(ctx, q, args, func(h *RadarHeader) error {
+			WHERE m.deleted = 0 AND m.thread IN ` + list
+		return s.radarHeaders(ctx, q, args, func(h *RadarHeader) error {
 			hs = append(hs, h)
 			return nil
 		})
-		if err != nil {
-			return err
-		}
+	})
+	if err != nil {
+		return err
 	}
 	slices.SortFunc(hs, func(a, b *RadarHeader) int { return cmp.Compare(a.ID, b.ID) })
 	for _, h := range hs {
@@ -151,43 +146,18 @@ func (s *Store) RadarSlimHeadersOf(ctx context.Context, ids []int64, fn func(*Ra
 	ids = slices.Clone(ids)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	for start := 0; start < len(ids); start += radarChunk {
-		part := ids[start:min(start+radarChunk, len(ids))]
-		args := make([]any, len(part))
-		for i, id := range part {
-			args[i] = id
-		}
+	return inChunks(ids, func(list string, args []any) error {
 		q := `SELECT m.id, m.message_id, m.thread, m.subject, m.from_email, m.date, '', e.rules, e.data
 			FROM messages m JOIN radar_evidence e ON e.message = m.id
-			WHERE m.deleted = 0 AND m.id IN (?` + strings.Repeat(",?", len(part)-1) + `) ORDER BY m.id`
-		if err := s.radarHeaders(ctx, q, args, fn); err != nil {
-			return err
-		}
-	}
-	return nil
+			WHERE m.deleted = 0 AND m.id IN ` + list + ` ORDER BY m.id`
+		return s.radarHeaders(ctx, q, args, fn)
+	})
 }
 
 // RadarThreadMessages returns the row ids of the messages of the given
 // threads that are on a list.
 func (s *Store) RadarThreadMessages(ctx context.Context, threads []int64) ([]int64, error) {
-	var out []int64
-	for start := 0; start < len(threads); start += radarChunk {
-		part := threads[start:min(start+radarChunk, len(threads))]
-		args := make([]any, len(part))
-		for i, t := range part {
-			args[i] = t
-		}
-		rows, err := s.db.QueryContext(ctx, `SELECT id FROM messages WHERE deleted = 0 AND thread IN (?`+strings.Repeat(",?", len(part)-1)+`)`, args...)
-		if err != nil {
-			return nil, fmt.Errorf("store: %w", err)
-		}
-		ids, err := collectIDs(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ids...)
-	}
-	return out, nil
+	return idsInChunks(ctx, s, `SELECT id FROM messages WHERE deleted = 0 AND thread IN `, threads)
 }
 
 // RadarTerms are the terms of one message (none: it has no terms),
@@ -396,13 +366,8 @@ func (s *Store) RadarTermMessages(ctx context.Context, q *RadarTermQuery) ([]int
 		slices.Sort(out)
 		return out, nil
 	}
-	for start := 0; start < len(q.Terms); start += radarChunk {
-		part := q.Terms[start:min(start+radarChunk, len(q.Terms))]
-		args := make([]any, 0, len(part)+3)
-		for _, t := range part {
-			args = append(args, t)
-		}
-		sq := `SELECT t.message FROM radar_terms t WHERE t.term IN (?` + strings.Repeat(",?", len(part)-1) + `)`
+	err := inChunks(q.Terms, func(list string, args []any) error {
+		sq := `SELECT t.message FROM radar_terms t WHERE t.term IN ` + list
 		if !q.Since.IsZero() {
 			sq += ` AND t.date >= ?`
 			args = append(args, q.Since.Unix())
@@ -417,13 +382,14 @@ func (s *Store) RadarTermMessages(ctx context.Context, q *RadarTermQuery) ([]int
 		}
 		rows, err := s.db.QueryContext(ctx, sq, args...)
 		if err != nil {
-			return nil, radarErr(err)
+			return radarErr(err)
 		}
 		ids, err := collectIDs(rows)
-		if err != nil {
-			return nil, err
-		}
 		out = append(out, ids...)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil
@@ -489,15 +455,11 @@ func (s *Store) RadarCommitDates(ctx context.Context, ids, keys []string, fn fun
 	}
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
-	for start := 0; start < len(keys); start += radarChunk {
-		part := keys[start:min(start+radarChunk, len(keys))]
-		args := make([]any, len(part))
-		for i, k := range part {
-			args[i] = k
-		}
-		if err := read(`SELECT id, sha, norm_subject, commit_date FROM commits WHERE norm_subject IN (?`+strings.Repeat(",?", len(part)-1)+`)`, args...); err != nil {
-			return err
-		}
+	err := inChunks(keys, func(list string, args []any) error {
+		return read(`SELECT id, sha, norm_subject, commit_date FROM commits WHERE norm_subject IN `+list, args...)
+	})
+	if err != nil {
+		return err
 	}
 	slices.SortFunc(cs, func(a, b commit) int { return cmp.Compare(a.id, b.id) })
 	for _, c := range cs {
@@ -509,35 +471,44 @@ func (s *Store) RadarCommitDates(ctx context.Context, ids, keys []string, fn fun
 // RadarThreadsOf returns the threads of the stored messages (on a list)
 // with the given Message-IDs; unknown ones are left out.
 func (s *Store) RadarThreadsOf(ctx context.Context, mids []string) ([]int64, error) {
-	var out []int64
-	for start := 0; start < len(mids); start += radarChunk {
-		part := mids[start:min(start+radarChunk, len(mids))]
-		args := make([]any, len(part))
-		for i, m := range part {
-			args[i] = m
-		}
-		rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT thread FROM messages WHERE deleted = 0 AND message_id IN (?`+strings.Repeat(",?", len(part)-1)+`)`, args...)
-		if err != nil {
-			return nil, fmt.Errorf("store: %w", err)
-		}
-		for rows.Next() {
-			var t int64
-			if err := rows.Scan(&t); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("store: %w", err)
-			}
-			out = append(out, t)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("store: %w", err)
-		}
-	}
-	return out, nil
+	return idsInChunks(ctx, s, `SELECT DISTINCT thread FROM messages WHERE deleted = 0 AND message_id IN `, mids)
 }
 
 // radarChunk bounds the parameters of one query.
 const radarChunk = 500
+
+// inChunks calls fn for vals in parts of at most radarChunk values, with
+// the part's list of placeholders, "(?,?,…)", and the values as the
+// query's arguments (room for three more).
+func inChunks[T any](vals []T, fn func(list string, args []any) error) error {
+	for start := 0; start < len(vals); start += radarChunk {
+		part := vals[start:min(start+radarChunk, len(vals))]
+		args := make([]any, len(part), len(part)+3)
+		for i, v := range part {
+			args[i] = v
+		}
+		if err := fn("(?"+strings.Repeat(",?", len(part)-1)+")", args); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// idsInChunks runs query, a selection of one integer column ending in
+// "IN ", for vals in parts (inChunks) and returns the integers read.
+func idsInChunks[T any](ctx context.Context, s *Store, query string, vals []T) ([]int64, error) {
+	var out []int64
+	err := inChunks(vals, func(list string, args []any) error {
+		rows, err := s.db.QueryContext(ctx, query+list, args...)
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		ids, err := collectIDs(rows)
+		out = append(out, ids...)
+		return err
+	})
+	return out, err
+}
 
 func (s *Store) radarHeaders(ctx context.Context, q string, args []any, fn func(*RadarHeader) error) error {
 	rows, err := s.db.QueryContext(ctx, q, args...)
