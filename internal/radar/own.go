@@ -56,7 +56,8 @@ func TrainOwn(rows []*Row, labels *Labels, until time.Time, prior *Model) (*Mode
 	}
 	from := end.AddDate(-1, 0, 0)
 	var all, early []Example
-	var late []*Row
+	var late []Scored // the validation year, scored by each candidate
+	var lateRows []*Row
 	pos := 0
 	v := Validation{From: from.UTC().Format(time.DateOnly)}
 	for _, r := range rows {
@@ -70,7 +71,8 @@ func TrainOwn(rows []*Row, labels *Labels, until time.Time, prior *Model) (*Mode
 			early = append(early, ex)
 			continue
 		}
-		late = append(late, r)
+		late = append(late, Scored{Positive: p, Tie: r.MessageID})
+		lateRows = append(lateRows, r)
 		v.Rows++
 		if p {
 			v.Positives++
@@ -96,12 +98,10 @@ func TrainOwn(rows []*Row, labels *Labels, until time.Time, prior *Model) (*Mode
 			if err != nil {
 				return nil, err
 			}
-			var us []Scored
-			for _, r := range late {
-				_, p := labels.First(r.Key, until)
-				us = append(us, Scored{Score: m.Score(r), Positive: p, Tie: r.MessageID})
+			for j, r := range lateRows {
+				late[j].Score = m.Score(r)
 			}
-			aps[i] = round(Evaluate(us).AP)
+			aps[i] = round(Evaluate(late).AP)
 			best = max(best, aps[i])
 		}
 		if aps == nil {
