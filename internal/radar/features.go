@@ -95,8 +95,8 @@ var signals = []feature{
 	{"picked_fix_tree", GroupThread, fixed("posted again by someone else for a tree of fixes")},
 	{"renamed_later", GroupThread, fixed("a newer version under another subject followed within two weeks")},
 	{"pulled", GroupThread, fixed("a pull request names it within two weeks")},
-	{"pulled_fix_tree", GroupThread, fixed("a pull request for a tree of fixes names it within two weeks")},
 	{"reply_vuln", GroupThread, listed("a reply names the bug")},
+	{"fix_bound", GroupThread, fixed("on its way to a release as a fix (posted, posted again or pulled for a tree of fixes)")},
 
 	{"bounds_check", GroupDiff, fixed("adds a bounds or length check")},
 	{"null_check", GroupDiff, fixed("adds a NULL or error-pointer check")},
@@ -142,7 +142,7 @@ var signals = []feature{
 var interacting = []struct{ name, words string }{
 	{"fixes", "a Fixes: tag"},
 	{"cc_stable", "Cc: stable"},
-	{"fix_tree", "a tree of fixes"},
+	{"fix_bound", "on its way to a release as a fix"},
 	{"vuln_words", "vulnerability words"},
 	{"fix_subject", "a fix in the subject"},
 	{"kernel_code", "kernel code changed"},
@@ -792,6 +792,7 @@ func (c *Corpus) threadFeatures(r *Row, m *mail, vs []*mail, horizon time.Time) 
 	}
 	// A pull request naming the patch within the horizon: applied, and
 	// on its way to a release (the current one, from a tree of fixes).
+	pulledFix := ""
 	for _, o := range c.pulled[m.key] {
 		if o.date.Before(m.date) || o.date.After(horizon) {
 			continue
@@ -799,10 +800,21 @@ func (c *Corpus) threadFeatures(r *Row, m *mail, vs []*mail, horizon time.Time) 
 		if r.X[featureIndex["pulled"]] == 0 {
 			r.setf("pulled", 1, o.mid)
 		}
-		if o.tree == 1 {
-			r.setf("pulled_fix_tree", 1, o.mid)
-			break
+		if o.tree == 1 && pulledFix == "" {
+			pulledFix = o.mid
 		}
+	}
+	// Any of the three: on its way to a release as a fix, however the
+	// list says it (a subject tag, a maintainer's series, a pull
+	// request), so that what one list teaches carries to another.
+	bound := pulledFix
+	for _, f := range []string{"picked_fix_tree", "fix_tree"} {
+		if i := featureIndex[f]; r.X[i] != 0 {
+			bound = r.ev[i].mid
+		}
+	}
+	if bound != "" {
+		r.setf("fix_bound", 1, bound)
 	}
 	// A newer version of the patch under a reworded subject: the
 	// subject posted here is not the one that was applied.

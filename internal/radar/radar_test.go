@@ -702,7 +702,7 @@ func TestTrainGroupBiases(t *testing.T) {
 
 // What happened next: a newer version under a reworded subject, and the
 // same patch posted again by someone else for a tree of fixes, count
-// within the horizon only.
+// within the horizon only; either tree of fixes sets fix_bound.
 func TestWhatHappenedNext(t *testing.T) {
 	day := func(d int) time.Time { return date("2024-06-01").Add(time.Duration(d) * 24 * time.Hour) }
 	id := int64(0)
@@ -749,6 +749,13 @@ func TestWhatHappenedNext(t *testing.T) {
 		{"c1@x", "picked_fix_tree", 0, ""},
 		{"c1@x", "reposted", 1, "m2@x"},
 		{"m1@x", "picked_fix_tree", 0, ""},
+		// On its way to a release as a fix: posted again for a tree of
+		// fixes, or posted for one itself; not for a development tree.
+		{"b1@x", "fix_bound", 1, "m1@x"},
+		{"m1@x", "fix_bound", 1, "m1@x"},
+		{"a1@x", "fix_bound", 0, ""},
+		{"m2@x", "fix_bound", 0, ""},
+		{"c1@x", "fix_bound", 0, ""},
 	} {
 		if v, ev := get(tc.mid, tc.feature); v != tc.want || ev != tc.evidence {
 			t.Errorf("<%s> %s = %v (evidence <%s>), want %v (<%s>)", tc.mid, tc.feature, v, ev, tc.want, tc.evidence)
