@@ -800,13 +800,16 @@ func (c *Corpus) threadFeatures(r *Row, m *mail, vs []*mail, horizon time.Time) 
 		if r.X[featureIndex["pulled"]] == 0 {
 			r.setf("pulled", 1, o.mid)
 		}
-		if o.tree == 1 && pulledFix == "" {
+		if o.tree == 1 {
 			pulledFix = o.mid
+			break
 		}
 	}
 	// Any of the three: on its way to a release as a fix, however the
 	// list says it (a subject tag, a maintainer's series, a pull
-	// request), so that what one list teaches carries to another.
+	// request), so that what one list teaches carries to another. The
+	// evidence is the posting's own tag, else the reposting, else the
+	// pull request.
 	bound := pulledFix
 	for _, f := range []string{"picked_fix_tree", "fix_tree"} {
 		if i := featureIndex[f]; r.X[i] != 0 {
