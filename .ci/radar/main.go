@@ -11,6 +11,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -60,7 +61,7 @@ func main() {
 		go func() { <-sig; pprof.StopCPUProfile(); os.Exit(130) }()
 	}
 	if *lists == "" || *vulns == "" || *dates == "" || flag.NArg() == 0 {
-		fmt.Fprintln(os.Stderr, "usage: radar -lists NAME=DIR,... -vulns DIR -dates TSV [-cache DIR] (eval [-from DATE] [-test LIST,...] | model -o FILE | explain -list NAME [-from DATE] | dump | words [flags])")
+		fmt.Fprintln(os.Stderr, "usage: radar -lists NAME=DIR,... -vulns DIR -dates TSV [-cache DIR] (eval [-from DATE] [-test LIST,...] | model -o FILE | explain -list NAME [-from DATE] | dump | ceiling [-from DATE] | rolling [-from DATE] [-months N] | words [flags])")
 		os.Exit(2)
 	}
 	for _, h := range strings.Split(*holdout, ",") {
@@ -153,6 +154,30 @@ func main() {
 				fmt.Println()
 			}
 		}
+	case "ceiling":
+		// ceiling -from DATE: what the signals can say about a list's
+		// window at best: a model fitted on the window's own postings
+		// and every label (in sample, without the learned words), and
+		// the same fitted on half the window's patches and tested on
+		// the other half (two folds by subject).
+		fs := flag.NewFlagSet("ceiling", flag.ExitOnError)
+		from := fs.String("from", "2025-01-01", "window start")
+		fs.Parse(flag.Args()[1:])
+		t, err := time.Parse("2006-01-02", *from)
+		check(err)
+		ceiling(ls, labels, t)
+	case "rolling":
+		// rolling -from DATE -months N: the window scored as a radar
+		// retrained every N months would score it: each period's
+		// postings by a model trained on every list's postings before
+		// the period, labelled by the CVEs published before it.
+		fs := flag.NewFlagSet("rolling", flag.ExitOnError)
+		from := fs.String("from", "2025-01-01", "window start")
+		months := fs.Int("months", 1, "months between trainings")
+		fs.Parse(flag.Args()[1:])
+		t, err := time.Parse("2006-01-02", *from)
+		check(err)
+		rolling(ls, labels, t, *months)
 	case "words":
 		// words: the learned text signal measured beside the regression
 		// (words.go).
@@ -343,4 +368,91 @@ func abs(f float64) float64 {
 		return -f
 	}
 	return f
+}
+
+// ceiling prints, per list, baseline (b) and the two fits the ceiling
+// command describes (at the -lambda penalty, radar.Train's by default).
+func ceiling(ls []*list, labels *radar.Labels, from time.Time) {
+	fmt.Printf("| list | postings | positives | (b) AP | in sample AUC | in sample AP/(b) | two folds AUC | two folds AP/(b) |\n|---|---|---|---|---|---|---|---|\n")
+	for _, l := range ls {
+		rows := l.c.Units(from, time.Time{}, labels)
+		fit := func(in func(i int) bool) *radar.Model {
+			var ex []radar.Example
+			for i, r := range rows {
+				if in(i) {
+					_, pos := labels.First(r.Key, time.Time{})
+					ex = append(ex, radar.Example{X: r.X, Positive: pos})
+				}
+			}
+			m, err := radar.Train(ex, &radar.TrainOptions{Without: []radar.Group{radar.GroupWords}, Lambda: lambda})
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "%s: %v\n", l.name, err)
+				return nil
+			}
+			return m
+		}
+		fold := func(i int) bool { return crc32.ChecksumIEEE([]byte(rows[i].Key))%2 == 0 }
+		all := fit(func(int) bool { return true })
+		even := fit(fold)
+		odd := fit(func(i int) bool { return !fold(i) })
+		if all == nil || even == nil || odd == nil {
+			continue
+		}
+		metrics := func(score func(i int) float64) radar.Metrics {
+			var us []radar.Scored
+			for i, r := range rows {
+				_, pos := labels.First(r.Key, time.Time{})
+				us = append(us, radar.Scored{Score: score(i), Positive: pos, Tie: r.MessageID})
+			}
+			return radar.Evaluate(us)
+		}
+		b := metrics(func(i int) float64 { return rows[i].WordBaseline })
+		in := metrics(func(i int) float64 { return all.Score(rows[i]) })
+		cv := metrics(func(i int) float64 {
+			if fold(i) {
+				return odd.Score(rows[i])
+			}
+			return even.Score(rows[i])
+		})
+		fmt.Printf("| %s | %d | %d | %.3f | %.3f | %.2f× | %.3f | %.2f× |\n", l.name, b.Units, b.Positives, b.AP, in.AUC, in.AP/b.AP, cv.AUC, cv.AP/b.AP)
+	}
+}
+
+// rolling prints, per list, the window's metrics under a radar retrained
+// every months months on every list (what a store holding them all and
+// trained now and then would rank).
+func rolling(ls []*list, labels *radar.Labels, from time.Time, months int) {
+	end := from
+	for _, l := range ls {
+		if l.last.After(end) {
+			end = l.last
+		}
+	}
+	scores := map[string][]radar.Scored{}
+	base := map[string][]radar.Scored{}
+	for p := from; !p.After(end); p = p.AddDate(0, months, 0) {
+		next := p.AddDate(0, months, 0)
+		var ex []radar.Example
+		for g, l := range ls {
+			for _, r := range l.c.Units(time.Time{}, p, labels) {
+				_, pos := labels.First(r.Key, p)
+				ex = append(ex, radar.Example{X: r.X, Positive: pos, Group: g, Words: r.Words})
+			}
+		}
+		m, err := radar.Train(ex, &radar.TrainOptions{Lambda: lambda, WordsLambda: wordsLambda, WordsKept: wordsKept})
+		check(err)
+		fmt.Fprintf(os.Stderr, "trained until %s: %d rows, %d positives\n", day(p), m.Trained.Rows, m.Trained.Positives)
+		for _, l := range ls {
+			for _, r := range l.c.Units(p, next, labels) {
+				_, pos := labels.First(r.Key, time.Time{})
+				scores[l.name] = append(scores[l.name], radar.Scored{Score: m.Score(r), Positive: pos, Tie: r.MessageID})
+				base[l.name] = append(base[l.name], radar.Scored{Score: r.WordBaseline, Positive: pos, Tie: r.MessageID})
+			}
+		}
+	}
+	fmt.Printf("| list | postings | positives | (b) AP | retrained every %d months: AUC | AP | AP/(b) | P@50 |\n|---|---|---|---|---|---|---|---|\n", months)
+	for _, l := range ls {
+		b, m := radar.Evaluate(base[l.name]), radar.Evaluate(scores[l.name])
+		fmt.Printf("| %s | %d | %d | %.3f | %.3f | %.3f | %.2f× | %.2f |\n", l.name, m.Units, m.Positives, b.AP, m.AUC, m.AP, m.AP/b.AP, m.P50)
+	}
 }
