@@ -376,12 +376,19 @@ func ceiling(ls []*list, labels *radar.Labels, from time.Time) {
 	fmt.Printf("| list | postings | positives | (b) AP | in sample AUC | in sample AP/(b) | two folds AUC | two folds AP/(b) |\n|---|---|---|---|---|---|---|---|\n")
 	for _, l := range ls {
 		rows := l.c.Units(from, time.Time{}, labels)
+		// Each row's label and fold (by subject key, so a patch's
+		// versions and reposts stay together), read once.
+		pos := make([]bool, len(rows))
+		fold := make([]bool, len(rows))
+		for i, r := range rows {
+			_, pos[i] = labels.First(r.Key, time.Time{})
+			fold[i] = crc32.ChecksumIEEE([]byte(r.Key))%2 == 0
+		}
 		fit := func(in func(i int) bool) *radar.Model {
 			var ex []radar.Example
 			for i, r := range rows {
 				if in(i) {
-					_, pos := labels.First(r.Key, time.Time{})
-					ex = append(ex, radar.Example{X: r.X, Positive: pos})
+					ex = append(ex, radar.Example{X: r.X, Positive: pos[i]})
 				}
 			}
 			m, err := radar.Train(ex, &radar.TrainOptions{Without: []radar.Group{radar.GroupWords}, Lambda: lambda})
@@ -391,25 +398,23 @@ func ceiling(ls []*list, labels *radar.Labels, from time.Time) {
 			}
 			return m
 		}
-		fold := func(i int) bool { return crc32.ChecksumIEEE([]byte(rows[i].Key))%2 == 0 }
 		all := fit(func(int) bool { return true })
-		even := fit(fold)
-		odd := fit(func(i int) bool { return !fold(i) })
+		even := fit(func(i int) bool { return fold[i] })
+		odd := fit(func(i int) bool { return !fold[i] })
 		if all == nil || even == nil || odd == nil {
 			continue
 		}
 		metrics := func(score func(i int) float64) radar.Metrics {
-			var us []radar.Scored
+			us := make([]radar.Scored, len(rows))
 			for i, r := range rows {
-				_, pos := labels.First(r.Key, time.Time{})
-				us = append(us, radar.Scored{Score: score(i), Positive: pos, Tie: r.MessageID})
+				us[i] = radar.Scored{Score: score(i), Positive: pos[i], Tie: r.MessageID}
 			}
 			return radar.Evaluate(us)
 		}
 		b := metrics(func(i int) float64 { return rows[i].WordBaseline })
 		in := metrics(func(i int) float64 { return all.Score(rows[i]) })
 		cv := metrics(func(i int) float64 {
-			if fold(i) {
+			if fold[i] {
 				return odd.Score(rows[i])
 			}
 			return even.Score(rows[i])
